@@ -1,0 +1,574 @@
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "pcg.h"
+
+/* Random-number purposes: a run's streams are (seed, 4 * run + purpose), so
+ * each purpose has its own stream and none depends on another's use. */
+enum { PURPOSE_ADOPTION = 0, PURPOSE_INITIAL = 1 };
+
+struct pds_sim {
+    const pds_world *w;
+    const pds_model *unit_model;
+    const pds_model *sub_model; /* NULL: sub-units keep their initial state */
+    int base_year;
+    int first_year;
+    size_t Y, U, S;
+    double *eta0;          /* [U x Y] linear predictor without the neighbour/sub-unit terms */
+    double b_nbr;          /* coefficient per percentage point of neighbours adopted */
+    double b_sub;          /* coefficient per percentage point of sub-units adopted */
+    double *pct_nbr;       /* [U] 100 / number of neighbours, 0 when none */
+    double *pct_sub;       /* [U] 100 / number of sub-units, 0 when none */
+    uint64_t *sub_thr;     /* sub-unit adoption thresholds on the 2^32 scale */
+    size_t *sub_off;       /* [U] offset of unit p's table: [year][parent adopted][m adopted] */
+    int16_t *init_unit;    /* [U] observed year if adopted by the base year, else 0 */
+    int16_t *init_sub;     /* [S] same for sub-units */
+    int *extra_sub;        /* [U] adopted sub-units to draw beyond the dated ones */
+    int any_extra;
+};
+
+typedef struct scratch {
+    int *nbr_cnt;   /* [U] adopted neighbours at the end of the previous year */
+    int *sub_cnt;   /* [U] adopted sub-units at the end of the previous year */
+    size_t *new_u;  /* [U] units adopting this year */
+    size_t *new_s;  /* [S] sub-units adopting this year */
+    size_t *pool;   /* [S] candidates when drawing initial adopters */
+} scratch;
+
+static double threshold(double h)
+{
+    /* adopt when a 32-bit uniform integer is below h * 2^32 */
+    if (!(h > 0.0))
+        return 0.0;
+    if (h >= 1.0)
+        return 4294967296.0;
+    return h * 4294967296.0;
+}
+
+/* Value of variable v for unit u in year y, observed or projected. Returns
+ * 0 and sets *out, or -1 with a message. */
+static int panel_value(const pds_world *w, const pds_sim_options *opt, size_t u, size_t v,
+                       int y, const double *range, double *out, pds_diag *diag, const char *term)
+{
+    const char *file = opt->panel_file ? opt->panel_file : "panel";
+    const char *var = w->var_names[v];
+    int last = 0;
+    for (int t = w->panel_last_year; t >= w->panel_first_year; t--) {
+        if (!isnan(pds_world_panel(w, u, t, v))) {
+            last = t;
+            break;
+        }
+    }
+    if (!w->panel || last == 0) {
+        pds_diag_add(diag, file, 0, 0, "unit %s has no value of '%s' (needed by term '%s')",
+                     w->units[u].code, var, term);
+        return -1;
+    }
+    if (y < w->panel_first_year) {
+        pds_diag_add(diag, file, 0, 0,
+                     "unit %s: '%s' is needed for %d but the panel starts in %d (term '%s')",
+                     w->units[u].code, var, y, w->panel_first_year, term);
+        return -1;
+    }
+    if (y <= last) {
+        double x = pds_world_panel(w, u, y, v);
+        if (isnan(x)) {
+            pds_diag_add(diag, file, 0, 0, "unit %s, year %d: '%s' is missing (needed by term '%s')",
+                         w->units[u].code, y, var, term);
+            return -1;
+        }
+        *out = x;
+        return 0;
+    }
+    const pds_projection *p = &opt->default_proj;
+    for (size_t i = 0; i < opt->n_proj; i++)
+        if (opt->proj[i].variable && strcmp(opt->proj[i].variable, var) == 0)
+            p = &opt->proj[i];
+    double xl = pds_world_panel(w, u, last, v);
+    if (p->rule == PDS_PROJ_HOLD) {
+        *out = xl;
+        return 0;
+    }
+    /* clamped linear trend: least squares over the last k observed years */
+    int k = p->years < 2 ? 2 : p->years;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int n = 0;
+    for (int t = last; t >= w->panel_first_year && n < k; t--) {
+        double x = pds_world_panel(w, u, t, v);
+        if (isnan(x))
+            continue;
+        double dt = (double)(t - last);
+        sx += dt;
+        sy += x;
+        sxx += dt * dt;
+        sxy += dt * x;
+        n++;
+    }
+    double slope = 0.0;
+    double den = n * sxx - sx * sx;
+    if (n >= 2 && den > 0.0)
+        slope = (n * sxy - sx * sy) / den;
+    double val = xl + slope * (double)(y - last);
+    double lo = isnan(p->min) ? range[0] : p->min;
+    double hi = isnan(p->max) ? range[1] : p->max;
+    if (val < lo)
+        val = lo;
+    if (val > hi)
+        val = hi;
+    *out = val;
+    return 0;
+}
+
+static void var_range(const pds_world *w, size_t v, double r[2])
+{
+    r[0] = INFINITY;
+    r[1] = -INFINITY;
+    for (size_t u = 0; u < w->n_units; u++)
+        for (int t = w->panel_first_year; t <= w->panel_last_year; t++) {
+            double x = pds_world_panel(w, u, t, v);
+            if (isnan(x))
+                continue;
+            if (x < r[0])
+                r[0] = x;
+            if (x > r[1])
+                r[1] = x;
+        }
+}
+
+static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_diag *diag)
+{
+    const pds_world *w = s->w;
+    const pds_model *m = s->unit_model;
+    pds_status st = PDS_OK;
+    for (size_t i = 0; i < s->U * s->Y; i++)
+        s->eta0[i] = m->intercept;
+    for (size_t j = 0; j < m->n_terms; j++) {
+        const pds_term *t = &m->terms[j];
+        switch (t->kind) {
+        case PDS_TERM_NEIGHBOURS_PCT:
+            s->b_nbr += t->coef;
+            break;
+        case PDS_TERM_SUBUNITS_PCT:
+            s->b_sub += t->coef;
+            break;
+        case PDS_TERM_DOCUMENTS:
+            for (size_t k = 0; k < s->Y; k++) {
+                double d = pds_world_documents_through(w, s->first_year + (int)k - m->lag);
+                for (size_t u = 0; u < s->U; u++)
+                    s->eta0[u * s->Y + k] += t->coef * d;
+            }
+            break;
+        case PDS_TERM_PARENT_ADOPTED:
+        case PDS_TERM_SIBLINGS_PCT:
+            pds_diag_add(diag, NULL, 0, 0,
+                         "model '%s': term '%s': '%s' is a sub-unit variable, not allowed in a unit model",
+                         m->name, t->name, pds_term_kind_name(t->kind));
+            st = PDS_ERR_INPUT;
+            break;
+        case PDS_TERM_PANEL: {
+            long v = pds_world_var_index(w, t->variable);
+            if (v < 0) {
+                pds_diag_add(diag, opt->panel_file, 0, 0,
+                             "model '%s': term '%s': no panel column '%s'", m->name, t->name,
+                             t->variable);
+                st = PDS_ERR_INPUT;
+                break;
+            }
+            double range[2];
+            var_range(w, (size_t)v, range);
+            for (size_t u = 0; u < s->U; u++) {
+                for (size_t k = 0; k < s->Y; k++) {
+                    double x;
+                    if (panel_value(w, opt, u, (size_t)v, s->first_year + (int)k - m->lag, range,
+                                    &x, diag, t->name) != 0) {
+                        st = PDS_ERR_INPUT;
+                        break;
+                    }
+                    if (t->transform == PDS_TRANSFORM_LOG) {
+                        if (!(x > 0.0)) {
+                            pds_diag_add(diag, opt->panel_file, 0, 0,
+                                         "unit %s, year %d: '%s' = %g cannot be logged (term '%s')",
+                                         w->units[u].code, s->first_year + (int)k - m->lag,
+                                         t->variable, x, t->name);
+                            st = PDS_ERR_INPUT;
+                            break;
+                        }
+                        x = log(x);
+                    }
+                    s->eta0[u * s->Y + k] += t->coef * x;
+                }
+            }
+            break;
+        }
+        }
+    }
+    return st;
+}
+
+static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
+{
+    const pds_world *w = s->w;
+    const pds_model *m = s->sub_model;
+    pds_status st = PDS_OK;
+    for (size_t j = 0; j < m->n_terms; j++) {
+        pds_term_kind k = m->terms[j].kind;
+        if (k != PDS_TERM_DOCUMENTS && k != PDS_TERM_PARENT_ADOPTED && k != PDS_TERM_SIBLINGS_PCT) {
+            pds_diag_add(diag, NULL, 0, 0,
+                         "sub-unit model '%s': term '%s': only central_documents, parent_adopted "
+                         "and siblings_adopted_pct are allowed",
+                         m->name, m->terms[j].name);
+            st = PDS_ERR_INPUT;
+        }
+    }
+    if (st != PDS_OK)
+        return st;
+    size_t total = 0;
+    for (size_t p = 0; p < s->U; p++) {
+        size_t n = w->sub_start[p + 1] - w->sub_start[p];
+        s->sub_off[p] = total;
+        total += s->Y * 2 * n;
+    }
+    s->sub_thr = malloc((total + 1) * sizeof(uint64_t));
+    if (!s->sub_thr)
+        return PDS_ERR_RUNTIME;
+    for (size_t p = 0; p < s->U; p++) {
+        size_t n = w->sub_start[p + 1] - w->sub_start[p];
+        for (size_t k = 0; k < s->Y; k++) {
+            double docs = pds_world_documents_through(w, s->first_year + (int)k - m->lag);
+            for (int a = 0; a < 2; a++) {
+                for (size_t c = 0; c < n; c++) {
+                    double eta = m->intercept;
+                    for (size_t j = 0; j < m->n_terms; j++) {
+                        const pds_term *t = &m->terms[j];
+                        if (t->kind == PDS_TERM_DOCUMENTS)
+                            eta += t->coef * docs;
+                        else if (t->kind == PDS_TERM_PARENT_ADOPTED)
+                            eta += t->coef * a;
+                        else if (n > 1)
+                            eta += t->coef * 100.0 * (double)c / (double)(n - 1);
+                    }
+                    double thr = threshold(pds_link_inverse(m->link, eta));
+                    s->sub_thr[s->sub_off[p] + (k * 2 + (size_t)a) * n + c] = (uint64_t)thr;
+                }
+            }
+        }
+    }
+    return PDS_OK;
+}
+
+static pds_status init_state(pds_sim *s, pds_diag *diag)
+{
+    const pds_world *w = s->w;
+    for (size_t u = 0; u < s->U; u++) {
+        int y = w->units[u].adoption_year;
+        s->init_unit[u] = (int16_t)(y != 0 && y <= s->base_year ? y : 0);
+        s->pct_nbr[u] = w->nbr_start[u + 1] > w->nbr_start[u]
+                            ? 100.0 / (double)(w->nbr_start[u + 1] - w->nbr_start[u])
+                            : 0.0;
+        s->pct_sub[u] = w->sub_start[u + 1] > w->sub_start[u]
+                            ? 100.0 / (double)(w->sub_start[u + 1] - w->sub_start[u])
+                            : 0.0;
+    }
+    for (size_t i = 0; i < s->S; i++) {
+        int y = w->subunits[i].adoption_year;
+        s->init_sub[i] = (int16_t)(y != 0 && y <= s->base_year ? y : 0);
+    }
+    /* counts: the latest count at or before the base year fixes how many
+     * sub-units of the unit had adopted; undated ones are drawn per run */
+    pds_status st = PDS_OK;
+    for (size_t u = 0; u < s->U; u++) {
+        int best_year = 0, count = -1;
+        for (size_t i = 0; i < w->n_subunit_counts; i++) {
+            const pds_subunit_count *c = &w->subunit_counts[i];
+            if (c->unit == u && c->year <= s->base_year && c->year > best_year) {
+                best_year = c->year;
+                count = c->adopted;
+            }
+        }
+        if (count < 0)
+            continue;
+        int dated = 0;
+        for (size_t i = w->sub_start[u]; i < w->sub_start[u + 1]; i++)
+            dated += s->init_sub[w->sub_of[i]] != 0;
+        int n = (int)(w->sub_start[u + 1] - w->sub_start[u]);
+        if (count > n || count < dated) {
+            pds_diag_add(diag, NULL, 0, 0,
+                         "unit %s: %d sub-units adopted by %d is impossible: it has %d sub-units, %d "
+                         "of them with an adoption year by then",
+                         w->units[u].code, count, best_year, n, dated);
+            st = PDS_ERR_INPUT;
+            continue;
+        }
+        s->extra_sub[u] = count - dated;
+        s->any_extra |= s->extra_sub[u] > 0;
+    }
+    return st;
+}
+
+pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
+                          const pds_model *sub_model, const pds_sim_options *opt,
+                          pds_diag *diag, pds_sim **out)
+{
+    *out = NULL;
+    if (opt->horizon <= opt->base_year) {
+        pds_diag_add(diag, NULL, 0, 0, "horizon %d must be after the base year %d", opt->horizon,
+                     opt->base_year);
+        return PDS_ERR_INPUT;
+    }
+    if (opt->base_year < -32000 || opt->horizon > 32000) {
+        pds_diag_add(diag, NULL, 0, 0, "years must lie within -32000..32000");
+        return PDS_ERR_INPUT;
+    }
+    pds_sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return PDS_ERR_RUNTIME;
+    s->w = w;
+    s->unit_model = unit_model;
+    s->sub_model = sub_model && w->n_subunits > 0 ? sub_model : NULL;
+    s->base_year = opt->base_year;
+    s->first_year = opt->base_year + 1;
+    s->Y = (size_t)(opt->horizon - opt->base_year);
+    s->U = w->n_units;
+    s->S = w->n_subunits;
+    s->eta0 = malloc((s->U * s->Y + 1) * sizeof(double));
+    s->pct_nbr = calloc(s->U + 1, sizeof(double));
+    s->pct_sub = calloc(s->U + 1, sizeof(double));
+    s->sub_off = calloc(s->U + 1, sizeof(size_t));
+    s->init_unit = calloc(s->U + 1, sizeof(int16_t));
+    s->init_sub = calloc(s->S + 1, sizeof(int16_t));
+    s->extra_sub = calloc(s->U + 1, sizeof(int));
+    if (!s->eta0 || !s->pct_nbr || !s->pct_sub || !s->sub_off || !s->init_unit || !s->init_sub ||
+        !s->extra_sub) {
+        pds_sim_free(s);
+        return PDS_ERR_RUNTIME;
+    }
+    pds_status st = init_state(s, diag);
+    pds_status st2 = bind_unit_model(s, opt, diag);
+    if (st == PDS_OK)
+        st = st2;
+    if (st == PDS_OK && s->sub_model)
+        st = bind_sub_model(s, diag);
+    if (st != PDS_OK) {
+        pds_sim_free(s);
+        return st;
+    }
+    *out = s;
+    return PDS_OK;
+}
+
+void pds_sim_free(pds_sim *s)
+{
+    if (!s)
+        return;
+    free(s->eta0);
+    free(s->pct_nbr);
+    free(s->pct_sub);
+    free(s->sub_thr);
+    free(s->sub_off);
+    free(s->init_unit);
+    free(s->init_sub);
+    free(s->extra_sub);
+    free(s);
+}
+
+int pds_sim_first_year(const pds_sim *s)
+{
+    return s->first_year;
+}
+
+size_t pds_sim_n_years(const pds_sim *s)
+{
+    return s->Y;
+}
+
+const pds_world *pds_sim_world(const pds_sim *s)
+{
+    return s->w;
+}
+
+void *pds_sim_scratch_create(const pds_sim *s)
+{
+    scratch *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    /* one block, so that free(scratch) releases everything */
+    size_t U = s->U + 1, S = s->S + 1;
+    size_t bytes = sizeof *x + 2 * U * sizeof(int) + (U + 2 * S) * sizeof(size_t);
+    free(x);
+    char *blk = calloc(1, bytes);
+    if (!blk)
+        return NULL;
+    x = (scratch *)(void *)blk;
+    char *p = blk + sizeof *x;
+    x->new_u = (size_t *)(void *)p;
+    p += U * sizeof(size_t);
+    x->new_s = (size_t *)(void *)p;
+    p += S * sizeof(size_t);
+    x->pool = (size_t *)(void *)p;
+    p += S * sizeof(size_t);
+    x->nbr_cnt = (int *)(void *)p;
+    p += U * sizeof(int);
+    x->sub_cnt = (int *)(void *)p;
+    return x;
+}
+
+static void draw_initial(const pds_sim *s, uint64_t seed, uint64_t run, scratch *x,
+                         int16_t *sub_year)
+{
+    const pds_world *w = s->w;
+    pds_pcg32 g;
+    pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_INITIAL);
+    for (size_t u = 0; u < s->U; u++) {
+        int e = s->extra_sub[u];
+        if (e <= 0)
+            continue;
+        size_t n = 0;
+        for (size_t i = w->sub_start[u]; i < w->sub_start[u + 1]; i++)
+            if (sub_year[w->sub_of[i]] == 0)
+                x->pool[n++] = w->sub_of[i];
+        /* partial Fisher-Yates: the first e of a random permutation */
+        for (size_t i = 0; i < (size_t)e && i < n; i++) {
+            size_t j = i + pds_pcg32_bounded(&g, (uint32_t)(n - i));
+            size_t t = x->pool[i];
+            x->pool[i] = x->pool[j];
+            x->pool[j] = t;
+            sub_year[x->pool[i]] = PDS_YEAR_UNKNOWN;
+        }
+    }
+}
+
+void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratch_mem,
+                     int16_t *unit_year, int16_t *sub_year)
+{
+    const pds_world *w = s->w;
+    scratch *x = scratch_mem;
+    const size_t U = s->U, S = s->S, Y = s->Y;
+    const pds_link link = s->unit_model->link;
+
+    memcpy(unit_year, s->init_unit, U * sizeof(int16_t));
+    memcpy(sub_year, s->init_sub, S * sizeof(int16_t));
+    if (s->any_extra)
+        draw_initial(s, seed, run, x, sub_year);
+
+    memset(x->nbr_cnt, 0, U * sizeof(int));
+    memset(x->sub_cnt, 0, U * sizeof(int));
+    for (size_t u = 0; u < U; u++)
+        if (unit_year[u] != 0)
+            for (size_t i = w->nbr_start[u]; i < w->nbr_start[u + 1]; i++)
+                x->nbr_cnt[w->nbr[i]]++;
+    for (size_t i = 0; i < S; i++)
+        if (sub_year[i] != 0)
+            x->sub_cnt[w->subunits[i].parent]++;
+
+    pds_pcg32 g;
+    pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_ADOPTION);
+    for (size_t k = 0; k < Y; k++) {
+        size_t nu = 0, ns = 0;
+        for (size_t u = 0; u < U; u++) {
+            uint32_t r = pds_pcg32_next(&g);
+            if (unit_year[u] != 0)
+                continue;
+            double eta = s->eta0[u * Y + k] + s->b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
+                         s->b_sub * x->sub_cnt[u] * s->pct_sub[u];
+            if ((double)r < threshold(pds_link_inverse(link, eta)))
+                x->new_u[nu++] = u;
+        }
+        if (s->sub_model) {
+            for (size_t p = 0; p < U; p++) {
+                size_t b = w->sub_start[p], e = w->sub_start[p + 1], n = e - b;
+                size_t m = (size_t)x->sub_cnt[p];
+                const uint64_t *thr =
+                    s->sub_thr + s->sub_off[p] + (k * 2 + (unit_year[p] != 0)) * n;
+                uint64_t t = m < n ? thr[m] : 0;
+                for (size_t i = b; i < e; i++) {
+                    uint32_t r = pds_pcg32_next(&g);
+                    size_t c = w->sub_of[i];
+                    if (sub_year[c] == 0 && r < t)
+                        x->new_s[ns++] = c;
+                }
+            }
+        }
+        int16_t year = (int16_t)(s->first_year + (int)k);
+        for (size_t i = 0; i < nu; i++) {
+            size_t u = x->new_u[i];
+            unit_year[u] = year;
+            for (size_t j = w->nbr_start[u]; j < w->nbr_start[u + 1]; j++)
+                x->nbr_cnt[w->nbr[j]]++;
+        }
+        for (size_t i = 0; i < ns; i++) {
+            size_t c = x->new_s[i];
+            sub_year[c] = year;
+            x->sub_cnt[w->subunits[c].parent]++;
+        }
+    }
+}
+
+pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summary *summary)
+{
+    size_t chunk = opt->chunk_runs ? opt->chunk_runs : 1024;
+    if (chunk > opt->n_runs && opt->n_runs > 0)
+        chunk = (size_t)opt->n_runs;
+    int nt = 1;
+#ifdef _OPENMP
+    nt = opt->threads > 0 ? opt->threads : omp_get_max_threads();
+#endif
+    if (nt < 1)
+        nt = 1;
+    const size_t U = s->U, S = s->S;
+    int16_t *ub = malloc(chunk * U * sizeof(int16_t) + 1);
+    int16_t *sb = malloc(chunk * S * sizeof(int16_t) + 1);
+    void **scr = calloc((size_t)nt, sizeof(void *));
+    pds_summary **part = calloc((size_t)nt, sizeof(pds_summary *));
+    pds_status st = (ub && sb && scr && part) ? PDS_OK : PDS_ERR_RUNTIME;
+    for (int t = 0; st == PDS_OK && t < nt; t++) {
+        scr[t] = pds_sim_scratch_create(s);
+        part[t] = pds_summary_create(U, s->Y, s->first_year);
+        if (!scr[t] || !part[t])
+            st = PDS_ERR_RUNTIME;
+    }
+    for (uint64_t c0 = 0; st == PDS_OK && c0 < opt->n_runs; c0 += chunk) {
+        if (opt->stop && *opt->stop) {
+            st = PDS_ERR_RUNTIME;
+            break;
+        }
+        size_t m = (size_t)(opt->n_runs - c0 < chunk ? opt->n_runs - c0 : chunk);
+        long lm = (long)m;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
+        for (long i = 0; i < lm; i++) {
+            int t = 0;
+#ifdef _OPENMP
+            t = omp_get_thread_num();
+#endif
+            int16_t *urow = ub + (size_t)i * U;
+            pds_sim_run_one(s, opt->seed, c0 + (uint64_t)i, scr[t], urow, sb + (size_t)i * S);
+            pds_summary_add_runs(part[t], urow, 1);
+        }
+        if (opt->sink &&
+            opt->sink(opt->sink_ctx, c0, m, ub, opt->keep_subunits ? sb : NULL) != 0) {
+            st = PDS_ERR_RUNTIME;
+            break;
+        }
+        if (opt->progress)
+            opt->progress(opt->progress_ctx, c0 + m, opt->n_runs);
+    }
+    for (int t = 0; t < nt; t++) {
+        if (st == PDS_OK && part[t] && pds_summary_merge(summary, part[t]) != PDS_OK)
+            st = PDS_ERR_RUNTIME;
+        if (scr)
+            free(scr[t]);
+        if (part)
+            pds_summary_free(part[t]);
+    }
+    free(scr);
+    free(part);
+    free(ub);
+    free(sb);
+    return st;
+}

@@ -1,0 +1,90 @@
+/* The simulation engine: binds a world to a unit model and an optional
+ * sub-unit model, then runs Monte Carlo runs.
+ *
+ * Each simulated year t = base_year+1 .. horizon, every agent that has not
+ * adopted adopts with its hazard, computed from the state at the end of
+ * year t-1 (synchronous update). A run's random numbers depend only on
+ * (seed, run index): one uniform per unit and one per sub-unit per year, in
+ * index order, drawn for adopted agents too, so that two configurations with
+ * the same seed share their random numbers (common random numbers). */
+#ifndef PDS_ENGINE_H
+#define PDS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "model.h"
+#include "summary.h"
+#include "world.h"
+
+typedef enum pds_proj_rule { PDS_PROJ_HOLD = 0, PDS_PROJ_TREND = 1 } pds_proj_rule;
+
+/* How a panel variable continues past its last observed year. */
+typedef struct pds_projection {
+    const char *variable; /* panel variable; NULL for the default rule */
+    pds_proj_rule rule;
+    int years;            /* trend: fit over the last `years` observed years (>= 2) */
+    double min, max;      /* trend: clamp; NaN = the range observed in the panel */
+} pds_projection;
+
+typedef struct pds_sim_options {
+    int base_year;                /* last year of observed history */
+    int horizon;                  /* last simulated year */
+    pds_projection default_proj;  /* rule for variables without their own */
+    const pds_projection *proj;   /* per-variable rules (borrowed) */
+    size_t n_proj;
+    const char *panel_file;       /* for error messages only; may be NULL */
+} pds_sim_options;
+
+/* Sub-units adopted by the base year whose adoption year is not known carry
+ * this year in the output. */
+#define PDS_YEAR_UNKNOWN ((int16_t)-1)
+
+typedef struct pds_sim pds_sim;
+
+/* Prepare a simulation. The world and models are borrowed and must outlive
+ * it. Every problem found is added to diag; returns PDS_ERR_INPUT then. */
+pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
+                          const pds_model *sub_model, const pds_sim_options *opt,
+                          pds_diag *diag, pds_sim **out);
+void pds_sim_free(pds_sim *s);
+
+int pds_sim_first_year(const pds_sim *s); /* base_year + 1 */
+size_t pds_sim_n_years(const pds_sim *s);
+const pds_world *pds_sim_world(const pds_sim *s);
+
+/* Per-run working memory: owned, free with free(). NULL when out of memory. */
+void *pds_sim_scratch_create(const pds_sim *s);
+
+/* One run. unit_year[n_units] and sub_year[n_subunits] receive adoption
+ * years: the observed year for agents adopted by the base year (or
+ * PDS_YEAR_UNKNOWN), the simulated year, or 0 when not adopted by the horizon. */
+void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratch,
+                     int16_t *unit_year, int16_t *sub_year);
+
+/* Called after each chunk of runs, in run order, from the calling thread.
+ * Return nonzero to stop. sub_years is NULL unless keep_subunits. */
+typedef int (*pds_chunk_sink)(void *ctx, uint64_t first_run, size_t n_runs,
+                              const int16_t *unit_years, const int16_t *sub_years);
+typedef void (*pds_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+typedef struct pds_run_options {
+    uint64_t seed;
+    uint64_t n_runs;
+    size_t chunk_runs;         /* runs per chunk (memory is O(chunk_runs)) */
+    int threads;               /* 0 = OpenMP default */
+    int keep_subunits;         /* pass sub-unit years to the sink */
+    pds_chunk_sink sink;       /* may be NULL */
+    void *sink_ctx;
+    pds_progress_fn progress;  /* may be NULL */
+    void *progress_ctx;
+    volatile int *stop;        /* checked between chunks; may be NULL */
+} pds_run_options;
+
+/* Run all runs in chunks, OpenMP over the runs of a chunk; results do not
+ * depend on the number of threads. Accumulates into summary (created by the
+ * caller with pds_summary_create for this sim). */
+pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summary *summary);
+
+#endif

@@ -1,0 +1,87 @@
+/* The world: units (e.g. provinces), sub-units (e.g. cities), contiguity,
+ * the central-document timeline and the covariate panel. Built once by a
+ * loader, then shared read-only by every thread. Nothing here is specific to
+ * one country. */
+#ifndef PDS_WORLD_H
+#define PDS_WORLD_H
+
+#include <stddef.h>
+
+#include "diag.h"
+
+typedef struct pds_unit {
+    char *code;       /* owned; unique among units */
+    char *name;       /* owned */
+    char *region;     /* owned; free-text label */
+    int adoption_year; /* observed adoption year; 0 = not adopted in the data */
+} pds_unit;
+
+typedef struct pds_subunit {
+    char *code;        /* owned; unique among sub-units */
+    char *name;        /* owned */
+    size_t parent;     /* index into units */
+    int adoption_year; /* observed adoption year; 0 = unknown or not adopted */
+} pds_subunit;
+
+/* Known count of adopted sub-units of a unit by the end of a year, for when
+ * the identities of the adopters are not known. */
+typedef struct pds_subunit_count {
+    size_t unit; /* index into units */
+    int year;    /* the count holds at the end of this year */
+    int adopted; /* cumulative number of adopted sub-units */
+} pds_subunit_count;
+
+typedef struct pds_document {
+    int year;      /* year of issue */
+    double weight; /* count x weight: contribution to the document variable */
+} pds_document;
+
+typedef struct pds_world {
+    size_t n_units;
+    pds_unit *units;
+
+    /* contiguity as compressed rows: neighbours of u are
+     * nbr[nbr_start[u] .. nbr_start[u+1]) */
+    size_t *nbr_start; /* n_units + 1 */
+    size_t *nbr;       /* 2 x number of pairs */
+
+    size_t n_subunits;
+    pds_subunit *subunits;
+    size_t *sub_start; /* n_units + 1: sub-units of u are sub_of[sub_start[u] ..) */
+    size_t *sub_of;    /* sub-unit indices grouped by parent */
+
+    size_t n_subunit_counts;
+    pds_subunit_count *subunit_counts;
+
+    size_t n_documents;
+    pds_document *documents;
+
+    /* panel: value(u, y, v) = panel[((u * n_years) + (y - first_year)) * n_vars + v],
+     * NaN where missing */
+    size_t n_vars;
+    char **var_names;  /* owned */
+    int panel_first_year;
+    int panel_last_year;
+    double *panel;
+} pds_world;
+
+/* Owned, zero-initialised world; NULL when out of memory. */
+pds_world *pds_world_create(void);
+/* Frees everything the world owns. NULL is a no-op. */
+void pds_world_free(pds_world *w);
+
+/* Unit / sub-unit / panel-variable index by code or name; -1 when absent. */
+long pds_world_unit_index(const pds_world *w, const char *code);
+long pds_world_var_index(const pds_world *w, const char *name);
+
+/* Build the neighbour and sub-unit index arrays from pairs (a[i], b[i]) and
+ * the sub-units' parents. Duplicated pairs are counted once. */
+pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, size_t n_pairs);
+
+/* Panel value or NaN when the year is outside the panel or the value missing. */
+double pds_world_panel(const pds_world *w, size_t unit, int year, size_t var);
+
+/* Weighted number of documents issued in years <= year. */
+double pds_world_documents_through(const pds_world *w, int year);
+
+#endif

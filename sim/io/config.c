@@ -1,0 +1,279 @@
+#include "config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RUNS 1000000000.0 /* 10^9: beyond this a single file is the wrong tool */
+#define MAX_YEARS_SIMULATED 500
+
+static const char *const rule_names[] = {"hold", "trend", NULL};
+
+typedef struct proj_doc {
+    int rule;
+    long years;
+    double min, max;
+} proj_doc;
+
+const pds_key pds_projection_keys[] = {
+    {"rule", PDS_KEY_ENUM, 0, 0, 0, "hold", rule_names, offsetof(proj_doc, rule), NULL,
+     "hold the last observed value, or continue a linear trend", NULL},
+    {"years", PDS_KEY_INT, 0, 2, 100, "5", NULL, offsetof(proj_doc, years), NULL,
+     "trend: fitted over the last this many observed years", NULL},
+    {"min", PDS_KEY_DOUBLE, 0, -1e300, 1e300, NULL, NULL, offsetof(proj_doc, min), NULL,
+     "trend: lower clamp (default: lowest value in the panel)", NULL},
+    {"max", PDS_KEY_DOUBLE, 0, -1e300, 1e300, NULL, NULL, offsetof(proj_doc, max), NULL,
+     "trend: upper clamp (default: highest value in the panel)", NULL},
+};
+const size_t pds_n_projection_keys = sizeof pds_projection_keys / sizeof pds_projection_keys[0];
+
+static int parse_one_proj(pds_yaml *y, yaml_node_t *n, const char *where, pds_projection *out,
+                          pds_diag *diag)
+{
+    proj_doc d = {.min = NAN, .max = NAN};
+    if (pds_yaml_parse_map(y, n, pds_projection_keys, pds_n_projection_keys, &d, where, diag) != 0)
+        return -1;
+    if (!isnan(d.min) && !isnan(d.max) && d.min > d.max) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n), "%s: min is above max",
+                     where);
+        return -1;
+    }
+    out->rule = (pds_proj_rule)d.rule;
+    out->years = (int)d.years;
+    out->min = d.min;
+    out->max = d.max;
+    return 0;
+}
+
+static int parse_projection(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_config *c = target;
+    if (n->type != YAML_MAPPING_NODE) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "projection: expected a mapping with 'default' and/or 'variables'");
+        return -1;
+    }
+    int bad = 0;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = pds_yaml_node(y, p->key), *vn = pds_yaml_node(y, p->value);
+        const char *key = pds_yaml_scalar(kn);
+        if (key && strcmp(key, "default") == 0) {
+            bad |= parse_one_proj(y, vn, "projection.default", &c->default_proj, diag) != 0;
+        } else if (key && strcmp(key, "variables") == 0) {
+            if (vn->type != YAML_MAPPING_NODE) {
+                pds_diag_add(diag, y->path, pds_yaml_line(vn), pds_yaml_col(vn),
+                             "projection.variables: expected a mapping of variable: rule");
+                bad = 1;
+                continue;
+            }
+            size_t k = (size_t)(vn->data.mapping.pairs.top - vn->data.mapping.pairs.start);
+            free(c->proj);
+            c->proj = calloc(k + 1, sizeof *c->proj);
+            c->n_proj = 0;
+            if (!c->proj)
+                return -1;
+            for (yaml_node_pair_t *q = vn->data.mapping.pairs.start; q < vn->data.mapping.pairs.top;
+                 q++) {
+                const char *var = pds_yaml_scalar(pds_yaml_node(y, q->key));
+                char where[256];
+                snprintf(where, sizeof where, "projection.variables.%s", var ? var : "?");
+                pds_projection pr = {0};
+                if (!var || parse_one_proj(y, pds_yaml_node(y, q->value), where, &pr, diag) != 0) {
+                    bad = 1;
+                    continue;
+                }
+                size_t len = strlen(var) + 1;
+                char *name = malloc(len);
+                if (!name)
+                    return -1;
+                memcpy(name, var, len);
+                pr.variable = name;
+                c->proj[c->n_proj++] = pr;
+            }
+        } else {
+            pds_diag_add(diag, y->path, pds_yaml_line(kn), pds_yaml_col(kn),
+                         "unknown key 'projection.%s' (known keys: default, variables)",
+                         key ? key : "?");
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+static int parse_report_years(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_config *c = target;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "report_years: expected a list of years, e.g. [2025, 2030, 2035]");
+        return -1;
+    }
+    c->n_report_years = 0;
+    int bad = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+        long v;
+        if (c->n_report_years == PDS_MAX_REPORT_YEARS) {
+            pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                         "report_years: at most %d years", PDS_MAX_REPORT_YEARS);
+            return -1;
+        }
+        if (pds_yaml_long(y, pds_yaml_node(y, *it), "report_years", 1000, 3000, &v, diag) != 0)
+            bad = 1;
+        else
+            c->report_years[c->n_report_years++] = v;
+    }
+    return bad ? -1 : 0;
+}
+
+#define OFF(f) offsetof(pds_run_config, f)
+const pds_key pds_run_config_keys[] = {
+    {"dataset", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, OFF(dataset), NULL,
+     "dataset folder (units.csv, contiguity.csv, ...)", NULL},
+    {"model", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, OFF(model), NULL, "unit hazard model (YAML)",
+     NULL},
+    {"subunit_model", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(subunit_model), NULL,
+     "sub-unit (city) hazard model; without it sub-units keep their base-year state", NULL},
+    {"base_year", PDS_KEY_INT, 1, 1000, 3000, NULL, NULL, OFF(base_year), NULL,
+     "last year of observed history; the simulation starts the year after", NULL},
+    {"horizon", PDS_KEY_INT, 1, 1000, 3000, NULL, NULL, OFF(horizon), NULL,
+     "last simulated year", NULL},
+    {"runs", PDS_KEY_U64, 0, 1, MAX_RUNS, "10000", NULL, OFF(runs), NULL, "Monte Carlo runs",
+     NULL},
+    {"seed", PDS_KEY_U64, 0, 0, 1.8446744073709552e19, "1", NULL, OFF(seed), NULL,
+     "random seed; a run's numbers depend only on (seed, run)", NULL},
+    {"threads", PDS_KEY_INT, 0, 0, 1024, "0", NULL, OFF(threads), NULL,
+     "OpenMP threads; 0 = OMP_NUM_THREADS or all cores", NULL},
+    {"chunk_runs", PDS_KEY_INT, 0, 1, 1048576, "4096", NULL, OFF(chunk_runs), NULL,
+     "runs per HDF5 chunk: memory grows with this, not with runs", NULL},
+    {"output", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(output), NULL,
+     "output HDF5 file; default output/<config name>.h5", NULL},
+    {"store_subunit_years", PDS_KEY_BOOL, 0, 0, 0, "true", NULL, OFF(store_subunit_years), NULL,
+     "write per-run sub-unit adoption years (/runs/city_adoption_year)", NULL},
+    {"sea_links", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, OFF(sea_links), NULL,
+     "count contiguity rows of type sea as neighbours", NULL},
+    {"report_years", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_report_years,
+     "years for P(adopted by year) in the summary (default: 3 spread to the horizon)",
+     "list of years"},
+    {"projection", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_projection,
+     "covariates past the panel: {default: RULE, variables: {name: RULE}}, "
+     "RULE = {rule: hold|trend, years, min, max}",
+     "mapping"},
+};
+const size_t pds_n_run_config_keys = sizeof pds_run_config_keys / sizeof pds_run_config_keys[0];
+
+char *pds_path_relative_to(const char *file, const char *rel)
+{
+    if (!rel)
+        return NULL;
+    const char *slash = strrchr(file, '/');
+    size_t dl = (rel[0] == '/' || !slash) ? 0 : (size_t)(slash - file) + 1;
+    size_t n = dl + strlen(rel) + 1;
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    memcpy(p, file, dl);
+    memcpy(p + dl, rel, strlen(rel) + 1);
+    return p;
+}
+
+static char *default_output(const char *config)
+{
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    size_t len = strlen(base);
+    const char *dot = strrchr(base, '.');
+    if (dot && (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0))
+        len = (size_t)(dot - base);
+    size_t n = len + sizeof "output/.h5";
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "output/%.*s.h5", (int)len, base);
+    return p;
+}
+
+void pds_run_config_free(pds_run_config *c)
+{
+    if (!c)
+        return;
+    pds_yaml_free_fields(pds_run_config_keys, pds_n_run_config_keys, c);
+    free(c->path);
+    free(c->text);
+    free(c->dataset_path);
+    free(c->model_path);
+    free(c->subunit_model_path);
+    free(c->output_path);
+    for (size_t i = 0; i < c->n_proj; i++)
+        free((char *)c->proj[i].variable);
+    free(c->proj);
+    free(c);
+}
+
+pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
+{
+    pds_yaml *y = pds_yaml_load(path, diag);
+    if (!y)
+        return NULL;
+    pds_run_config *c = calloc(1, sizeof *c);
+    if (!c) {
+        pds_yaml_free(y);
+        return NULL;
+    }
+    c->default_proj.rule = PDS_PROJ_HOLD;
+    c->default_proj.years = 5;
+    c->default_proj.min = c->default_proj.max = NAN;
+    int bad = pds_yaml_parse_map(y, pds_yaml_root(y), pds_run_config_keys, pds_n_run_config_keys,
+                                 c, NULL, diag) != 0;
+    yaml_node_t *root = pds_yaml_root(y);
+    if (!bad && c->horizon <= c->base_year) {
+        pds_diag_add(diag, path, pds_yaml_line(root), pds_yaml_col(root),
+                     "horizon (%ld) must be after base_year (%ld)", c->horizon, c->base_year);
+        bad = 1;
+    }
+    if (!bad && c->horizon - c->base_year > MAX_YEARS_SIMULATED) {
+        pds_diag_add(diag, path, pds_yaml_line(root), pds_yaml_col(root),
+                     "horizon - base_year = %ld: at most %d simulated years", c->horizon - c->base_year,
+                     MAX_YEARS_SIMULATED);
+        bad = 1;
+    }
+    if (!bad && c->n_report_years == 0) {
+        long span = c->horizon - c->base_year;
+        long step = span >= 3 ? span / 3 : 1;
+        for (long yv = c->horizon; yv > c->base_year && c->n_report_years < 3; yv -= step)
+            c->report_years[c->n_report_years++] = yv;
+        for (size_t i = 0; i < c->n_report_years / 2; i++) {
+            long t = c->report_years[i];
+            c->report_years[i] = c->report_years[c->n_report_years - 1 - i];
+            c->report_years[c->n_report_years - 1 - i] = t;
+        }
+    }
+    for (size_t i = 0; !bad && i < c->n_report_years; i++) {
+        if (c->report_years[i] <= c->base_year || c->report_years[i] > c->horizon) {
+            pds_diag_add(diag, path, pds_yaml_line(root), pds_yaml_col(root),
+                         "report_years: %ld is outside the simulated years %ld..%ld",
+                         c->report_years[i], c->base_year + 1, c->horizon);
+            bad = 1;
+        }
+    }
+    c->path = malloc(strlen(path) + 1);
+    if (c->path)
+        memcpy(c->path, path, strlen(path) + 1);
+    c->text = y->text;
+    y->text = NULL;
+    pds_yaml_free(y);
+    if (bad || !c->path) {
+        pds_run_config_free(c);
+        return NULL;
+    }
+    c->dataset_path = pds_path_relative_to(path, c->dataset);
+    c->model_path = pds_path_relative_to(path, c->model);
+    c->subunit_model_path = pds_path_relative_to(path, c->subunit_model);
+    c->output_path = c->output ? pds_path_relative_to(path, c->output) : default_output(path);
+    if (!c->dataset_path || !c->model_path || !c->output_path ||
+        (c->subunit_model && !c->subunit_model_path)) {
+        pds_run_config_free(c);
+        return NULL;
+    }
+    return c;
+}

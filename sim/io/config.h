@@ -1,0 +1,54 @@
+/* Run configuration (YAML). One key table drives parsing, validation,
+ * `pdsim help config` and docs/config.md. Paths in a config are relative
+ * to the config file's folder. */
+#ifndef PDS_CONFIG_H
+#define PDS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/diag.h"
+#include "../core/engine.h"
+#include "yamldoc.h"
+
+#define PDS_MAX_REPORT_YEARS 16
+
+typedef struct pds_run_config {
+    char *path;              /* the config file, as given */
+    char *text;              /* its text, stored in the output */
+    char *dataset;           /* dataset folder, as written */
+    char *model;             /* unit model file, as written */
+    char *subunit_model;     /* sub-unit model file, as written; NULL = none */
+    char *output;            /* output file, as written; NULL = default */
+    char *dataset_path;      /* resolved paths */
+    char *model_path;
+    char *subunit_model_path;
+    char *output_path;       /* resolved; default output/<config name>.h5 under the cwd */
+    long base_year;          /* last observed year */
+    long horizon;            /* last simulated year */
+    uint64_t runs;           /* Monte Carlo runs */
+    uint64_t seed;           /* base seed */
+    long threads;            /* 0 = all cores */
+    long chunk_runs;         /* runs per HDF5 chunk and per buffer */
+    int store_subunit_years; /* write /runs/city_adoption_year */
+    int sea_links;           /* use contiguity rows of type sea */
+    long report_years[PDS_MAX_REPORT_YEARS];
+    size_t n_report_years;
+    pds_projection default_proj;
+    pds_projection *proj;    /* owned, variable names owned */
+    size_t n_proj;
+} pds_run_config;
+
+extern const pds_key pds_run_config_keys[];
+extern const size_t pds_n_run_config_keys;
+extern const pds_key pds_projection_keys[];
+extern const size_t pds_n_projection_keys;
+
+/* NULL on error, with every problem found in diag. */
+pds_run_config *pds_run_config_load(const char *path, pds_diag *diag);
+void pds_run_config_free(pds_run_config *c);
+
+/* Resolve rel against the folder of file (absolute rel unchanged). Owned. */
+char *pds_path_relative_to(const char *file, const char *rel);
+
+#endif

@@ -1,0 +1,45 @@
+/* A CSV file read whole into a table of strings (libcsv), with the line on
+ * which each row starts, so that every error can name file:line. */
+#ifndef PDS_CSVTAB_H
+#define PDS_CSVTAB_H
+
+#include <stddef.h>
+
+#include "../core/diag.h"
+
+typedef struct pds_csvtab {
+    char *path;      /* owned copy of the path, as given */
+    size_t n_cols;   /* columns in the header */
+    char **header;   /* owned [n_cols] */
+    size_t n_rows;   /* data rows (header excluded) */
+    char **cells;    /* owned [n_rows x n_cols]; "" for an empty field */
+    long *line;      /* [n_rows] line number of each row in the file */
+} pds_csvtab;
+
+/* Read path; NULL on error (added to diag). Rows with a field count other
+ * than the header's are errors. A UTF-8 byte-order mark is skipped. */
+pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag);
+void pds_csvtab_free(pds_csvtab *t);
+
+/* Column index of name, or -1. With required set, a missing column is added
+ * to diag ("file:1: missing column 'x'"). */
+long pds_csvtab_col(const pds_csvtab *t, const char *name, int required, pds_diag *diag);
+
+static inline const char *pds_csvtab_cell(const pds_csvtab *t, size_t row, size_t col)
+{
+    return t->cells[row * t->n_cols + col];
+}
+
+/* Strict number parsing: the whole string must be the number. */
+int pds_parse_long(const char *s, long *out);
+int pds_parse_double(const char *s, double *out); /* rejects nan and inf */
+
+/* Integer cell in [lo, hi]; blank allowed when blank_ok (then *out = 0).
+ * Adds "file:line: column: expected ..." and returns -1 otherwise. */
+int pds_csvtab_int(const pds_csvtab *t, size_t row, long col, long lo, long hi, int blank_ok,
+                   long *out, pds_diag *diag);
+/* Finite number; blank gives NaN when blank_ok. */
+int pds_csvtab_num(const pds_csvtab *t, size_t row, long col, int blank_ok, double *out,
+                   pds_diag *diag);
+
+#endif

@@ -1,0 +1,472 @@
+#include "dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "csvtab.h"
+
+#define YEAR_MIN 1000
+#define YEAR_MAX 3000
+#define PROV_SUFFIX "_provenance"
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static char *join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Read dir/file if present (or always when required). *t = NULL when absent. */
+static int open_table(const char *dir, const char *file, int required, pds_csvtab **t,
+                      pds_diag *diag)
+{
+    *t = NULL;
+    char *path = join(dir, file);
+    if (!path)
+        return -1;
+    if (!exists(path) && !required) {
+        free(path);
+        return 0;
+    }
+    *t = pds_csvtab_read(path, diag);
+    free(path);
+    return *t ? 0 : -1;
+}
+
+static long find_sub(const pds_world *w, const char *code)
+{
+    for (size_t i = 0; i < w->n_subunits; i++)
+        if (strcmp(w->subunits[i].code, code) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
+{
+    long c_code = pds_csvtab_col(t, "code", 1, diag);
+    long c_name = pds_csvtab_col(t, "name", 1, diag);
+    long c_region = pds_csvtab_col(t, "region", 1, diag);
+    long c_year = pds_csvtab_col(t, "adoption_year", 1, diag);
+    if (c_code < 0 || c_name < 0 || c_region < 0 || c_year < 0)
+        return -1;
+    if (t->n_rows == 0) {
+        pds_diag_add(diag, t->path, 1, 0, "no units: expected at least one data row");
+        return -1;
+    }
+    w->units = calloc(t->n_rows, sizeof *w->units);
+    if (!w->units)
+        return -1;
+    int bad = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const char *code = pds_csvtab_cell(t, r, (size_t)c_code);
+        if (!*code) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "code: expected a unit code, got a blank");
+            bad = 1;
+            continue;
+        }
+        if (pds_world_unit_index(w, code) >= 0) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "code: unit '%s' appears twice", code);
+            bad = 1;
+            continue;
+        }
+        long y = 0;
+        if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 1, &y, diag) != 0)
+            bad = 1;
+        pds_unit *u = &w->units[w->n_units];
+        u->code = xstrdup(code);
+        u->name = xstrdup(pds_csvtab_cell(t, r, (size_t)c_name));
+        u->region = xstrdup(pds_csvtab_cell(t, r, (size_t)c_region));
+        u->adoption_year = (int)y;
+        w->n_units++;
+        if (!u->code || !u->name || !u->region)
+            return -1;
+    }
+    return bad ? -1 : 0;
+}
+
+static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_options *opt,
+                      size_t **pa, size_t **pb, size_t *np, pds_diag *diag)
+{
+    *np = 0;
+    *pa = *pb = NULL;
+    if (!t)
+        return 0;
+    long ca = pds_csvtab_col(t, "unit_a", 1, diag);
+    long cb = pds_csvtab_col(t, "unit_b", 1, diag);
+    long ct = pds_csvtab_col(t, "type", 0, diag);
+    if (ca < 0 || cb < 0)
+        return -1;
+    *pa = malloc((t->n_rows + 1) * sizeof(size_t));
+    *pb = malloc((t->n_rows + 1) * sizeof(size_t));
+    if (!*pa || !*pb)
+        return -1;
+    int bad = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        if (ct >= 0) {
+            const char *type = pds_csvtab_cell(t, r, (size_t)ct);
+            int land = !*type || strcmp(type, "land") == 0;
+            int sea = strcmp(type, "sea") == 0;
+            if (!land && !sea) {
+                pds_diag_add(diag, t->path, t->line[r], 0,
+                             "type: expected \"land\", \"sea\" or blank, got \"%s\"", type);
+                bad = 1;
+                continue;
+            }
+            if (sea && !opt->sea_links)
+                continue;
+        }
+        const char *a = pds_csvtab_cell(t, r, (size_t)ca);
+        const char *b = pds_csvtab_cell(t, r, (size_t)cb);
+        long ia = pds_world_unit_index(w, a), ib = pds_world_unit_index(w, b);
+        if (ia < 0)
+            pds_diag_add(diag, t->path, t->line[r], 0, "unit_a: unknown unit code \"%s\"", a);
+        if (ib < 0)
+            pds_diag_add(diag, t->path, t->line[r], 0, "unit_b: unknown unit code \"%s\"", b);
+        if (ia >= 0 && ia == ib)
+            pds_diag_add(diag, t->path, t->line[r], 0, "a unit cannot border itself (\"%s\")", a);
+        if (ia < 0 || ib < 0 || ia == ib) {
+            bad = 1;
+            continue;
+        }
+        (*pa)[*np] = (size_t)ia;
+        (*pb)[*np] = (size_t)ib;
+        (*np)++;
+    }
+    return bad ? -1 : 0;
+}
+
+static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
+{
+    if (!t)
+        return 0;
+    long c_code = pds_csvtab_col(t, "code", 1, diag);
+    long c_name = pds_csvtab_col(t, "name", 1, diag);
+    long c_par = pds_csvtab_col(t, "parent", 1, diag);
+    long c_year = pds_csvtab_col(t, "adoption_year", 1, diag);
+    if (c_code < 0 || c_name < 0 || c_par < 0 || c_year < 0)
+        return -1;
+    w->subunits = calloc(t->n_rows + 1, sizeof *w->subunits);
+    if (!w->subunits)
+        return -1;
+    int bad = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const char *code = pds_csvtab_cell(t, r, (size_t)c_code);
+        const char *par = pds_csvtab_cell(t, r, (size_t)c_par);
+        long p = pds_world_unit_index(w, par);
+        long y = 0;
+        int ok = 1;
+        if (!*code) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "code: expected a sub-unit code, got a blank");
+            ok = 0;
+        } else if (find_sub(w, code) >= 0) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "code: sub-unit '%s' appears twice", code);
+            ok = 0;
+        }
+        if (p < 0) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "parent: unknown unit code \"%s\"", par);
+            ok = 0;
+        }
+        if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 1, &y, diag) != 0)
+            ok = 0;
+        if (!ok) {
+            bad = 1;
+            continue;
+        }
+        pds_subunit *s = &w->subunits[w->n_subunits++];
+        s->code = xstrdup(code);
+        s->name = xstrdup(pds_csvtab_cell(t, r, (size_t)c_name));
+        s->parent = (size_t)p;
+        s->adoption_year = (int)y;
+        if (!s->code || !s->name)
+            return -1;
+    }
+    return bad ? -1 : 0;
+}
+
+static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
+{
+    if (!t)
+        return 0;
+    long c_unit = pds_csvtab_col(t, "unit", 1, diag);
+    long c_year = pds_csvtab_col(t, "year", 1, diag);
+    long c_n = pds_csvtab_col(t, "adopted", 1, diag);
+    if (c_unit < 0 || c_year < 0 || c_n < 0)
+        return -1;
+    w->subunit_counts = calloc(t->n_rows + 1, sizeof *w->subunit_counts);
+    if (!w->subunit_counts)
+        return -1;
+    int bad = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const char *code = pds_csvtab_cell(t, r, (size_t)c_unit);
+        long u = pds_world_unit_index(w, code);
+        long y, n;
+        int ok = 1;
+        if (u < 0) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "unit: unknown unit code \"%s\"", code);
+            ok = 0;
+        }
+        if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 0, &y, diag) != 0)
+            ok = 0;
+        if (pds_csvtab_int(t, r, c_n, 0, 1000000, 0, &n, diag) != 0)
+            ok = 0;
+        if (ok) {
+            size_t ns = 0;
+            for (size_t i = 0; i < w->n_subunits; i++)
+                ns += w->subunits[i].parent == (size_t)u;
+            if ((size_t)n > ns) {
+                pds_diag_add(diag, t->path, t->line[r], 0,
+                             "adopted: %ld exceeds the %zu sub-units of unit '%s'", n, ns, code);
+                ok = 0;
+            }
+            for (size_t i = 0; ok && i < w->n_subunit_counts; i++)
+                if (w->subunit_counts[i].unit == (size_t)u && w->subunit_counts[i].year == (int)y) {
+                    pds_diag_add(diag, t->path, t->line[r], 0, "unit '%s', year %ld appears twice",
+                                 code, y);
+                    ok = 0;
+                }
+        }
+        if (!ok) {
+            bad = 1;
+            continue;
+        }
+        pds_subunit_count *c = &w->subunit_counts[w->n_subunit_counts++];
+        c->unit = (size_t)u;
+        c->year = (int)y;
+        c->adopted = (int)n;
+    }
+    return bad ? -1 : 0;
+}
+
+static int load_documents(pds_world *w, const pds_csvtab *t, pds_diag *diag)
+{
+    if (!t)
+        return 0;
+    long c_year = pds_csvtab_col(t, "year", 1, diag);
+    long c_count = pds_csvtab_col(t, "count", 1, diag);
+    long c_w = pds_csvtab_col(t, "weight", 0, diag);
+    if (c_year < 0 || c_count < 0)
+        return -1;
+    w->documents = calloc(t->n_rows + 1, sizeof *w->documents);
+    if (!w->documents)
+        return -1;
+    int bad = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        long y;
+        double n, wt = 1.0;
+        int ok = pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 0, &y, diag) == 0;
+        ok &= pds_csvtab_num(t, r, c_count, 0, &n, diag) == 0;
+        if (c_w >= 0 && *pds_csvtab_cell(t, r, (size_t)c_w))
+            ok &= pds_csvtab_num(t, r, c_w, 0, &wt, diag) == 0;
+        if (ok && (n < 0 || wt < 0)) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "count and weight must not be negative");
+            ok = 0;
+        }
+        if (!ok) {
+            bad = 1;
+            continue;
+        }
+        w->documents[w->n_documents].year = (int)y;
+        w->documents[w->n_documents].weight = n * wt;
+        w->n_documents++;
+    }
+    return bad ? -1 : 0;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+static int load_panel(pds_world *w, const pds_csvtab *t, pds_diag *diag)
+{
+    if (!t)
+        return 0;
+    long c_unit = pds_csvtab_col(t, "unit", 1, diag);
+    long c_year = pds_csvtab_col(t, "year", 1, diag);
+    if (c_unit < 0 || c_year < 0)
+        return -1;
+    long *var_col = malloc((t->n_cols + 1) * sizeof(long));
+    w->var_names = calloc(t->n_cols + 1, sizeof(char *));
+    if (!var_col || !w->var_names) {
+        free(var_col);
+        return -1;
+    }
+    for (size_t c = 0; c < t->n_cols; c++) {
+        if ((long)c == c_unit || (long)c == c_year || ends_with(t->header[c], PROV_SUFFIX))
+            continue;
+        var_col[w->n_vars] = (long)c;
+        w->var_names[w->n_vars] = xstrdup(t->header[c]);
+        if (!w->var_names[w->n_vars++]) {
+            free(var_col);
+            return -1;
+        }
+    }
+    int bad = 0;
+    long y0 = YEAR_MAX, y1 = YEAR_MIN;
+    long *years = malloc((t->n_rows + 1) * sizeof(long));
+    long *units = malloc((t->n_rows + 1) * sizeof(long));
+    if (!years || !units) {
+        free(var_col);
+        free(years);
+        free(units);
+        return -1;
+    }
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const char *code = pds_csvtab_cell(t, r, (size_t)c_unit);
+        units[r] = pds_world_unit_index(w, code);
+        if (units[r] < 0) {
+            pds_diag_add(diag, t->path, t->line[r], 0, "unit: unknown unit code \"%s\"", code);
+            bad = 1;
+        }
+        if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 0, &years[r], diag) != 0) {
+            bad = 1;
+            units[r] = -1;
+            continue;
+        }
+        if (years[r] < y0)
+            y0 = years[r];
+        if (years[r] > y1)
+            y1 = years[r];
+    }
+    if (!bad && t->n_rows > 0) {
+        w->panel_first_year = (int)y0;
+        w->panel_last_year = (int)y1;
+        size_t ny = (size_t)(y1 - y0 + 1);
+        size_t n = w->n_units * ny * w->n_vars;
+        w->panel = malloc((n + 1) * sizeof(double));
+        char *seen = calloc(w->n_units * ny + 1, 1);
+        if (!w->panel || !seen) {
+            free(seen);
+            free(var_col);
+            free(years);
+            free(units);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            w->panel[i] = NAN;
+        for (size_t r = 0; r < t->n_rows; r++) {
+            size_t cell = (size_t)units[r] * ny + (size_t)(years[r] - y0);
+            if (seen[cell]) {
+                pds_diag_add(diag, t->path, t->line[r], 0, "unit '%s', year %ld appears twice",
+                             w->units[units[r]].code, years[r]);
+                bad = 1;
+                continue;
+            }
+            seen[cell] = 1;
+            for (size_t v = 0; v < w->n_vars; v++) {
+                double x;
+                if (pds_csvtab_num(t, r, var_col[v], 1, &x, diag) != 0)
+                    bad = 1;
+                else
+                    w->panel[cell * w->n_vars + v] = x;
+            }
+        }
+        free(seen);
+    }
+    free(var_col);
+    free(years);
+    free(units);
+    return bad ? -1 : 0;
+}
+
+/* Observed adoption years must fall inside the panel when there is one. */
+static int check_years(const pds_world *w, const pds_csvtab *units, pds_diag *diag)
+{
+    if (!w->panel)
+        return 0;
+    int bad = 0;
+    for (size_t u = 0; u < w->n_units; u++) {
+        int y = w->units[u].adoption_year;
+        if (y != 0 && (y < w->panel_first_year || y > w->panel_last_year)) {
+            pds_diag_add(diag, units->path, units->line[u], 0,
+                         "adoption_year: %d is outside the panel's years %d..%d", y,
+                         w->panel_first_year, w->panel_last_year);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds_diag *diag)
+{
+    static const pds_dataset_options defaults = {0};
+    if (!opt)
+        opt = &defaults;
+    pds_world *w = pds_world_create();
+    if (!w) {
+        pds_diag_add(diag, dir, 0, 0, "out of memory");
+        return NULL;
+    }
+    pds_csvtab *tu = NULL, *tc = NULL, *ts = NULL, *tn = NULL, *td = NULL, *tp = NULL;
+    size_t *pa = NULL, *pb = NULL, np = 0;
+    size_t before = diag->n + diag->dropped;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        pds_diag_add(diag, dir, 0, 0, "dataset: not a folder");
+        goto fail;
+    }
+    int bad = 0;
+    bad |= open_table(dir, "units.csv", 1, &tu, diag);
+    bad |= open_table(dir, "contiguity.csv", 0, &tc, diag);
+    bad |= open_table(dir, "subunits.csv", 0, &ts, diag);
+    bad |= open_table(dir, "subunit_counts.csv", 0, &tn, diag);
+    bad |= open_table(dir, "documents.csv", 0, &td, diag);
+    bad |= open_table(dir, "panel.csv", 0, &tp, diag);
+    if (bad || load_units(w, tu, diag) != 0)
+        goto fail;
+    bad |= load_pairs(w, tc, opt, &pa, &pb, &np, diag);
+    bad |= load_subunits(w, ts, diag);
+    if (!bad)
+        bad |= load_counts(w, tn, diag);
+    bad |= load_documents(w, td, diag);
+    bad |= load_panel(w, tp, diag);
+    if (!bad)
+        bad |= check_years(w, tu, diag);
+    if (bad)
+        goto fail;
+    if (pds_world_index(w, pa, pb, np) != PDS_OK)
+        goto fail;
+    free(pa);
+    free(pb);
+    pds_csvtab_free(tu);
+    pds_csvtab_free(tc);
+    pds_csvtab_free(ts);
+    pds_csvtab_free(tn);
+    pds_csvtab_free(td);
+    pds_csvtab_free(tp);
+    return w;
+fail:
+    if (diag->n + diag->dropped == before)
+        pds_diag_add(diag, dir, 0, 0, "out of memory while loading the dataset");
+    free(pa);
+    free(pb);
+    pds_csvtab_free(tu);
+    pds_csvtab_free(tc);
+    pds_csvtab_free(ts);
+    pds_csvtab_free(tn);
+    pds_csvtab_free(td);
+    pds_csvtab_free(tp);
+    pds_world_free(w);
+    return NULL;
+}

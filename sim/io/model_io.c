@@ -1,0 +1,251 @@
+#include "model_io.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yamldoc.h"
+
+typedef struct model_doc {
+    char *name;
+    char *description;
+    char *source;
+    int link;     /* pds_link */
+    long lag;
+    pds_model *m; /* receives intercept, terms, covariance */
+    int has_intercept;
+} model_doc;
+
+typedef struct coef_doc {
+    double coef;
+    double se;
+} coef_doc;
+
+typedef struct term_doc {
+    char *name;
+    char *dynamic;
+    char *variable;
+    int transform;
+    double coef;
+    double se;
+} term_doc;
+
+static const char *const link_names[] = {"logit", "cloglog", NULL};
+static const char *const transform_names[] = {"none", "log", NULL};
+
+static const pds_key coef_keys[] = {
+    {"coef", PDS_KEY_DOUBLE, 1, -1e300, 1e300, NULL, NULL, offsetof(coef_doc, coef), NULL,
+     "coefficient on the linear-predictor scale", NULL},
+    {"se", PDS_KEY_DOUBLE, 0, 0, 1e300, "0", NULL, offsetof(coef_doc, se), NULL,
+     "standard error (0 when the value is assumed)", NULL},
+};
+
+static const pds_key term_keys[] = {
+    {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(term_doc, name), NULL,
+     "label of the term in reports", NULL},
+    {"dynamic", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, dynamic), NULL,
+     "dynamic variable: central_documents, neighbours_adopted_pct, subunits_adopted_pct, "
+     "parent_adopted, siblings_adopted_pct",
+     NULL},
+    {"variable", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, variable), NULL,
+     "panel variable (a column of panel.csv)", NULL},
+    {"transform", PDS_KEY_ENUM, 0, 0, 0, "none", transform_names, offsetof(term_doc, transform),
+     NULL, "transform of the panel variable", NULL},
+    {"coef", PDS_KEY_DOUBLE, 1, -1e300, 1e300, NULL, NULL, offsetof(term_doc, coef), NULL,
+     "coefficient", NULL},
+    {"se", PDS_KEY_DOUBLE, 0, 0, 1e300, "0", NULL, offsetof(term_doc, se), NULL,
+     "standard error (0 when the value is assumed)", NULL},
+};
+#define N_TERM_KEYS (sizeof term_keys / sizeof term_keys[0])
+
+static int parse_intercept(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    model_doc *md = target;
+    coef_doc c = {0};
+    if (pds_yaml_parse_map(y, n, coef_keys, 2, &c, "intercept", diag) != 0)
+        return -1;
+    md->m->intercept = c.coef;
+    md->m->intercept_se = c.se;
+    md->has_intercept = 1;
+    return 0;
+}
+
+static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    model_doc *md = target;
+    pds_model *m = md->m;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "terms: expected a list of terms");
+        return -1;
+    }
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    m->terms = calloc(cnt + 1, sizeof *m->terms);
+    if (!m->terms)
+        return -1;
+    int bad = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+        yaml_node_t *tn = pds_yaml_node(y, *it);
+        term_doc td = {0};
+        char where[64];
+        snprintf(where, sizeof where, "terms[%zu]", m->n_terms);
+        int ok = pds_yaml_parse_map(y, tn, term_keys, N_TERM_KEYS, &td, where, diag) == 0;
+        pds_term t = {0};
+        if (ok) {
+            if ((td.dynamic != NULL) == (td.variable != NULL)) {
+                pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                             "%s: expected exactly one of 'dynamic' or 'variable'", where);
+                ok = 0;
+            } else if (td.dynamic) {
+                if (pds_term_kind_parse(td.dynamic, &t.kind) != 0) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                                 "%s.dynamic: unknown dynamic variable \"%s\" (expected %s)", where,
+                                 td.dynamic, term_keys[1].help + 18);
+                    ok = 0;
+                } else if (td.transform != PDS_TRANSFORM_NONE) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                                 "%s.transform: only panel variables can be transformed", where);
+                    ok = 0;
+                }
+            } else {
+                t.kind = PDS_TERM_PANEL;
+            }
+            for (size_t j = 0; ok && j < m->n_terms; j++)
+                if (strcmp(m->terms[j].name, td.name) == 0) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                                 "%s.name: term '%s' appears twice", where, td.name);
+                    ok = 0;
+                }
+        }
+        if (!ok) {
+            bad = 1;
+            pds_yaml_free_fields(term_keys, N_TERM_KEYS, &td);
+            continue;
+        }
+        t.name = td.name;
+        t.variable = td.variable;
+        t.transform = (pds_transform)td.transform;
+        t.coef = td.coef;
+        t.se = td.se;
+        free(td.dynamic);
+        m->terms[m->n_terms++] = t;
+    }
+    return bad ? -1 : 0;
+}
+
+static int parse_cov(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    model_doc *md = target;
+    pds_model *m = md->m;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "covariance: expected a list of rows (intercept first, then terms in order)");
+        return -1;
+    }
+    size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (k == 0 || k > 10000) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "covariance: expected 1..10000 rows, got %zu", k);
+        return -1;
+    }
+    m->cov = calloc(k * k, sizeof(double));
+    if (!m->cov)
+        return -1;
+    int bad = 0;
+    for (size_t i = 0; i < k; i++) {
+        yaml_node_t *row = pds_yaml_node(y, n->data.sequence.items.start[i]);
+        size_t len = row->type == YAML_SEQUENCE_NODE
+                         ? (size_t)(row->data.sequence.items.top - row->data.sequence.items.start)
+                         : 0;
+        if (len != k) {
+            pds_diag_add(diag, y->path, pds_yaml_line(row), pds_yaml_col(row),
+                         "covariance[%zu]: expected a row of %zu numbers", i, k);
+            bad = 1;
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            char what[64];
+            snprintf(what, sizeof what, "covariance[%zu][%zu]", i, j);
+            if (pds_yaml_double(y, pds_yaml_node(y, row->data.sequence.items.start[j]), what,
+                                &m->cov[i * k + j], diag) != 0)
+                bad = 1;
+        }
+    }
+    if (!bad) {
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < i; j++)
+                if (fabs(m->cov[i * k + j] - m->cov[j * k + i]) >
+                    1e-9 * (fabs(m->cov[i * k + j]) + fabs(m->cov[j * k + i]) + 1e-300)) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                                 "covariance: not symmetric at [%zu][%zu]", i, j);
+                    return -1;
+                }
+    }
+    /* the size is checked against the terms once both are known */
+    return bad ? -1 : 0;
+}
+
+static const pds_key model_keys[] = {
+    {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(model_doc, name), NULL,
+     "short name of the model", NULL},
+    {"description", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(model_doc, description), NULL,
+     "one line on what the model is", NULL},
+    {"source", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(model_doc, source), NULL,
+     "where the coefficients come from", NULL},
+    {"link", PDS_KEY_ENUM, 0, 0, 0, "logit", link_names, offsetof(model_doc, link), NULL,
+     "link function", NULL},
+    {"lag", PDS_KEY_INT, 0, 1, 50, "1", NULL, offsetof(model_doc, lag), NULL,
+     "years between panel covariates and the outcome", NULL},
+    {"intercept", PDS_KEY_CUSTOM, 1, 0, 0, NULL, NULL, 0, parse_intercept,
+     "{coef, se} of the constant", "{coef, se}"},
+    {"terms", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_terms,
+     "list of {name, dynamic|variable, transform, coef, se}", "list"},
+    {"covariance", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_cov,
+     "covariance matrix of (intercept, terms...) as a list of rows", "list of rows"},
+};
+#define N_MODEL_KEYS (sizeof model_keys / sizeof model_keys[0])
+
+pds_model *pds_model_load(const char *path, pds_diag *diag)
+{
+    pds_yaml *y = pds_yaml_load(path, diag);
+    if (!y)
+        return NULL;
+    pds_model *m = pds_model_create();
+    if (!m) {
+        pds_yaml_free(y);
+        return NULL;
+    }
+    model_doc md = {.m = m};
+    int bad = pds_yaml_parse_map(y, pds_yaml_root(y), model_keys, N_MODEL_KEYS, &md, NULL, diag);
+    if (!bad && m->cov) {
+        /* the covariance was sized by its own rows: it must match the terms */
+        size_t k = 0;
+        yaml_node_t *root = pds_yaml_root(y);
+        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+             p++) {
+            const char *key = pds_yaml_scalar(pds_yaml_node(y, p->key));
+            if (key && strcmp(key, "covariance") == 0) {
+                yaml_node_t *v = pds_yaml_node(y, p->value);
+                k = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+                if (k != m->n_terms + 1) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(v), pds_yaml_col(v),
+                                 "covariance: expected %zu rows (intercept and %zu terms), got %zu",
+                                 m->n_terms + 1, m->n_terms, k);
+                    bad = -1;
+                }
+            }
+        }
+    }
+    m->name = md.name;
+    m->description = md.description;
+    m->source = md.source;
+    m->link = (pds_link)md.link;
+    m->lag = (int)md.lag;
+    pds_yaml_free(y);
+    if (bad) {
+        pds_model_free(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,62 @@
+#include "setup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "model_io.h"
+
+void pds_setup_free(pds_setup *s)
+{
+    if (!s)
+        return;
+    pds_sim_free(s->sim);
+    pds_model_free(s->sub_model);
+    pds_model_free(s->unit_model);
+    pds_world_free(s->world);
+    pds_run_config_free(s->cfg);
+    memset(s, 0, sizeof *s);
+}
+
+pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    out->cfg = pds_run_config_load(config_path, diag);
+    if (!out->cfg)
+        return PDS_ERR_INPUT;
+    const pds_run_config *c = out->cfg;
+    pds_dataset_options dopt = {.sea_links = c->sea_links};
+    /* load all three before giving up, so that one pass reports every error */
+    out->world = pds_dataset_load(c->dataset_path, &dopt, diag);
+    out->unit_model = pds_model_load(c->model_path, diag);
+    if (c->subunit_model_path)
+        out->sub_model = pds_model_load(c->subunit_model_path, diag);
+    if (!out->world || !out->unit_model || (c->subunit_model_path && !out->sub_model)) {
+        pds_setup_free(out);
+        return PDS_ERR_INPUT;
+    }
+    if (out->sub_model && out->world->n_subunits == 0) {
+        pds_diag_add(diag, c->path, 0, 0,
+                     "subunit_model is set but the dataset %s has no subunits.csv", c->dataset_path);
+        pds_setup_free(out);
+        return PDS_ERR_INPUT;
+    }
+    char *panel = malloc(strlen(c->dataset_path) + sizeof "/panel.csv");
+    if (panel)
+        strcat(strcpy(panel, c->dataset_path), "/panel.csv");
+    pds_sim_options so = {
+        .base_year = (int)c->base_year,
+        .horizon = (int)c->horizon,
+        .default_proj = c->default_proj,
+        .proj = c->proj,
+        .n_proj = c->n_proj,
+        .panel_file = panel,
+    };
+    pds_status st = pds_sim_create(out->world, out->unit_model, out->sub_model, &so, diag, &out->sim);
+    free(panel);
+    if (st != PDS_OK) {
+        pds_setup_free(out);
+        return st;
+    }
+    return PDS_OK;
+}

@@ -1,0 +1,25 @@
+/* Everything a run needs, loaded from one run config: the config, the
+ * dataset, the models and the prepared simulation. */
+#ifndef PDS_SETUP_H
+#define PDS_SETUP_H
+
+#include "../core/diag.h"
+#include "../core/engine.h"
+#include "../core/model.h"
+#include "../core/world.h"
+#include "config.h"
+
+typedef struct pds_setup {
+    pds_run_config *cfg;
+    pds_world *world;
+    pds_model *unit_model;
+    pds_model *sub_model; /* NULL when the config names none */
+    pds_sim *sim;
+} pds_setup;
+
+/* Load and validate everything; every problem found goes to diag.
+ * On error all fields are NULL. Returns PDS_ERR_INPUT for bad input. */
+pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *diag);
+void pds_setup_free(pds_setup *s);
+
+#endif
