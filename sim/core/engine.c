@@ -388,6 +388,11 @@ size_t pds_sim_n_years(const pds_sim *s)
     return s->Y;
 }
 
+double pds_sim_static_eta(const pds_sim *s, size_t unit, size_t k)
+{
+    return s->eta0[unit * s->Y + k];
+}
+
 const pds_world *pds_sim_world(const pds_sim *s)
 {
     return s->w;
@@ -395,17 +400,13 @@ const pds_world *pds_sim_world(const pds_sim *s)
 
 void *pds_sim_scratch_create(const pds_sim *s)
 {
-    scratch *x = calloc(1, sizeof *x);
-    if (!x)
-        return NULL;
     /* one block, so that free(scratch) releases everything */
     size_t U = s->U + 1, S = s->S + 1;
-    size_t bytes = sizeof *x + 2 * U * sizeof(int) + (U + 2 * S) * sizeof(size_t);
-    free(x);
+    size_t bytes = sizeof(scratch) + 2 * U * sizeof(int) + (U + 2 * S) * sizeof(size_t);
     char *blk = calloc(1, bytes);
     if (!blk)
         return NULL;
-    x = (scratch *)(void *)blk;
+    scratch *x = (scratch *)(void *)blk;
     char *p = blk + sizeof *x;
     x->new_u = (size_t *)(void *)p;
     p += U * sizeof(size_t);

@@ -54,6 +54,10 @@ int pds_sim_first_year(const pds_sim *s); /* base_year + 1 */
 size_t pds_sim_n_years(const pds_sim *s);
 const pds_world *pds_sim_world(const pds_sim *s);
 
+/* Linear predictor of unit u in simulated year index k without the
+ * neighbour and sub-unit terms (for tests and reports). */
+double pds_sim_static_eta(const pds_sim *s, size_t unit, size_t k);
+
 /* Per-run working memory: owned, free with free(). NULL when out of memory. */
 void *pds_sim_scratch_create(const pds_sim *s);
 

@@ -1,0 +1,76 @@
+#!/bin/sh
+# End-to-end checks of `pdsim run` and `pdsim validate` on the small test
+# dataset: exit codes, reproducibility (h5diff), thread invariance, and that
+# no temporary file is left behind.
+#   run_cli.sh PDSIM_BINARY TESTS_DIR
+set -u
+PDSIM=$1
+TESTS=$2
+CONFIG="$TESTS/data/run.yaml"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+
+check() { # name, then a command that must succeed
+    name=$1
+    shift
+    if "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"; then
+        echo "ok $name"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $name"
+        sed 's/^/    /' "$TMP/out.txt" "$TMP/err.txt" | head -20
+        fail=$((fail + 1))
+    fi
+}
+
+status_is() { # expected status, command...
+    want=$1
+    shift
+    "$@" >/dev/null 2>&1
+    [ $? -eq "$want" ]
+}
+
+same() { # two files: identical result datasets and attributes
+    h5diff -q "$1" "$2"
+}
+
+differ() {
+    ! h5diff -q "$1" "$2" /runs/province_adoption_year /runs/province_adoption_year
+}
+
+no_leftovers() {
+    [ -z "$(find "$TMP" -name '*.tmp.*')" ]
+}
+
+complete_is_one() {
+    h5dump -a /complete "$1" | grep -q "(0): 1"
+}
+
+check "version exits 0" status_is 0 "$PDSIM" --version
+check "help exits 0" status_is 0 "$PDSIM" help
+check "help run exits 0" status_is 0 "$PDSIM" help run
+check "help config exits 0" status_is 0 "$PDSIM" help config
+check "no arguments exits 2" status_is 2 "$PDSIM"
+check "unknown command exits 2" status_is 2 "$PDSIM" frobnicate
+check "unknown option exits 2" status_is 2 "$PDSIM" run "$CONFIG" --frobnicate
+check "negative runs exits 2" status_is 2 "$PDSIM" run "$CONFIG" -n -5 -o "$TMP/neg.h5"
+check "validate ok" status_is 0 "$PDSIM" validate "$CONFIG"
+check "run 1 thread" "$PDSIM" run "$CONFIG" -q -n 3000 -s 5 -j 1 -o "$TMP/a.h5"
+check "run 2 threads" "$PDSIM" run "$CONFIG" -q -n 3000 -s 5 -j 2 -o "$TMP/b.h5"
+check "run same seed again" "$PDSIM" run "$CONFIG" -q -n 3000 -s 5 -j 2 -o "$TMP/c.h5"
+check "run other seed" "$PDSIM" run "$CONFIG" -q -n 3000 -s 6 -j 2 -o "$TMP/d.h5"
+check "OMP_NUM_THREADS=1 and =2 identical" env OMP_NUM_THREADS=1 "$PDSIM" run "$CONFIG" -q -n 3000 -s 5 -o "$TMP/e.h5"
+check "OMP_NUM_THREADS=2" env OMP_NUM_THREADS=2 "$PDSIM" run "$CONFIG" -q -n 3000 -s 5 -o "$TMP/f.h5"
+check "h5diff OMP 1 vs 2 threads" same "$TMP/e.h5" "$TMP/f.h5"
+check "h5diff -j1 vs -j2" same "$TMP/a.h5" "$TMP/b.h5"
+check "h5diff same seed" same "$TMP/b.h5" "$TMP/c.h5"
+check "different seed differs" differ "$TMP/b.h5" "$TMP/d.h5"
+check "complete attribute set" complete_is_one "$TMP/a.h5"
+check "no temporary files left" no_leftovers
+check "summary printed" sh -c "'$PDSIM' run '$CONFIG' -n 500 -o '$TMP/g.h5' | grep -q 'National curve'"
+check "unwritable output exits 1" status_is 1 "$PDSIM" run "$CONFIG" -q -n 10 -o /nonexistent-dir/x.h5
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

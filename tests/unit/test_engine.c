@@ -1,0 +1,368 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "core/engine.h"
+#include "core/summary.h"
+#include "testworld.h"
+
+#define BASE 2015
+#define HORIZON 2025
+
+static pds_sim *make_sim(const pds_world *w, const pds_model *um, const pds_model *sm,
+                         const pds_sim_options *opt_in)
+{
+    pds_sim_options opt = {.base_year = BASE, .horizon = HORIZON};
+    if (opt_in)
+        opt = *opt_in;
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_sim *s = NULL;
+    pds_status st = pds_sim_create(w, um, sm, &opt, &d, &s);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n", d.msgs[i]);
+    assert_int_equal(st, PDS_OK);
+    pds_diag_free(&d);
+    return s;
+}
+
+static const pds_term_kind all_unit_kinds[] = {PDS_TERM_DOCUMENTS, PDS_TERM_NEIGHBOURS_PCT,
+                                               PDS_TERM_SUBUNITS_PCT, PDS_TERM_PANEL};
+static const double ones[] = {1, 1, 1, 1};
+static const pds_term_kind sub_kinds[] = {PDS_TERM_DOCUMENTS, PDS_TERM_PARENT_ADOPTED,
+                                          PDS_TERM_SIBLINGS_PCT};
+
+/* Zero hazard: nobody adopts, whatever the dynamic terms say. */
+static void zero_hazard_nobody_adopts(void **state)
+{
+    (void)state;
+    pds_world *w = tw_chain(5, 3, 2010, BASE);
+    w->units[0].adoption_year = 2014;
+    w->subunits[0].adoption_year = 2013;
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -1e6, 4, all_unit_kinds, ones);
+    pds_model *sm = tw_model(PDS_LINK_LOGIT, -1e6, 3, sub_kinds, ones);
+    pds_sim *s = make_sim(w, um, sm, NULL);
+    void *scr = pds_sim_scratch_create(s);
+    int16_t uy[5], sy[15];
+    for (uint64_t r = 0; r < 200; r++) {
+        pds_sim_run_one(s, 99, r, scr, uy, sy);
+        assert_int_equal(uy[0], 2014);
+        for (int u = 1; u < 5; u++)
+            assert_int_equal(uy[u], 0);
+        assert_int_equal(sy[0], 2013);
+        for (int i = 1; i < 15; i++)
+            assert_int_equal(sy[i], 0);
+    }
+    free(scr);
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_model_free(sm);
+    pds_world_free(w);
+}
+
+/* Hazard one: every agent adopts in the first simulated year. */
+static void hazard_one_everyone_first_year(void **state)
+{
+    (void)state;
+    pds_world *w = tw_chain(5, 3, 2010, BASE);
+    w->units[2].adoption_year = 2012;
+    static const double neg[] = {-1, -1, -1, -1};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, 1e6, 4, all_unit_kinds, neg);
+    pds_model *sm = tw_model(PDS_LINK_CLOGLOG, 1e6, 3, sub_kinds, neg);
+    pds_sim *s = make_sim(w, um, sm, NULL);
+    void *scr = pds_sim_scratch_create(s);
+    int16_t uy[5], sy[15];
+    for (uint64_t r = 0; r < 200; r++) {
+        pds_sim_run_one(s, 5, r, scr, uy, sy);
+        for (int u = 0; u < 5; u++)
+            assert_int_equal(uy[u], u == 2 ? 2012 : BASE + 1);
+        for (int i = 0; i < 15; i++)
+            assert_int_equal(sy[i], BASE + 1);
+    }
+    free(scr);
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_model_free(sm);
+    pds_world_free(w);
+}
+
+static double inv_link(pds_link link, double eta)
+{
+    return link == PDS_LINK_LOGIT ? 1.0 / (1.0 + exp(-eta)) : 1.0 - exp(-exp(eta));
+}
+
+/* Without dynamic terms, P(adopted by year) is 1 - prod(1 - h): the Monte
+ * Carlo estimate must lie within 4 standard errors of it everywhere. */
+static void check_exact_survival(pds_link link)
+{
+    const size_t U = 4;
+    pds_world *w = tw_chain(U, 0, 2008, BASE);
+    static const pds_term_kind k[] = {PDS_TERM_PANEL};
+    static const double c[] = {0.4};
+    pds_model *um = tw_model(link, -2.5, 1, k, c);
+    /* x grows by 0.1 a year up to the base year, then a clamped trend */
+    pds_projection proj = {.variable = "x", .rule = PDS_PROJ_TREND, .years = 3, .min = NAN, .max = 2.9};
+    pds_sim_options opt = {.base_year = BASE, .horizon = HORIZON, .proj = &proj, .n_proj = 1,
+                           .default_proj = {.rule = PDS_PROJ_HOLD}};
+    pds_sim *s = make_sim(w, um, NULL, &opt);
+    const uint64_t N = 40000;
+    pds_summary *sum = pds_summary_create(U, pds_sim_n_years(s), pds_sim_first_year(s));
+    pds_run_options ro = {.seed = 2024, .n_runs = N, .chunk_runs = 1000, .threads = 2};
+    assert_int_equal(pds_engine_run(s, &ro, sum), PDS_OK);
+    assert_int_equal(sum->n_runs, N);
+    size_t Y = pds_sim_n_years(s);
+    for (size_t u = 0; u < U; u++) {
+        double surv = 1.0;
+        for (size_t j = 0; j < Y; j++) {
+            int xyear = BASE + 1 + (int)j - 1;
+            /* observed up to the base year, then +0.1 a year, clamped at 2.9 */
+            double x = (double)u + 0.1 * (double)(xyear - 2008);
+            if (x > 2.9 && xyear > BASE)
+                x = 2.9;
+            double eta = -2.5 + 0.4 * x;
+            assert_true(fabs(pds_sim_static_eta(s, u, j) - eta) < 1e-9);
+            surv *= 1.0 - inv_link(link, eta);
+            double p = 1.0 - surv;
+            double se = sqrt(p * (1 - p) / (double)N);
+            double est = pds_summary_p_adopted(sum, u, j);
+            if (fabs(est - p) > 4 * se)
+                fail_msg("unit %zu year %zu: P = %.5f, exact %.5f, 4 SE = %.5f", u, j, est, p, 4 * se);
+        }
+    }
+    pds_summary_free(sum);
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_world_free(w);
+}
+
+static void exact_survival_logit(void **state)
+{
+    (void)state;
+    check_exact_survival(PDS_LINK_LOGIT);
+}
+
+static void exact_survival_cloglog(void **state)
+{
+    (void)state;
+    check_exact_survival(PDS_LINK_CLOGLOG);
+}
+
+typedef struct digest {
+    uint64_t h;      /* FNV-1a over everything the sink received */
+    uint64_t next;   /* the run expected next: chunks arrive in order */
+    int out_of_order;
+} digest;
+
+static int digest_sink(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s)
+{
+    digest *d = ctx;
+    if (first != d->next)
+        d->out_of_order = 1;
+    d->next = first + n;
+    /* run by run, so that the digest does not depend on the chunking */
+    for (size_t r = 0; r < n; r++) {
+        const unsigned char *p = (const unsigned char *)(u + r * 5);
+        for (size_t i = 0; i < 5 * sizeof(int16_t); i++)
+            d->h = (d->h ^ p[i]) * 1099511628211ULL;
+        if (!s)
+            continue;
+        p = (const unsigned char *)(s + r * 15);
+        for (size_t i = 0; i < 15 * sizeof(int16_t); i++)
+            d->h = (d->h ^ p[i]) * 1099511628211ULL;
+    }
+    return 0;
+}
+
+static uint64_t run_digest(const pds_sim *s, uint64_t seed, int threads, size_t chunk)
+{
+    digest d = {.h = 1469598103934665603ULL};
+    pds_summary *sum = pds_summary_create(5, pds_sim_n_years(s), pds_sim_first_year(s));
+    pds_run_options ro = {.seed = seed, .n_runs = 3000, .chunk_runs = chunk, .threads = threads,
+                          .keep_subunits = 1, .sink = digest_sink, .sink_ctx = &d};
+    assert_int_equal(pds_engine_run(s, &ro, sum), PDS_OK);
+    assert_false(d.out_of_order);
+    assert_int_equal(d.next, 3000);
+    pds_summary_free(sum);
+    return d.h;
+}
+
+static pds_world *dynamic_world(void)
+{
+    pds_world *w = tw_chain(5, 3, 2010, BASE);
+    w->units[0].adoption_year = 2014;
+    w->n_documents = 1;
+    w->documents = calloc(1, sizeof *w->documents);
+    w->documents[0] = (pds_document){.year = 2012, .weight = 3};
+    return w;
+}
+
+/* Results depend on (seed, run) only: not on threads or chunking. */
+static void threads_and_seeds(void **state)
+{
+    (void)state;
+    pds_world *w = dynamic_world();
+    static const double c[] = {0.2, 0.02, 0.01, 0.1};
+    static const double cs[] = {0.1, 1.0, 0.02};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -3, 4, all_unit_kinds, c);
+    pds_model *sm = tw_model(PDS_LINK_LOGIT, -3, 3, sub_kinds, cs);
+    pds_sim *s = make_sim(w, um, sm, NULL);
+    uint64_t a = run_digest(s, 11, 1, 256);
+    assert_int_equal(a, run_digest(s, 11, 2, 256));
+    assert_int_equal(a, run_digest(s, 11, 2, 1000));
+    assert_int_equal(a, run_digest(s, 11, 1, 256));
+    assert_true(a != run_digest(s, 12, 1, 256));
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_model_free(sm);
+    pds_world_free(w);
+}
+
+/* Common random numbers: a document issued after the horizon changes
+ * nothing, so the runs are identical. */
+static void document_after_horizon_changes_nothing(void **state)
+{
+    (void)state;
+    pds_world *w = dynamic_world();
+    static const double c[] = {0.2, 0.02, 0.01, 0.1};
+    static const double cs[] = {0.1, 1.0, 0.02};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -3, 4, all_unit_kinds, c);
+    pds_model *sm = tw_model(PDS_LINK_LOGIT, -3, 3, sub_kinds, cs);
+    pds_sim *s = make_sim(w, um, sm, NULL);
+    uint64_t a = run_digest(s, 3, 2, 512);
+    pds_sim_free(s);
+    w->documents = realloc(w->documents, 2 * sizeof *w->documents);
+    w->documents[1] = (pds_document){.year = HORIZON, .weight = 5};
+    w->n_documents = 2;
+    s = make_sim(w, um, sm, NULL);
+    assert_int_equal(a, run_digest(s, 3, 2, 512));
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_model_free(sm);
+    pds_world_free(w);
+}
+
+/* Known counts of adopted sub-units without their identities: each run
+ * draws exactly that many, reproducibly, and different runs differ. */
+static void initial_counts_drawn_per_run(void **state)
+{
+    (void)state;
+    pds_world *w = tw_chain(3, 4, 2010, BASE);
+    w->subunits[4].adoption_year = 2011; /* unit 1 has one dated adopter */
+    w->n_subunit_counts = 1;
+    w->subunit_counts = calloc(1, sizeof *w->subunit_counts);
+    w->subunit_counts[0] = (pds_subunit_count){.unit = 1, .year = 2014, .adopted = 3};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -1e6, 0, NULL, NULL);
+    pds_sim *s = make_sim(w, um, NULL, NULL);
+    void *scr = pds_sim_scratch_create(s);
+    int16_t uy[3], sy[12], sy2[12];
+    int seen[12] = {0};
+    for (uint64_t r = 0; r < 400; r++) {
+        pds_sim_run_one(s, 8, r, scr, uy, sy);
+        int unknown = 0;
+        for (int i = 0; i < 12; i++) {
+            if (sy[i] == PDS_YEAR_UNKNOWN) {
+                assert_int_equal(w->subunits[i].parent, 1);
+                unknown++;
+                seen[i]++;
+            }
+        }
+        assert_int_equal(sy[4], 2011);
+        assert_int_equal(unknown, 2);
+        pds_sim_run_one(s, 8, r, scr, uy, sy2);
+        assert_memory_equal(sy, sy2, sizeof sy);
+    }
+    /* 3 candidates, 2 drawn per run: each about 2/3 of 400 runs */
+    for (int i = 5; i < 8; i++)
+        assert_true(seen[i] > 220 && seen[i] < 310);
+    free(scr);
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_world_free(w);
+}
+
+static void summary_quantiles(void **state)
+{
+    (void)state;
+    /* 2 units, 3 years from 2020; 4 runs */
+    pds_summary *s = pds_summary_create(2, 3, 2020);
+    const int16_t rows[] = {2019, 2020, 2019, 2022, 2019, 0, 2019, 2021};
+    pds_summary_add_runs(s, rows, 4);
+    assert_int_equal(s->n_runs, 4);
+    assert_true(pds_summary_p_adopted(s, 0, 0) == 1.0);
+    assert_true(pds_summary_p_adopted(s, 1, 0) == 0.25);
+    assert_true(pds_summary_p_adopted(s, 1, 1) == 0.5);
+    assert_true(pds_summary_p_adopted(s, 1, 2) == 0.75);
+    assert_int_equal(pds_summary_unit_year_quantile(s, 1, 0.5), 2021);
+    assert_int_equal(pds_summary_unit_year_quantile(s, 1, 0.9), 0);
+    /* national counts at 2021: runs have 2, 1, 1, 2 adopted */
+    assert_int_equal(pds_summary_national_quantile(s, 1, 0.5), 1);
+    assert_int_equal(pds_summary_national_quantile(s, 1, 0.75), 2);
+    assert_true(fabs(pds_summary_national_mean(s, 1) - 1.5) < 1e-12);
+    pds_summary *t = pds_summary_create(2, 3, 2020);
+    pds_summary_add_runs(t, rows, 4);
+    assert_int_equal(pds_summary_merge(t, s), PDS_OK);
+    assert_int_equal(t->n_runs, 8);
+    assert_true(pds_summary_p_adopted(t, 1, 1) == 0.5);
+    pds_summary_free(s);
+    pds_summary_free(t);
+}
+
+static void link_inverse_is_safe(void **state)
+{
+    (void)state;
+    const double etas[] = {-INFINITY, -1e308, -800, -40, 0, 40, 800, 1e308, INFINITY, NAN};
+    for (size_t i = 0; i < sizeof etas / sizeof etas[0]; i++) {
+        for (int l = 0; l < 2; l++) {
+            double h = pds_link_inverse((pds_link)l, etas[i]);
+            assert_false(isnan(h));
+            assert_true(h >= 0.0 && h <= 1.0);
+        }
+    }
+    assert_true(fabs(pds_link_inverse(PDS_LINK_LOGIT, 0.3) - 1 / (1 + exp(-0.3))) < 1e-15);
+    assert_true(fabs(pds_link_inverse(PDS_LINK_CLOGLOG, 0.3) - (1 - exp(-exp(0.3)))) < 1e-15);
+}
+
+/* A unit model may not use sub-unit variables; missing panel columns are named. */
+static void binding_errors_are_reported(void **state)
+{
+    (void)state;
+    pds_world *w = tw_chain(2, 1, 2010, BASE);
+    static const pds_term_kind k[] = {PDS_TERM_PARENT_ADOPTED, PDS_TERM_PANEL};
+    static const double c[] = {1, 1};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, 0, 2, k, c);
+    free(um->terms[1].variable);
+    um->terms[1].variable = tw_strdup("nope");
+    pds_sim_options opt = {.base_year = BASE, .horizon = HORIZON, .panel_file = "panel.csv"};
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_sim *s = NULL;
+    assert_int_equal(pds_sim_create(w, um, NULL, &opt, &d, &s), PDS_ERR_INPUT);
+    assert_null(s);
+    assert_int_equal(d.n, 2);
+    assert_non_null(strstr(d.msgs[0], "parent_adopted"));
+    assert_non_null(strstr(d.msgs[1], "panel.csv: "));
+    assert_non_null(strstr(d.msgs[1], "'nope'"));
+    pds_diag_free(&d);
+    pds_model_free(um);
+    pds_world_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(zero_hazard_nobody_adopts),
+        cmocka_unit_test(hazard_one_everyone_first_year),
+        cmocka_unit_test(exact_survival_logit),
+        cmocka_unit_test(exact_survival_cloglog),
+        cmocka_unit_test(threads_and_seeds),
+        cmocka_unit_test(document_after_horizon_changes_nothing),
+        cmocka_unit_test(initial_counts_drawn_per_run),
+        cmocka_unit_test(summary_quantiles),
+        cmocka_unit_test(link_inverse_is_safe),
+        cmocka_unit_test(binding_errors_are_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
