@@ -1,18 +1,21 @@
 #!/bin/sh
 # Install the Debian packages pdsim needs, skipping those already present.
-#   scripts/install-deps.sh [build|test|all]   (default: all)
+#   scripts/install-deps.sh [build|test|bench|all]   (default: all)
 # Uses sudo when not run as root. Set PDSIM_NO_INSTALL=1 to only check.
 set -eu
 
 want=${1:-all}
 
-build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev libyaml-dev libcyaml-dev liblapacke-dev libopenblas-dev libomp-dev"
-test_pkgs="libcmocka-dev python3 python3-numpy python3-h5py"
+build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev libyaml-dev"
+test_pkgs="libcmocka-dev"
+bench_pkgs="time"
 
 case "$want" in
     build) pkgs="$build_pkgs" ;;
-    test|all) pkgs="$build_pkgs $test_pkgs" ;;
-    *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+    test) pkgs="$build_pkgs $test_pkgs" ;;
+    bench) pkgs="$build_pkgs $bench_pkgs" ;;
+    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs" ;;
+    *) echo "usage: $0 [build|test|bench|all]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -158,7 +158,7 @@ const pds_key pds_run_config_keys[] = {
      "list of years"},
     {"projection", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_projection,
      "covariates past the panel: {default: RULE, variables: {name: RULE}}, "
-     "RULE = {rule: hold|trend, years, min, max}",
+     "RULE = {rule: hold/trend, years, min, max}",
      "mapping"},
 };
 const size_t pds_n_run_config_keys = sizeof pds_run_config_keys / sizeof pds_run_config_keys[0];

@@ -380,10 +380,16 @@ static void type_text(const pds_key *k, char *buf, size_t n)
         snprintf(buf, n, "integer %.0f..%.0f", k->min, k->max);
         break;
     case PDS_KEY_U64:
-        snprintf(buf, n, "integer >= 0");
+        if (k->max >= 1.8e19)
+            snprintf(buf, n, "integer >= %.0f", k->min);
+        else
+            snprintf(buf, n, "integer %.0f..%.0f", k->min, k->max);
         break;
     case PDS_KEY_DOUBLE:
-        snprintf(buf, n, "number %g..%g", k->min, k->max);
+        if (k->min <= -1e300 && k->max >= 1e300)
+            snprintf(buf, n, "number");
+        else
+            snprintf(buf, n, "number %g..%g", k->min, k->max);
         break;
     case PDS_KEY_BOOL:
         snprintf(buf, n, "true/false");
@@ -395,7 +401,7 @@ static void type_text(const pds_key *k, char *buf, size_t n)
         size_t len = 0;
         buf[0] = '\0';
         for (int i = 0; k->choices[i] && len < n; i++)
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "|" : "", k->choices[i]);
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "/" : "", k->choices[i]);
         break;
     }
     case PDS_KEY_CUSTOM:
