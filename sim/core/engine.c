@@ -470,10 +470,13 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
 
     pds_pcg32 g;
     pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_ADOPTION);
+    /* the state lives in a local whose address never escapes: a register */
+    uint64_t rs = g.state;
+    const uint64_t rinc = g.inc;
     for (size_t k = 0; k < Y; k++) {
         size_t nu = 0, ns = 0;
         for (size_t u = 0; u < U; u++) {
-            uint32_t r = pds_pcg32_next(&g);
+            uint32_t r = pds_pcg32_step(&rs, rinc);
             if (unit_year[u] != 0)
                 continue;
             double eta = s->eta0[u * Y + k] + s->b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
@@ -489,7 +492,7 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
                     s->sub_thr + s->sub_off[p] + (k * 2 + (unit_year[p] != 0)) * n;
                 uint64_t t = m < n ? thr[m] : 0;
                 for (size_t i = b; i < e; i++) {
-                    uint32_t r = pds_pcg32_next(&g);
+                    uint32_t r = pds_pcg32_step(&rs, rinc);
                     size_t c = w->sub_of[i];
                     if (sub_year[c] == 0 && r < t)
                         x->new_s[ns++] = c;
@@ -511,6 +514,25 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
     }
 }
 
+/* Runs [c0, c0 + m) into the buffers, accumulating into the thread's summary.
+ * Called inside a parallel region: the loop is shared among its threads. */
+static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0, size_t m,
+                      int16_t *ub, int16_t *sb, void **scr, pds_summary **part)
+{
+    const size_t U = s->U, S = s->S;
+    long lm = (long)m;
+#pragma omp for schedule(dynamic, 16)
+    for (long i = 0; i < lm; i++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        int16_t *urow = ub + (size_t)i * U;
+        pds_sim_run_one(s, opt->seed, c0 + (uint64_t)i, scr[t], urow, sb + (size_t)i * S);
+        pds_summary_add_runs(part[t], urow, 1);
+    }
+}
+
 pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summary *summary)
 {
     size_t chunk = opt->chunk_runs ? opt->chunk_runs : 1024;
@@ -523,41 +545,54 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     if (nt < 1)
         nt = 1;
     const size_t U = s->U, S = s->S;
-    int16_t *ub = malloc(chunk * U * sizeof(int16_t) + 1);
-    int16_t *sb = malloc(chunk * S * sizeof(int16_t) + 1);
+    /* two buffers: one thread hands chunk c to the sink while the others
+     * (and then it too) compute chunk c + 1 */
+    int16_t *ub[2], *sb[2];
+    for (int b = 0; b < 2; b++) {
+        ub[b] = malloc(chunk * U * sizeof(int16_t) + 1);
+        sb[b] = malloc(chunk * S * sizeof(int16_t) + 1);
+    }
     void **scr = calloc((size_t)nt, sizeof(void *));
     pds_summary **part = calloc((size_t)nt, sizeof(pds_summary *));
-    pds_status st = (ub && sb && scr && part) ? PDS_OK : PDS_ERR_RUNTIME;
+    pds_status st = (ub[0] && ub[1] && sb[0] && sb[1] && scr && part) ? PDS_OK : PDS_ERR_RUNTIME;
     for (int t = 0; st == PDS_OK && t < nt; t++) {
         scr[t] = pds_sim_scratch_create(s);
         part[t] = pds_summary_create(U, s->Y, s->first_year);
         if (!scr[t] || !part[t])
             st = PDS_ERR_RUNTIME;
     }
-    for (uint64_t c0 = 0; st == PDS_OK && c0 < opt->n_runs; c0 += chunk) {
-        if (opt->stop && *opt->stop) {
+    uint64_t n = opt->n_runs;
+    size_t n_chunks = (size_t)((n + chunk - 1) / chunk);
+    int sink_failed = 0;
+    for (size_t c = 0; st == PDS_OK && c <= n_chunks; c++) {
+        /* step c computes chunk c (if any) and delivers chunk c - 1 (if any) */
+        int stop = opt->stop && *opt->stop;
+        uint64_t c0 = (uint64_t)c * chunk;
+        size_t m = c < n_chunks && !stop ? (size_t)(n - c0 < chunk ? n - c0 : chunk) : 0;
+        uint64_t p0 = c0 - chunk;
+        size_t pm = c > 0 ? (size_t)(n - p0 < chunk ? n - p0 : chunk) : 0;
+        int16_t *pu = ub[(c + 1) % 2], *ps = sb[(c + 1) % 2];
+#pragma omp parallel num_threads(nt)
+        {
+#pragma omp single nowait
+            {
+                if (pm > 0 && opt->sink &&
+                    opt->sink(opt->sink_ctx, p0, pm, pu, opt->keep_subunits ? ps : NULL) != 0)
+                    sink_failed = 1;
+            }
+            if (m > 0)
+                run_chunk(s, opt, c0, m, ub[c % 2], sb[c % 2], scr, part);
+        }
+        if (sink_failed) {
             st = PDS_ERR_RUNTIME;
             break;
         }
-        size_t m = (size_t)(opt->n_runs - c0 < chunk ? opt->n_runs - c0 : chunk);
-        long lm = (long)m;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
-        for (long i = 0; i < lm; i++) {
-            int t = 0;
-#ifdef _OPENMP
-            t = omp_get_thread_num();
-#endif
-            int16_t *urow = ub + (size_t)i * U;
-            pds_sim_run_one(s, opt->seed, c0 + (uint64_t)i, scr[t], urow, sb + (size_t)i * S);
-            pds_summary_add_runs(part[t], urow, 1);
-        }
-        if (opt->sink &&
-            opt->sink(opt->sink_ctx, c0, m, ub, opt->keep_subunits ? sb : NULL) != 0) {
+        if (pm > 0 && opt->progress)
+            opt->progress(opt->progress_ctx, p0 + pm, n);
+        if (stop) {
             st = PDS_ERR_RUNTIME;
             break;
         }
-        if (opt->progress)
-            opt->progress(opt->progress_ctx, c0 + m, opt->n_runs);
     }
     for (int t = 0; t < nt; t++) {
         if (st == PDS_OK && part[t] && pds_summary_merge(summary, part[t]) != PDS_OK)
@@ -569,7 +604,9 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     }
     free(scr);
     free(part);
-    free(ub);
-    free(sb);
+    for (int b = 0; b < 2; b++) {
+        free(ub[b]);
+        free(sb[b]);
+    }
     return st;
 }

@@ -14,13 +14,20 @@ typedef struct pds_pcg32 {
 /* Seed like the reference pcg32_srandom_r(initstate, initseq). */
 void pds_pcg32_seed(pds_pcg32 *rng, uint64_t initstate, uint64_t initseq);
 
-static inline uint32_t pds_pcg32_next(pds_pcg32 *rng)
+/* One step on a bare state: for hot loops, which keep the state in a local
+ * variable whose address never escapes, so that it stays in a register. */
+static inline uint32_t pds_pcg32_step(uint64_t *state, uint64_t inc)
 {
-    uint64_t old = rng->state;
-    rng->state = old * 6364136223846793005ULL + rng->inc;
+    uint64_t old = *state;
+    *state = old * 6364136223846793005ULL + inc;
     uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
     uint32_t rot = (uint32_t)(old >> 59u);
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
+}
+
+static inline uint32_t pds_pcg32_next(pds_pcg32 *rng)
+{
+    return pds_pcg32_step(&rng->state, rng->inc);
 }
 
 /* Uniform on [0, 1) with 32 bits of resolution. */

@@ -68,7 +68,7 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, con
     if (chunk) {
         H5Pset_chunk(pl, rank, chunk);
         H5Pset_shuffle(pl);
-        H5Pset_deflate(pl, 4);
+        H5Pset_deflate(pl, 1);
     }
     hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     H5Pclose(pl);
