@@ -41,6 +41,19 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         pds_setup_free(out);
         return PDS_ERR_INPUT;
     }
+    int bad_proj = 0;
+    for (size_t i = 0; i < c->n_proj; i++) {
+        if (pds_world_var_index(out->world, c->proj[i].variable) < 0) {
+            pds_diag_add(diag, c->path, 0, 0,
+                         "projection.variables.%s: the dataset's panel.csv has no column '%s'",
+                         c->proj[i].variable, c->proj[i].variable);
+            bad_proj = 1;
+        }
+    }
+    if (bad_proj) {
+        pds_setup_free(out);
+        return PDS_ERR_INPUT;
+    }
     char *panel = malloc(strlen(c->dataset_path) + sizeof "/panel.csv");
     if (panel)
         strcat(strcpy(panel, c->dataset_path), "/panel.csv");

@@ -72,5 +72,24 @@ check "no temporary files left" no_leftovers
 check "summary printed" sh -c "'$PDSIM' run '$CONFIG' -n 500 -o '$TMP/g.h5' | grep -q 'National curve'"
 check "unwritable output exits 1" status_is 1 "$PDSIM" run "$CONFIG" -q -n 10 -o /nonexistent-dir/x.h5
 
+# SIGINT during a long run: exit 1, no output file, no temporary file
+interrupted_cleanly() {
+    "$PDSIM" run "$CONFIG" -q -n 100000000 -j 2 -o "$TMP/int.h5" 2>"$TMP/int.err" &
+    pid=$!
+    sleep 1
+    kill -INT $pid
+    wait $pid
+    rc=$?
+    [ $rc -eq 1 ] && [ ! -e "$TMP/int.h5" ] && no_leftovers && grep -q interrupted "$TMP/int.err"
+}
+check "SIGINT leaves no output" interrupted_cleanly
+# an earlier output survives a failing run that targets the same name
+earlier_kept() {
+    cp "$TMP/a.h5" "$TMP/keep.h5"
+    "$PDSIM" run "$TESTS/data/run.yaml" -q -n 0 -o "$TMP/keep.h5" 2>/dev/null
+    [ $? -eq 2 ] && cmp -s "$TMP/a.h5" "$TMP/keep.h5"
+}
+check "earlier output untouched by a failed run" earlier_kept
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
