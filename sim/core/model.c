@@ -23,6 +23,7 @@ void pds_model_free(pds_model *m)
     free(m->terms);
     free(m->cov);
     free(m->name);
+    free(m->path);
     free(m->description);
     free(m->source);
     free(m);

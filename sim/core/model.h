@@ -26,10 +26,12 @@ typedef struct pds_term {
     pds_transform transform;
     double coef;          /* coefficient on the linear-predictor scale */
     double se;            /* standard error; 0 when the value is assumed */
+    long line;            /* line of the term in the model file; 0 when built in code */
 } pds_term;
 
 typedef struct pds_model {
     char *name;         /* owned */
+    char *path;         /* owned: the file it was loaded from; NULL when built in code */
     char *description;  /* owned, may be NULL */
     char *source;       /* owned, may be NULL */
     pds_link link;

@@ -55,10 +55,18 @@ static int parse_projection(pds_yaml *y, yaml_node_t *n, void *target, pds_diag 
                      "projection: expected a mapping with 'default' and/or 'variables'");
         return -1;
     }
-    int bad = 0;
+    int bad = 0, seen_default = 0, seen_vars = 0;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = pds_yaml_node(y, p->key), *vn = pds_yaml_node(y, p->value);
         const char *key = pds_yaml_scalar(kn);
+        int dup = key && ((strcmp(key, "default") == 0 && seen_default++) ||
+                          (strcmp(key, "variables") == 0 && seen_vars++));
+        if (dup) {
+            pds_diag_add(diag, y->path, pds_yaml_line(kn), pds_yaml_col(kn),
+                         "key 'projection.%s' appears twice", key);
+            bad = 1;
+            continue;
+        }
         if (key && strcmp(key, "default") == 0) {
             bad |= parse_one_proj(y, vn, "projection.default", &c->default_proj, diag) != 0;
         } else if (key && strcmp(key, "variables") == 0) {
@@ -80,6 +88,16 @@ static int parse_projection(pds_yaml *y, yaml_node_t *n, void *target, pds_diag 
                 char where[256];
                 snprintf(where, sizeof where, "projection.variables.%s", var ? var : "?");
                 pds_projection pr = {0};
+                int twice = 0;
+                for (size_t i = 0; var && i < c->n_proj; i++)
+                    twice |= strcmp(c->proj[i].variable, var) == 0;
+                if (twice) {
+                    yaml_node_t *qk = pds_yaml_node(y, q->key);
+                    pds_diag_add(diag, y->path, pds_yaml_line(qk), pds_yaml_col(qk),
+                                 "key '%s' appears twice", where);
+                    bad = 1;
+                    continue;
+                }
                 if (!var || parse_one_proj(y, pds_yaml_node(y, q->value), where, &pr, diag) != 0) {
                     bad = 1;
                     continue;
@@ -141,7 +159,7 @@ const pds_key pds_run_config_keys[] = {
      "last simulated year", NULL},
     {"runs", PDS_KEY_U64, 0, 1, MAX_RUNS, "10000", NULL, OFF(runs), NULL, "Monte Carlo runs",
      NULL},
-    {"seed", PDS_KEY_U64, 0, 0, 1.8446744073709552e19, "1", NULL, OFF(seed), NULL,
+    {"seed", PDS_KEY_U64, 0, 0, 1.9e19, "1", NULL, OFF(seed), NULL,
      "random seed; a run's numbers depend only on (seed, run)", NULL},
     {"threads", PDS_KEY_INT, 0, 0, 1024, "0", NULL, OFF(threads), NULL,
      "OpenMP threads; 0 = OMP_NUM_THREADS or all cores", NULL},
@@ -210,6 +228,19 @@ void pds_run_config_free(pds_run_config *c)
     free(c);
 }
 
+/* The value node of key in the mapping, or the mapping itself when absent. */
+static yaml_node_t *key_node(pds_yaml *y, yaml_node_t *map, const char *key)
+{
+    if (map && map->type == YAML_MAPPING_NODE)
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+             p++) {
+            const char *k = pds_yaml_scalar(pds_yaml_node(y, p->key));
+            if (k && strcmp(k, key) == 0)
+                return pds_yaml_node(y, p->value);
+        }
+    return map;
+}
+
 pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
 {
     pds_yaml *y = pds_yaml_load(path, diag);
@@ -226,13 +257,14 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     int bad = pds_yaml_parse_map(y, pds_yaml_root(y), pds_run_config_keys, pds_n_run_config_keys,
                                  c, NULL, diag) != 0;
     yaml_node_t *root = pds_yaml_root(y);
+    yaml_node_t *hn = key_node(y, root, "horizon"), *rn = key_node(y, root, "report_years");
     if (!bad && c->horizon <= c->base_year) {
-        pds_diag_add(diag, path, pds_yaml_line(root), pds_yaml_col(root),
+        pds_diag_add(diag, path, pds_yaml_line(hn), pds_yaml_col(hn),
                      "horizon (%ld) must be after base_year (%ld)", c->horizon, c->base_year);
         bad = 1;
     }
     if (!bad && c->horizon - c->base_year > MAX_YEARS_SIMULATED) {
-        pds_diag_add(diag, path, pds_yaml_line(root), pds_yaml_col(root),
+        pds_diag_add(diag, path, pds_yaml_line(hn), pds_yaml_col(hn),
                      "horizon - base_year = %ld: at most %d simulated years", c->horizon - c->base_year,
                      MAX_YEARS_SIMULATED);
         bad = 1;
@@ -250,7 +282,7 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     }
     for (size_t i = 0; !bad && i < c->n_report_years; i++) {
         if (c->report_years[i] <= c->base_year || c->report_years[i] > c->horizon) {
-            pds_diag_add(diag, path, pds_yaml_line(root), pds_yaml_col(root),
+            pds_diag_add(diag, path, pds_yaml_line(rn), pds_yaml_col(rn),
                          "report_years: %ld is outside the simulated years %ld..%ld",
                          c->report_years[i], c->base_year + 1, c->horizon);
             bad = 1;

@@ -17,6 +17,7 @@ typedef struct reader {
     size_t cap_rows;
     int header_done;
     int failed;      /* out of memory or too many bad rows */
+    long quote_line; /* line on which the open quoted field began */
     size_t bad_rows;
 } reader;
 
@@ -167,7 +168,11 @@ pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag)
             parse_error = 1;
             break;
         }
-        if (csv_parse(&p, s, (size_t)len, on_field, on_row, &r) != (size_t)len) {
+        int was_quoted = p.quoted;
+        size_t fed = csv_parse(&p, s, (size_t)len, on_field, on_row, &r);
+        if (p.quoted && !was_quoted)
+            r.quote_line = r.cur_line;
+        if (fed != (size_t)len) {
             pds_diag_add(diag, path, r.cur_line, 0, "malformed CSV: %s (check the quotes)",
                          csv_strerror(csv_error(&p)));
             parse_error = 1;
@@ -175,8 +180,12 @@ pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag)
         }
     }
     if (!parse_error && !r.failed && csv_fini(&p, on_field, on_row, &r) != 0) {
-        pds_diag_add(diag, path, r.cur_line, 0, "malformed CSV at end of file: %s (unclosed quote?)",
-                     csv_strerror(csv_error(&p)));
+        if (p.quoted && r.quote_line > 0)
+            pds_diag_add(diag, path, r.quote_line, 0,
+                         "unclosed quote: the quoted field that begins on this line never ends");
+        else
+            pds_diag_add(diag, path, r.cur_line, 0, "malformed CSV at end of file: %s",
+                         csv_strerror(csv_error(&p)));
         parse_error = 1;
     }
     if (ferror(f)) {

@@ -230,10 +230,19 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         if (pds_csvtab_int(t, r, c_n, 0, 1000000, 0, &n, diag) != 0)
             ok = 0;
         if (ok) {
-            size_t ns = 0;
-            for (size_t i = 0; i < w->n_subunits; i++)
+            size_t ns = 0, dated = 0;
+            for (size_t i = 0; i < w->n_subunits; i++) {
                 ns += w->subunits[i].parent == (size_t)u;
-            if ((size_t)n > ns) {
+                dated += w->subunits[i].parent == (size_t)u && w->subunits[i].adoption_year != 0 &&
+                         w->subunits[i].adoption_year <= y;
+            }
+            if ((size_t)n < dated) {
+                pds_diag_add(diag, t->path, t->line[r], 0,
+                             "adopted: %ld is below the %zu sub-units of unit '%s' that subunits.csv "
+                             "dates to %ld or earlier",
+                             n, dated, code, y);
+                ok = 0;
+            } else if ((size_t)n > ns) {
                 pds_diag_add(diag, t->path, t->line[r], 0,
                              "adopted: %ld exceeds the %zu sub-units of unit '%s'", n, ns, code);
                 ok = 0;

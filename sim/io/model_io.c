@@ -81,6 +81,7 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
         return -1;
     }
     size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    size_t index = 0;
     m->terms = calloc(cnt + 1, sizeof *m->terms);
     if (!m->terms)
         return -1;
@@ -89,7 +90,7 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
         yaml_node_t *tn = pds_yaml_node(y, *it);
         term_doc td = {0};
         char where[64];
-        snprintf(where, sizeof where, "terms[%zu]", m->n_terms);
+        snprintf(where, sizeof where, "terms[%zu]", index++);
         int ok = pds_yaml_parse_map(y, tn, term_keys, N_TERM_KEYS, &td, where, diag) == 0;
         pds_term t = {0};
         if (ok) {
@@ -128,6 +129,7 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
         t.transform = (pds_transform)td.transform;
         t.coef = td.coef;
         t.se = td.se;
+        t.line = pds_yaml_line(tn);
         free(td.dynamic);
         m->terms[m->n_terms++] = t;
     }
@@ -238,6 +240,9 @@ pds_model *pds_model_load(const char *path, pds_diag *diag)
         }
     }
     m->name = md.name;
+    m->path = malloc(strlen(path) + 1);
+    if (m->path)
+        memcpy(m->path, path, strlen(path) + 1);
     m->description = md.description;
     m->source = md.source;
     m->link = (pds_link)md.link;

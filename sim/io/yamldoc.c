@@ -10,6 +10,7 @@
 #include "csvtab.h" /* pds_parse_long / pds_parse_double */
 
 #define MAX_FILE_BYTES (16L * 1024 * 1024)
+#define MAX_DEPTH 32 /* configs nest a few levels; deeper is an error, not a slow parse */
 
 static char *xstrdup(const char *s)
 {
@@ -65,6 +66,57 @@ static char *read_all(const char *path, size_t *len, pds_diag *diag)
     return buf;
 }
 
+static void syntax_error(const yaml_parser_t *p, const char *path, pds_diag *diag)
+{
+    /* an unterminated construct is best reported where it began */
+    yaml_mark_t m = p->problem_mark;
+    if (p->context && p->problem && strstr(p->problem, "end of stream"))
+        m = p->context_mark;
+    pds_diag_add(diag, path, (long)m.line + 1, (long)m.column + 1, "YAML syntax error: %s%s%s",
+                 p->problem ? p->problem : "unknown problem", p->context ? " " : "",
+                 p->context ? p->context : "");
+}
+
+/* One pass over the events: exactly one document, nesting at most MAX_DEPTH.
+ * Runs before the document is built, so a hostile file is refused early. */
+static int check_events(const char *text, size_t len, const char *path, pds_diag *diag)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return -1;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int depth = 0, docs = 0, rc = 0;
+    for (;;) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&p, &e)) {
+            syntax_error(&p, path, diag);
+            rc = -1;
+            break;
+        }
+        yaml_event_type_t type = e.type;
+        long line = (long)e.start_mark.line + 1, col = (long)e.start_mark.column + 1;
+        yaml_event_delete(&e);
+        if (type == YAML_STREAM_END_EVENT)
+            break;
+        if (type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+            pds_diag_add(diag, path, line, col, "a second YAML document: expected only one");
+            rc = -1;
+            break;
+        }
+        if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+            if (++depth > MAX_DEPTH) {
+                pds_diag_add(diag, path, line, col, "nested more than %d levels deep", MAX_DEPTH);
+                rc = -1;
+                break;
+            }
+        } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 pds_yaml *pds_yaml_load(const char *path, pds_diag *diag)
 {
     size_t len = 0;
@@ -73,6 +125,10 @@ pds_yaml *pds_yaml_load(const char *path, pds_diag *diag)
         return NULL;
     if (strlen(text) != len) {
         pds_diag_add(diag, path, 0, 0, "contains a NUL byte: not a YAML text file");
+        free(text);
+        return NULL;
+    }
+    if (check_events(text, len, path, diag) != 0) {
         free(text);
         return NULL;
     }
@@ -91,10 +147,7 @@ pds_yaml *pds_yaml_load(const char *path, pds_diag *diag)
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     int ok = yaml_parser_load(&p, &y->doc);
     if (!ok) {
-        yaml_mark_t m = p.problem_mark;
-        pds_diag_add(diag, path, (long)m.line + 1, (long)m.column + 1, "YAML syntax error: %s%s%s",
-                     p.problem ? p.problem : "unknown problem", p.context ? " " : "",
-                     p.context ? p.context : "");
+        syntax_error(&p, path, diag);
         yaml_parser_delete(&p);
         free(y->path);
         free(y->text);
@@ -237,8 +290,11 @@ static int set_field(pds_yaml *y, yaml_node_t *n, const char *text, const pds_ke
     }
     case PDS_KEY_U64: {
         uint64_t v;
-        if (parse_u64(s, &v) != 0 || (double)v < k->min || (double)v > k->max) {
-            snprintf(exp, sizeof exp, "a non-negative integer up to %.0f", k->max);
+        if (parse_u64(s, &v) != 0 || (double)v < k->min || (k->max < 1.8e19 && (double)v > k->max)) {
+            if (k->max >= 1.8e19)
+                snprintf(exp, sizeof exp, "an integer in 0..18446744073709551615");
+            else
+                snprintf(exp, sizeof exp, "an integer in %.0f..%.0f", k->min, k->max);
             goto bad;
         }
         *(uint64_t *)field = v;

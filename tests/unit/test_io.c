@@ -99,8 +99,7 @@ static void csv_errors_name_the_line(void **state)
     pds_diag_init(&d);
     p = write_file("c.csv", "a,b\n1,\"open\n", 0);
     assert_null(pds_csvtab_read(p, &d));
-    assert_true(has_msg(&d, "c.csv:"));
-    assert_true(has_msg(&d, "malformed CSV"));
+    assert_true(has_msg(&d, "c.csv:2: unclosed quote"));
     pds_diag_free(&d);
     pds_diag_init(&d);
     p = write_file("e.csv", "", 0);
@@ -268,7 +267,7 @@ static void config_errors_name_line_and_column(void **state)
                                "runs: ten\nthreads: -1\nspeed: 11\n",
                                0);
     assert_null(pds_run_config_load(p, &d));
-    assert_true(has_msg(&d, "bad-run.yaml:5:7: runs: expected a non-negative integer"));
+    assert_true(has_msg(&d, "bad-run.yaml:5:7: runs: expected an integer in 1..1000000000"));
     assert_true(has_msg(&d, "got \"ten\""));
     assert_true(has_msg(&d, "bad-run.yaml:6:10: threads: expected an integer in 0..1024"));
     assert_true(has_msg(&d, "bad-run.yaml:7:1: unknown key 'speed'"));
