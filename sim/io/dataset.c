@@ -12,15 +12,6 @@
 #define YEAR_MAX 3000
 #define PROV_SUFFIX "_provenance"
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static char *join(const char *dir, const char *file)
 {
     size_t n = strlen(dir) + strlen(file) + 2;
@@ -53,6 +44,29 @@ static int open_table(const char *dir, const char *file, int required, pds_csvta
     return *t ? 0 : -1;
 }
 
+/* Look up the required columns; every missing one is reported. */
+static int need_cols(const pds_csvtab *t, const char *const *names, long *cols, size_t n,
+                     pds_diag *diag)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        cols[i] = pds_csvtab_col(t, names[i], 1, diag);
+        bad |= cols[i] < 0;
+    }
+    return bad ? -1 : 0;
+}
+
+/* Unit named in row r, column col; -1 (reported) when no such unit. */
+static long unit_ref(const pds_world *w, const pds_csvtab *t, size_t r, long col, pds_diag *diag)
+{
+    const char *code = pds_csvtab_cell(t, r, (size_t)col);
+    long u = pds_world_unit_index(w, code);
+    if (u < 0)
+        pds_diag_add(diag, t->path, t->line[r], 0, "%s: unknown unit code \"%s\"", t->header[col],
+                     code);
+    return u;
+}
+
 static long find_sub(const pds_world *w, const char *code)
 {
     for (size_t i = 0; i < w->n_subunits; i++)
@@ -63,12 +77,11 @@ static long find_sub(const pds_world *w, const char *code)
 
 static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
 {
-    long c_code = pds_csvtab_col(t, "code", 1, diag);
-    long c_name = pds_csvtab_col(t, "name", 1, diag);
-    long c_region = pds_csvtab_col(t, "region", 1, diag);
-    long c_year = pds_csvtab_col(t, "adoption_year", 1, diag);
-    if (c_code < 0 || c_name < 0 || c_region < 0 || c_year < 0)
+    static const char *const names[] = {"code", "name", "region", "adoption_year"};
+    long col[4];
+    if (need_cols(t, names, col, 4, diag) != 0)
         return -1;
+    long c_code = col[0], c_name = col[1], c_region = col[2], c_year = col[3];
     if (t->n_rows == 0) {
         pds_diag_add(diag, t->path, 1, 0, "no units: expected at least one data row");
         return -1;
@@ -93,9 +106,9 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 1, &y, diag) != 0)
             bad = 1;
         pds_unit *u = &w->units[w->n_units];
-        u->code = xstrdup(code);
-        u->name = xstrdup(pds_csvtab_cell(t, r, (size_t)c_name));
-        u->region = xstrdup(pds_csvtab_cell(t, r, (size_t)c_region));
+        u->code = strdup(code);
+        u->name = strdup(pds_csvtab_cell(t, r, (size_t)c_name));
+        u->region = strdup(pds_csvtab_cell(t, r, (size_t)c_region));
         u->adoption_year = (int)y;
         w->n_units++;
         if (!u->code || !u->name || !u->region)
@@ -111,11 +124,12 @@ static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_optio
     *pa = *pb = NULL;
     if (!t)
         return 0;
-    long ca = pds_csvtab_col(t, "unit_a", 1, diag);
-    long cb = pds_csvtab_col(t, "unit_b", 1, diag);
-    long ct = pds_csvtab_col(t, "type", 0, diag);
-    if (ca < 0 || cb < 0)
+    static const char *const names[] = {"unit_a", "unit_b"};
+    long col[2];
+    if (need_cols(t, names, col, 2, diag) != 0)
         return -1;
+    long ca = col[0], cb = col[1];
+    long ct = pds_csvtab_col(t, "type", 0, diag);
     *pa = malloc((t->n_rows + 1) * sizeof(size_t));
     *pb = malloc((t->n_rows + 1) * sizeof(size_t));
     if (!*pa || !*pb)
@@ -136,12 +150,7 @@ static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_optio
                 continue;
         }
         const char *a = pds_csvtab_cell(t, r, (size_t)ca);
-        const char *b = pds_csvtab_cell(t, r, (size_t)cb);
-        long ia = pds_world_unit_index(w, a), ib = pds_world_unit_index(w, b);
-        if (ia < 0)
-            pds_diag_add(diag, t->path, t->line[r], 0, "unit_a: unknown unit code \"%s\"", a);
-        if (ib < 0)
-            pds_diag_add(diag, t->path, t->line[r], 0, "unit_b: unknown unit code \"%s\"", b);
+        long ia = unit_ref(w, t, r, ca, diag), ib = unit_ref(w, t, r, cb, diag);
         if (ia >= 0 && ia == ib)
             pds_diag_add(diag, t->path, t->line[r], 0, "a unit cannot border itself (\"%s\")", a);
         if (ia < 0 || ib < 0 || ia == ib) {
@@ -159,20 +168,18 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
 {
     if (!t)
         return 0;
-    long c_code = pds_csvtab_col(t, "code", 1, diag);
-    long c_name = pds_csvtab_col(t, "name", 1, diag);
-    long c_par = pds_csvtab_col(t, "parent", 1, diag);
-    long c_year = pds_csvtab_col(t, "adoption_year", 1, diag);
-    if (c_code < 0 || c_name < 0 || c_par < 0 || c_year < 0)
+    static const char *const names[] = {"code", "name", "parent", "adoption_year"};
+    long col[4];
+    if (need_cols(t, names, col, 4, diag) != 0)
         return -1;
+    long c_code = col[0], c_name = col[1], c_par = col[2], c_year = col[3];
     w->subunits = calloc(t->n_rows + 1, sizeof *w->subunits);
     if (!w->subunits)
         return -1;
     int bad = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *code = pds_csvtab_cell(t, r, (size_t)c_code);
-        const char *par = pds_csvtab_cell(t, r, (size_t)c_par);
-        long p = pds_world_unit_index(w, par);
+        long p = unit_ref(w, t, r, c_par, diag);
         long y = 0;
         int ok = 1;
         if (!*code) {
@@ -182,10 +189,8 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
             pds_diag_add(diag, t->path, t->line[r], 0, "code: sub-unit '%s' appears twice", code);
             ok = 0;
         }
-        if (p < 0) {
-            pds_diag_add(diag, t->path, t->line[r], 0, "parent: unknown unit code \"%s\"", par);
+        if (p < 0)
             ok = 0;
-        }
         if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 1, &y, diag) != 0)
             ok = 0;
         if (!ok) {
@@ -193,8 +198,8 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
             continue;
         }
         pds_subunit *s = &w->subunits[w->n_subunits++];
-        s->code = xstrdup(code);
-        s->name = xstrdup(pds_csvtab_cell(t, r, (size_t)c_name));
+        s->code = strdup(code);
+        s->name = strdup(pds_csvtab_cell(t, r, (size_t)c_name));
         s->parent = (size_t)p;
         s->adoption_year = (int)y;
         if (!s->code || !s->name)
@@ -207,24 +212,20 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
 {
     if (!t)
         return 0;
-    long c_unit = pds_csvtab_col(t, "unit", 1, diag);
-    long c_year = pds_csvtab_col(t, "year", 1, diag);
-    long c_n = pds_csvtab_col(t, "adopted", 1, diag);
-    if (c_unit < 0 || c_year < 0 || c_n < 0)
+    static const char *const names[] = {"unit", "year", "adopted"};
+    long col[3];
+    if (need_cols(t, names, col, 3, diag) != 0)
         return -1;
+    long c_unit = col[0], c_year = col[1], c_n = col[2];
     w->subunit_counts = calloc(t->n_rows + 1, sizeof *w->subunit_counts);
     if (!w->subunit_counts)
         return -1;
     int bad = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *code = pds_csvtab_cell(t, r, (size_t)c_unit);
-        long u = pds_world_unit_index(w, code);
+        long u = unit_ref(w, t, r, c_unit, diag);
         long y, n;
-        int ok = 1;
-        if (u < 0) {
-            pds_diag_add(diag, t->path, t->line[r], 0, "unit: unknown unit code \"%s\"", code);
-            ok = 0;
-        }
+        int ok = u >= 0;
         if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 0, &y, diag) != 0)
             ok = 0;
         if (pds_csvtab_int(t, r, c_n, 0, 1000000, 0, &n, diag) != 0)
@@ -270,11 +271,12 @@ static int load_documents(pds_world *w, const pds_csvtab *t, pds_diag *diag)
 {
     if (!t)
         return 0;
-    long c_year = pds_csvtab_col(t, "year", 1, diag);
-    long c_count = pds_csvtab_col(t, "count", 1, diag);
-    long c_w = pds_csvtab_col(t, "weight", 0, diag);
-    if (c_year < 0 || c_count < 0)
+    static const char *const names[] = {"year", "count"};
+    long col[2];
+    if (need_cols(t, names, col, 2, diag) != 0)
         return -1;
+    long c_year = col[0], c_count = col[1];
+    long c_w = pds_csvtab_col(t, "weight", 0, diag);
     w->documents = calloc(t->n_rows + 1, sizeof *w->documents);
     if (!w->documents)
         return -1;
@@ -311,10 +313,11 @@ static int load_panel(pds_world *w, const pds_csvtab *t, pds_diag *diag)
 {
     if (!t)
         return 0;
-    long c_unit = pds_csvtab_col(t, "unit", 1, diag);
-    long c_year = pds_csvtab_col(t, "year", 1, diag);
-    if (c_unit < 0 || c_year < 0)
+    static const char *const names[] = {"unit", "year"};
+    long col[2];
+    if (need_cols(t, names, col, 2, diag) != 0)
         return -1;
+    long c_unit = col[0], c_year = col[1];
     long *var_col = malloc((t->n_cols + 1) * sizeof(long));
     w->var_names = calloc(t->n_cols + 1, sizeof(char *));
     if (!var_col || !w->var_names) {
@@ -325,7 +328,7 @@ static int load_panel(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         if ((long)c == c_unit || (long)c == c_year || ends_with(t->header[c], PROV_SUFFIX))
             continue;
         var_col[w->n_vars] = (long)c;
-        w->var_names[w->n_vars] = xstrdup(t->header[c]);
+        w->var_names[w->n_vars] = strdup(t->header[c]);
         if (!w->var_names[w->n_vars++]) {
             free(var_col);
             return -1;
@@ -342,12 +345,9 @@ static int load_panel(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         return -1;
     }
     for (size_t r = 0; r < t->n_rows; r++) {
-        const char *code = pds_csvtab_cell(t, r, (size_t)c_unit);
-        units[r] = pds_world_unit_index(w, code);
-        if (units[r] < 0) {
-            pds_diag_add(diag, t->path, t->line[r], 0, "unit: unknown unit code \"%s\"", code);
+        units[r] = unit_ref(w, t, r, c_unit, diag);
+        if (units[r] < 0)
             bad = 1;
-        }
         if (pds_csvtab_int(t, r, c_year, YEAR_MIN, YEAR_MAX, 0, &years[r], diag) != 0) {
             bad = 1;
             units[r] = -1;

@@ -12,15 +12,6 @@
 #define MAX_FILE_BYTES (16L * 1024 * 1024)
 #define MAX_DEPTH 32 /* configs nest a few levels; deeper is an error, not a slow parse */
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static char *read_all(const char *path, size_t *len, pds_diag *diag)
 {
     FILE *f = fopen(path, "rb");
@@ -137,7 +128,7 @@ pds_yaml *pds_yaml_load(const char *path, pds_diag *diag)
         free(text);
         return NULL;
     }
-    y->path = xstrdup(path);
+    y->path = strdup(path);
     y->text = text;
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
@@ -234,7 +225,7 @@ int pds_yaml_string(pds_yaml *y, yaml_node_t *n, const char *what, char **out, p
         bad_value(y, n, what, "a string", diag);
         return -1;
     }
-    char *d = xstrdup(s);
+    char *d = strdup(s);
     if (!d)
         return -1;
     free(*out);
@@ -320,7 +311,7 @@ static int set_field(pds_yaml *y, yaml_node_t *n, const char *text, const pds_ke
             snprintf(exp, sizeof exp, "a non-empty string");
             goto bad;
         }
-        char *d = xstrdup(s);
+        char *d = strdup(s);
         if (!d)
             return -1;
         free(*(char **)field);
