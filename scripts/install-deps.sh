@@ -6,8 +6,8 @@ set -eu
 
 want=${1:-all}
 
-build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev libyaml-dev"
-test_pkgs="libcmocka-dev"
+build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev libyaml-dev liblapacke-dev libopenblas-dev"
+test_pkgs="libcmocka-dev python3-numpy python3-statsmodels"
 bench_pkgs="time"
 
 case "$want" in

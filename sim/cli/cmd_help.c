@@ -15,7 +15,9 @@ static const char usage[] =
     "usage:\n"
     "  pdsim run CONFIG.yaml [-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q]\n"
     "  pdsim validate CONFIG.yaml\n"
-    "  pdsim help [run|validate|config|model|dataset]\n"
+    "  pdsim fit CONFIG.yaml [MODEL.yaml...] [--link logit|cloglog] [--firth] [--robust] [-o OUT.yaml]\n"
+    "  pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
+    "  pdsim help [run|validate|fit|config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
     "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n";
@@ -35,6 +37,21 @@ static const char help_validate[] =
     "pdsim validate CONFIG.yaml\n"
     "  Load the config, dataset and models, and report every problem found with\n"
     "  file:line. Exit 0 when all is well, 2 otherwise. Writes nothing.\n";
+
+static const char help_fit[] =
+    "pdsim fit CONFIG.yaml [MODEL.yaml...] [options]\n"
+    "pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
+    "  Estimate discrete-time event-history models (one row per unit-year at risk,\n"
+    "  years after adoption dropped) by maximum likelihood. Each MODEL.yaml gives the\n"
+    "  terms (its coefficients are ignored); with a run config and no model, its model\n"
+    "  is refitted on its dataset up to its base year. Several models print side by side.\n"
+    "  --link logit|cloglog   link (default: each model file's)\n"
+    "  --firth                Firth's penalized likelihood (small samples, separation)\n"
+    "  --robust               cluster-robust (sandwich) standard errors by unit\n"
+    "  --first-year Y         first outcome year (default: panel start + lag)\n"
+    "  --last-year Y          last outcome year (default: base year, or panel end)\n"
+    "  -o OUT.yaml            write the fitted model, with its covariance, for pdsim run\n"
+    "  --export-table F.csv   write the unit-year table (unit, year, adopted, terms)\n";
 
 static const char help_model[] =
     "model file (YAML):\n"
@@ -68,6 +85,8 @@ int pds_cmd_help(int argc, char **argv)
         fputs(help_run, stdout);
     else if (strcmp(topic, "validate") == 0)
         fputs(help_validate, stdout);
+    else if (strcmp(topic, "fit") == 0)
+        fputs(help_fit, stdout);
     else if (strcmp(topic, "model") == 0)
         fputs(help_model, stdout);
     else if (strcmp(topic, "dataset") == 0)

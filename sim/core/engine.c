@@ -8,6 +8,7 @@
 #include <omp.h>
 #endif
 
+#include "dynamic.h"
 #include "pcg.h"
 
 /* Random-number purposes: a run's streams are (seed, 4 * run + purpose), so
@@ -160,7 +161,7 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
             break;
         case PDS_TERM_DOCUMENTS:
             for (size_t k = 0; k < s->Y; k++) {
-                double d = pds_world_documents_through(w, s->first_year + (int)k - m->lag);
+                double d = pds_dynamic_documents(w, s->first_year + (int)k, m->lag);
                 for (size_t u = 0; u < s->U; u++)
                     s->eta0[u * s->Y + k] += t->coef * d;
             }
@@ -241,7 +242,7 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
     for (size_t p = 0; p < s->U; p++) {
         size_t n = w->sub_start[p + 1] - w->sub_start[p];
         for (size_t k = 0; k < s->Y; k++) {
-            double docs = pds_world_documents_through(w, s->first_year + (int)k - m->lag);
+            double docs = pds_dynamic_documents(w, s->first_year + (int)k, m->lag);
             for (int a = 0; a < 2; a++) {
                 for (size_t c = 0; c < n; c++) {
                     double eta = m->intercept;
@@ -251,8 +252,8 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
                             eta += t->coef * docs;
                         else if (t->kind == PDS_TERM_PARENT_ADOPTED)
                             eta += t->coef * a;
-                        else if (n > 1)
-                            eta += t->coef * 100.0 * (double)c / (double)(n - 1);
+                        else
+                            eta += t->coef * pds_dynamic_pct((double)c, n - 1);
                     }
                     double thr = threshold(pds_link_inverse(m->link, eta));
                     s->sub_thr[s->sub_off[p] + (k * 2 + (size_t)a) * n + c] = (uint64_t)thr;
@@ -269,12 +270,9 @@ static pds_status init_state(pds_sim *s, pds_diag *diag)
     for (size_t u = 0; u < s->U; u++) {
         int y = w->units[u].adoption_year;
         s->init_unit[u] = (int16_t)(y != 0 && y <= s->base_year ? y : 0);
-        s->pct_nbr[u] = w->nbr_start[u + 1] > w->nbr_start[u]
-                            ? 100.0 / (double)(w->nbr_start[u + 1] - w->nbr_start[u])
-                            : 0.0;
-        s->pct_sub[u] = w->sub_start[u + 1] > w->sub_start[u]
-                            ? 100.0 / (double)(w->sub_start[u + 1] - w->sub_start[u])
-                            : 0.0;
+        /* per adopted neighbour / sub-unit: the hot loop multiplies by the count */
+        s->pct_nbr[u] = pds_dynamic_pct(1.0, w->nbr_start[u + 1] - w->nbr_start[u]);
+        s->pct_sub[u] = pds_dynamic_pct(1.0, w->sub_start[u + 1] - w->sub_start[u]);
     }
     for (size_t i = 0; i < s->S; i++) {
         int y = w->subunits[i].adoption_year;

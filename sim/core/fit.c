@@ -1,0 +1,848 @@
+/* Binary regression (logit or cloglog) by maximum likelihood.
+ *
+ * Newton-Raphson on the observed information with step-halving; Firth's
+ * penalized likelihood by the modified score; cluster-robust sandwich
+ * covariance; detection of (quasi-)complete separation.
+ *
+ * Standard errors come from the observed information -H(beta). For the logit
+ * link (canonical) it equals the expected information. For cloglog the two
+ * differ; the observed one is what statsmodels reports with
+ *     sm.GLM(y, X, family=sm.families.Binomial(link=sm.families.links.cloglog()))
+ *       .fit(method='newton')
+ * (its GLM.fit with the default method='irls' reports the expected
+ * information instead, and cov_type='eim' asks for it explicitly).
+ *
+ * Firth's penalty uses the Fisher (expected) information, the Jeffreys prior
+ * |I(beta)|^1/2: for logit that is the same matrix. With Firth the covariance
+ * is the inverse of that information at the penalized estimate, as in logistf. */
+#include "fit.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h> /* snprintf only: core does no I/O */
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_ITER 100
+#define DEFAULT_TOL 1e-10
+/* Fitted probabilities closer than this to 0 or 1 are taken as "perfectly
+ * predicted" when the iterations fail to settle. */
+#define SEP_PROB 1e-8
+/* Pivot threshold of the pivoted Cholesky of the scaled cross-product matrix:
+ * 1 - R^2 of a column on the preceding ones (uncentred) below this is
+ * collinearity. */
+#define COLLINEAR_TOL 1e-10
+#define MAX_HALVINGS 50
+
+/* Per-row quantities of the log-likelihood as a function of eta. */
+typedef struct row_terms {
+    double mu;     /* fitted probability */
+    double ll;     /* log-likelihood contribution */
+    double score;  /* d ll / d eta */
+    double w_obs;  /* -d2 ll / d eta2 (observed information weight) */
+    double w_fish; /* (d mu / d eta)^2 / (mu (1 - mu)) (Fisher weight) */
+    double dlogw;  /* d log(w_fish) / d eta, for Firth's modified score */
+} row_terms;
+
+/* log(1 + exp(x)) without overflow. */
+static double softplus(double x)
+{
+    if (x > 0.0)
+        return x + log1p(exp(-x));
+    return log1p(exp(x));
+}
+
+static void terms_logit(double eta, int y, row_terms *t)
+{
+    double mu = pds_link_inverse(PDS_LINK_LOGIT, eta);
+    double omu = pds_link_inverse(PDS_LINK_LOGIT, -eta); /* 1 - mu without cancellation */
+    t->mu = mu;
+    t->ll = y ? -softplus(-eta) : -softplus(eta);
+    t->score = y ? omu : -mu;
+    t->w_obs = mu * omu;
+    t->w_fish = t->w_obs;
+    t->dlogw = omu - mu;
+}
+
+/* cloglog: mu = 1 - exp(-e), e = exp(eta). The ratio r = e / mu tends to 1 as
+ * eta -> -inf and r - 1 would cancel there, so both use the series of
+ * x / (1 - exp(-x)) = 1 + x/2 + x^2/12 - x^4/720 + x^6/30240 for small e. */
+static void terms_cloglog(double eta, int y, row_terms *t)
+{
+    double e = exp(eta < 700.0 ? eta : 700.0);
+    double mu = -expm1(-e);
+    double omu = exp(-e);
+    double r, rm1;
+    if (e < 1e-2) {
+        double e2 = e * e;
+        rm1 = e / 2.0 + e2 / 12.0 - e2 * e2 / 720.0 + e2 * e2 * e2 / 30240.0;
+        r = 1.0 + rm1;
+    } else {
+        r = e / mu;
+        rm1 = r - 1.0;
+    }
+    t->mu = mu;
+    if (y) {
+        t->ll = e < 1e-10 ? eta - e / 2.0 : log(mu);
+        t->score = omu * r;
+        t->w_obs = omu * r * rm1;
+    } else {
+        t->ll = -e;
+        t->score = -e;
+        t->w_obs = e;
+    }
+    t->w_fish = e * omu * r;
+    t->dlogw = 2.0 * (1.0 - e) - (1.0 - 2.0 * mu) * r;
+}
+
+static void row_eval(pds_link link, double eta, int y, row_terms *t)
+{
+    if (link == PDS_LINK_CLOGLOG)
+        terms_cloglog(eta, y, t);
+    else
+        terms_logit(eta, y, t);
+}
+
+/* Working state of one fit. */
+typedef struct fit_ctx {
+    const pds_fit_data *d;
+    pds_link link;
+    int firth;
+    size_t n, p;
+    double *eta;  /* [n] */
+    double *grad; /* [p] score (modified score with Firth) */
+    double *info; /* [p x p] information, then its Cholesky factor (upper) */
+    double *inv;  /* [p x p] scratch for the inverse information */
+    double ll;    /* log-likelihood */
+    double obj;   /* objective: ll, or ll + 0.5 log det I with Firth */
+} fit_ctx;
+
+static void compute_eta(const fit_ctx *c, const double *beta)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const double *x = c->d->X + i * c->p;
+        double s = 0.0;
+        for (size_t j = 0; j < c->p; j++)
+            s += x[j] * beta[j];
+        c->eta[i] = s;
+    }
+}
+
+/* Accumulate w x x' into the upper triangle of the row-major matrix a. */
+static void add_outer(double *a, size_t p, const double *x, double w)
+{
+    if (w == 0.0)
+        return;
+    for (size_t j = 0; j < p; j++) {
+        double wx = w * x[j];
+        if (wx == 0.0)
+            continue;
+        for (size_t k = j; k < p; k++)
+            a[j * p + k] += wx * x[k];
+    }
+}
+
+/* Copy the upper triangle to the lower one. */
+static void symmetrize(double *a, size_t p)
+{
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < j; k++)
+            a[j * p + k] = a[k * p + j];
+}
+
+/* Cholesky of the upper triangle of a in place; 0 on success. */
+static int cholesky(size_t p, double *a)
+{
+    return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, a, (lapack_int)p) == 0 ? 0 : -1;
+}
+
+/* Inverse of the matrix whose Cholesky factor is chol, into out (full). */
+static int chol_inverse(size_t p, const double *chol, double *out)
+{
+    memcpy(out, chol, p * p * sizeof *out);
+    if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, out, (lapack_int)p) != 0)
+        return -1;
+    symmetrize(out, p);
+    return 0;
+}
+
+static double chol_logdet(const double *chol, size_t p)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < p; j++)
+        s += log(chol[j * p + j]);
+    return 2.0 * s;
+}
+
+/* Evaluate at beta: ll, the objective and, when full, the (modified) score and
+ * the Cholesky factor of the information used for the Newton step. Without
+ * Firth the objective needs no matrix at all, hence the cheap path. Returns 0,
+ * or -1 when the information is not positive definite. */
+static int evaluate(fit_ctx *c, const double *beta, int full)
+{
+    size_t n = c->n, p = c->p;
+    compute_eta(c, beta);
+    double ll = 0.0;
+    row_terms t;
+    if (!full && !c->firth) {
+        for (size_t i = 0; i < n; i++) {
+            row_eval(c->link, c->eta[i], c->d->y[i] != 0.0, &t);
+            ll += t.ll;
+        }
+        c->ll = c->obj = ll;
+        return 0;
+    }
+    memset(c->info, 0, p * p * sizeof *c->info);
+    memset(c->grad, 0, p * sizeof *c->grad);
+    for (size_t i = 0; i < n; i++) {
+        const double *x = c->d->X + i * p;
+        row_eval(c->link, c->eta[i], c->d->y[i] != 0.0, &t);
+        ll += t.ll;
+        add_outer(c->info, p, x, c->firth ? t.w_fish : t.w_obs);
+        for (size_t j = 0; j < p; j++)
+            c->grad[j] += t.score * x[j];
+    }
+    c->ll = c->obj = ll;
+    if (cholesky(p, c->info) != 0)
+        return -1;
+    if (!c->firth)
+        return 0;
+    c->obj = ll + 0.5 * chol_logdet(c->info, p);
+    if (!full)
+        return 0;
+    /* Firth's modified score adds sum_i x_i h_i (d log w_i / d eta_i) / 2, with
+     * h_i = w_i x_i' I^-1 x_i the hat values: the gradient of 0.5 log det I.
+     * For logit the extra term is h_i (1/2 - mu_i). */
+    if (chol_inverse(p, c->info, c->inv) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = c->d->X + i * p;
+        row_eval(c->link, c->eta[i], c->d->y[i] != 0.0, &t);
+        double q = 0.0;
+        for (size_t j = 0; j < p; j++) {
+            double s = 0.0;
+            for (size_t k = 0; k < p; k++)
+                s += c->inv[j * p + k] * x[k];
+            q += x[j] * s;
+        }
+        double a = 0.5 * t.w_fish * q * t.dlogw;
+        for (size_t j = 0; j < p; j++)
+            c->grad[j] += a * x[j];
+    }
+    return 0;
+}
+
+/* Rank check of the design before any iteration: the pivoted Cholesky of the
+ * cross-product matrix scaled to a unit diagonal. Returns (size_t)-1 when of
+ * full rank, else a column that is collinear with the others. */
+static size_t collinear_column(const pds_fit_data *d, int *oom)
+{
+    size_t p = d->p;
+    double *a = calloc(p * p, sizeof *a);
+    lapack_int *piv = malloc(p * sizeof *piv);
+    size_t bad = (size_t)-1;
+    if (!a || !piv) {
+        *oom = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        add_outer(a, p, d->X + i * p, 1.0);
+    for (size_t j = 0; j < p; j++)
+        if (a[j * p + j] == 0.0) {
+            bad = j; /* a column of zeros */
+            goto done;
+        }
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = j + 1; k < p; k++)
+            a[j * p + k] /= sqrt(a[j * p + j] * a[k * p + k]);
+    for (size_t j = 0; j < p; j++)
+        a[j * p + j] = 1.0;
+    lapack_int rank = 0;
+    lapack_int info = LAPACKE_dpstrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, a, (lapack_int)p, piv,
+                                     &rank, COLLINEAR_TOL);
+    if (info < 0) {
+        *oom = 1;
+        goto done;
+    }
+    if ((size_t)rank < p)
+        bad = (size_t)piv[rank] - 1; /* first column left out of the full-rank part */
+done:
+    free(a);
+    free(piv);
+    return bad;
+}
+
+/* VIF of each non-intercept column: the diagonal of the inverse of the
+ * correlation matrix of the non-intercept, non-constant columns. NaN for the
+ * intercept and constant columns, +inf when that matrix is singular. */
+static int compute_vif(const pds_fit_data *d, double *vif)
+{
+    size_t n = d->n, p = d->p;
+    size_t *idx = malloc(p * sizeof *idx);
+    double *mean = calloc(p, sizeof *mean);
+    double *r = NULL;
+    int rc = -1;
+    if (!idx || !mean)
+        goto done;
+    for (size_t j = 0; j < p; j++)
+        vif[j] = NAN;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < p; j++)
+            mean[j] += d->X[i * p + j];
+    for (size_t j = 0; j < p; j++)
+        mean[j] /= (double)n;
+    size_t m = 0;
+    for (size_t j = 0; j < p; j++) {
+        if (j == d->intercept_col)
+            continue;
+        int constant = 1;
+        for (size_t i = 1; i < n && constant; i++)
+            constant = d->X[i * p + j] == d->X[j];
+        if (!constant)
+            idx[m++] = j;
+    }
+    rc = 0;
+    if (m == 0)
+        goto done;
+    r = calloc(m * m, sizeof *r);
+    if (!r) {
+        rc = -1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < m; a++) {
+            double xa = d->X[i * p + idx[a]] - mean[idx[a]];
+            for (size_t b = a; b < m; b++)
+                r[a * m + b] += xa * (d->X[i * p + idx[b]] - mean[idx[b]]);
+        }
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = a + 1; b < m; b++)
+            r[a * m + b] /= sqrt(r[a * m + a] * r[b * m + b]);
+    for (size_t a = 0; a < m; a++)
+        r[a * m + a] = 1.0;
+    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, r, (lapack_int)m) != 0 ||
+        LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, r, (lapack_int)m) != 0) {
+        for (size_t a = 0; a < m; a++)
+            vif[idx[a]] = INFINITY;
+        goto done;
+    }
+    for (size_t a = 0; a < m; a++)
+        vif[idx[a]] = r[a * m + a];
+done:
+    free(idx);
+    free(mean);
+    free(r);
+    return rc;
+}
+
+static pds_fit_result *result_alloc(size_t n, size_t p)
+{
+    pds_fit_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->n = n;
+    r->p = p;
+    r->beta = calloc(p, sizeof *r->beta);
+    r->se = calloc(p, sizeof *r->se);
+    r->z = calloc(p, sizeof *r->z);
+    r->pvalue = calloc(p, sizeof *r->pvalue);
+    r->cov = calloc(p * p, sizeof *r->cov);
+    r->vif = calloc(p, sizeof *r->vif);
+    r->separated = calloc(p, sizeof *r->separated);
+    if (!r->beta || !r->se || !r->z || !r->pvalue || !r->cov || !r->vif || !r->separated) {
+        pds_fit_result_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void pds_fit_result_free(pds_fit_result *r)
+{
+    if (!r)
+        return;
+    free(r->beta);
+    free(r->se);
+    free(r->z);
+    free(r->pvalue);
+    free(r->cov);
+    free(r->vif);
+    free(r->separated);
+    free(r);
+}
+
+/* Everything that makes the data unusable before fitting; 0 when fine. */
+static int check_input(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
+                       size_t *n_events)
+{
+    if (d->n == 0) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: no observations");
+        return -1;
+    }
+    if (d->p == 0) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: no columns in the design");
+        return -1;
+    }
+    if (d->p > d->n) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: more parameters (%zu) than observations (%zu)", d->p,
+                     d->n);
+        return -1;
+    }
+    if (!d->X || !d->y) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: missing data");
+        return -1;
+    }
+    if (d->intercept_col != (size_t)-1 && d->intercept_col >= d->p) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: intercept column %zu out of range (%zu columns)",
+                     d->intercept_col, d->p);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        for (size_t j = 0; j < d->p; j++) {
+            double x = d->X[i * d->p + j];
+            if (!isfinite(x)) {
+                pds_diag_add(diag, NULL, 0, 0, "fit: non-finite value in row %zu, column %zu", i,
+                             j);
+                return -1;
+            }
+            if (j == d->intercept_col && x != 1.0) {
+                pds_diag_add(diag, NULL, 0, 0, "fit: intercept column %zu is not 1 in row %zu", j,
+                             i);
+                return -1;
+            }
+        }
+        if (d->y[i] != 0.0 && d->y[i] != 1.0) {
+            pds_diag_add(diag, NULL, 0, 0, "fit: outcome in row %zu is %g, not 0 or 1", i, d->y[i]);
+            return -1;
+        }
+        k += d->y[i] == 1.0;
+    }
+    if (k == 0) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: no events (the outcome is 0 in all %zu rows)", d->n);
+        return -1;
+    }
+    if (k == d->n) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: all %zu rows are events (the outcome is always 1)",
+                     d->n);
+        return -1;
+    }
+    if (opt->robust) {
+        if (!d->cluster) {
+            pds_diag_add(diag, NULL, 0, 0, "fit: robust standard errors need clusters");
+            return -1;
+        }
+        for (size_t i = 0; i < d->n; i++)
+            if (d->cluster[i] >= d->n_clusters) {
+                pds_diag_add(diag, NULL, 0, 0,
+                             "fit: cluster %zu of row %zu out of range (%zu clusters)",
+                             d->cluster[i], i, d->n_clusters);
+                return -1;
+            }
+    }
+    *n_events = k;
+    return 0;
+}
+
+/* Separation: the iterations did not settle, some rows are predicted
+ * perfectly (fitted probability within SEP_PROB of their outcome), and the
+ * remaining rows R leave a direction free: X_R d = 0 for some d != 0. Along
+ * such a d the likelihood keeps rising as the perfectly predicted rows move
+ * further out, so the coefficients diverge; if X_R has full rank the extreme
+ * probabilities are finite estimates and there is no separation. The
+ * implicated columns are those that move most, on the scale of eta, along
+ * the projection of the last iterations' change onto the null space of X_R.
+ * Returns 1 and fills sep[] when found, 0 when not, -1 when out of memory. */
+static int detect_separation(const fit_ctx *c, const double *beta, const double *beta_old, int *sep)
+{
+    const pds_fit_data *d = c->d;
+    size_t n = c->n, p = c->p;
+    double *a = calloc(p * p, sizeof *a);
+    double *norm = calloc(p, sizeof *norm);
+    double *ev = malloc(p * sizeof *ev);
+    double *u = malloc(p * sizeof *u);
+    double *v = malloc(p * sizeof *v);
+    int rc = -1;
+    if (!a || !norm || !ev || !u || !v)
+        goto done;
+    rc = 0;
+    size_t perfect = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = d->X + i * p;
+        for (size_t j = 0; j < p; j++)
+            norm[j] += x[j] * x[j];
+        double mu = pds_link_inverse(c->link, c->eta[i]);
+        if ((d->y[i] != 0.0 && mu > 1.0 - SEP_PROB) || (d->y[i] == 0.0 && mu < SEP_PROB))
+            perfect++;
+        else
+            add_outer(a, p, x, 1.0);
+    }
+    if (perfect == 0)
+        goto done;
+    /* X_R'X_R scaled by the columns' norms over all rows (never 0: the rank
+     * check passed), so that eigenvalues compare across columns */
+    for (size_t j = 0; j < p; j++)
+        norm[j] = sqrt(norm[j]);
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = j; k < p; k++)
+            a[j * p + k] /= norm[j] * norm[k];
+    if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)p, a, (lapack_int)p, ev) != 0)
+        goto done;
+    double emax = ev[p - 1]; /* ascending order */
+    size_t nnull = 0;
+    while (nnull < p && ev[nnull] <= COLLINEAR_TOL * emax)
+        nnull++;
+    if (nnull == 0)
+        goto done;
+    /* project the recent change (or, if there was none, beta itself) in the
+     * scaled coordinates onto the null space: eigenvectors are a's columns */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < p; j++)
+            u[j] = (pass == 0 ? beta[j] - beta_old[j] : beta[j]) * norm[j];
+        for (size_t j = 0; j < p; j++)
+            v[j] = 0.0;
+        for (size_t k = 0; k < nnull; k++) {
+            double dot = 0.0;
+            for (size_t j = 0; j < p; j++)
+                dot += a[j * p + k] * u[j];
+            for (size_t j = 0; j < p; j++)
+                v[j] += a[j * p + k] * dot;
+        }
+        double vmax = 0.0, umax = 0.0;
+        for (size_t j = 0; j < p; j++) {
+            if (fabs(v[j]) > vmax)
+                vmax = fabs(v[j]);
+            if (fabs(u[j]) > umax)
+                umax = fabs(u[j]);
+        }
+        if (!(vmax > 1e-9 * umax) || vmax == 0.0)
+            continue;
+        for (size_t j = 0; j < p; j++)
+            sep[j] = fabs(v[j]) >= 0.1 * vmax;
+        rc = 1;
+        break;
+    }
+done:
+    free(a);
+    free(norm);
+    free(ev);
+    free(u);
+    free(v);
+    return rc;
+}
+
+/* Cluster sandwich H^-1 (sum_g s_g s_g') H^-1 with the small-sample factor
+ * G/(G-1) (n-1)/(n-p), as statsmodels' cov_type='cluster' (use_correction).
+ * hinv is the model-based covariance; out receives the robust one. */
+static int cluster_cov(const fit_ctx *c, const double *hinv, double *out)
+{
+    const pds_fit_data *d = c->d;
+    size_t n = c->n, p = c->p, G = d->n_clusters;
+    double *sg = calloc(G * p, sizeof *sg);
+    double *meat = calloc(p * p, sizeof *meat);
+    double *tmp = calloc(p * p, sizeof *tmp);
+    unsigned char *used = calloc(G ? G : 1, 1);
+    int rc = -1;
+    if (!sg || !meat || !tmp || !used)
+        goto done;
+    /* hat values for the Firth term of each row's contribution (so that the
+     * contributions sum to zero at the penalized estimate) */
+    row_terms t;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = d->X + i * p;
+        row_eval(c->link, c->eta[i], d->y[i] != 0.0, &t);
+        double s = t.score;
+        if (c->firth) {
+            double q = 0.0;
+            for (size_t j = 0; j < p; j++) {
+                double a = 0.0;
+                for (size_t k = 0; k < p; k++)
+                    a += hinv[j * p + k] * x[k];
+                q += x[j] * a;
+            }
+            s += 0.5 * t.w_fish * q * t.dlogw;
+        }
+        size_t g = d->cluster[i];
+        used[g] = 1;
+        for (size_t j = 0; j < p; j++)
+            sg[g * p + j] += s * x[j];
+    }
+    size_t ng = 0;
+    for (size_t g = 0; g < G; g++) {
+        if (!used[g])
+            continue;
+        ng++;
+        add_outer(meat, p, sg + g * p, 1.0);
+    }
+    symmetrize(meat, p);
+    if (ng < 2 || n <= p) {
+        rc = 1;
+        goto done;
+    }
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < p; k++) {
+            double s = 0.0;
+            for (size_t l = 0; l < p; l++)
+                s += hinv[j * p + l] * meat[l * p + k];
+            tmp[j * p + k] = s;
+        }
+    double f = (double)ng / (double)(ng - 1) * (double)(n - 1) / (double)(n - p);
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < p; k++) {
+            double s = 0.0;
+            for (size_t l = 0; l < p; l++)
+                s += tmp[j * p + l] * hinv[l * p + k];
+            out[j * p + k] = f * s;
+        }
+    rc = 0;
+done:
+    free(sg);
+    free(meat);
+    free(tmp);
+    free(used);
+    return rc;
+}
+
+/* "1, 2, 5" into buf. */
+static void column_list(const pds_fit_data *d, const int *flag, size_t p, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t j = 0; j < p && len + 1 < size; j++) {
+        if (!flag[j])
+            continue;
+        int w = d->names ? snprintf(buf + len, size - len, "%s'%s'", len ? ", " : "", d->names[j])
+                         : snprintf(buf + len, size - len, "%s%zu", len ? ", " : "", j);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (len >= size && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+}
+
+static void fill_statistics(pds_fit_result *r, const fit_ctx *c)
+{
+    size_t n = r->n, p = r->p;
+    double k = (double)r->n_events, nn = (double)n;
+    r->loglik = c->ll;
+    r->loglik_penalized = c->obj;
+    /* intercept-only model: the constant probability k/n for either link */
+    r->loglik_null = k * log(k / nn) + (nn - k) * log1p(-k / nn);
+    r->deviance = -2.0 * r->loglik;
+    r->aic = r->deviance + 2.0 * (double)p;
+    r->bic = r->deviance + (double)p * log(nn);
+    r->r2_mcfadden = 1.0 - r->loglik / r->loglik_null;
+    r->r2_coxsnell = -expm1(2.0 * (r->loglik_null - r->loglik) / nn);
+    r->r2_nagelkerke = r->r2_coxsnell / -expm1(2.0 * r->loglik_null / nn);
+}
+
+static void fill_inference(pds_fit_result *r)
+{
+    size_t p = r->p;
+    for (size_t j = 0; j < p; j++) {
+        double v = r->cov[j * p + j];
+        r->se[j] = v >= 0.0 ? sqrt(v) : NAN;
+        r->z[j] = r->beta[j] / r->se[j];
+        r->pvalue[j] = erfc(fabs(r->z[j]) / sqrt(2.0));
+    }
+}
+
+static void set_nan(double *a, size_t m)
+{
+    for (size_t j = 0; j < m; j++)
+        a[j] = NAN;
+}
+
+pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
+                   pds_fit_result **out)
+{
+    *out = NULL;
+    size_t n_events = 0;
+    if (check_input(d, opt, diag, &n_events) != 0)
+        return PDS_ERR_INPUT;
+    if (opt->link != PDS_LINK_LOGIT && opt->link != PDS_LINK_CLOGLOG) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: unknown link function");
+        return PDS_ERR_INPUT;
+    }
+    size_t n = d->n, p = d->p;
+    int oom = 0;
+    size_t bad = collinear_column(d, &oom);
+    if (oom) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+        return PDS_ERR_RUNTIME;
+    }
+    if (bad != (size_t)-1) {
+        if (d->names)
+            pds_diag_add(diag, NULL, 0, 0,
+                         "fit: singular design: '%s' is collinear with the other columns (constant, "
+                         "or a combination of others)",
+                         d->names[bad]);
+        else
+            pds_diag_add(diag, NULL, 0, 0,
+                         "fit: singular design: column %zu is collinear with the others", bad);
+        return PDS_ERR_INPUT;
+    }
+
+    int max_iter = opt->max_iter > 0 ? opt->max_iter : DEFAULT_MAX_ITER;
+    double tol = opt->tol > 0.0 ? opt->tol : DEFAULT_TOL;
+    fit_ctx c = {.d = d, .link = opt->link, .firth = opt->firth != 0, .n = n, .p = p};
+    c.eta = malloc(n * sizeof *c.eta);
+    c.grad = malloc(p * sizeof *c.grad);
+    c.info = malloc(p * p * sizeof *c.info);
+    c.inv = malloc(p * p * sizeof *c.inv);
+    double *trial = malloc(p * sizeof *trial);
+    double *delta = malloc(p * sizeof *delta);
+    /* beta at the last multiple of 8 iterations and at the one before: snap2
+     * lags 8 to 16 iterations, the window in which separation shows */
+    double *snap = malloc(p * sizeof *snap);
+    double *snap2 = malloc(p * sizeof *snap2);
+    pds_fit_result *r = result_alloc(n, p);
+    pds_status st = PDS_OK;
+    if (!c.eta || !c.grad || !c.info || !c.inv || !trial || !delta || !snap || !snap2 || !r) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+        st = PDS_ERR_RUNTIME;
+        goto fail;
+    }
+    r->n_events = n_events;
+
+    /* start: the intercept-only fit where there is an intercept */
+    double *beta = r->beta;
+    double pbar = (double)n_events / (double)n;
+    if (d->intercept_col != (size_t)-1)
+        beta[d->intercept_col] =
+            opt->link == PDS_LINK_LOGIT ? log(pbar / (1.0 - pbar)) : log(-log1p(-pbar));
+    memcpy(snap, beta, p * sizeof *snap);
+    memcpy(snap2, beta, p * sizeof *snap2);
+
+    int singular = evaluate(&c, beta, 1) != 0;
+    int converged = 0, it = 0;
+    while (!singular && it < max_iter) {
+        it++;
+        memcpy(delta, c.grad, p * sizeof *delta);
+        if (LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, 1, c.info, (lapack_int)p, delta,
+                           1) != 0) {
+            singular = 1;
+            break;
+        }
+        double obj = c.obj;
+        double t = 1.0, change = 0.0;
+        int accepted = 0;
+        for (int h = 0; h < MAX_HALVINGS; h++, t *= 0.5) {
+            for (size_t j = 0; j < p; j++)
+                trial[j] = beta[j] + t * delta[j];
+            /* equality within rounding is accepted: at the optimum the
+             * objective cannot rise any more */
+            if (evaluate(&c, trial, 0) == 0 && isfinite(c.obj) &&
+                c.obj >= obj - 1e-13 * (1.0 + fabs(obj))) {
+                accepted = 1;
+                break;
+            }
+        }
+        double dmax = 0.0;
+        for (size_t j = 0; j < p; j++)
+            if (fabs(delta[j]) > dmax)
+                dmax = fabs(delta[j]);
+        if (!accepted) {
+            /* no increase along the Newton direction at all: at the optimum
+             * only if the step itself is negligible */
+            converged = dmax < tol;
+            singular = evaluate(&c, beta, 1) != 0;
+            break;
+        }
+        change = t * dmax;
+        memcpy(beta, trial, p * sizeof *beta);
+        if (it % 8 == 0) {
+            memcpy(snap2, snap, p * sizeof *snap2);
+            memcpy(snap, beta, p * sizeof *snap);
+        }
+        if (evaluate(&c, beta, 1) != 0) {
+            singular = 1;
+            break;
+        }
+        if (change < tol) {
+            converged = 1;
+            break;
+        }
+    }
+    r->iterations = it;
+    r->converged = converged;
+    fill_statistics(r, &c);
+    if (compute_vif(d, r->vif) != 0) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+        st = PDS_ERR_RUNTIME;
+        goto fail;
+    }
+
+    if (!converged && !c.firth) {
+        compute_eta(&c, beta);
+        int sep = detect_separation(&c, beta, snap2, r->separated);
+        if (sep < 0) {
+            pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+            st = PDS_ERR_RUNTIME;
+            goto fail;
+        }
+        if (sep) {
+            r->separation = 1;
+            char cols[256];
+            column_list(d, r->separated, p, cols, sizeof cols);
+            set_nan(r->se, p);
+            set_nan(r->z, p);
+            set_nan(r->pvalue, p);
+            set_nan(r->cov, p * p);
+            pds_diag_add(diag, NULL, 0, 0,
+                         "fit: separation: the outcome is perfectly predicted by column%s %s "
+                         "(coefficients diverge); use --firth",
+                         strchr(cols, ',') ? "s" : "", cols);
+            st = PDS_ERR_INPUT;
+            *out = r;
+            r = NULL;
+            goto fail;
+        }
+    }
+    if (singular) {
+        pds_diag_add(diag, NULL, 0, 0,
+                     "fit: singular design: the information matrix is not positive definite "
+                     "(near-collinear columns or fitted probabilities of 0 or 1)");
+        st = PDS_ERR_INPUT;
+        goto fail;
+    }
+
+    /* model-based covariance: the inverse of the information in c.info (the
+     * observed one, or with Firth the Fisher one) at the final beta */
+    if (chol_inverse(p, c.info, r->cov) != 0) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: cannot invert the information matrix");
+        st = PDS_ERR_INPUT;
+        goto fail;
+    }
+    if (opt->robust) {
+        memcpy(c.inv, r->cov, p * p * sizeof *c.inv);
+        int rc = cluster_cov(&c, c.inv, r->cov);
+        if (rc < 0) {
+            pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+            st = PDS_ERR_RUNTIME;
+            goto fail;
+        }
+        if (rc > 0) {
+            pds_diag_add(diag, NULL, 0, 0,
+                         "fit: robust standard errors need at least 2 clusters with rows "
+                         "and more rows than columns");
+            st = PDS_ERR_INPUT;
+            goto fail;
+        }
+    }
+    fill_inference(r);
+    *out = r;
+    r = NULL;
+
+fail:
+    pds_fit_result_free(r);
+    free(c.eta);
+    free(c.grad);
+    free(c.info);
+    free(c.inv);
+    free(trial);
+    free(delta);
+    free(snap);
+    free(snap2);
+    return st;
+}

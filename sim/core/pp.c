@@ -1,0 +1,179 @@
+#include "pp.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "dynamic.h"
+
+void pds_pp_free(pds_pp_table *t)
+{
+    if (!t)
+        return;
+    free(t->X);
+    free(t->y);
+    free(t->unit);
+    free(t->year);
+    free(t);
+}
+
+int pds_pp_default_first_year(const pds_world *w, const pds_model *spec)
+{
+    for (size_t j = 0; j < spec->n_terms; j++)
+        if (spec->terms[j].kind == PDS_TERM_PANEL && w->panel)
+            return w->panel_first_year + spec->lag;
+    int y = 0;
+    for (size_t u = 0; u < w->n_units; u++) {
+        int a = w->units[u].adoption_year;
+        if (a && (!y || a < y))
+            y = a;
+    }
+    return y;
+}
+
+static int adopted_by(int adoption_year, int y)
+{
+    return adoption_year != 0 && adoption_year <= y;
+}
+
+double pds_pp_subunits_pct(const pds_world *w, size_t u, int y)
+{
+    size_t n = w->sub_start[u + 1] - w->sub_start[u];
+    int dated = 0;
+    for (size_t i = w->sub_start[u]; i < w->sub_start[u + 1]; i++)
+        dated += adopted_by(w->subunits[w->sub_of[i]].adoption_year, y);
+    int best_year = 0, count = -1;
+    for (size_t i = 0; i < w->n_subunit_counts; i++) {
+        const pds_subunit_count *c = &w->subunit_counts[i];
+        if (c->unit == u && c->year <= y && c->year > best_year) {
+            best_year = c->year;
+            count = c->adopted;
+        }
+    }
+    return pds_dynamic_pct(count > dated ? count : dated, n);
+}
+
+static double neighbours_pct(const pds_world *w, size_t u, int y)
+{
+    int a = 0;
+    for (size_t i = w->nbr_start[u]; i < w->nbr_start[u + 1]; i++)
+        a += adopted_by(w->units[w->nbr[i]].adoption_year, y);
+    return pds_dynamic_pct(a, w->nbr_start[u + 1] - w->nbr_start[u]);
+}
+
+pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_year, int last_year,
+                        pds_diag *diag, pds_pp_table **out)
+{
+    *out = NULL;
+    if (last_year < first_year) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: no years at risk (%d..%d)", first_year, last_year);
+        return PDS_ERR_INPUT;
+    }
+    pds_pp_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return PDS_ERR_RUNTIME;
+    t->first_year = first_year;
+    t->last_year = last_year;
+    t->p = spec->n_terms + 1;
+    size_t cap = 0;
+    for (size_t u = 0; u < w->n_units; u++) {
+        int a = w->units[u].adoption_year;
+        if (a && a < first_year) {
+            t->n_left_censored++;
+            continue;
+        }
+        t->n_units_at_risk++;
+        int end = a && a < last_year ? a : last_year;
+        cap += (size_t)(end - first_year + 1);
+    }
+    t->X = malloc((cap * t->p + 1) * sizeof(double));
+    t->y = malloc((cap + 1) * sizeof(double));
+    t->unit = malloc((cap + 1) * sizeof(size_t));
+    t->year = malloc((cap + 1) * sizeof(int));
+    if (!t->X || !t->y || !t->unit || !t->year) {
+        pds_pp_free(t);
+        return PDS_ERR_RUNTIME;
+    }
+    long *var = calloc(spec->n_terms + 1, sizeof(long));
+    if (!var) {
+        pds_pp_free(t);
+        return PDS_ERR_RUNTIME;
+    }
+    int bad = 0;
+    for (size_t j = 0; j < spec->n_terms; j++) {
+        const pds_term *term = &spec->terms[j];
+        var[j] = -1;
+        if (term->kind == PDS_TERM_PANEL) {
+            var[j] = pds_world_var_index(w, term->variable);
+            if (var[j] < 0) {
+                pds_diag_add(diag, spec->path, term->line, 0,
+                             "term '%s': the dataset's panel.csv has no column '%s'", term->name,
+                             term->variable);
+                bad = 1;
+            }
+        } else if (term->kind == PDS_TERM_PARENT_ADOPTED || term->kind == PDS_TERM_SIBLINGS_PCT) {
+            pds_diag_add(diag, spec->path, term->line, 0,
+                         "term '%s': '%s' is a sub-unit variable; fit models units", term->name,
+                         pds_term_kind_name(term->kind));
+            bad = 1;
+        }
+    }
+    for (size_t u = 0; !bad && u < w->n_units; u++) {
+        int a = w->units[u].adoption_year;
+        if (a && a < first_year)
+            continue;
+        for (int y = first_year; y <= last_year; y++) {
+            if (adopted_by(a, y - 1))
+                break;
+            double *row = t->X + t->n * t->p;
+            row[0] = 1.0;
+            for (size_t j = 0; j < spec->n_terms && !bad; j++) {
+                const pds_term *term = &spec->terms[j];
+                double x = 0.0;
+                switch (term->kind) {
+                case PDS_TERM_DOCUMENTS:
+                    x = pds_dynamic_documents(w, y, spec->lag);
+                    break;
+                case PDS_TERM_NEIGHBOURS_PCT:
+                    x = neighbours_pct(w, u, y - 1);
+                    break;
+                case PDS_TERM_SUBUNITS_PCT:
+                    x = pds_pp_subunits_pct(w, u, y - 1);
+                    break;
+                case PDS_TERM_PANEL:
+                    x = pds_world_panel(w, u, y - spec->lag, (size_t)var[j]);
+                    if (isnan(x)) {
+                        pds_diag_add(diag, NULL, 0, 0,
+                                     "panel.csv: unit %s, year %d: '%s' is missing (needed by term "
+                                     "'%s' for %d)",
+                                     w->units[u].code, y - spec->lag, term->variable, term->name, y);
+                        bad = 1;
+                    } else if (term->transform == PDS_TRANSFORM_LOG) {
+                        if (!(x > 0)) {
+                            pds_diag_add(diag, NULL, 0, 0,
+                                         "panel.csv: unit %s, year %d: '%s' = %g cannot be logged",
+                                         w->units[u].code, y - spec->lag, term->variable, x);
+                            bad = 1;
+                        } else {
+                            x = log(x);
+                        }
+                    }
+                    break;
+                default:
+                    break;
+                }
+                row[j + 1] = x;
+            }
+            t->y[t->n] = a == y ? 1.0 : 0.0;
+            t->unit[t->n] = u;
+            t->year[t->n] = y;
+            t->n++;
+        }
+    }
+    free(var);
+    if (bad) {
+        pds_pp_free(t);
+        return PDS_ERR_INPUT;
+    }
+    *out = t;
+    return PDS_OK;
+}

@@ -1,0 +1,40 @@
+/* Person-period (unit-year) tables for discrete-time event-history fitting.
+ * A unit is at risk from first_year until it adopts; the years after its
+ * adoption are dropped, and units that adopted before first_year are not at
+ * risk at all. Regressors are those of a model spec: panel variables at
+ * t - lag (optionally logged) and dynamic variables from the observed history
+ * at the end of t - 1, computed with the definitions the engine uses. */
+#ifndef PDS_PP_H
+#define PDS_PP_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "model.h"
+#include "world.h"
+
+typedef struct pds_pp_table {
+    size_t n;            /* rows */
+    size_t p;            /* columns: the intercept first, then the spec's terms */
+    double *X;           /* [n x p] row-major */
+    double *y;           /* [n] 1 when the unit adopted in that year */
+    size_t *unit;        /* [n] unit index (also the cluster id) */
+    int *year;           /* [n] outcome year */
+    size_t n_units_at_risk;
+    size_t n_left_censored; /* units adopted before first_year, not at risk */
+    int first_year, last_year;
+} pds_pp_table;
+
+/* Default first year: the panel's first year + lag when the spec has panel
+ * terms, else the earliest year with any data (documents, adoptions). */
+int pds_pp_default_first_year(const pds_world *w, const pds_model *spec);
+
+pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_year, int last_year,
+                        pds_diag *diag, pds_pp_table **out);
+void pds_pp_free(pds_pp_table *t);
+
+/* Share (0-100) of unit u's sub-units adopted by the end of year y in the
+ * observed history: dated sub-units, or a known count when larger. */
+double pds_pp_subunits_pct(const pds_world *w, size_t u, int y);
+
+#endif
