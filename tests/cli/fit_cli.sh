@@ -5,28 +5,7 @@
 set -u
 PDSIM=$1
 ROOT=$(cd "$2" && pwd)
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-check() {
-    name=$1
-    shift
-    if "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"; then
-        echo "ok $name"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $name"
-        sed 's/^/    /' "$TMP/out.txt" "$TMP/err.txt" | head -20
-        fail=$((fail + 1))
-    fi
-}
-status_is() {
-    want=$1
-    shift
-    "$@" >"$TMP/s.out" 2>"$TMP/s.err"
-    [ $? -eq "$want" ]
-}
+. "$(dirname "$0")/lib.sh"
 stderr_has() { grep -qF -- "$1" "$TMP/s.err"; }
 DS=$ROOT/data/china-group-schooling
 M=$ROOT/models
@@ -65,5 +44,4 @@ check "-o with two models exits 2" status_is 2 "$PDSIM" fit "$DS" "$M/wu-zhao-20
 check "missing model file exits 2" status_is 2 "$PDSIM" fit "$DS" "$TMP/nope.yaml"
 check "dataset without model exits 2" status_is 2 "$PDSIM" fit "$DS"
 check "help fit exits 0" status_is 0 "$PDSIM" help fit
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -7,30 +7,9 @@ set -u
 PDSIM=$1
 TESTS=$2
 CONFIG="$TESTS/data/run.yaml"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh"
 
-check() { # name, then a command that must succeed
-    name=$1
-    shift
-    if "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"; then
-        echo "ok $name"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $name"
-        sed 's/^/    /' "$TMP/out.txt" "$TMP/err.txt" | head -20
-        fail=$((fail + 1))
-    fi
-}
 
-status_is() { # expected status, command...
-    want=$1
-    shift
-    "$@" >/dev/null 2>&1
-    [ $? -eq "$want" ]
-}
 
 same() { # two files: identical result datasets and attributes
     h5diff -q "$1" "$2"
@@ -91,5 +70,4 @@ earlier_kept() {
 }
 check "earlier output untouched by a failed run" earlier_kept
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,0 +1,32 @@
+# Shared by the command-line test scripts: a temporary folder, pass/fail
+# counting and the closing "N passed, M failed" line. Source it after
+# setting PDSIM.
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+
+check() { # name, then a command that must succeed
+    name=$1
+    shift
+    if "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"; then
+        echo "ok $name"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $name"
+        sed 's/^/    /' "$TMP/out.txt" "$TMP/err.txt" | head -20
+        fail=$((fail + 1))
+    fi
+}
+
+status_is() { # expected status, command...; keeps stdout/stderr in $TMP/s.out, s.err
+    want=$1
+    shift
+    "$@" >"$TMP/s.out" 2>"$TMP/s.err"
+    [ $? -eq "$want" ]
+}
+
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
