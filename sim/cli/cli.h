@@ -10,6 +10,7 @@
 int pds_cmd_run(int argc, char **argv);
 int pds_cmd_validate(int argc, char **argv);
 int pds_cmd_fit(int argc, char **argv);
+int pds_cmd_compare(int argc, char **argv);
 int pds_cmd_help(int argc, char **argv);
 
 /* Print every message of diag to stderr, prefixed "pdsim: error: ". */

@@ -51,10 +51,11 @@ typedef struct sink_ctx {
     pds_h5out *out;
 } sink_ctx;
 
-static int write_chunk(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s)
+static int write_chunk(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s,
+                       const double *coefs)
 {
     sink_ctx *c = ctx;
-    return pds_h5out_write_runs(c->out, first, n, u, s);
+    return pds_h5out_write_runs(c->out, first, n, u, s, coefs);
 }
 
 static int parse_count(const char *opt, const char *s, double max, long *out)
@@ -174,6 +175,23 @@ int pds_cmd_run(int argc, char **argv)
         .store_subunits = store_sub,
         .w = w,
     };
+    size_t ncoef = pds_sim_n_coefficients(s.sim);
+    const char *coef_names[257];
+    coef_names[0] = "(intercept)";
+    for (size_t j = 0; j + 1 < ncoef && j < 256; j++)
+        coef_names[j + 1] = s.unit_model->terms[j].name;
+    const char *unc_warning = NULL;
+    if (ncoef && !s.unit_model->cov) {
+        unc_warning = "the model file has no covariance matrix: coefficients were drawn as "
+                      "independent normals from the standard errors";
+        if (!quiet)
+            fprintf(stderr, "pdsim: warning: %s: %s\n", cfg->model_path, unc_warning);
+    }
+    meta.n_coefficients = ncoef <= 257 ? ncoef : 0;
+    meta.coefficient_names = coef_names;
+    meta.uncertainty = ncoef ? "coefficients" : "none";
+    meta.uncertainty_warning = unc_warning;
+    meta.scenario_name = cfg->scenario.name ? cfg->scenario.name : "";
     pds_h5out *out = pds_h5out_create(cfg->output_path, &meta, &diag);
     if (!out) {
         pds_cli_print_diag(&diag);

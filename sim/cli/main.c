@@ -19,6 +19,8 @@ int main(int argc, char **argv)
         return pds_cmd_help(argc - 2, argv + 2);
     if (strcmp(verb, "run") == 0)
         return pds_cmd_run(argc - 1, argv + 1);
+    if (strcmp(verb, "compare") == 0)
+        return pds_cmd_compare(argc - 1, argv + 1);
     if (strcmp(verb, "fit") == 0)
         return pds_cmd_fit(argc - 1, argv + 1);
     if (strcmp(verb, "validate") == 0)

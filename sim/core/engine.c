@@ -8,12 +8,14 @@
 #include <omp.h>
 #endif
 
+#include <lapacke.h>
+
 #include "dynamic.h"
 #include "pcg.h"
 
 /* Random-number purposes: a run's streams are (seed, 4 * run + purpose), so
  * each purpose has its own stream and none depends on another's use. */
-enum { PURPOSE_ADOPTION = 0, PURPOSE_INITIAL = 1 };
+enum { PURPOSE_ADOPTION = 0, PURPOSE_INITIAL = 1, PURPOSE_COEFFICIENTS = 2 };
 
 struct pds_sim {
     const pds_world *w;
@@ -33,6 +35,12 @@ struct pds_sim {
     int16_t *init_sub;     /* [S] same for sub-units */
     int *extra_sub;        /* [U] adopted sub-units to draw beyond the dated ones */
     int any_extra;
+    unsigned off;          /* term kinds switched off (bit per pds_term_kind) */
+    int16_t *forced;       /* [U] year the unit is made to adopt, 0 = none */
+    size_t P1;             /* drawn coefficients (intercept + terms), 0 = none drawn */
+    double *xval;          /* [U x Y x terms] value of each static term (0 for the others) */
+    double *mean;          /* [P1] estimates */
+    double *chol;          /* [P1 x P1] lower Cholesky factor of the covariance */
 };
 
 typedef struct scratch {
@@ -41,6 +49,8 @@ typedef struct scratch {
     size_t *new_u;  /* [U] units adopting this year */
     size_t *new_s;  /* [S] sub-units adopting this year */
     size_t *pool;   /* [S] candidates when drawing initial adopters */
+    double *eta0;   /* [U x Y] this run's static linear predictor (drawn coefficients) */
+    double *beta;   /* [P1] this run's coefficients */
 } scratch;
 
 static double threshold(double h)
@@ -151,7 +161,10 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
     for (size_t i = 0; i < s->U * s->Y; i++)
         s->eta0[i] = m->intercept;
     for (size_t j = 0; j < m->n_terms; j++) {
-        const pds_term *t = &m->terms[j];
+        pds_term tc = m->terms[j];
+        if (s->off & (1u << tc.kind))
+            tc.coef = 0.0; /* a switched-off channel contributes nothing */
+        const pds_term *t = &tc;
         switch (t->kind) {
         case PDS_TERM_NEIGHBOURS_PCT:
             s->b_nbr += t->coef;
@@ -162,8 +175,11 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
         case PDS_TERM_DOCUMENTS:
             for (size_t k = 0; k < s->Y; k++) {
                 double d = pds_dynamic_documents(w, s->first_year + (int)k, m->lag);
-                for (size_t u = 0; u < s->U; u++)
+                for (size_t u = 0; u < s->U; u++) {
                     s->eta0[u * s->Y + k] += t->coef * d;
+                    if (s->xval)
+                        s->xval[(u * s->Y + k) * m->n_terms + j] = d;
+                }
             }
             break;
         case PDS_TERM_PARENT_ADOPTED:
@@ -204,6 +220,8 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
                         x = log(x);
                     }
                     s->eta0[u * s->Y + k] += t->coef * x;
+                    if (s->xval)
+                        s->xval[(u * s->Y + k) * m->n_terms + j] = x;
                 }
             }
             break;
@@ -248,6 +266,8 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
                     double eta = m->intercept;
                     for (size_t j = 0; j < m->n_terms; j++) {
                         const pds_term *t = &m->terms[j];
+                        if (s->off & (1u << t->kind))
+                            continue;
                         if (t->kind == PDS_TERM_DOCUMENTS)
                             eta += t->coef * docs;
                         else if (t->kind == PDS_TERM_PARENT_ADOPTED)
@@ -260,6 +280,36 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
                 }
             }
         }
+    }
+    return PDS_OK;
+}
+
+/* Mean and Cholesky factor of the coefficient distribution: the model's
+ * covariance when it has one (LAPACKE), else independent normals from the
+ * standard errors. */
+static pds_status prepare_draws(pds_sim *s, pds_diag *diag)
+{
+    const pds_model *m = s->unit_model;
+    size_t P1 = s->P1;
+    s->mean[0] = m->intercept;
+    for (size_t j = 0; j < m->n_terms; j++)
+        s->mean[j + 1] = m->terms[j].coef;
+    if (!m->cov) {
+        s->chol[0] = m->intercept_se;
+        for (size_t j = 0; j < m->n_terms; j++)
+            s->chol[(j + 1) * P1 + j + 1] = m->terms[j].se;
+        return PDS_OK;
+    }
+    for (size_t i = 0; i < P1; i++)
+        for (size_t j = 0; j <= i; j++)
+            s->chol[i * P1 + j] = m->cov[i * P1 + j];
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)P1, s->chol, (lapack_int)P1);
+    if (info != 0) {
+        pds_diag_add(diag, m->path, 0, 0,
+                     "model '%s': covariance is not positive definite (leading minor %d); "
+                     "coefficients cannot be drawn from it",
+                     m->name, (int)info);
+        return PDS_ERR_INPUT;
     }
     return PDS_OK;
 }
@@ -340,7 +390,37 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
         pds_sim_free(s);
         return PDS_ERR_RUNTIME;
     }
+    if (opt->draw_coefficients) {
+        size_t T = unit_model->n_terms;
+        s->P1 = T + 1;
+        s->xval = calloc(s->U * s->Y * T + 1, sizeof(double));
+        s->mean = malloc(s->P1 * sizeof(double));
+        s->chol = calloc(s->P1 * s->P1, sizeof(double));
+        if (!s->xval || !s->mean || !s->chol) {
+            pds_sim_free(s);
+            return PDS_ERR_RUNTIME;
+        }
+    }
+    s->off = opt->channels_off;
+    s->forced = calloc(s->U + 1, sizeof(int16_t));
+    if (!s->forced) {
+        pds_sim_free(s);
+        return PDS_ERR_RUNTIME;
+    }
     pds_status st = init_state(s, diag);
+    for (size_t i = 0; i < opt->n_forced; i++) {
+        const pds_forced *f = &opt->forced[i];
+        if (f->unit >= s->U)
+            continue;
+        if (f->year <= s->base_year) {
+            if (s->init_unit[f->unit] == 0)
+                s->init_unit[f->unit] = (int16_t)f->year;
+        } else if (s->forced[f->unit] == 0 || f->year < s->forced[f->unit]) {
+            s->forced[f->unit] = (int16_t)f->year;
+        }
+    }
+    if (st == PDS_OK && s->P1)
+        st = prepare_draws(s, diag);
     pds_status st2 = bind_unit_model(s, opt, diag);
     if (st == PDS_OK)
         st = st2;
@@ -366,7 +446,16 @@ void pds_sim_free(pds_sim *s)
     free(s->init_unit);
     free(s->init_sub);
     free(s->extra_sub);
+    free(s->forced);
+    free(s->xval);
+    free(s->mean);
+    free(s->chol);
     free(s);
+}
+
+size_t pds_sim_n_coefficients(const pds_sim *s)
+{
+    return s->P1;
 }
 
 int pds_sim_first_year(const pds_sim *s)
@@ -393,12 +482,19 @@ void *pds_sim_scratch_create(const pds_sim *s)
 {
     /* one block, so that free(scratch) releases everything */
     size_t U = s->U + 1, S = s->S + 1;
-    size_t bytes = sizeof(scratch) + 2 * U * sizeof(int) + (U + 2 * S) * sizeof(size_t);
+    size_t nd = s->P1 ? s->U * s->Y + s->P1 : 0;
+    size_t bytes = sizeof(scratch) + nd * sizeof(double) + 2 * U * sizeof(int) +
+                   (U + 2 * S) * sizeof(size_t);
     char *blk = calloc(1, bytes);
     if (!blk)
         return NULL;
     scratch *x = (scratch *)(void *)blk;
     char *p = blk + sizeof *x;
+    if (nd) {
+        x->eta0 = (double *)(void *)p;
+        x->beta = x->eta0 + s->U * s->Y;
+        p += nd * sizeof(double);
+    }
     x->new_u = (size_t *)(void *)p;
     p += U * sizeof(size_t);
     x->new_s = (size_t *)(void *)p;
@@ -436,14 +532,71 @@ static void draw_initial(const pds_sim *s, uint64_t seed, uint64_t run, scratch 
     }
 }
 
+/* This run's coefficients: mean + L z with z standard normal (Box-Muller on
+ * the run's own stream), and the static linear predictor they imply. */
+static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scratch *x,
+                              double *b_nbr, double *b_sub)
+{
+    const pds_model *m = s->unit_model;
+    size_t P1 = s->P1, T = m->n_terms;
+    pds_pcg32 g;
+    pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_COEFFICIENTS);
+    double z[256], *zz = P1 <= 256 ? z : malloc(P1 * sizeof(double));
+    if (!zz) {
+        memcpy(x->beta, s->mean, P1 * sizeof(double));
+    } else {
+        for (size_t i = 0; i < P1; i += 2) {
+            double u1 = ((double)pds_pcg32_next(&g) + 0.5) / 4294967296.0;
+            double u2 = ((double)pds_pcg32_next(&g) + 0.5) / 4294967296.0;
+            double r = sqrt(-2.0 * log(u1));
+            zz[i] = r * cos(2.0 * M_PI * u2);
+            if (i + 1 < P1)
+                zz[i + 1] = r * sin(2.0 * M_PI * u2);
+        }
+        for (size_t i = 0; i < P1; i++) {
+            double v = s->mean[i];
+            for (size_t j = 0; j <= i; j++)
+                v += s->chol[i * P1 + j] * zz[j];
+            x->beta[i] = v;
+        }
+        if (zz != z)
+            free(zz);
+    }
+    for (size_t j = 0; j < T; j++)
+        if (s->off & (1u << m->terms[j].kind))
+            x->beta[j + 1] = 0.0;
+    *b_nbr = *b_sub = 0.0;
+    for (size_t j = 0; j < T; j++) {
+        if (m->terms[j].kind == PDS_TERM_NEIGHBOURS_PCT)
+            *b_nbr += x->beta[j + 1];
+        else if (m->terms[j].kind == PDS_TERM_SUBUNITS_PCT)
+            *b_sub += x->beta[j + 1];
+    }
+    for (size_t i = 0; i < s->U * s->Y; i++) {
+        const double *xv = s->xval + i * T;
+        double e = x->beta[0];
+        for (size_t j = 0; j < T; j++)
+            e += x->beta[j + 1] * xv[j];
+        x->eta0[i] = e;
+    }
+}
+
 void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratch_mem,
-                     int16_t *unit_year, int16_t *sub_year)
+                     int16_t *unit_year, int16_t *sub_year, double *coefs)
 {
     const pds_world *w = s->w;
     scratch *x = scratch_mem;
     const size_t U = s->U, S = s->S, Y = s->Y;
     const pds_link link = s->unit_model->link;
 
+    const double *eta0 = s->eta0;
+    double b_nbr = s->b_nbr, b_sub = s->b_sub;
+    if (s->P1) {
+        draw_coefficients(s, seed, run, x, &b_nbr, &b_sub);
+        eta0 = x->eta0;
+        if (coefs)
+            memcpy(coefs, x->beta, s->P1 * sizeof(double));
+    }
     memcpy(unit_year, s->init_unit, U * sizeof(int16_t));
     memcpy(sub_year, s->init_sub, S * sizeof(int16_t));
     if (s->any_extra)
@@ -466,13 +619,14 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
     const uint64_t rinc = g.inc;
     for (size_t k = 0; k < Y; k++) {
         size_t nu = 0, ns = 0;
+        int16_t year = (int16_t)(s->first_year + (int)k);
         for (size_t u = 0; u < U; u++) {
             uint32_t r = pds_pcg32_step(&rs, rinc);
             if (unit_year[u] != 0)
                 continue;
-            double eta = s->eta0[u * Y + k] + s->b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
-                         s->b_sub * x->sub_cnt[u] * s->pct_sub[u];
-            if ((double)r < threshold(pds_link_inverse(link, eta)))
+            double eta = eta0[u * Y + k] + b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
+                         b_sub * x->sub_cnt[u] * s->pct_sub[u];
+            if ((double)r < threshold(pds_link_inverse(link, eta)) || s->forced[u] == year)
                 x->new_u[nu++] = u;
         }
         if (s->sub_model) {
@@ -490,7 +644,6 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
                 }
             }
         }
-        int16_t year = (int16_t)(s->first_year + (int)k);
         for (size_t i = 0; i < nu; i++) {
             size_t u = x->new_u[i];
             unit_year[u] = year;
@@ -508,7 +661,7 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
 /* Runs [c0, c0 + m) into the buffers, accumulating into the thread's summary.
  * Called inside a parallel region: the loop is shared among its threads. */
 static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0, size_t m,
-                      int16_t *ub, int16_t *sb, void **scr, pds_summary **part)
+                      int16_t *ub, int16_t *sb, double *cb, void **scr, pds_summary **part)
 {
     const size_t U = s->U, S = s->S;
     long lm = (long)m;
@@ -519,7 +672,8 @@ static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0,
         t = omp_get_thread_num();
 #endif
         int16_t *urow = ub + (size_t)i * U;
-        pds_sim_run_one(s, opt->seed, c0 + (uint64_t)i, scr[t], urow, sb + (size_t)i * S);
+        pds_sim_run_one(s, opt->seed, c0 + (uint64_t)i, scr[t], urow, sb + (size_t)i * S,
+                        cb ? cb + (size_t)i * s->P1 : NULL);
         pds_summary_add_runs(part[t], urow, 1);
     }
 }
@@ -539,13 +693,17 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     /* two buffers: one thread hands chunk c to the sink while the others
      * (and then it too) compute chunk c + 1 */
     int16_t *ub[2], *sb[2];
+    double *cb[2];
     for (int b = 0; b < 2; b++) {
         ub[b] = malloc(chunk * U * sizeof(int16_t) + 1);
         sb[b] = malloc(chunk * S * sizeof(int16_t) + 1);
+        cb[b] = malloc((chunk * s->P1 + 1) * sizeof(double));
     }
     void **scr = calloc((size_t)nt, sizeof(void *));
     pds_summary **part = calloc((size_t)nt, sizeof(pds_summary *));
-    pds_status st = (ub[0] && ub[1] && sb[0] && sb[1] && scr && part) ? PDS_OK : PDS_ERR_RUNTIME;
+    pds_status st = (ub[0] && ub[1] && sb[0] && sb[1] && cb[0] && cb[1] && scr && part)
+                        ? PDS_OK
+                        : PDS_ERR_RUNTIME;
     for (int t = 0; st == PDS_OK && t < nt; t++) {
         scr[t] = pds_sim_scratch_create(s);
         part[t] = pds_summary_create(U, s->Y, s->first_year);
@@ -563,16 +721,17 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
         uint64_t p0 = c0 - chunk;
         size_t pm = c > 0 ? (size_t)(n - p0 < chunk ? n - p0 : chunk) : 0;
         int16_t *pu = ub[(c + 1) % 2], *ps = sb[(c + 1) % 2];
+        double *pc = s->P1 ? cb[(c + 1) % 2] : NULL;
 #pragma omp parallel num_threads(nt)
         {
 #pragma omp single nowait
             {
                 if (pm > 0 && opt->sink &&
-                    opt->sink(opt->sink_ctx, p0, pm, pu, opt->keep_subunits ? ps : NULL) != 0)
+                    opt->sink(opt->sink_ctx, p0, pm, pu, opt->keep_subunits ? ps : NULL, pc) != 0)
                     sink_failed = 1;
             }
             if (m > 0)
-                run_chunk(s, opt, c0, m, ub[c % 2], sb[c % 2], scr, part);
+                run_chunk(s, opt, c0, m, ub[c % 2], sb[c % 2], s->P1 ? cb[c % 2] : NULL, scr, part);
         }
         if (sink_failed) {
             st = PDS_ERR_RUNTIME;
@@ -598,6 +757,7 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     for (int b = 0; b < 2; b++) {
         free(ub[b]);
         free(sb[b]);
+        free(cb[b]);
     }
     return st;
 }

@@ -28,6 +28,12 @@ typedef struct pds_projection {
     double min, max;      /* trend: clamp; NaN = the range observed in the panel */
 } pds_projection;
 
+/* A unit made to adopt in a given year (scenario), whatever its hazard. */
+typedef struct pds_forced {
+    size_t unit;
+    int year;
+} pds_forced;
+
 typedef struct pds_sim_options {
     int base_year;                /* last year of observed history */
     int horizon;                  /* last simulated year */
@@ -35,6 +41,12 @@ typedef struct pds_sim_options {
     const pds_projection *proj;   /* per-variable rules (borrowed) */
     size_t n_proj;
     const char *panel_file;       /* for error messages only; may be NULL */
+    const pds_forced *forced;     /* forced adoptions (borrowed) */
+    size_t n_forced;
+    unsigned channels_off;        /* bit (1 << pds_term_kind) set: terms of that kind count 0 */
+    int draw_coefficients;        /* each run draws the unit model's coefficients from
+                                   * N(estimate, covariance), or independent normals from
+                                   * the standard errors when there is no covariance */
 } pds_sim_options;
 
 /* Sub-units adopted by the base year whose adoption year is not known carry
@@ -58,6 +70,9 @@ const pds_world *pds_sim_world(const pds_sim *s);
  * neighbour and sub-unit terms (for tests and reports). */
 double pds_sim_static_eta(const pds_sim *s, size_t unit, size_t k);
 
+/* Coefficients per run (intercept first) when they are drawn, else 0. */
+size_t pds_sim_n_coefficients(const pds_sim *s);
+
 /* Per-run working memory: owned, free with free(). NULL when out of memory. */
 void *pds_sim_scratch_create(const pds_sim *s);
 
@@ -65,12 +80,14 @@ void *pds_sim_scratch_create(const pds_sim *s);
  * years: the observed year for agents adopted by the base year (or
  * PDS_YEAR_UNKNOWN), the simulated year, or 0 when not adopted by the horizon. */
 void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratch,
-                     int16_t *unit_year, int16_t *sub_year);
+                     int16_t *unit_year, int16_t *sub_year, double *coefs);
 
-/* Called after each chunk of runs, in run order, from the calling thread.
- * Return nonzero to stop. sub_years is NULL unless keep_subunits. */
+/* Called after each chunk of runs, in run order, from one thread at a time.
+ * Return nonzero to stop. sub_years is NULL unless keep_subunits; coefs
+ * ([n_runs x pds_sim_n_coefficients]) is NULL unless coefficients are drawn. */
 typedef int (*pds_chunk_sink)(void *ctx, uint64_t first_run, size_t n_runs,
-                              const int16_t *unit_years, const int16_t *sub_years);
+                              const int16_t *unit_years, const int16_t *sub_years,
+                              const double *coefs);
 typedef void (*pds_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 typedef struct pds_run_options {

@@ -145,6 +145,146 @@ static int parse_report_years(pds_yaml *y, yaml_node_t *n, void *target, pds_dia
     return bad ? -1 : 0;
 }
 
+typedef struct doc_doc {
+    long year;
+    double count, weight;
+    char *title;
+} doc_doc;
+
+static const pds_key scenario_doc_keys[] = {
+    {"year", PDS_KEY_INT, 1, 1000, 3000, NULL, NULL, offsetof(doc_doc, year), NULL,
+     "year of issue", NULL},
+    {"count", PDS_KEY_DOUBLE, 0, -1e6, 1e6, "1", NULL, offsetof(doc_doc, count), NULL,
+     "number of documents; negative removes documents of that year (a counterfactual)", NULL},
+    {"weight", PDS_KEY_DOUBLE, 0, 0, 1e6, "1", NULL, offsetof(doc_doc, weight), NULL,
+     "weight of each (a binding document may weigh more)", NULL},
+    {"title", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(doc_doc, title), NULL, "title", NULL},
+};
+
+typedef struct forced_doc {
+    char *unit;
+    long year;
+} forced_doc;
+
+static const pds_key forced_keys[] = {
+    {"unit", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(forced_doc, unit), NULL, "unit code",
+     NULL},
+    {"year", PDS_KEY_INT, 1, 1000, 3000, NULL, NULL, offsetof(forced_doc, year), NULL,
+     "year it adopts", NULL},
+};
+
+typedef struct channel_doc {
+    int documents, neighbours, subunits;
+} channel_doc;
+
+static const pds_key channel_keys[] = {
+    {"central_documents", PDS_KEY_BOOL, 0, 0, 0, "true", NULL, offsetof(channel_doc, documents),
+     NULL, "central-document terms on", NULL},
+    {"neighbours", PDS_KEY_BOOL, 0, 0, 0, "true", NULL, offsetof(channel_doc, neighbours), NULL,
+     "neighbour terms on", NULL},
+    {"subunits", PDS_KEY_BOOL, 0, 0, 0, "true", NULL, offsetof(channel_doc, subunits), NULL,
+     "sub-unit share terms and the sub-unit model's peer and parent terms on", NULL},
+};
+
+static int seq_len(pds_yaml *y, yaml_node_t *n, const char *what, size_t *len, pds_diag *diag)
+{
+    if (n->type != YAML_SEQUENCE_NODE) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n), "%s: expected a list", what);
+        return -1;
+    }
+    *len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    return 0;
+}
+
+static int parse_scenario_docs(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_scenario *sc = target;
+    size_t len;
+    if (seq_len(y, n, "scenario.central_documents", &len, diag) != 0)
+        return -1;
+    free(sc->documents);
+    sc->documents = calloc(len + 1, sizeof *sc->documents);
+    sc->n_documents = 0;
+    if (!sc->documents)
+        return -1;
+    int bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        doc_doc d = {0};
+        char where[64];
+        snprintf(where, sizeof where, "scenario.central_documents[%zu]", i);
+        if (pds_yaml_parse_map(y, pds_yaml_node(y, n->data.sequence.items.start[i]),
+                               scenario_doc_keys, 4, &d, where, diag) != 0) {
+            bad = 1;
+        } else {
+            sc->documents[sc->n_documents].year = (int)d.year;
+            sc->documents[sc->n_documents].weight = d.count * d.weight;
+            sc->n_documents++;
+        }
+        free(d.title);
+    }
+    return bad ? -1 : 0;
+}
+
+static int parse_forced(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_scenario *sc = target;
+    size_t len;
+    if (seq_len(y, n, "scenario.forced_adoption", &len, diag) != 0)
+        return -1;
+    sc->forced = calloc(len + 1, sizeof *sc->forced);
+    if (!sc->forced)
+        return -1;
+    int bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        yaml_node_t *item = pds_yaml_node(y, n->data.sequence.items.start[i]);
+        forced_doc d = {0};
+        char where[64];
+        snprintf(where, sizeof where, "scenario.forced_adoption[%zu]", i);
+        if (pds_yaml_parse_map(y, item, forced_keys, 2, &d, where, diag) != 0) {
+            bad = 1;
+            free(d.unit);
+            continue;
+        }
+        sc->forced[sc->n_forced].unit = d.unit;
+        sc->forced[sc->n_forced].year = (int)d.year;
+        sc->forced[sc->n_forced].line = pds_yaml_line(item);
+        sc->n_forced++;
+    }
+    return bad ? -1 : 0;
+}
+
+static int parse_channels(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_scenario *sc = target;
+    channel_doc d = {1, 1, 1};
+    if (pds_yaml_parse_map(y, n, channel_keys, 3, &d, "scenario.channels", diag) != 0)
+        return -1;
+    sc->documents_channel = d.documents;
+    sc->neighbours_channel = d.neighbours;
+    sc->subunits_channel = d.subunits;
+    return 0;
+}
+
+static const pds_key scenario_keys[] = {
+    {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(pds_run_scenario, name), NULL,
+     "name of the scenario", NULL},
+    {"central_documents", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_scenario_docs,
+     "extra documents: list of {year, count, weight, title}", "list"},
+    {"forced_adoption", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_forced,
+     "units made to adopt: list of {unit, year}", "list"},
+    {"channels", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_channels,
+     "switch channels off: {central_documents, neighbours, subunits}", "mapping"},
+};
+
+static int parse_scenario(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_config *c = target;
+    return pds_yaml_parse_map(y, n, scenario_keys, sizeof scenario_keys / sizeof scenario_keys[0],
+                              &c->scenario, "scenario", diag);
+}
+
+static const char *const uncertainty_names[] = {"none", "coefficients", NULL};
+
 #define OFF(f) offsetof(pds_run_config, f)
 const pds_key pds_run_config_keys[] = {
     {"dataset", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, OFF(dataset), NULL,
@@ -174,6 +314,13 @@ const pds_key pds_run_config_keys[] = {
     {"report_years", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_report_years,
      "years for P(adopted by year) in the summary (default: 3 spread to the horizon)",
      "list of years"},
+    {"uncertainty", PDS_KEY_ENUM, 0, 0, 0, "none", uncertainty_names, OFF(uncertainty), NULL,
+     "coefficients: each run draws the unit model's coefficients from N(estimate, covariance)",
+     NULL},
+    {"scenario", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_scenario,
+     "{name, central_documents: [{year, count, weight, title}], forced_adoption: [{unit, year}], "
+     "channels: {central_documents, neighbours, subunits}}",
+     "mapping"},
     {"projection", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_projection,
      "covariates past the panel: {default: RULE, variables: {name: RULE}}, "
      "RULE = {rule: hold/trend, years, min, max}",
@@ -225,6 +372,11 @@ void pds_run_config_free(pds_run_config *c)
     for (size_t i = 0; i < c->n_proj; i++)
         free((char *)c->proj[i].variable);
     free(c->proj);
+    free(c->scenario.name);
+    free(c->scenario.documents);
+    for (size_t i = 0; i < c->scenario.n_forced; i++)
+        free(c->scenario.forced[i].unit);
+    free(c->scenario.forced);
     free(c);
 }
 
@@ -251,6 +403,8 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
         pds_yaml_free(y);
         return NULL;
     }
+    c->scenario.documents_channel = c->scenario.neighbours_channel = 1;
+    c->scenario.subunits_channel = 1;
     c->default_proj.rule = PDS_PROJ_HOLD;
     c->default_proj.years = 5;
     c->default_proj.min = c->default_proj.max = NAN;

@@ -13,6 +13,25 @@
 
 #define PDS_MAX_REPORT_YEARS 16
 
+/* A scenario: changes to the baseline, run with the same seed so that the
+ * differences are paired. */
+typedef struct pds_scenario_forced {
+    char *unit;  /* owned unit code */
+    int year;
+    long line;   /* in the config, for errors */
+} pds_scenario_forced;
+
+typedef struct pds_run_scenario {
+    char *name;                   /* owned; NULL = no scenario */
+    pds_document *documents;      /* owned: extra central documents (count x weight) */
+    size_t n_documents;
+    pds_scenario_forced *forced;  /* owned */
+    size_t n_forced;
+    int documents_channel;        /* 0 = central-document terms switched off */
+    int neighbours_channel;       /* 0 = neighbour terms switched off */
+    int subunits_channel;         /* 0 = sub-unit share and sub-unit model terms off */
+} pds_run_scenario;
+
 typedef struct pds_run_config {
     char *path;              /* the config file, as given */
     char *text;              /* its text, stored in the output */
@@ -37,6 +56,8 @@ typedef struct pds_run_config {
     pds_projection default_proj;
     pds_projection *proj;    /* owned, variable names owned */
     size_t n_proj;
+    int uncertainty;         /* 0 none, 1 coefficients drawn per run */
+    pds_run_scenario scenario;
 } pds_run_config;
 
 extern const pds_key pds_run_config_keys[];

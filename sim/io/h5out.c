@@ -17,6 +17,8 @@ struct pds_h5out {
     hid_t file;
     hid_t d_units;  /* /runs/province_adoption_year */
     hid_t d_subs;   /* /runs/city_adoption_year or -1 */
+    hid_t d_coef;   /* /runs/coefficients or -1 */
+    size_t n_coef;
     size_t n_units, n_subs;
     uint64_t n_runs;
     uint64_t written;
@@ -181,6 +183,10 @@ static int write_meta(hid_t f, const pds_h5meta *m)
     rc |= attr_str(f, "git_revision", PDS_GIT_REVISION);
     rc |= attr_str(f, "compiler", PDS_COMPILER);
     rc |= attr_str(f, "hdf5_version", h5v);
+    rc |= attr_str(f, "uncertainty", m->uncertainty ? m->uncertainty : "none");
+    if (m->uncertainty_warning)
+        rc |= attr_str(f, "uncertainty_warning", m->uncertainty_warning);
+    rc |= attr_str(f, "scenario", m->scenario_name ? m->scenario_name : "");
     rc |= attr_str(f, "rng", "PCG32 XSH-RR 64/32; run r uses stream (seed, 4r) for adoption draws "
                               "and (seed, 4r+1) for initial sub-unit draws");
     return rc;
@@ -191,7 +197,8 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
     pds_h5out *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
-    h->file = h->d_units = h->d_subs = -1;
+    h->file = h->d_units = h->d_subs = h->d_coef = -1;
+    h->n_coef = m->n_coefficients;
     size_t n = strlen(path) + 64;
     h->path = malloc(strlen(path) + 1);
     h->tmp = malloc(n);
@@ -254,6 +261,28 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
         if (h->d_subs < 0)
             rc = -1;
     }
+    if (!rc && h->n_coef > 0) {
+        hsize_t dims[2] = {m->n_runs, h->n_coef}, ch[2] = {chunk_r, h->n_coef};
+        h->d_coef = make_dataset(g, "coefficients", H5T_NATIVE_DOUBLE, 2, dims, ch,
+                                 "per run, the unit model's coefficients drawn for that run "
+                                 "(columns named by the attribute 'names', intercept first)");
+        if (h->d_coef < 0) {
+            rc = -1;
+        } else {
+            hid_t t = H5Tcopy(H5T_C_S1);
+            H5Tset_size(t, H5T_VARIABLE);
+            H5Tset_cset(t, H5T_CSET_UTF8);
+            hsize_t dn[1] = {h->n_coef};
+            hid_t sp = H5Screate_simple(1, dn, NULL);
+            hid_t a = H5Acreate2(h->d_coef, "names", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+            if (a < 0 || H5Awrite(a, t, m->coefficient_names) < 0)
+                rc = -1;
+            if (a >= 0)
+                H5Aclose(a);
+            H5Sclose(sp);
+            H5Tclose(t);
+        }
+    }
     if (g >= 0)
         H5Gclose(g);
     if (rc || H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
@@ -264,7 +293,7 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
     return h;
 }
 
-static int write_rows(hid_t d, uint64_t first, size_t n, size_t cols, const int16_t *data)
+static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, const void *data)
 {
     if (cols == 0 || n == 0)
         return 0;
@@ -272,18 +301,20 @@ static int write_rows(hid_t d, uint64_t first, size_t n, size_t cols, const int1
     hsize_t start[2] = {first, 0}, count[2] = {n, cols};
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
     hid_t ms = H5Screate_simple(2, count, NULL);
-    herr_t e = H5Dwrite(d, H5T_NATIVE_INT16, ms, fs, H5P_DEFAULT, data);
+    herr_t e = H5Dwrite(d, type, ms, fs, H5P_DEFAULT, data);
     H5Sclose(ms);
     H5Sclose(fs);
     return e < 0 ? -1 : 0;
 }
 
 int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
-                         const int16_t *sub_years)
+                         const int16_t *sub_years, const double *coefs)
 {
-    int rc = write_rows(h->d_units, first_run, n, h->n_units, unit_years);
+    int rc = write_rows(h->d_units, H5T_NATIVE_INT16, first_run, n, h->n_units, unit_years);
     if (!rc && h->d_subs >= 0 && sub_years)
-        rc = write_rows(h->d_subs, first_run, n, h->n_subs, sub_years);
+        rc = write_rows(h->d_subs, H5T_NATIVE_INT16, first_run, n, h->n_subs, sub_years);
+    if (!rc && h->d_coef >= 0 && coefs)
+        rc = write_rows(h->d_coef, H5T_NATIVE_DOUBLE, first_run, n, h->n_coef, coefs);
     if (!rc)
         h->written = first_run + n;
     return rc;
@@ -335,7 +366,9 @@ int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)
         H5Dclose(h->d_units);
     if (h->d_subs >= 0)
         H5Dclose(h->d_subs);
-    h->d_units = h->d_subs = -1;
+    if (h->d_coef >= 0)
+        H5Dclose(h->d_coef);
+    h->d_units = h->d_subs = h->d_coef = -1;
     if (!rc && H5Fclose(h->file) < 0)
         rc = -1;
     else if (rc)
@@ -364,6 +397,8 @@ void pds_h5out_abort(pds_h5out *h)
             H5Dclose(h->d_units);
         if (h->d_subs >= 0)
             H5Dclose(h->d_subs);
+        if (h->d_coef >= 0)
+            H5Dclose(h->d_coef);
         if (h->file >= 0)
             H5Fclose(h->file);
     }

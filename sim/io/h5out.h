@@ -28,6 +28,11 @@ typedef struct pds_h5meta {
     int last_year;       /* horizon */
     size_t chunk_runs;
     int store_subunits;  /* write /runs/city_adoption_year */
+    size_t n_coefficients;              /* drawn per run (intercept first); 0 = none */
+    const char *const *coefficient_names; /* [n_coefficients] */
+    const char *uncertainty;            /* "none" or "coefficients" */
+    const char *uncertainty_warning;    /* NULL or why the draws are approximate */
+    const char *scenario_name;          /* "" when no scenario */
     const pds_world *w;
 } pds_h5meta;
 
@@ -38,7 +43,7 @@ typedef struct pds_h5out pds_h5out;
 pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *meta, pds_diag *diag);
 /* Write rows [first_run, first_run + n). sub_years may be NULL when not stored. */
 int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
-                         const int16_t *sub_years);
+                         const int16_t *sub_years, const double *coefs);
 /* Write the summaries, mark complete, close and rename to the final path.
  * On failure the temporary file is removed and -1 returned. */
 int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag);

@@ -54,6 +54,49 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         pds_setup_free(out);
         return PDS_ERR_INPUT;
     }
+    /* the scenario: extra documents join the timeline; forced adoptions and
+     * switched-off channels go to the engine */
+    const pds_run_scenario *sc = &c->scenario;
+    if (sc->n_documents > 0) {
+        pds_world *w = out->world;
+        pds_document *d = realloc(w->documents, (w->n_documents + sc->n_documents) * sizeof *d);
+        if (!d) {
+            pds_setup_free(out);
+            return PDS_ERR_RUNTIME;
+        }
+        memcpy(d + w->n_documents, sc->documents, sc->n_documents * sizeof *d);
+        w->documents = d;
+        w->n_documents += sc->n_documents;
+    }
+    pds_forced *forced = calloc(sc->n_forced + 1, sizeof *forced);
+    if (!forced) {
+        pds_setup_free(out);
+        return PDS_ERR_RUNTIME;
+    }
+    for (size_t i = 0; i < sc->n_forced; i++) {
+        long u = pds_world_unit_index(out->world, sc->forced[i].unit);
+        if (u < 0) {
+            pds_diag_add(diag, c->path, sc->forced[i].line, 0,
+                         "scenario.forced_adoption: unknown unit code \"%s\"", sc->forced[i].unit);
+            bad_proj = 1;
+        } else {
+            forced[i].unit = (size_t)u;
+            forced[i].year = sc->forced[i].year;
+        }
+    }
+    if (bad_proj) {
+        free(forced);
+        pds_setup_free(out);
+        return PDS_ERR_INPUT;
+    }
+    unsigned off = 0;
+    if (!sc->documents_channel)
+        off |= 1u << PDS_TERM_DOCUMENTS;
+    if (!sc->neighbours_channel)
+        off |= 1u << PDS_TERM_NEIGHBOURS_PCT;
+    if (!sc->subunits_channel)
+        off |= 1u << PDS_TERM_SUBUNITS_PCT | 1u << PDS_TERM_PARENT_ADOPTED |
+               1u << PDS_TERM_SIBLINGS_PCT;
     char *panel = malloc(strlen(c->dataset_path) + sizeof "/panel.csv");
     if (panel)
         strcat(strcpy(panel, c->dataset_path), "/panel.csv");
@@ -64,9 +107,14 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         .proj = c->proj,
         .n_proj = c->n_proj,
         .panel_file = panel,
+        .forced = forced,
+        .n_forced = sc->n_forced,
+        .channels_off = off,
+        .draw_coefficients = c->uncertainty == 1,
     };
     pds_status st = pds_sim_create(out->world, out->unit_model, out->sub_model, &so, diag, &out->sim);
     free(panel);
+    free(forced);
     if (st != PDS_OK) {
         pds_setup_free(out);
         return st;

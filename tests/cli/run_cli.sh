@@ -70,4 +70,26 @@ earlier_kept() {
 }
 check "earlier output untouched by a failed run" earlier_kept
 
+# coefficient uncertainty: draws stored, warning without a covariance matrix
+uncertain_run() {
+    d=$(cd "$TESTS/data" && pwd)
+    sed -e "s|^dataset: |dataset: $d/|" -e "s|^model: |model: $d/|" -e "s|^subunit_model: |subunit_model: $d/|" \
+        "$CONFIG" >"$TMP/unc.yaml" && echo "uncertainty: coefficients" >>"$TMP/unc.yaml" &&
+        "$PDSIM" run "$TMP/unc.yaml" -n 300 -o "$TMP/unc.h5" >/dev/null 2>"$TMP/unc.err" &&
+        grep -q "no covariance matrix" "$TMP/unc.err" &&
+        h5dump -H -d /runs/coefficients "$TMP/unc.h5" | grep -q "( 300, 6 )" &&
+        h5dump -a /uncertainty_warning "$TMP/unc.h5" >/dev/null
+}
+check "uncertainty: coefficients stored with a warning" uncertain_run
+# a scenario that changes nothing gives the baseline's runs exactly
+null_scenario() {
+    cp "$CONFIG" "$TMP/null.yaml"
+    sed -i "s|^dataset: |dataset: $(cd "$TESTS/data" && pwd)/|; s|^model: |model: $(cd "$TESTS/data" && pwd)/|; s|^subunit_model: |subunit_model: $(cd "$TESTS/data" && pwd)/|" "$TMP/null.yaml"
+    printf 'scenario:\n  name: nothing\n  central_documents:\n    - {year: 2030, count: 1}\n' >>"$TMP/null.yaml"
+    "$PDSIM" run "$TMP/null.yaml" -q -n 3000 -s 5 -j 2 -o "$TMP/null.h5" &&
+        h5diff -q "$TMP/b.h5" "$TMP/null.h5" /runs/province_adoption_year /runs/province_adoption_year &&
+        h5diff -q "$TMP/b.h5" "$TMP/null.h5" /runs/city_adoption_year /runs/city_adoption_year
+}
+check "document after the horizon: runs identical to the baseline" null_scenario
+
 finish

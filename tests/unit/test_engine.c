@@ -48,7 +48,7 @@ static void zero_hazard_nobody_adopts(void **state)
     void *scr = pds_sim_scratch_create(s);
     int16_t uy[5], sy[15];
     for (uint64_t r = 0; r < 200; r++) {
-        pds_sim_run_one(s, 99, r, scr, uy, sy);
+        pds_sim_run_one(s, 99, r, scr, uy, sy, NULL);
         assert_int_equal(uy[0], 2014);
         for (int u = 1; u < 5; u++)
             assert_int_equal(uy[u], 0);
@@ -76,7 +76,7 @@ static void hazard_one_everyone_first_year(void **state)
     void *scr = pds_sim_scratch_create(s);
     int16_t uy[5], sy[15];
     for (uint64_t r = 0; r < 200; r++) {
-        pds_sim_run_one(s, 5, r, scr, uy, sy);
+        pds_sim_run_one(s, 5, r, scr, uy, sy, NULL);
         for (int u = 0; u < 5; u++)
             assert_int_equal(uy[u], u == 2 ? 2012 : BASE + 1);
         for (int i = 0; i < 15; i++)
@@ -156,8 +156,10 @@ typedef struct digest {
     int out_of_order;
 } digest;
 
-static int digest_sink(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s)
+static int digest_sink(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s,
+                       const double *coefs)
 {
+    (void)coefs;
     digest *d = ctx;
     if (first != d->next)
         d->out_of_order = 1;
@@ -260,7 +262,7 @@ static void initial_counts_drawn_per_run(void **state)
     int16_t uy[3], sy[12], sy2[12];
     int seen[12] = {0};
     for (uint64_t r = 0; r < 400; r++) {
-        pds_sim_run_one(s, 8, r, scr, uy, sy);
+        pds_sim_run_one(s, 8, r, scr, uy, sy, NULL);
         int unknown = 0;
         for (int i = 0; i < 12; i++) {
             if (sy[i] == PDS_YEAR_UNKNOWN) {
@@ -271,13 +273,177 @@ static void initial_counts_drawn_per_run(void **state)
         }
         assert_int_equal(sy[4], 2011);
         assert_int_equal(unknown, 2);
-        pds_sim_run_one(s, 8, r, scr, uy, sy2);
+        pds_sim_run_one(s, 8, r, scr, uy, sy2, NULL);
         assert_memory_equal(sy, sy2, sizeof sy);
     }
     /* 3 candidates, 2 drawn per run: each about 2/3 of 400 runs */
     for (int i = 5; i < 8; i++)
         assert_true(seen[i] > 220 && seen[i] < 310);
     free(scr);
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_world_free(w);
+}
+
+
+/* Adding a document never delays any unit or sub-unit in any run, when
+ * every coefficient of the dynamic terms is non-negative. */
+static void extra_document_never_delays(void **state)
+{
+    (void)state;
+    pds_world *w = dynamic_world();
+    static const double c[] = {0.3, 0.02, 0.01, 0.1};
+    static const double cs[] = {0.2, 1.0, 0.02};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -4, 4, all_unit_kinds, c);
+    pds_model *sm = tw_model(PDS_LINK_CLOGLOG, -4, 3, sub_kinds, cs);
+    pds_sim *base = make_sim(w, um, sm, NULL);
+    pds_world *w2 = dynamic_world();
+    w2->documents = realloc(w2->documents, 2 * sizeof *w2->documents);
+    w2->documents[1] = (pds_document){.year = 2018, .weight = 2};
+    w2->n_documents = 2;
+    pds_sim *scen = make_sim(w2, um, sm, NULL);
+    void *sa = pds_sim_scratch_create(base), *sb = pds_sim_scratch_create(scen);
+    int16_t u1[5], s1[15], u2[5], s2[15];
+    int earlier = 0;
+    for (uint64_t r = 0; r < 3000; r++) {
+        pds_sim_run_one(base, 21, r, sa, u1, s1, NULL);
+        pds_sim_run_one(scen, 21, r, sb, u2, s2, NULL);
+        for (int u = 0; u < 5; u++) {
+            int a = u1[u] ? u1[u] : 9999, b = u2[u] ? u2[u] : 9999;
+            if (b > a)
+                fail_msg("run %llu unit %d: %d with the document, %d without", (unsigned long long)r,
+                         u, b, a);
+            earlier += b < a;
+        }
+        for (int i = 0; i < 15; i++) {
+            int a = s1[i] ? s1[i] : 9999, b = s2[i] ? s2[i] : 9999;
+            if (b > a)
+                fail_msg("run %llu sub-unit %d delayed", (unsigned long long)r, i);
+        }
+    }
+    assert_true(earlier > 0); /* the document did something */
+    free(sa);
+    free(sb);
+    pds_sim_free(base);
+    pds_sim_free(scen);
+    pds_model_free(um);
+    pds_model_free(sm);
+    pds_world_free(w);
+    pds_world_free(w2);
+}
+
+/* A forced adoption happens in its year unless the unit adopted earlier;
+ * a switched-off channel equals a zero coefficient, run for run. */
+static void forced_adoption_and_channels(void **state)
+{
+    (void)state;
+    pds_world *w = dynamic_world();
+    static const double c[] = {0.2, 0.02, 0.01, 0.1};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -6, 4, all_unit_kinds, c);
+    pds_forced f = {.unit = 3, .year = 2018};
+    pds_sim_options opt = {.base_year = BASE, .horizon = HORIZON, .forced = &f, .n_forced = 1};
+    pds_sim *s = make_sim(w, um, NULL, &opt);
+    void *scr = pds_sim_scratch_create(s);
+    int16_t uy[5], sy[15];
+    for (uint64_t r = 0; r < 500; r++) {
+        pds_sim_run_one(s, 2, r, scr, uy, sy, NULL);
+        assert_true(uy[3] != 0 && uy[3] <= 2018);
+    }
+    free(scr);
+    pds_sim_free(s);
+    opt = (pds_sim_options){.base_year = BASE, .horizon = HORIZON,
+                            .channels_off = 1u << PDS_TERM_NEIGHBOURS_PCT};
+    s = make_sim(w, um, NULL, &opt);
+    uint64_t off = run_digest(s, 9, 2, 256);
+    pds_sim_free(s);
+    static const double c0[] = {0.2, 0.0, 0.01, 0.1};
+    pds_model *um0 = tw_model(PDS_LINK_LOGIT, -6, 4, all_unit_kinds, c0);
+    s = make_sim(w, um0, NULL, NULL);
+    assert_int_equal(off, run_digest(s, 9, 2, 256));
+    pds_sim_free(s);
+    pds_model_free(um);
+    pds_model_free(um0);
+    pds_world_free(w);
+}
+
+typedef struct moments {
+    size_t p;
+    uint64_t n;
+    double sum[5], sum2[5][5];
+} moments;
+
+static int moment_sink(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s,
+                       const double *coefs)
+{
+    (void)first;
+    (void)u;
+    (void)s;
+    moments *m = ctx;
+    assert_non_null(coefs);
+    for (size_t r = 0; r < n; r++) {
+        const double *b = coefs + r * m->p;
+        for (size_t i = 0; i < m->p; i++) {
+            m->sum[i] += b[i];
+            for (size_t j = 0; j < m->p; j++)
+                m->sum2[i][j] += b[i] * b[j];
+        }
+    }
+    m->n += n;
+    return 0;
+}
+
+/* Drawn coefficients: sample mean and covariance match the model's within
+ * Monte Carlo error; draws do not depend on threads. */
+static void coefficient_draws_match_model(void **state)
+{
+    (void)state;
+    pds_world *w = dynamic_world();
+    static const double c[] = {0.2, 0.02, 0.01, 0.1};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -3, 4, all_unit_kinds, c);
+    const size_t P = 5;
+    /* a covariance with correlations: A A' for a fixed lower-triangular A */
+    static const double A[5][5] = {{0.5, 0, 0, 0, 0},
+                                   {0.1, 0.2, 0, 0, 0},
+                                   {-0.05, 0.01, 0.03, 0, 0},
+                                   {0.0, 0.02, -0.01, 0.05, 0},
+                                   {0.2, 0, 0.05, 0.02, 0.3}};
+    um->cov = calloc(P * P, sizeof(double));
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = 0; j < P; j++)
+            for (size_t k = 0; k < P; k++)
+                um->cov[i * P + j] += A[i][k] * A[j][k];
+    pds_sim_options opt = {.base_year = BASE, .horizon = HORIZON, .draw_coefficients = 1};
+    pds_sim *s = make_sim(w, um, NULL, &opt);
+    assert_int_equal(pds_sim_n_coefficients(s), P);
+    moments m = {.p = P};
+    const uint64_t N = 40000;
+    pds_summary *sum = pds_summary_create(5, pds_sim_n_years(s), pds_sim_first_year(s));
+    pds_run_options ro = {.seed = 77, .n_runs = N, .chunk_runs = 4096, .threads = 2,
+                          .sink = moment_sink, .sink_ctx = &m};
+    assert_int_equal(pds_engine_run(s, &ro, sum), PDS_OK);
+    const double mean[5] = {-3, 0.2, 0.02, 0.01, 0.1};
+    for (size_t i = 0; i < P; i++) {
+        double mu = m.sum[i] / (double)N;
+        double se = sqrt(um->cov[i * P + i] / (double)N);
+        if (fabs(mu - mean[i]) > 4 * se)
+            fail_msg("mean %zu: %.5f, model %.5f, 4 SE %.5f", i, mu, mean[i], 4 * se);
+        for (size_t j = 0; j < P; j++) {
+            double cov = m.sum2[i][j] / (double)N - mu * (m.sum[j] / (double)N);
+            double sij = um->cov[i * P + j], sii = um->cov[i * P + i], sjj = um->cov[j * P + j];
+            double se_cov = sqrt((sii * sjj + sij * sij) / (double)N);
+            if (fabs(cov - sij) > 4 * se_cov)
+                fail_msg("cov %zu,%zu: %.6f, model %.6f, 4 SE %.6f", i, j, cov, sij, 4 * se_cov);
+        }
+    }
+    /* the same draws with one thread */
+    moments m1 = {.p = P};
+    ro.threads = 1;
+    ro.sink_ctx = &m1;
+    pds_summary *sum1 = pds_summary_create(5, pds_sim_n_years(s), pds_sim_first_year(s));
+    assert_int_equal(pds_engine_run(s, &ro, sum1), PDS_OK);
+    assert_memory_equal(m.sum, m1.sum, sizeof m.sum);
+    pds_summary_free(sum);
+    pds_summary_free(sum1);
     pds_sim_free(s);
     pds_model_free(um);
     pds_world_free(w);
@@ -360,6 +526,9 @@ int main(void)
         cmocka_unit_test(threads_and_seeds),
         cmocka_unit_test(document_after_horizon_changes_nothing),
         cmocka_unit_test(initial_counts_drawn_per_run),
+        cmocka_unit_test(extra_document_never_delays),
+        cmocka_unit_test(forced_adoption_and_channels),
+        cmocka_unit_test(coefficient_draws_match_model),
         cmocka_unit_test(summary_quantiles),
         cmocka_unit_test(link_inverse_is_safe),
         cmocka_unit_test(binding_errors_are_reported),

@@ -49,7 +49,7 @@ static pds_world *simulated_world(size_t n_units, uint64_t seed)
     void *scr = pds_sim_scratch_create(s);
     int16_t *uy = calloc(n_units, sizeof(int16_t));
     int16_t *sy = calloc(w->n_subunits, sizeof(int16_t));
-    pds_sim_run_one(s, seed, 0, scr, uy, sy);
+    pds_sim_run_one(s, seed, 0, scr, uy, sy, NULL);
     for (size_t u = 0; u < n_units; u++)
         w->units[u].adoption_year = uy[u];
     for (size_t i = 0; i < w->n_subunits; i++)
