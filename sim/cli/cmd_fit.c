@@ -313,7 +313,8 @@ int pds_cmd_fit(int argc, char **argv)
         pds_run_config_free(cfg);
         return 2;
     }
-    pds_dataset_options dopt = {.sea_links = cfg ? cfg->sea_links : 0};
+    pds_dataset_options dopt = {.sea_links = cfg ? cfg->sea_links : 0,
+                                .neighbour_weights = cfg ? cfg->neighbour_weights_path : NULL};
     pds_world *w = pds_dataset_load(dataset, &dopt, &diag);
     fitted f[MAX_SPECS];
     memset(f, 0, sizeof f);

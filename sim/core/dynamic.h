@@ -9,10 +9,11 @@
 #include "world.h"
 
 /* Percentage (0-100) of `total` that `adopted` represents; 0 when total is 0
- * (a unit without neighbours or without sub-units). */
-static inline double pds_dynamic_pct(double adopted, size_t total)
+ * (a unit without neighbours or without sub-units). Neighbours count by
+ * their weight (1 each with plain contiguity). */
+static inline double pds_dynamic_pct(double adopted, double total)
 {
-    return total > 0 ? 100.0 * adopted / (double)total : 0.0;
+    return total > 0 ? 100.0 * adopted / total : 0.0;
 }
 
 /* Weighted central documents that count for an outcome in year t. */

@@ -44,7 +44,7 @@ struct pds_sim {
 };
 
 typedef struct scratch {
-    int *nbr_cnt;   /* [U] adopted neighbours at the end of the previous year */
+    double *nbr_cnt; /* [U] weight of adopted neighbours at the end of the previous year */
     int *sub_cnt;   /* [U] adopted sub-units at the end of the previous year */
     size_t *new_u;  /* [U] units adopting this year */
     size_t *new_s;  /* [S] sub-units adopting this year */
@@ -208,6 +208,13 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
                         st = PDS_ERR_INPUT;
                         break;
                     }
+                    int cy = s->first_year + (int)k - m->lag;
+                    for (size_t q = 0; q < opt->n_shocks; q++) {
+                        const pds_shock *sh = &opt->shocks[q];
+                        if ((sh->unit < 0 || (size_t)sh->unit == u) && cy >= sh->from &&
+                            cy <= sh->to && strcmp(sh->variable, t->variable) == 0)
+                            x = sh->add ? x + sh->amount : sh->amount;
+                    }
                     if (t->transform == PDS_TRANSFORM_LOG) {
                         if (!(x > 0.0)) {
                             pds_diag_add(diag, opt->panel_file, 0, 0,
@@ -273,7 +280,7 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
                         else if (t->kind == PDS_TERM_PARENT_ADOPTED)
                             eta += t->coef * a;
                         else
-                            eta += t->coef * pds_dynamic_pct((double)c, n - 1);
+                            eta += t->coef * pds_dynamic_pct((double)c, (double)(n - 1));
                     }
                     double thr = threshold(pds_link_inverse(m->link, eta));
                     s->sub_thr[s->sub_off[p] + (k * 2 + (size_t)a) * n + c] = (uint64_t)thr;
@@ -321,8 +328,8 @@ static pds_status init_state(pds_sim *s, pds_diag *diag)
         int y = w->units[u].adoption_year;
         s->init_unit[u] = (int16_t)(y != 0 && y <= s->base_year ? y : 0);
         /* per adopted neighbour / sub-unit: the hot loop multiplies by the count */
-        s->pct_nbr[u] = pds_dynamic_pct(1.0, w->nbr_start[u + 1] - w->nbr_start[u]);
-        s->pct_sub[u] = pds_dynamic_pct(1.0, w->sub_start[u + 1] - w->sub_start[u]);
+        s->pct_nbr[u] = pds_dynamic_pct(1.0, pds_world_nbr_total(w, u));
+        s->pct_sub[u] = pds_dynamic_pct(1.0, (double)(w->sub_start[u + 1] - w->sub_start[u]));
     }
     for (size_t i = 0; i < s->S; i++) {
         int y = w->subunits[i].adoption_year;
@@ -483,7 +490,7 @@ void *pds_sim_scratch_create(const pds_sim *s)
     /* one block, so that free(scratch) releases everything */
     size_t U = s->U + 1, S = s->S + 1;
     size_t nd = s->P1 ? s->U * s->Y + s->P1 : 0;
-    size_t bytes = sizeof(scratch) + nd * sizeof(double) + 2 * U * sizeof(int) +
+    size_t bytes = sizeof(scratch) + (nd + U) * sizeof(double) + U * sizeof(int) +
                    (U + 2 * S) * sizeof(size_t);
     char *blk = calloc(1, bytes);
     if (!blk)
@@ -501,8 +508,8 @@ void *pds_sim_scratch_create(const pds_sim *s)
     p += S * sizeof(size_t);
     x->pool = (size_t *)(void *)p;
     p += S * sizeof(size_t);
-    x->nbr_cnt = (int *)(void *)p;
-    p += U * sizeof(int);
+    x->nbr_cnt = (double *)(void *)p;
+    p += U * sizeof(double);
     x->sub_cnt = (int *)(void *)p;
     return x;
 }
@@ -602,12 +609,12 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
     if (s->any_extra)
         draw_initial(s, seed, run, x, sub_year);
 
-    memset(x->nbr_cnt, 0, U * sizeof(int));
+    memset(x->nbr_cnt, 0, U * sizeof(double));
     memset(x->sub_cnt, 0, U * sizeof(int));
     for (size_t u = 0; u < U; u++)
         if (unit_year[u] != 0)
             for (size_t i = w->nbr_start[u]; i < w->nbr_start[u + 1]; i++)
-                x->nbr_cnt[w->nbr[i]]++;
+                x->nbr_cnt[w->nbr[i]] += pds_world_nbr_weight(w, i);
     for (size_t i = 0; i < S; i++)
         if (sub_year[i] != 0)
             x->sub_cnt[w->subunits[i].parent]++;
@@ -648,7 +655,7 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
             size_t u = x->new_u[i];
             unit_year[u] = year;
             for (size_t j = w->nbr_start[u]; j < w->nbr_start[u + 1]; j++)
-                x->nbr_cnt[w->nbr[j]]++;
+                x->nbr_cnt[w->nbr[j]] += pds_world_nbr_weight(w, j);
         }
         for (size_t i = 0; i < ns; i++) {
             size_t c = x->new_s[i];

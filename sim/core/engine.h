@@ -34,6 +34,16 @@ typedef struct pds_forced {
     int year;
 } pds_forced;
 
+/* A change to a panel covariate (scenario): in covariate years from..to, for
+ * one unit or all, the value is set or shifted, after projection. */
+typedef struct pds_shock {
+    long unit;            /* unit index, -1 = every unit */
+    const char *variable; /* panel variable (borrowed) */
+    int from, to;         /* covariate years, inclusive */
+    int add;              /* 1: value += amount; 0: value = amount */
+    double amount;
+} pds_shock;
+
 typedef struct pds_sim_options {
     int base_year;                /* last year of observed history */
     int horizon;                  /* last simulated year */
@@ -43,6 +53,8 @@ typedef struct pds_sim_options {
     const char *panel_file;       /* for error messages only; may be NULL */
     const pds_forced *forced;     /* forced adoptions (borrowed) */
     size_t n_forced;
+    const pds_shock *shocks;      /* covariate paths and shocks (borrowed) */
+    size_t n_shocks;
     unsigned channels_off;        /* bit (1 << pds_term_kind) set: terms of that kind count 0 */
     int draw_coefficients;        /* each run draws the unit model's coefficients from
                                    * N(estimate, covariance), or independent normals from

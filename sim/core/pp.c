@@ -49,15 +49,16 @@ double pds_pp_subunits_pct(const pds_world *w, size_t u, int y)
             count = c->adopted;
         }
     }
-    return pds_dynamic_pct(count > dated ? count : dated, n);
+    return pds_dynamic_pct(count > dated ? count : dated, (double)n);
 }
 
 static double neighbours_pct(const pds_world *w, size_t u, int y)
 {
-    int a = 0;
+    double a = 0.0;
     for (size_t i = w->nbr_start[u]; i < w->nbr_start[u + 1]; i++)
-        a += adopted_by(w->units[w->nbr[i]].adoption_year, y);
-    return pds_dynamic_pct(a, w->nbr_start[u + 1] - w->nbr_start[u]);
+        if (adopted_by(w->units[w->nbr[i]].adoption_year, y))
+            a += pds_world_nbr_weight(w, i);
+    return pds_dynamic_pct(a, pds_world_nbr_total(w, u));
 }
 
 pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_year, int last_year,

@@ -26,6 +26,7 @@ void pds_world_free(pds_world *w)
     free(w->subunits);
     free(w->nbr_start);
     free(w->nbr);
+    free(w->nbr_w);
     free(w->sub_start);
     free(w->sub_of);
     free(w->subunit_counts);
@@ -61,11 +62,24 @@ static int pair_seen(const size_t *a, const size_t *b, size_t i)
     return 0;
 }
 
-pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, size_t n_pairs)
+double pds_world_nbr_total(const pds_world *w, size_t u)
+{
+    double t = 0.0;
+    for (size_t i = w->nbr_start[u]; i < w->nbr_start[u + 1]; i++)
+        t += pds_world_nbr_weight(w, i);
+    return t;
+}
+
+pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, const double *weight,
+                           size_t n_pairs)
 {
     size_t n = w->n_units;
     free(w->nbr_start);
     free(w->nbr);
+    free(w->nbr_w);
+    w->nbr_w = NULL;
+    if (weight && !(w->nbr_w = malloc((2 * n_pairs + 1) * sizeof(double))))
+        return PDS_ERR_RUNTIME;
     free(w->sub_start);
     free(w->sub_of);
     w->nbr_start = calloc(n + 1, sizeof(size_t));
@@ -91,8 +105,11 @@ pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, size_
     for (size_t i = 0; i < n_pairs; i++) {
         if (dup[i])
             continue;
-        w->nbr[w->nbr_start[a[i]] + fill[a[i]]++] = b[i];
-        w->nbr[w->nbr_start[b[i]] + fill[b[i]]++] = a[i];
+        size_t ia = w->nbr_start[a[i]] + fill[a[i]]++, ib = w->nbr_start[b[i]] + fill[b[i]]++;
+        w->nbr[ia] = b[i];
+        w->nbr[ib] = a[i];
+        if (weight)
+            w->nbr_w[ia] = w->nbr_w[ib] = weight[i];
     }
     free(dup);
 

@@ -44,6 +44,7 @@ typedef struct pds_world {
      * nbr[nbr_start[u] .. nbr_start[u+1]) */
     size_t *nbr_start; /* n_units + 1 */
     size_t *nbr;       /* 2 x number of pairs */
+    double *nbr_w;     /* weight of each entry of nbr; NULL = every neighbour weighs 1 */
 
     size_t n_subunits;
     pds_subunit *subunits;
@@ -76,7 +77,15 @@ long pds_world_var_index(const pds_world *w, const char *name);
 
 /* Build the neighbour and sub-unit index arrays from pairs (a[i], b[i]) and
  * the sub-units' parents. Duplicated pairs are counted once. */
-pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, size_t n_pairs);
+pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, const double *weight,
+                           size_t n_pairs);
+
+/* Weight of neighbour entry i, and the total neighbour weight of unit u. */
+static inline double pds_world_nbr_weight(const pds_world *w, size_t i)
+{
+    return w->nbr_w ? w->nbr_w[i] : 1.0;
+}
+double pds_world_nbr_total(const pds_world *w, size_t u);
 
 /* Panel value or NaN when the year is outside the panel or the value missing. */
 double pds_world_panel(const pds_world *w, size_t unit, int year, size_t var);

@@ -265,6 +265,71 @@ static int parse_channels(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *d
     return 0;
 }
 
+typedef struct shock_doc {
+    char *unit, *variable;
+    long from, to;
+    double set, add;
+} shock_doc;
+
+static const pds_key shock_keys[] = {
+    {"unit", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(shock_doc, unit), NULL,
+     "unit code, or \"*\" for every unit", NULL},
+    {"variable", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(shock_doc, variable), NULL,
+     "panel variable", NULL},
+    {"from", PDS_KEY_INT, 1, 1000, 3000, NULL, NULL, offsetof(shock_doc, from), NULL,
+     "first covariate year affected", NULL},
+    {"to", PDS_KEY_INT, 0, 1000, 3000, "3000", NULL, offsetof(shock_doc, to), NULL,
+     "last covariate year affected", NULL},
+    {"set", PDS_KEY_DOUBLE, 0, -1e300, 1e300, NULL, NULL, offsetof(shock_doc, set), NULL,
+     "value to use (a path)", NULL},
+    {"add", PDS_KEY_DOUBLE, 0, -1e300, 1e300, NULL, NULL, offsetof(shock_doc, add), NULL,
+     "amount to add (a shock)", NULL},
+};
+
+static int parse_shocks(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_scenario *sc = target;
+    size_t len;
+    if (seq_len(y, n, "scenario.covariates", &len, diag) != 0)
+        return -1;
+    sc->shocks = calloc(len + 1, sizeof *sc->shocks);
+    if (!sc->shocks)
+        return -1;
+    int bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        yaml_node_t *item = pds_yaml_node(y, n->data.sequence.items.start[i]);
+        shock_doc d = {.set = NAN, .add = NAN};
+        char where[64];
+        snprintf(where, sizeof where, "scenario.covariates[%zu]", i);
+        int ok = pds_yaml_parse_map(y, item, shock_keys, 6, &d, where, diag) == 0;
+        if (ok && isnan(d.set) == isnan(d.add)) {
+            pds_diag_add(diag, y->path, pds_yaml_line(item), pds_yaml_col(item),
+                         "%s: expected exactly one of 'set' or 'add'", where);
+            ok = 0;
+        }
+        if (ok && d.to < d.from) {
+            pds_diag_add(diag, y->path, pds_yaml_line(item), pds_yaml_col(item),
+                         "%s: 'to' (%ld) is before 'from' (%ld)", where, d.to, d.from);
+            ok = 0;
+        }
+        if (!ok) {
+            bad = 1;
+            free(d.unit);
+            free(d.variable);
+            continue;
+        }
+        pds_scenario_shock *s = &sc->shocks[sc->n_shocks++];
+        s->unit = d.unit;
+        s->variable = d.variable;
+        s->from = (int)d.from;
+        s->to = (int)d.to;
+        s->add = !isnan(d.add);
+        s->amount = s->add ? d.add : d.set;
+        s->line = pds_yaml_line(item);
+    }
+    return bad ? -1 : 0;
+}
+
 static const pds_key scenario_keys[] = {
     {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(pds_run_scenario, name), NULL,
      "name of the scenario", NULL},
@@ -272,6 +337,8 @@ static const pds_key scenario_keys[] = {
      "extra documents: list of {year, count, weight, title}", "list"},
     {"forced_adoption", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_forced,
      "units made to adopt: list of {unit, year}", "list"},
+    {"covariates", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_shocks,
+     "covariate paths and shocks: list of {unit, variable, from, to, set | add}", "list"},
     {"channels", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_channels,
      "switch channels off: {central_documents, neighbours, subunits}", "mapping"},
 };
@@ -311,6 +378,8 @@ const pds_key pds_run_config_keys[] = {
      "write per-run sub-unit adoption years (/runs/city_adoption_year)", NULL},
     {"sea_links", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, OFF(sea_links), NULL,
      "count contiguity rows of type sea as neighbours", NULL},
+    {"neighbour_weights", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(neighbour_weights), NULL,
+     "CSV unit_a,unit_b,weight used instead of the dataset's contiguity.csv", NULL},
     {"report_years", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_report_years,
      "years for P(adopted by year) in the summary (default: 3 spread to the horizon)",
      "list of years"},
@@ -319,7 +388,8 @@ const pds_key pds_run_config_keys[] = {
      NULL},
     {"scenario", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_scenario,
      "{name, central_documents: [{year, count, weight, title}], forced_adoption: [{unit, year}], "
-     "channels: {central_documents, neighbours, subunits}}",
+     "covariates: [{unit, variable, from, to, set|add}], channels: {central_documents, neighbours, "
+     "subunits}}",
      "mapping"},
     {"projection", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_projection,
      "covariates past the panel: {default: RULE, variables: {name: RULE}}, "
@@ -368,6 +438,7 @@ void pds_run_config_free(pds_run_config *c)
     free(c->dataset_path);
     free(c->model_path);
     free(c->subunit_model_path);
+    free(c->neighbour_weights_path);
     free(c->output_path);
     for (size_t i = 0; i < c->n_proj; i++)
         free((char *)c->proj[i].variable);
@@ -377,6 +448,11 @@ void pds_run_config_free(pds_run_config *c)
     for (size_t i = 0; i < c->scenario.n_forced; i++)
         free(c->scenario.forced[i].unit);
     free(c->scenario.forced);
+    for (size_t i = 0; i < c->scenario.n_shocks; i++) {
+        free(c->scenario.shocks[i].unit);
+        free(c->scenario.shocks[i].variable);
+    }
+    free(c->scenario.shocks);
     free(c);
 }
 
@@ -455,6 +531,7 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     c->dataset_path = pds_path_relative_to(path, c->dataset);
     c->model_path = pds_path_relative_to(path, c->model);
     c->subunit_model_path = pds_path_relative_to(path, c->subunit_model);
+    c->neighbour_weights_path = pds_path_relative_to(path, c->neighbour_weights);
     c->output_path = c->output ? pds_path_relative_to(path, c->output) : default_output(path);
     if (!c->dataset_path || !c->model_path || !c->output_path ||
         (c->subunit_model && !c->subunit_model_path)) {

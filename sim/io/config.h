@@ -21,12 +21,23 @@ typedef struct pds_scenario_forced {
     long line;   /* in the config, for errors */
 } pds_scenario_forced;
 
+typedef struct pds_scenario_shock {
+    char *unit;      /* owned unit code, or "*" for every unit */
+    char *variable;  /* owned panel variable */
+    int from, to;    /* covariate years */
+    int add;         /* 1 add, 0 set */
+    double amount;
+    long line;
+} pds_scenario_shock;
+
 typedef struct pds_run_scenario {
     char *name;                   /* owned; NULL = no scenario */
     pds_document *documents;      /* owned: extra central documents (count x weight) */
     size_t n_documents;
     pds_scenario_forced *forced;  /* owned */
     size_t n_forced;
+    pds_scenario_shock *shocks;   /* owned: covariate paths and shocks */
+    size_t n_shocks;
     int documents_channel;        /* 0 = central-document terms switched off */
     int neighbours_channel;       /* 0 = neighbour terms switched off */
     int subunits_channel;         /* 0 = sub-unit share and sub-unit model terms off */
@@ -51,6 +62,8 @@ typedef struct pds_run_config {
     long chunk_runs;         /* runs per HDF5 chunk and per buffer */
     int store_subunit_years; /* write /runs/city_adoption_year */
     int sea_links;           /* use contiguity rows of type sea */
+    char *neighbour_weights; /* weights file as written; NULL = contiguity.csv */
+    char *neighbour_weights_path; /* resolved */
     long report_years[PDS_MAX_REPORT_YEARS];
     size_t n_report_years;
     pds_projection default_proj;

@@ -117,22 +117,27 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
     return bad ? -1 : 0;
 }
 
+/* Neighbour pairs from contiguity.csv, or from a weights file (weighted). */
 static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_options *opt,
-                      size_t **pa, size_t **pb, size_t *np, pds_diag *diag)
+                      size_t **pa, size_t **pb, double **pw, size_t *np, pds_diag *diag)
 {
     *np = 0;
     *pa = *pb = NULL;
+    *pw = NULL;
     if (!t)
         return 0;
-    static const char *const names[] = {"unit_a", "unit_b"};
-    long col[2];
-    if (need_cols(t, names, col, 2, diag) != 0)
+    int weighted = opt->neighbour_weights != NULL;
+    static const char *const names[] = {"unit_a", "unit_b", "weight"};
+    long col[3];
+    if (need_cols(t, names, col, weighted ? 3 : 2, diag) != 0)
         return -1;
     long ca = col[0], cb = col[1];
-    long ct = pds_csvtab_col(t, "type", 0, diag);
+    long ct = weighted ? -1 : pds_csvtab_col(t, "type", 0, diag);
     *pa = malloc((t->n_rows + 1) * sizeof(size_t));
     *pb = malloc((t->n_rows + 1) * sizeof(size_t));
-    if (!*pa || !*pb)
+    if (weighted)
+        *pw = malloc((t->n_rows + 1) * sizeof(double));
+    if (!*pa || !*pb || (weighted && !*pw))
         return -1;
     int bad = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
@@ -156,6 +161,20 @@ static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_optio
         if (ia < 0 || ib < 0 || ia == ib) {
             bad = 1;
             continue;
+        }
+        if (weighted) {
+            double wt;
+            if (pds_csvtab_num(t, r, col[2], 0, &wt, diag) != 0) {
+                bad = 1;
+                continue;
+            }
+            if (!(wt > 0)) {
+                pds_diag_add(diag, t->path, t->line[r], 0, "weight: expected a positive number, got %g",
+                             wt);
+                bad = 1;
+                continue;
+            }
+            (*pw)[*np] = wt;
         }
         (*pa)[*np] = (size_t)ia;
         (*pb)[*np] = (size_t)ib;
@@ -429,6 +448,7 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
     }
     pds_csvtab *tu = NULL, *tc = NULL, *ts = NULL, *tn = NULL, *td = NULL, *tp = NULL;
     size_t *pa = NULL, *pb = NULL, np = 0;
+    double *pw = NULL;
     size_t before = diag->n + diag->dropped;
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -437,14 +457,19 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
     }
     int bad = 0;
     bad |= open_table(dir, "units.csv", 1, &tu, diag);
-    bad |= open_table(dir, "contiguity.csv", 0, &tc, diag);
+    if (opt->neighbour_weights) {
+        tc = pds_csvtab_read(opt->neighbour_weights, diag);
+        bad |= tc ? 0 : -1;
+    } else {
+        bad |= open_table(dir, "contiguity.csv", 0, &tc, diag);
+    }
     bad |= open_table(dir, "subunits.csv", 0, &ts, diag);
     bad |= open_table(dir, "subunit_counts.csv", 0, &tn, diag);
     bad |= open_table(dir, "documents.csv", 0, &td, diag);
     bad |= open_table(dir, "panel.csv", 0, &tp, diag);
     if (bad || load_units(w, tu, diag) != 0)
         goto fail;
-    bad |= load_pairs(w, tc, opt, &pa, &pb, &np, diag);
+    bad |= load_pairs(w, tc, opt, &pa, &pb, &pw, &np, diag);
     bad |= load_subunits(w, ts, diag);
     if (!bad)
         bad |= load_counts(w, tn, diag);
@@ -454,10 +479,11 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
         bad |= check_years(w, tu, diag);
     if (bad)
         goto fail;
-    if (pds_world_index(w, pa, pb, np) != PDS_OK)
+    if (pds_world_index(w, pa, pb, pw, np) != PDS_OK)
         goto fail;
     free(pa);
     free(pb);
+    free(pw);
     pds_csvtab_free(tu);
     pds_csvtab_free(tc);
     pds_csvtab_free(ts);
@@ -470,6 +496,7 @@ fail:
         pds_diag_add(diag, dir, 0, 0, "out of memory while loading the dataset");
     free(pa);
     free(pb);
+    free(pw);
     pds_csvtab_free(tu);
     pds_csvtab_free(tc);
     pds_csvtab_free(ts);

@@ -15,6 +15,7 @@
 
 typedef struct pds_dataset_options {
     int sea_links; /* also use contiguity rows of type "sea" */
+    const char *neighbour_weights; /* CSV unit_a,unit_b,weight replacing contiguity.csv; NULL */
 } pds_dataset_options;
 
 /* NULL on error, with every problem found in diag (PDS_ERR_INPUT), or on

@@ -25,7 +25,8 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
     if (!out->cfg)
         return PDS_ERR_INPUT;
     const pds_run_config *c = out->cfg;
-    pds_dataset_options dopt = {.sea_links = c->sea_links};
+    pds_dataset_options dopt = {.sea_links = c->sea_links,
+                                .neighbour_weights = c->neighbour_weights_path};
     /* load all three before giving up, so that one pass reports every error */
     out->world = pds_dataset_load(c->dataset_path, &dopt, diag);
     out->unit_model = pds_model_load(c->model_path, diag);
@@ -84,7 +85,31 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
             forced[i].year = sc->forced[i].year;
         }
     }
+    pds_shock *shocks = calloc(sc->n_shocks + 1, sizeof *shocks);
+    if (!shocks) {
+        free(forced);
+        pds_setup_free(out);
+        return PDS_ERR_RUNTIME;
+    }
+    for (size_t i = 0; i < sc->n_shocks; i++) {
+        const pds_scenario_shock *q = &sc->shocks[i];
+        long u = strcmp(q->unit, "*") == 0 ? -1 : pds_world_unit_index(out->world, q->unit);
+        if (u < 0 && strcmp(q->unit, "*") != 0) {
+            pds_diag_add(diag, c->path, q->line, 0, "scenario.covariates: unknown unit code \"%s\"",
+                         q->unit);
+            bad_proj = 1;
+        }
+        if (pds_world_var_index(out->world, q->variable) < 0) {
+            pds_diag_add(diag, c->path, q->line, 0,
+                         "scenario.covariates: the dataset's panel.csv has no column '%s'",
+                         q->variable);
+            bad_proj = 1;
+        }
+        shocks[i] = (pds_shock){.unit = u, .variable = q->variable, .from = q->from, .to = q->to,
+                                .add = q->add, .amount = q->amount};
+    }
     if (bad_proj) {
+        free(shocks);
         free(forced);
         pds_setup_free(out);
         return PDS_ERR_INPUT;
@@ -108,6 +133,8 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         .n_proj = c->n_proj,
         .panel_file = panel,
         .forced = forced,
+        .shocks = shocks,
+        .n_shocks = sc->n_shocks,
         .n_forced = sc->n_forced,
         .channels_off = off,
         .draw_coefficients = c->uncertainty == 1,
@@ -115,6 +142,7 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
     pds_status st = pds_sim_create(out->world, out->unit_model, out->sub_model, &so, diag, &out->sim);
     free(panel);
     free(forced);
+    free(shocks);
     if (st != PDS_OK) {
         pds_setup_free(out);
         return st;

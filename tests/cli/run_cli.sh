@@ -92,4 +92,24 @@ null_scenario() {
 }
 check "document after the horizon: runs identical to the baseline" null_scenario
 
+# neighbour weights: weighting every land pair 2 changes no share, so runs
+# are identical to plain contiguity; uneven weights change them
+weights_run() { # weight of the A-B pair, output
+    d=$(cd "$TESTS/data" && pwd)
+    { echo "unit_a,unit_b,weight"; grep ',land$' "$d/small/contiguity.csv" | cut -d, -f1,2 |
+        sed "s/\$/,2/; s/^A,B,2\$/A,B,$1/"; } >"$TMP/w.csv"
+    sed -e "s|^dataset: |dataset: $d/|" -e "s|^model: |model: $d/|" -e "s|^subunit_model: |subunit_model: $d/|" \
+        "$CONFIG" >"$TMP/w.yaml" && echo "neighbour_weights: $TMP/w.csv" >>"$TMP/w.yaml" &&
+        "$PDSIM" run "$TMP/w.yaml" -q -n 3000 -s 5 -j 2 -o "$2"
+}
+uniform_weights() {
+    weights_run 2 "$TMP/w2.h5" &&
+        h5diff -q "$TMP/b.h5" "$TMP/w2.h5" /runs/province_adoption_year /runs/province_adoption_year
+}
+check "uniform neighbour weights equal contiguity" uniform_weights
+uneven_weights() {
+    weights_run 50 "$TMP/w50.h5" && differ "$TMP/b.h5" "$TMP/w50.h5"
+}
+check "uneven neighbour weights change the runs" uneven_weights
+
 finish

@@ -449,6 +449,39 @@ static void coefficient_draws_match_model(void **state)
     pds_world_free(w);
 }
 
+
+/* Covariate paths and shocks change the covariate in their years only. */
+static void covariate_shocks(void **state)
+{
+    (void)state;
+    pds_world *w = tw_chain(3, 0, 2008, BASE);
+    static const pds_term_kind k[] = {PDS_TERM_PANEL};
+    static const double c[] = {0.4};
+    pds_model *um = tw_model(PDS_LINK_LOGIT, -2.5, 1, k, c);
+    pds_shock sh[2] = {{.unit = 1, .variable = "x", .from = 2016, .to = 2018, .add = 0, .amount = 5},
+                       {.unit = -1, .variable = "x", .from = 2020, .to = 3000, .add = 1, .amount = 1}};
+    pds_sim_options opt = {.base_year = BASE, .horizon = HORIZON, .shocks = sh, .n_shocks = 2};
+    pds_sim *s = make_sim(w, um, NULL, &opt);
+    pds_sim_options plain = {.base_year = BASE, .horizon = HORIZON};
+    pds_sim *b = make_sim(w, um, NULL, &plain);
+    for (size_t u = 0; u < 3; u++) {
+        for (size_t j = 0; j < pds_sim_n_years(s); j++) {
+            int cy = BASE + (int)j; /* covariate year of outcome year BASE + 1 + j */
+            double base_eta = pds_sim_static_eta(b, u, j);
+            double want = base_eta;
+            if (u == 1 && cy >= 2016 && cy <= 2018)
+                want = -2.5 + 0.4 * 5;
+            if (cy >= 2020)
+                want = base_eta + 0.4;
+            assert_true(fabs(pds_sim_static_eta(s, u, j) - want) < 1e-12);
+        }
+    }
+    pds_sim_free(s);
+    pds_sim_free(b);
+    pds_model_free(um);
+    pds_world_free(w);
+}
+
 static void summary_quantiles(void **state)
 {
     (void)state;
@@ -529,6 +562,7 @@ int main(void)
         cmocka_unit_test(extra_document_never_delays),
         cmocka_unit_test(forced_adoption_and_channels),
         cmocka_unit_test(coefficient_draws_match_model),
+        cmocka_unit_test(covariate_shocks),
         cmocka_unit_test(summary_quantiles),
         cmocka_unit_test(link_inverse_is_safe),
         cmocka_unit_test(binding_errors_are_reported),

@@ -54,7 +54,7 @@ static pds_world *tw_chain(size_t n, size_t subs_per_unit, int y0, int y1)
         a[i] = i;
         b[i] = i + 1;
     }
-    pds_world_index(w, a, b, n > 0 ? n - 1 : 0);
+    pds_world_index(w, a, b, NULL, n > 0 ? n - 1 : 0);
     free(a);
     free(b);
     return w;
