@@ -12,7 +12,10 @@ sed -e "s|^dataset: |dataset: $D/|" -e "s|^model: |model: $D/|" -e "s|^subunit_m
     "$D/run.yaml" >"$TMP/base.yaml"
 cp "$TMP/base.yaml" "$TMP/scen.yaml"
 printf 'scenario:\n  name: one more document in 2018\n  central_documents:\n    - {year: 2018, count: 1, weight: 2}\n' >>"$TMP/scen.yaml"
+cp "$TMP/base.yaml" "$TMP/null.yaml"
+printf 'scenario:\n  name: a document after the horizon\n  central_documents:\n    - {year: 2030, count: 1}\n  channels: {central_documents: true, neighbours: true, subunits: true}\n' >>"$TMP/null.yaml"
 "$PDSIM" run "$TMP/base.yaml" -q -n 4000 -s 5 -o "$TMP/a.h5"
+"$PDSIM" run "$TMP/null.yaml" -q -n 4000 -s 5 -o "$TMP/null.h5"
 "$PDSIM" run "$TMP/base.yaml" -q -n 4000 -s 5 -o "$TMP/a2.h5"
 "$PDSIM" run "$TMP/base.yaml" -q -n 4000 -s 6 -o "$TMP/seed6.h5"
 "$PDSIM" run "$TMP/base.yaml" -q -n 3000 -s 5 -o "$TMP/n3000.h5"
@@ -25,6 +28,7 @@ zeros() { # every difference in the CSV is exactly 0
 }
 check "a file against itself: all differences 0" zeros "$TMP/a.h5" "$TMP/a.h5"
 check "same seed twice: all differences 0" zeros "$TMP/a.h5" "$TMP/a2.h5"
+check "a scenario that changes nothing: all differences 0" zeros "$TMP/a.h5" "$TMP/null.h5"
 refused() { # expected text, files...
     text=$1
     shift
