@@ -140,19 +140,6 @@ static int open_in(const char *path, h5in *h)
     return rc;
 }
 
-/* Rows [r0, r0+n) of /runs/province_adoption_year. */
-static int read_rows(hid_t d, uint64_t r0, size_t n, size_t cols, int16_t *buf)
-{
-    hid_t fs = H5Dget_space(d);
-    hsize_t start[2] = {r0, 0}, count[2] = {n, cols};
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t ms = H5Screate_simple(2, count, NULL);
-    herr_t e = H5Dread(d, H5T_NATIVE_INT16, ms, fs, H5P_DEFAULT, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    return e < 0 ? -1 : 0;
-}
-
 typedef struct acc {
     double s, ss; /* sum and sum of squares */
 } acc;
@@ -310,7 +297,8 @@ int pds_cmd_compare(int argc, char **argv)
         int e;
         H5E_BEGIN_TRY
         {
-            e = read_rows(db, r0, n, U, bb) | read_rows(ds, r0, n, U, sb);
+            e = pds_h5_rows(db, H5T_NATIVE_INT16, r0, n, U, bb, 0) |
+                pds_h5_rows(ds, H5T_NATIVE_INT16, r0, n, U, sb, 0);
         }
         H5E_END_TRY;
         if (e) {

@@ -293,18 +293,28 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
     return h;
 }
 
-static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, const void *data)
+int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write)
 {
     if (cols == 0 || n == 0)
         return 0;
     hid_t fs = H5Dget_space(d);
+    if (fs < 0)
+        return -1;
     hsize_t start[2] = {first, 0}, count[2] = {n, cols};
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
     hid_t ms = H5Screate_simple(2, count, NULL);
-    herr_t e = H5Dwrite(d, type, ms, fs, H5P_DEFAULT, data);
+    if (e >= 0)
+        e = write ? H5Dwrite(d, type, ms, fs, H5P_DEFAULT, buf)
+                  : H5Dread(d, type, ms, fs, H5P_DEFAULT, buf);
     H5Sclose(ms);
     H5Sclose(fs);
     return e < 0 ? -1 : 0;
+}
+
+static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, const void *data)
+{
+    /* HDF5 takes the buffer as const for writing */
+    return pds_h5_rows(d, type, first, n, cols, (void *)(uintptr_t)data, 1);
 }
 
 int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,

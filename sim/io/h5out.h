@@ -4,6 +4,7 @@
 #ifndef PDS_H5OUT_H
 #define PDS_H5OUT_H
 
+#include <hdf5.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,10 @@ int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16
 int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag);
 /* Close and remove the temporary file. NULL is a no-op. */
 void pds_h5out_abort(pds_h5out *h);
+
+/* Read (write = 0) or write rows [first, first + n) of a 2-D dataset with
+ * cols columns, to or from buf in memory type type. 0 or -1. */
+int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write);
 
 /* Quantile levels of /summary/national_adopted. */
 extern const double pds_national_quantiles[];
