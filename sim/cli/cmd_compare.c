@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <getopt.h>
 #include <hdf5.h>
 #include <math.h>
@@ -6,142 +7,104 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../io/h5out.h"
+#include "../io/h5util.h"
 #include "cli.h"
 
 /* Paired comparison of a baseline and a scenario run with the same seed:
  * run r of both used the same random numbers, so per-run differences are
- * precise. Everything is accumulated in one pass over the runs, in chunks,
- * so memory does not grow with the number of runs. */
+ * due to the scenario alone. Everything is accumulated in one pass over the
+ * runs, read in blocks of rows, so memory does not grow with the number of
+ * runs. See docs/compare.md. */
 
 #define ROWS 4096
+/* cap on one block of rows per file, so that a file with very many units
+ * cannot make the block buffers huge */
+#define BLOCK_BYTES ((size_t)32 << 20)
+#define Z95 1.959963984540054
 
-typedef struct h5in {
-    const char *path;
-    hid_t file;
-    uint64_t seed, n_runs;
-    int64_t first_year, last_year, base_year;
-    char dataset[4096], model[4096], uncertainty[64];
-    size_t n_units;
-    char **codes;
-} h5in;
-
-static int read_attr_str(hid_t f, const char *name, char *out, size_t size)
+/* The same path string, or two spellings of a path to the same file or
+ * folder on this machine (a config's paths are joined to its folder, so
+ * configs in different folders spell the same dataset differently). */
+static int same_path(const char *a, const char *b)
 {
-    out[0] = '\0';
-    if (H5Aexists(f, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    hid_t t = H5Aget_type(a);
-    int rc = -1;
-    if (H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t)) {
-        size_t n = H5Tget_size(t);
-        char *buf = calloc(n + 1, 1);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, n);
-        if (buf && H5Aread(a, mt, buf) >= 0) {
-            snprintf(out, size, "%s", buf);
-            rc = 0;
+    if (strcmp(a, b) == 0)
+        return 1;
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    int same = ra && rb && strcmp(ra, rb) == 0;
+    free(ra);
+    free(rb);
+    return same;
+}
+
+/* Pairing is broken: name the attribute and both values. Always 2. */
+static int refuse(const pds_h5result *b, const pds_h5result *s, const char *what, const char *bv,
+                  const char *sv)
+{
+    fprintf(stderr,
+            "pdsim: error: %s: %s differs from the baseline %s (baseline %s, scenario %s); "
+            "expected runs of the same setup with the same seed, so that run r of both can be "
+            "paired\n",
+            s->path, what, b->path, bv, sv);
+    return 2;
+}
+
+static int refuse_num(const pds_h5result *b, const pds_h5result *s, const char *what, long long bv,
+                      long long sv)
+{
+    char x[32], y[32];
+    snprintf(x, sizeof x, "%lld", bv);
+    snprintf(y, sizeof y, "%lld", sv);
+    return refuse(b, s, what, x, y);
+}
+
+static int check_pairing(const pds_h5result *b, const pds_h5result *s, int allow_model)
+{
+    if (b->seed != s->seed) {
+        char x[32], y[32];
+        snprintf(x, sizeof x, "%llu", (unsigned long long)b->seed);
+        snprintf(y, sizeof y, "%llu", (unsigned long long)s->seed);
+        return refuse(b, s, "seed", x, y);
+    }
+    if (b->n_runs != s->n_runs)
+        return refuse_num(b, s, "n_runs", (long long)b->n_runs, (long long)s->n_runs);
+    if (b->first_year != s->first_year)
+        return refuse_num(b, s, "first_year", b->first_year, s->first_year);
+    if (b->last_year != s->last_year)
+        return refuse_num(b, s, "last_year", b->last_year, s->last_year);
+    if (b->base_year != s->base_year)
+        return refuse_num(b, s, "base_year", b->base_year, s->base_year);
+    if (!same_path(b->dataset, s->dataset))
+        return refuse(b, s, "dataset", b->dataset, s->dataset);
+    if (strcmp(b->uncertainty, s->uncertainty) != 0)
+        return refuse(b, s, "uncertainty", b->uncertainty, s->uncertainty);
+    if (!allow_model && !same_path(b->model, s->model)) {
+        refuse(b, s, "model", b->model, s->model);
+        fprintf(stderr, "pdsim: note: pass --allow-model-change when the scenario changes the "
+                        "model on purpose\n");
+        return 2;
+    }
+    if (b->n_units != s->n_units)
+        return refuse_num(b, s, "the number of units in /provinces/code", (long long)b->n_units,
+                          (long long)s->n_units);
+    for (size_t i = 0; i < b->n_units; i++)
+        if (strcmp(b->codes[i], s->codes[i]) != 0) {
+            char what[64];
+            snprintf(what, sizeof what, "/provinces/code[%zu]", i);
+            return refuse(b, s, what, b->codes[i], s->codes[i]);
         }
-        H5Tclose(mt);
-        free(buf);
-    }
-    H5Tclose(t);
-    H5Aclose(a);
-    return rc;
+    return 0;
 }
 
-static int read_attr_num(hid_t f, const char *name, hid_t type, void *out)
-{
-    if (H5Aexists(f, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    herr_t e = H5Aread(a, type, out);
-    H5Aclose(a);
-    return e < 0 ? -1 : 0;
-}
-
-static void close_in(h5in *h)
-{
-    if (h->codes) {
-        for (size_t i = 0; i < h->n_units; i++)
-            free(h->codes[i]);
-        free(h->codes);
-    }
-    if (h->file >= 0)
-        H5Fclose(h->file);
-}
-
-/* Open a result file and read what pairing needs; 0 or -1 with a message. */
-static int open_in(const char *path, h5in *h)
-{
-    memset(h, 0, sizeof *h);
-    h->path = path;
-    h->file = -1;
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "pdsim: error: %s: cannot read the file\n", path);
-        return -1;
-    }
-    h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (h->file < 0) {
-        fprintf(stderr, "pdsim: error: %s: not an HDF5 file written by pdsim run\n", path);
-        return -1;
-    }
-    unsigned char complete = 0;
-    int64_t fmt = 0;
-    if (read_attr_num(h->file, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1) {
-        fprintf(stderr, "pdsim: error: %s: incomplete result file (attribute complete is not 1)\n",
-                path);
-        return -1;
-    }
-    if (read_attr_num(h->file, "format_version", H5T_NATIVE_INT64, &fmt) != 0 ||
-        fmt != PDS_FORMAT_VERSION) {
-        fprintf(stderr, "pdsim: error: %s: format version %lld, expected %d\n", path,
-                (long long)fmt, PDS_FORMAT_VERSION);
-        return -1;
-    }
-    if (read_attr_num(h->file, "seed", H5T_NATIVE_UINT64, &h->seed) ||
-        read_attr_num(h->file, "n_runs", H5T_NATIVE_UINT64, &h->n_runs) ||
-        read_attr_num(h->file, "first_year", H5T_NATIVE_INT64, &h->first_year) ||
-        read_attr_num(h->file, "last_year", H5T_NATIVE_INT64, &h->last_year) ||
-        read_attr_num(h->file, "base_year", H5T_NATIVE_INT64, &h->base_year) ||
-        h->last_year < h->first_year || h->last_year - h->first_year > 10000) {
-        fprintf(stderr, "pdsim: error: %s: missing or bad root attributes\n", path);
-        return -1;
-    }
-    read_attr_str(h->file, "dataset", h->dataset, sizeof h->dataset);
-    read_attr_str(h->file, "model", h->model, sizeof h->model);
-    if (read_attr_str(h->file, "uncertainty", h->uncertainty, sizeof h->uncertainty) != 0)
-        snprintf(h->uncertainty, sizeof h->uncertainty, "none");
-    hid_t d = H5Dopen2(h->file, "/provinces/code", H5P_DEFAULT);
-    if (d < 0) {
-        fprintf(stderr, "pdsim: error: %s: no /provinces/code\n", path);
-        return -1;
-    }
-    hid_t sp = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = -1;
-    if (n > 0 && n < 10000000) {
-        h->n_units = (size_t)n;
-        h->codes = calloc((size_t)n, sizeof(char *));
-        if (h->codes && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, h->codes) >= 0)
-            rc = 0;
-    }
-    H5Tclose(t);
-    H5Sclose(sp);
-    H5Dclose(d);
-    if (rc)
-        fprintf(stderr, "pdsim: error: %s: cannot read /provinces/code\n", path);
-    return rc;
-}
-
+/* Sums of x and x^2. The values are small integers (counts, 0/1 flags,
+ * year differences), so the sums are exact in a double up to 2^53; a
+ * difference that is 0 in every run therefore gives exactly 0 for its mean,
+ * variance and interval. */
 typedef struct acc {
-    double s, ss; /* sum and sum of squares */
+    double s, ss;
 } acc;
 
 static void add(acc *a, double x)
@@ -159,61 +122,492 @@ static double var(const acc *a, double n)
 {
     if (n < 2)
         return 0.0;
-    double m = a->s / n;
-    double v = (a->ss - n * m * m) / (n - 1);
+    double v = (a->ss - a->s * a->s / n) / (n - 1);
     return v > 0 ? v : 0.0;
 }
 
-static double half_width(const acc *a, double n)
+/* mean and 95% interval: mean ± 1.96 sd / sqrt(R) */
+static void interval(const acc *a, double n, double out[3])
 {
-    return 1.959963984540054 * sqrt(var(a, n) / n);
+    double m = mean(a, n), h = Z95 * sqrt(var(a, n) / n);
+    out[0] = m;
+    out[1] = m - h;
+    out[2] = m + h;
 }
 
-static int refuse(const char *what, const char *a, const char *b)
+typedef struct stats {
+    size_t U, Y;
+    double R;
+    int first, last, base;
+    acc *nb, *ns, *nd; /* [Y] national count in base, scenario, difference */
+    acc *pd;           /* [U x Y] 0/1 difference of adopted by the year */
+    double *pb, *ps;   /* [U x Y] runs adopted by the year */
+    acc *yd;           /* [U] scenario year - baseline year, censored */
+    double *yb, *ys;   /* [U] sums of the censored years */
+    acc gained;        /* per run, sum over units of baseline year - scenario year */
+} stats;
+
+static int stats_alloc(stats *st, size_t U, size_t Y)
 {
-    fprintf(stderr, "pdsim: error: the files cannot be paired: %s differs (%s vs %s)\n", what, a, b);
-    return 2;
+    memset(st, 0, sizeof *st);
+    st->U = U;
+    st->Y = Y;
+    st->nb = calloc(Y, sizeof *st->nb);
+    st->ns = calloc(Y, sizeof *st->ns);
+    st->nd = calloc(Y, sizeof *st->nd);
+    st->pd = calloc(U * Y, sizeof *st->pd);
+    st->pb = calloc(U * Y, sizeof *st->pb);
+    st->ps = calloc(U * Y, sizeof *st->ps);
+    st->yd = calloc(U, sizeof *st->yd);
+    st->yb = calloc(U, sizeof *st->yb);
+    st->ys = calloc(U, sizeof *st->ys);
+    return st->nb && st->ns && st->nd && st->pd && st->pb && st->ps && st->yd && st->yb && st->ys
+               ? 0
+               : -1;
 }
 
-static int check_pairing(const h5in *b, const h5in *s, int allow_model)
+static void stats_free(stats *st)
 {
-    char x[64], y[64];
-    if (b->seed != s->seed) {
-        snprintf(x, sizeof x, "%llu", (unsigned long long)b->seed);
-        snprintf(y, sizeof y, "%llu", (unsigned long long)s->seed);
-        return refuse("seed", x, y);
+    free(st->nb);
+    free(st->ns);
+    free(st->nd);
+    free(st->pd);
+    free(st->pb);
+    free(st->ps);
+    free(st->yd);
+    free(st->yb);
+    free(st->ys);
+}
+
+/* The year used for year arithmetic: not adopted by last_year counts as
+ * last_year + 1 (censored); a negative code (adopted by the base year, year
+ * unknown) as the base year. */
+static int eff_year(const stats *st, int v)
+{
+    return v == 0 ? st->last + 1 : v < 0 ? st->base : v;
+}
+
+static int adopted_by(int v, int year)
+{
+    return v != 0 && v <= year; /* negative codes are before any simulated year */
+}
+
+static void add_run(stats *st, const int16_t *x, const int16_t *z)
+{
+    size_t U = st->U, Y = st->Y;
+    double g = 0;
+    for (size_t u = 0; u < U; u++) {
+        int yb = eff_year(st, x[u]), ys = eff_year(st, z[u]);
+        g += yb - ys;
+        st->yb[u] += yb;
+        st->ys[u] += ys;
+        add(&st->yd[u], (double)(ys - yb));
     }
-    if (b->n_runs != s->n_runs) {
-        snprintf(x, sizeof x, "%llu", (unsigned long long)b->n_runs);
-        snprintf(y, sizeof y, "%llu", (unsigned long long)s->n_runs);
-        return refuse("n_runs", x, y);
+    add(&st->gained, g);
+    for (size_t k = 0; k < Y; k++) {
+        int year = st->first + (int)k, cb = 0, cs = 0;
+        for (size_t u = 0; u < U; u++) {
+            int ab = adopted_by(x[u], year), as = adopted_by(z[u], year);
+            cb += ab;
+            cs += as;
+            st->pb[u * Y + k] += ab;
+            st->ps[u * Y + k] += as;
+            add(&st->pd[u * Y + k], (double)(as - ab));
+        }
+        add(&st->nb[k], cb);
+        add(&st->ns[k], cs);
+        add(&st->nd[k], cs - cb);
     }
-    if (b->first_year != s->first_year || b->last_year != s->last_year ||
-        b->base_year != s->base_year) {
-        snprintf(x, sizeof x, "%lld..%lld", (long long)b->first_year, (long long)b->last_year);
-        snprintf(y, sizeof y, "%lld..%lld", (long long)s->first_year, (long long)s->last_year);
-        return refuse("the simulated years or base year", x, y);
+}
+
+static int accumulate(const pds_h5result *b, const pds_h5result *s, stats *st)
+{
+    size_t U = st->U;
+    size_t rows = BLOCK_BYTES / (U * sizeof(int16_t));
+    if (rows > ROWS)
+        rows = ROWS;
+    if (rows < 1)
+        rows = 1;
+    int16_t *bb = malloc(rows * U * sizeof *bb), *sb = malloc(rows * U * sizeof *sb);
+    int rc = bb && sb ? 0 : 1;
+    if (rc)
+        fprintf(stderr, "pdsim: error: out of memory\n");
+    for (uint64_t r0 = 0; rc == 0 && r0 < b->n_runs; r0 += rows) {
+        size_t n = (size_t)(b->n_runs - r0 < rows ? b->n_runs - r0 : rows);
+        const pds_h5result *h[2] = {b, s};
+        int16_t *buf[2] = {bb, sb};
+        for (int i = 0; rc == 0 && i < 2; i++) {
+            pds_diag d;
+            pds_diag_init(&d);
+            rc = pds_h5result_read_years(h[i], r0, n, buf[i], &d);
+            pds_cli_print_diag(&d);
+            pds_diag_free(&d);
+        }
+        for (size_t r = 0; rc == 0 && r < n; r++)
+            add_run(st, bb + r * U, sb + r * U);
     }
-    if (strcmp(b->dataset, s->dataset) != 0)
-        return refuse("dataset", b->dataset, s->dataset);
-    if (!allow_model && strcmp(b->model, s->model) != 0)
-        return refuse("model (use --allow-model-change if intended)", b->model, s->model);
-    if (strcmp(b->uncertainty, s->uncertainty) != 0)
-        return refuse("uncertainty", b->uncertainty, s->uncertainty);
-    if (b->n_units != s->n_units)
-        return refuse("the number of units", "", "");
-    for (size_t i = 0; i < b->n_units; i++)
-        if (strcmp(b->codes[i], s->codes[i]) != 0)
-            return refuse("the unit codes", b->codes[i], s->codes[i]);
+    free(bb);
+    free(sb);
+    return rc;
+}
+
+/* var(nb) + var(ns) over var(nb - ns): how much more variance the
+ * difference would have with independent seeds. inf when the paired
+ * difference never varies, NaN when nothing varies at all. */
+static double var_ratio(const stats *st, size_t k)
+{
+    double vi = var(&st->nb[k], st->R) + var(&st->ns[k], st->R), vp = var(&st->nd[k], st->R);
+    return vp > 0 ? vi / vp : vi > 0 ? INFINITY : NAN;
+}
+
+static int any_difference(const stats *st)
+{
+    /* a unit's adoption by some year differs only if its year differs */
+    for (size_t u = 0; u < st->U; u++)
+        if (st->yd[u].ss > 0)
+            return 1;
     return 0;
+}
+
+static void fmt_ratio(char *out, size_t size, double r)
+{
+    if (isnan(r))
+        snprintf(out, size, "-");
+    else if (isinf(r))
+        snprintf(out, size, "inf");
+    else
+        snprintf(out, size, "%.1f", r);
+}
+
+static void print_table(const stats *st, const pds_h5result *b, const pds_h5result *s)
+{
+    size_t U = st->U, Y = st->Y;
+    double R = st->R, v[3];
+    printf("paired comparison: scenario %s minus baseline %s\n", s->path, b->path);
+    printf("%llu paired runs, seed %llu; intervals are 95%%: mean +- 1.96 sd / sqrt(runs)\n",
+           (unsigned long long)b->n_runs, (unsigned long long)b->seed);
+    printf("\nunits adopted by the end of each year (mean over runs)\n");
+    printf("%-6s %9s %9s %9s %20s %10s\n", "year", "baseline", "scenario", "diff", "95% interval",
+           "var. ratio");
+    char ratio[32];
+    int odd = 0;
+    for (size_t k = 0; k < Y; k++) {
+        interval(&st->nd[k], R, v);
+        fmt_ratio(ratio, sizeof ratio, var_ratio(st, k));
+        odd |= !isfinite(var_ratio(st, k));
+        printf("%-6d %9.3f %9.3f %+9.3f [%+8.3f, %+8.3f] %10s\n", st->first + (int)k,
+               mean(&st->nb[k], R), mean(&st->ns[k], R), v[0], v[1], v[2], ratio);
+    }
+    if (odd)
+        printf("(var. ratio inf: the difference is identical in every run; -: the count is the "
+               "same in every run of both files)\n");
+    double r = var_ratio(st, Y - 1);
+    fmt_ratio(ratio, sizeof ratio, r);
+    if (isinf(r))
+        printf("variance reduction at %d: inf: the difference is identical in every run\n",
+               st->last);
+    else if (isnan(r))
+        printf("variance reduction at %d: undefined: the count is the same in every run of "
+               "both files\n",
+               st->last);
+    else
+        printf("variance reduction at %d: %s (variance of the difference with independent "
+               "seeds over that with paired runs)\n",
+               st->last, ratio);
+    if (!any_difference(st)) {
+        printf("\nno difference in any run: every unit adopts in the same year in the scenario "
+               "as in the baseline\n");
+        return;
+    }
+    printf("\nunits whose P(adopted by %d) or mean adoption year changed (scenario - baseline)\n",
+           st->last);
+    printf("%-10s %7s %7s %8s %20s %9s %20s\n", "unit", "P base", "P scen", "P diff",
+           "95% interval", "year diff", "95% interval");
+    for (size_t u = 0; u < U; u++) {
+        const acc *a = &st->pd[u * Y + Y - 1];
+        if (a->ss == 0 && st->yd[u].ss == 0)
+            continue;
+        double y[3];
+        interval(a, R, v);
+        interval(&st->yd[u], R, y);
+        printf("%-10s %7.3f %7.3f %+8.3f [%+8.3f, %+8.3f] %+9.3f [%+8.3f, %+8.3f]\n", b->codes[u],
+               st->pb[u * Y + Y - 1] / R, st->ps[u * Y + Y - 1] / R, v[0], v[1], v[2], y[0], y[1],
+               y[2]);
+    }
+    printf("(year diff: not adopted by %d counts as %d; negative = earlier in the scenario)\n",
+           st->last, st->last + 1);
+    interval(&st->gained, R, v);
+    printf("\nunit-years gained per run (baseline year - scenario year, summed over units): "
+           "%.3f [%.3f, %.3f]\n",
+           v[0], v[1], v[2]);
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A number, or an empty cell for an undefined one. */
+static void csv_num(FILE *f, double x)
+{
+    fputc(',', f);
+    if (!isnan(x))
+        fprintf(f, "%.10g", x);
+}
+
+static int write_csv(const char *path, const stats *st, const pds_h5result *b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr,
+                "pdsim: error: %s: cannot create the CSV file (is the folder there and "
+                "writable?)\n",
+                path);
+        return 1;
+    }
+    size_t U = st->U, Y = st->Y;
+    double R = st->R, v[3];
+    fputs("quantity,province,year,base,scenario,difference,ci_low,ci_high\n", f);
+    for (size_t k = 0; k < Y; k++) {
+        interval(&st->nd[k], R, v);
+        fprintf(f, "national_adopted,,%d", st->first + (int)k);
+        csv_num(f, mean(&st->nb[k], R));
+        csv_num(f, mean(&st->ns[k], R));
+        for (int i = 0; i < 3; i++)
+            csv_num(f, v[i]);
+        fputc('\n', f);
+    }
+    for (size_t k = 0; k < Y; k++) {
+        fprintf(f, "variance_reduction,,%d", st->first + (int)k);
+        csv_num(f, var(&st->nb[k], R) + var(&st->ns[k], R));
+        csv_num(f, var(&st->nd[k], R));
+        csv_num(f, var_ratio(st, k));
+        fputs(",,\n", f);
+    }
+    for (size_t u = 0; u < U; u++) {
+        for (size_t k = 0; k < Y; k++) {
+            interval(&st->pd[u * Y + k], R, v);
+            fputs("p_adopted_by_year,", f);
+            csv_field(f, b->codes[u]);
+            fprintf(f, ",%d", st->first + (int)k);
+            csv_num(f, st->pb[u * Y + k] / R);
+            csv_num(f, st->ps[u * Y + k] / R);
+            for (int i = 0; i < 3; i++)
+                csv_num(f, v[i]);
+            fputc('\n', f);
+        }
+    }
+    for (size_t u = 0; u < U; u++) {
+        interval(&st->yd[u], R, v);
+        fputs("mean_adoption_year,", f);
+        csv_field(f, b->codes[u]);
+        fputc(',', f);
+        csv_num(f, st->yb[u] / R);
+        csv_num(f, st->ys[u] / R);
+        for (int i = 0; i < 3; i++)
+            csv_num(f, v[i]);
+        fputc('\n', f);
+    }
+    interval(&st->gained, R, v);
+    fputs("province_years_gained,,,,", f);
+    for (int i = 0; i < 3; i++)
+        csv_num(f, v[i]);
+    fputc('\n', f);
+    int e = ferror(f);
+    if (fclose(f) != 0 || e) {
+        fprintf(stderr, "pdsim: error: %s: writing the CSV file failed (disk full?)\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, const pds_h5result *s)
+{
+    size_t U = st->U, Y = st->Y;
+    double R = st->R, v[3];
+    double *nat = malloc(3 * Y * sizeof(double)), *pp = malloc(3 * U * Y * sizeof(double));
+    double *vr = malloc(Y * sizeof(double)), *yd = malloc(3 * U * sizeof(double)), pg[3];
+    int16_t *years = malloc(Y * sizeof(int16_t));
+    hid_t g = H5Gcreate2(f, "compare", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int e = !nat || !pp || !vr || !yd || !years || g < 0;
+    for (size_t k = 0; !e && k < Y; k++) {
+        years[k] = (int16_t)(st->first + (int)k);
+        interval(&st->nd[k], R, v);
+        for (int i = 0; i < 3; i++)
+            nat[i * Y + k] = v[i];
+        vr[k] = var_ratio(st, k);
+        for (size_t u = 0; u < U; u++) {
+            interval(&st->pd[u * Y + k], R, v);
+            for (int i = 0; i < 3; i++)
+                pp[i * U * Y + u * Y + k] = v[i];
+        }
+    }
+    for (size_t u = 0; !e && u < U; u++) {
+        interval(&st->yd[u], R, v);
+        for (int i = 0; i < 3; i++)
+            yd[i * U + u] = v[i];
+    }
+    interval(&st->gained, R, pg);
+    hsize_t d2[2] = {3, Y}, d3[3] = {3, U, Y}, d1[1] = {3}, dy[1] = {Y}, du[1] = {U};
+    hsize_t dyu[2] = {3, U};
+    if (!e) {
+        e |= pds_h5_write_dataset(
+            g, "national_adopted_diff", H5T_NATIVE_DOUBLE, 2, d2, nat,
+            "[mean, 95% low, 95% high] x year: paired difference (scenario - baseline) "
+            "in the number of units adopted by the end of the year");
+        e |= pds_h5_write_dataset(
+            g, "p_adopted_by_year_diff", H5T_NATIVE_DOUBLE, 3, d3, pp,
+            "[mean, 95% low, 95% high] x unit x year: paired difference (scenario - "
+            "baseline) in P(adopted by the end of the year)");
+        e |= pds_h5_write_dataset(
+            g, "mean_adoption_year_diff", H5T_NATIVE_DOUBLE, 2, dyu, yd,
+            "[mean, 95% low, 95% high] x unit: paired difference (scenario - baseline) "
+            "in the adoption year, not adopted counting as last_year + 1");
+        e |= pds_h5_write_dataset(
+            g, "province_years_gained", H5T_NATIVE_DOUBLE, 1, d1, pg,
+            "[mean, 95% low, 95% high]: per run, sum over units of baseline year - "
+            "scenario year, not adopted counting as last_year + 1");
+        e |= pds_h5_write_dataset(
+            g, "variance_reduction", H5T_NATIVE_DOUBLE, 1, dy, vr,
+            "per year: (var baseline + var scenario) / var of the paired difference of "
+            "the national count; inf = identical difference in every run, NaN = no "
+            "variation at all");
+        e |= pds_h5_write_dataset(g, "years", H5T_NATIVE_INT16, 1, dy, years,
+                                  "the years of the year axis");
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        e |= pds_h5_write_dataset(g, "province_code", t, 1, du, b->codes,
+                                  "unit codes of the unit axis");
+        H5Tclose(t);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    unsigned char one = 1;
+    uint64_t runs = b->n_runs;
+    if (!e) {
+        e |= pds_h5_attr_write_str(f, "base_file", b->path) |
+             pds_h5_attr_write_str(f, "scenario_file", s->path);
+        e |= pds_h5_attr_write_num(f, "seed", H5T_NATIVE_UINT64, &b->seed);
+        e |= pds_h5_attr_write_num(f, "n_runs", H5T_NATIVE_UINT64, &runs);
+        /* last, so that a file with complete = 1 has everything */
+        e |= pds_h5_attr_write_num(f, "complete", H5T_NATIVE_UCHAR, &one);
+    }
+    free(nat);
+    free(pp);
+    free(vr);
+    free(yd);
+    free(years);
+    return e ? -1 : 0;
+}
+
+/* Written under a temporary name and renamed when done, so that OUT.h5 is
+ * never a half-written file and an earlier one survives a failure. */
+static int write_h5(const char *path, const stats *st, const pds_h5result *b, const pds_h5result *s)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return 1;
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = 0;
+    if (f < 0) {
+        fprintf(stderr,
+                "pdsim: error: %s: cannot create the output file (is the folder there "
+                "and writable?)\n",
+                path);
+        rc = 1;
+    } else {
+        int e = write_h5_contents(f, st, b, s);
+        e |= H5Fclose(f) < 0;
+        if (!e && rename(tmp, path) != 0)
+            e = 1;
+        if (e) {
+            unlink(tmp);
+            fprintf(stderr, "pdsim: error: %s: writing the comparison failed (disk full?)\n", path);
+            rc = 1;
+        }
+    }
+    free(tmp);
+    return rc;
+}
+
+/* An output that is one of the inputs would destroy the runs it reports on. */
+static int is_input(const char *out, const char *base, const char *scen)
+{
+    struct stat so, sb, ss;
+    if (!out || stat(out, &so) != 0)
+        return 0;
+    return (stat(base, &sb) == 0 && so.st_dev == sb.st_dev && so.st_ino == sb.st_ino) ||
+           (stat(scen, &ss) == 0 && so.st_dev == ss.st_dev && so.st_ino == ss.st_ino);
+}
+
+static int compare(const char *base, const char *scen, const char *csv, const char *out, int quiet,
+                   int allow_model)
+{
+    const char *outs[2] = {csv, out};
+    for (int i = 0; i < 2; i++)
+        if (is_input(outs[i], base, scen)) {
+            fprintf(stderr,
+                    "pdsim: error: %s: is one of the compared files; expected a new "
+                    "output name\n",
+                    outs[i]);
+            return 2;
+        }
+    pds_h5result b = {.file = -1, .runs = -1}, s = {.file = -1, .runs = -1};
+    int rc = 0;
+    pds_diag d;
+    pds_diag_init(&d);
+    if (pds_h5result_open(base, &b, &d) != 0 || pds_h5result_open(scen, &s, &d) != 0)
+        rc = 2;
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    if (rc == 0)
+        rc = check_pairing(&b, &s, allow_model);
+    stats st;
+    memset(&st, 0, sizeof st);
+    if (rc == 0) {
+        if (stats_alloc(&st, b.n_units, (size_t)(b.last_year - b.first_year + 1)) != 0) {
+            fprintf(stderr, "pdsim: error: out of memory\n");
+            rc = 1;
+        }
+        st.R = (double)b.n_runs;
+        st.first = (int)b.first_year;
+        st.last = (int)b.last_year;
+        st.base = (int)b.base_year;
+    }
+    if (rc == 0)
+        rc = accumulate(&b, &s, &st);
+    if (rc == 0 && !quiet)
+        print_table(&st, &b, &s);
+    if (rc == 0 && csv)
+        rc = write_csv(csv, &st, &b);
+    if (rc == 0 && out)
+        rc = write_h5(out, &st, &b, &s);
+    stats_free(&st);
+    pds_h5result_close(&b);
+    pds_h5result_close(&s);
+    return rc;
 }
 
 int pds_cmd_compare(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'},  {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},      {"allow-model-change", no_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"csv", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},     {"allow-model-change", no_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     const char *csv = NULL, *out = NULL;
     int quiet = 0, allow_model = 0, c;
@@ -237,297 +631,27 @@ int pds_cmd_compare(int argc, char **argv)
             char *topic[] = {"compare"};
             return pds_cmd_help(1, topic);
         }
+        case ':':
+            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
         default:
-            fprintf(stderr, "pdsim: error: bad option '%s'; see 'pdsim help compare'\n",
+            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help compare'\n",
                     argv[optind - 1]);
             return 2;
         }
     }
     if (argc - optind != 2) {
-        fprintf(stderr, "pdsim: error: usage: pdsim compare BASE.h5 SCENARIO.h5 [--csv OUT.csv] "
-                        "[-o OUT.h5] [-q] [--allow-model-change]\n");
+        fprintf(stderr, "pdsim: error: expected two result files; usage: pdsim compare BASE.h5 "
+                        "SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change]\n");
         return 2;
     }
-    h5in b = {.file = -1}, s = {.file = -1};
-    int rc = 0;
+    int rc;
+    /* every failure gets one message of ours; the library's error stack
+     * would only repeat it at length */
     H5E_BEGIN_TRY
     {
-        rc = open_in(argv[optind], &b) != 0 ? 2 : 0;
-        if (rc == 0)
-            rc = open_in(argv[optind + 1], &s) != 0 ? 2 : 0;
+        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model);
     }
     H5E_END_TRY;
-    if (rc == 0)
-        rc = check_pairing(&b, &s, allow_model);
-    size_t U = b.n_units, Y = (size_t)(b.last_year - b.first_year + 1);
-    double R = (double)b.n_runs;
-    acc *nb = NULL, *ns = NULL, *nd = NULL, *pd = NULL, *yd = NULL;
-    acc gained = {0, 0};
-    double *pb = NULL, *ps = NULL;
-    int16_t *bb = NULL, *sb = NULL;
-    if (rc == 0) {
-        nb = calloc(Y, sizeof *nb);
-        ns = calloc(Y, sizeof *ns);
-        nd = calloc(Y, sizeof *nd);
-        pd = calloc(U * Y, sizeof *pd);
-        yd = calloc(U, sizeof *yd);
-        pb = calloc(U * Y, sizeof *pb);
-        ps = calloc(U * Y, sizeof *ps);
-        bb = malloc(ROWS * U * sizeof *bb);
-        sb = malloc(ROWS * U * sizeof *sb);
-        if (!nb || !ns || !nd || !pd || !yd || !pb || !ps || !bb || !sb)
-            rc = 1;
-    }
-    hid_t db = -1, ds = -1;
-    if (rc == 0) {
-        H5E_BEGIN_TRY
-        {
-            db = H5Dopen2(b.file, "/runs/province_adoption_year", H5P_DEFAULT);
-            ds = H5Dopen2(s.file, "/runs/province_adoption_year", H5P_DEFAULT);
-        }
-        H5E_END_TRY;
-        if (db < 0 || ds < 0) {
-            fprintf(stderr, "pdsim: error: no /runs/province_adoption_year in the files\n");
-            rc = 2;
-        }
-    }
-    int last = (int)b.last_year, first = (int)b.first_year;
-    for (uint64_t r0 = 0; rc == 0 && r0 < b.n_runs; r0 += ROWS) {
-        size_t n = (size_t)(b.n_runs - r0 < ROWS ? b.n_runs - r0 : ROWS);
-        int e;
-        H5E_BEGIN_TRY
-        {
-            e = pds_h5_rows(db, H5T_NATIVE_INT16, r0, n, U, bb, 0) |
-                pds_h5_rows(ds, H5T_NATIVE_INT16, r0, n, U, sb, 0);
-        }
-        H5E_END_TRY;
-        if (e) {
-            fprintf(stderr, "pdsim: error: cannot read the runs (damaged file?)\n");
-            rc = 2;
-            break;
-        }
-        for (size_t r = 0; r < n; r++) {
-            const int16_t *x = bb + r * U, *z = sb + r * U;
-            double g = 0;
-            for (size_t u = 0; u < U; u++) {
-                /* not adopted counts as the year after the horizon (censored) */
-                int yb = x[u] == 0 ? last + 1 : x[u] < 0 ? (int)b.base_year : x[u];
-                int ys = z[u] == 0 ? last + 1 : z[u] < 0 ? (int)b.base_year : z[u];
-                g += yb - ys;
-                add(&yd[u], (double)(ys - yb));
-            }
-            add(&gained, g);
-            for (size_t k = 0; k < Y; k++) {
-                int year = first + (int)k;
-                int cb = 0, cs = 0;
-                for (size_t u = 0; u < U; u++) {
-                    int ab = x[u] != 0 && (x[u] < 0 || x[u] <= year);
-                    int as = z[u] != 0 && (z[u] < 0 || z[u] <= year);
-                    cb += ab;
-                    cs += as;
-                    pb[u * Y + k] += ab;
-                    ps[u * Y + k] += as;
-                    add(&pd[u * Y + k], (double)(as - ab));
-                }
-                add(&nb[k], cb);
-                add(&ns[k], cs);
-                add(&nd[k], cs - cb);
-            }
-        }
-    }
-    if (db >= 0)
-        H5Dclose(db);
-    if (ds >= 0)
-        H5Dclose(ds);
-    int any_diff = 0;
-    for (size_t k = 0; rc == 0 && k < Y; k++)
-        any_diff |= nd[k].ss > 0;
-    for (size_t u = 0; rc == 0 && u < U; u++)
-        any_diff |= yd[u].ss > 0;
-    if (rc == 0 && !quiet) {
-        printf("paired comparison of %s (scenario) with %s (baseline): %llu runs, seed %llu\n",
-               argv[optind + 1], argv[optind], (unsigned long long)b.n_runs,
-               (unsigned long long)b.seed);
-        if (!any_diff) {
-            printf("no difference in any run\n");
-        } else {
-            printf("\nunits adopted by the end of each year (means; difference with 95%% interval)\n");
-            printf("%-6s %9s %9s %9s %21s %12s\n", "year", "baseline", "scenario", "diff",
-                   "95% interval", "var. ratio");
-            for (size_t k = 0; k < Y; k++) {
-                double vi = var(&nb[k], R) + var(&ns[k], R), vp = var(&nd[k], R);
-                char ratio[32];
-                if (vp > 0)
-                    snprintf(ratio, sizeof ratio, "%.1f", vi / vp);
-                else
-                    snprintf(ratio, sizeof ratio, "%s", vi > 0 ? "inf" : "-");
-                double m = mean(&nd[k], R), h = half_width(&nd[k], R);
-                printf("%-6d %9.3f %9.3f %+9.3f [%+8.3f, %+8.3f] %12s\n", first + (int)k,
-                       mean(&nb[k], R), mean(&ns[k], R), m, m - h, m + h, ratio);
-            }
-            printf("\nunits whose P(adopted by %d) or mean adoption year changed\n", last);
-            printf("%-8s %8s %8s %21s %14s\n", "code", "P base", "P scen", "P diff 95% interval",
-                   "mean yr diff");
-            for (size_t u = 0; u < U; u++) {
-                const acc *a = &pd[u * Y + Y - 1];
-                if (a->ss == 0 && yd[u].ss == 0)
-                    continue;
-                double m = mean(a, R), h = half_width(a, R);
-                printf("%-8s %8.3f %8.3f [%+8.3f, %+8.3f] %+14.3f\n", b.codes[u],
-                       pb[u * Y + Y - 1] / R, ps[u * Y + Y - 1] / R, m - h, m + h,
-                       mean(&yd[u], R));
-            }
-            double m = mean(&gained, R), h = half_width(&gained, R);
-            printf("\nunit-years gained (adoption earlier in the scenario, not-adopted counted as "
-                   "%d): %.3f [%.3f, %.3f]\n",
-                   last + 1, m, m - h, m + h);
-            printf("(variance ratio: variance of the difference with independent seeds over "
-                   "that with paired runs)\n");
-        }
-    }
-    if (rc == 0 && csv) {
-        FILE *f = fopen(csv, "w");
-        if (!f) {
-            fprintf(stderr, "pdsim: error: %s: cannot write\n", csv);
-            rc = 1;
-        } else {
-            fputs("quantity,province,year,base,scenario,difference,ci_low,ci_high\n", f);
-            for (size_t k = 0; k < Y; k++) {
-                double m = mean(&nd[k], R), h = half_width(&nd[k], R);
-                fprintf(f, "national_adopted,,%d,%.10g,%.10g,%.10g,%.10g,%.10g\n", first + (int)k,
-                        mean(&nb[k], R), mean(&ns[k], R), m, m - h, m + h);
-                double vi = var(&nb[k], R) + var(&ns[k], R), vp = var(&nd[k], R);
-                fprintf(f, "variance_reduction,,%d,%.10g,%.10g,%.10g,,\n", first + (int)k, vi, vp,
-                        vp > 0 ? vi / vp : (vi > 0 ? INFINITY : NAN));
-            }
-            for (size_t u = 0; u < U; u++) {
-                for (size_t k = 0; k < Y; k++) {
-                    const acc *a = &pd[u * Y + k];
-                    double m = mean(a, R), h = half_width(a, R);
-                    fprintf(f, "p_adopted_by_year,%s,%d,%.10g,%.10g,%.10g,%.10g,%.10g\n", b.codes[u],
-                            first + (int)k, pb[u * Y + k] / R, ps[u * Y + k] / R, m, m - h, m + h);
-                }
-                double m = mean(&yd[u], R), h = half_width(&yd[u], R);
-                fprintf(f, "mean_adoption_year,%s,,,,%.10g,%.10g,%.10g\n", b.codes[u], m, m - h, m + h);
-            }
-            double m = mean(&gained, R), h = half_width(&gained, R);
-            fprintf(f, "province_years_gained,,,,,%.10g,%.10g,%.10g\n", m, m - h, m + h);
-            if (fclose(f) != 0)
-                rc = 1;
-        }
-    }
-    if (rc == 0 && out) {
-        char *tmp = malloc(strlen(out) + 32);
-        hid_t f = -1;
-        if (tmp) {
-            sprintf(tmp, "%s.tmp.%ld", out, (long)getpid());
-            H5E_BEGIN_TRY
-            {
-                f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-            }
-            H5E_END_TRY;
-        }
-        int e = f < 0;
-        if (!e) {
-            hid_t g = H5Gcreate2(f, "compare", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            double *nat = malloc(3 * Y * sizeof(double)), *pp = malloc(3 * U * Y * sizeof(double));
-            double *vr = malloc(Y * sizeof(double)), pg[3];
-            e = !nat || !pp || !vr || g < 0;
-            for (size_t k = 0; !e && k < Y; k++) {
-                double m = mean(&nd[k], R), h = half_width(&nd[k], R);
-                nat[k] = m, nat[Y + k] = m - h, nat[2 * Y + k] = m + h;
-                double vi = var(&nb[k], R) + var(&ns[k], R), vp = var(&nd[k], R);
-                vr[k] = vp > 0 ? vi / vp : (vi > 0 ? INFINITY : NAN);
-                for (size_t u = 0; u < U; u++) {
-                    const acc *a = &pd[u * Y + k];
-                    double pm = mean(a, R), ph = half_width(a, R);
-                    pp[u * Y + k] = pm, pp[U * Y + u * Y + k] = pm - ph;
-                    pp[2 * U * Y + u * Y + k] = pm + ph;
-                }
-            }
-            pg[0] = mean(&gained, R);
-            pg[1] = pg[0] - half_width(&gained, R);
-            pg[2] = pg[0] + half_width(&gained, R);
-            hsize_t d2[2] = {3, Y}, d3[3] = {3, U, Y}, d1[1] = {3}, dy[1] = {Y};
-            struct {
-                const char *name;
-                int rank;
-                hsize_t *dims;
-                double *data;
-                const char *desc;
-            } sets[] = {
-                {"national_adopted_diff", 2, d2, nat,
-                 "[mean, 95% low, 95% high] x year: scenario minus baseline, units adopted"},
-                {"p_adopted_by_year_diff", 3, d3, pp,
-                 "[mean, 95% low, 95% high] x unit x year: paired difference in P(adopted by year)"},
-                {"province_years_gained", 1, d1, pg,
-                 "[mean, 95% low, 95% high]: unit-years of adoption gained per run"},
-                {"variance_reduction", 1, dy, vr,
-                 "per year: variance of the national difference with independent seeds over "
-                 "paired"},
-            };
-            for (size_t i = 0; !e && i < 4; i++) {
-                hid_t sp = H5Screate_simple(sets[i].rank, sets[i].dims, NULL);
-                hid_t d = H5Dcreate2(g, sets[i].name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT,
-                                     H5P_DEFAULT, H5P_DEFAULT);
-                e |= d < 0 || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                       sets[i].data) < 0;
-                hid_t at = H5Tcopy(H5T_C_S1);
-                H5Tset_size(at, strlen(sets[i].desc));
-                hid_t as = H5Screate(H5S_SCALAR);
-                hid_t a = H5Acreate2(d, "description", at, as, H5P_DEFAULT, H5P_DEFAULT);
-                e |= a < 0 || H5Awrite(a, at, sets[i].desc) < 0;
-                H5Aclose(a);
-                H5Sclose(as);
-                H5Tclose(at);
-                H5Dclose(d);
-                H5Sclose(sp);
-            }
-            const char *names[] = {"base_file", "scenario_file"};
-            for (int i = 0; !e && i < 2; i++) {
-                const char *v = argv[optind + i];
-                hid_t at = H5Tcopy(H5T_C_S1);
-                H5Tset_size(at, strlen(v) + 1);
-                hid_t as = H5Screate(H5S_SCALAR);
-                hid_t a = H5Acreate2(f, names[i], at, as, H5P_DEFAULT, H5P_DEFAULT);
-                e |= a < 0 || H5Awrite(a, at, v) < 0;
-                H5Aclose(a);
-                H5Sclose(as);
-                H5Tclose(at);
-            }
-            unsigned char one = 1;
-            hid_t as = H5Screate(H5S_SCALAR);
-            hid_t a = H5Acreate2(f, "complete", H5T_NATIVE_UCHAR, as, H5P_DEFAULT, H5P_DEFAULT);
-            e |= a < 0 || H5Awrite(a, H5T_NATIVE_UCHAR, &one) < 0;
-            H5Aclose(a);
-            H5Sclose(as);
-            if (g >= 0)
-                H5Gclose(g);
-            free(nat);
-            free(pp);
-            free(vr);
-            e |= H5Fclose(f) < 0;
-            if (!e && rename(tmp, out) != 0)
-                e = 1;
-            if (e)
-                unlink(tmp);
-        }
-        if (e) {
-            fprintf(stderr, "pdsim: error: %s: cannot write the comparison\n", out);
-            rc = 1;
-        }
-        free(tmp);
-    }
-    free(nb);
-    free(ns);
-    free(nd);
-    free(pd);
-    free(yd);
-    free(pb);
-    free(ps);
-    free(bb);
-    free(sb);
-    close_in(&b);
-    close_in(&s);
     return rc;
 }

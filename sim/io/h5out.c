@@ -6,49 +6,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "h5util.h"
 #include "pds_version.h"
 
 const double pds_national_quantiles[] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
-const size_t pds_n_national_quantiles = sizeof pds_national_quantiles / sizeof pds_national_quantiles[0];
+const size_t pds_n_national_quantiles =
+    sizeof pds_national_quantiles / sizeof pds_national_quantiles[0];
 
 struct pds_h5out {
-    char *path;     /* final name */
-    char *tmp;      /* name while writing */
+    char *path; /* final name */
+    char *tmp;  /* name while writing */
     hid_t file;
-    hid_t d_units;  /* /runs/province_adoption_year */
-    hid_t d_subs;   /* /runs/city_adoption_year or -1 */
-    hid_t d_coef;   /* /runs/coefficients or -1 */
+    hid_t d_units; /* /runs/province_adoption_year */
+    hid_t d_subs;  /* /runs/city_adoption_year or -1 */
+    hid_t d_coef;  /* /runs/coefficients or -1 */
     size_t n_coef;
     size_t n_units, n_subs;
     uint64_t n_runs;
     uint64_t written;
 };
-
-static int attr_str(hid_t obj, const char *name, const char *val)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, val && *val ? strlen(val) : 1);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, t, val && *val ? val : "");
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return e < 0 ? -1 : 0;
-}
-
-static int attr_num(hid_t obj, const char *name, hid_t type, const void *val)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a < 0 ? -1 : H5Awrite(a, type, val);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    return e < 0 ? -1 : 0;
-}
 
 static int attr_set_u8(hid_t obj, const char *name, unsigned char v)
 {
@@ -59,7 +35,7 @@ static int attr_set_u8(hid_t obj, const char *name, unsigned char v)
             H5Aclose(a);
         return e < 0 ? -1 : 0;
     }
-    return attr_num(obj, name, H5T_NATIVE_UCHAR, &v);
+    return pds_h5_attr_write_num(obj, name, H5T_NATIVE_UCHAR, &v);
 }
 
 static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
@@ -75,22 +51,11 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, con
     hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     H5Pclose(pl);
     H5Sclose(sp);
-    if (d >= 0 && attr_str(d, "description", description) != 0) {
+    if (d >= 0 && pds_h5_attr_write_str(d, "description", description) != 0) {
         H5Dclose(d);
         return -1;
     }
     return d;
-}
-
-static int write_whole(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
-                       const void *data, const char *description)
-{
-    hid_t d = make_dataset(loc, name, type, rank, dims, NULL, description);
-    if (d < 0)
-        return -1;
-    herr_t e = H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    H5Dclose(d);
-    return e < 0 ? -1 : 0;
 }
 
 static int write_strings(hid_t loc, const char *name, const char *const *s, size_t n,
@@ -100,7 +65,7 @@ static int write_strings(hid_t loc, const char *name, const char *const *s, size
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
     hsize_t dims[1] = {n};
-    int rc = write_whole(loc, name, t, 1, dims, s, description);
+    int rc = pds_h5_write_dataset(loc, name, t, 1, dims, s, description);
     H5Tclose(t);
     return rc;
 }
@@ -126,8 +91,9 @@ static int write_world(hid_t file, const pds_h5meta *m)
         rc |= write_strings(g, "code", a, U, "unit code, as in units.csv");
         rc |= write_strings(g, "name", b, U, "unit name");
         rc |= write_strings(g, "region", c, U, "region label");
-        rc |= write_whole(g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
-                          "adoption year in the dataset (0 = none), including years after the base year");
+        rc |= pds_h5_write_dataset(
+            g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
+            "adoption year in the dataset (0 = none), including years after the base year");
         H5Gclose(g);
     } else {
         rc = -1;
@@ -144,8 +110,8 @@ static int write_world(hid_t file, const pds_h5meta *m)
         rc |= write_strings(g, "code", a, S, "sub-unit code, as in subunits.csv");
         rc |= write_strings(g, "name", b, S, "sub-unit name");
         rc |= write_strings(g, "province_code", c, S, "code of the parent unit");
-        rc |= write_whole(g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
-                          "adoption year in the dataset (0 = none or unknown)");
+        rc |= pds_h5_write_dataset(g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
+                                   "adoption year in the dataset (0 = none or unknown)");
         H5Gclose(g);
     } else {
         rc = -1;
@@ -165,29 +131,33 @@ static int write_meta(hid_t f, const pds_h5meta *m)
     H5get_libversion(&maj, &min, &rel);
     char h5v[64];
     snprintf(h5v, sizeof h5v, "%u.%u.%u", maj, min, rel);
-    rc |= attr_str(f, "pdsim_version", PDS_VERSION);
-    rc |= attr_num(f, "format_version", H5T_NATIVE_INT64, &fmt);
-    rc |= attr_num(f, "seed", H5T_NATIVE_UINT64, &m->seed);
-    rc |= attr_num(f, "n_runs", H5T_NATIVE_UINT64, &m->n_runs);
-    rc |= attr_num(f, "base_year", H5T_NATIVE_INT64, &by);
-    rc |= attr_num(f, "first_year", H5T_NATIVE_INT64, &fy);
-    rc |= attr_num(f, "last_year", H5T_NATIVE_INT64, &ly);
+    rc |= pds_h5_attr_write_str(f, "pdsim_version", PDS_VERSION);
+    rc |= pds_h5_attr_write_num(f, "format_version", H5T_NATIVE_INT64, &fmt);
+    rc |= pds_h5_attr_write_num(f, "seed", H5T_NATIVE_UINT64, &m->seed);
+    rc |= pds_h5_attr_write_num(f, "n_runs", H5T_NATIVE_UINT64, &m->n_runs);
+    rc |= pds_h5_attr_write_num(f, "base_year", H5T_NATIVE_INT64, &by);
+    rc |= pds_h5_attr_write_num(f, "first_year", H5T_NATIVE_INT64, &fy);
+    rc |= pds_h5_attr_write_num(f, "last_year", H5T_NATIVE_INT64, &ly);
     rc |= attr_set_u8(f, "complete", 0);
-    rc |= attr_str(f, "config", m->config_text);
-    rc |= attr_str(f, "config_path", m->config_path);
-    rc |= attr_str(f, "dataset", m->dataset_path);
-    rc |= attr_str(f, "model", m->model_path);
-    rc |= attr_str(f, "model_name", m->model_name);
-    rc |= attr_str(f, "subunit_model", m->subunit_model_path ? m->subunit_model_path : "");
-    rc |= attr_str(f, "subunit_model_name", m->subunit_model_name ? m->subunit_model_name : "");
-    rc |= attr_str(f, "git_revision", PDS_GIT_REVISION);
-    rc |= attr_str(f, "compiler", PDS_COMPILER);
-    rc |= attr_str(f, "hdf5_version", h5v);
-    rc |= attr_str(f, "uncertainty", m->uncertainty ? m->uncertainty : "none");
+    rc |= pds_h5_attr_write_str(f, "config", m->config_text);
+    rc |= pds_h5_attr_write_str(f, "config_path", m->config_path);
+    rc |= pds_h5_attr_write_str(f, "dataset", m->dataset_path);
+    rc |= pds_h5_attr_write_str(f, "model", m->model_path);
+    rc |= pds_h5_attr_write_str(f, "model_name", m->model_name);
+    rc |= pds_h5_attr_write_str(f, "subunit_model",
+                                m->subunit_model_path ? m->subunit_model_path : "");
+    rc |= pds_h5_attr_write_str(f, "subunit_model_name",
+                                m->subunit_model_name ? m->subunit_model_name : "");
+    rc |= pds_h5_attr_write_str(f, "git_revision", PDS_GIT_REVISION);
+    rc |= pds_h5_attr_write_str(f, "compiler", PDS_COMPILER);
+    rc |= pds_h5_attr_write_str(f, "hdf5_version", h5v);
+    rc |= pds_h5_attr_write_str(f, "uncertainty", m->uncertainty ? m->uncertainty : "none");
     if (m->uncertainty_warning)
-        rc |= attr_str(f, "uncertainty_warning", m->uncertainty_warning);
-    rc |= attr_str(f, "scenario", m->scenario_name ? m->scenario_name : "");
-    rc |= attr_str(f, "rng", "PCG32 XSH-RR 64/32; run r uses stream (seed, 4r) for adoption draws "
+        rc |= pds_h5_attr_write_str(f, "uncertainty_warning", m->uncertainty_warning);
+    rc |= pds_h5_attr_write_str(f, "scenario", m->scenario_name ? m->scenario_name : "");
+    rc |=
+        pds_h5_attr_write_str(f, "rng",
+                              "PCG32 XSH-RR 64/32; run r uses stream (seed, 4r) for adoption draws "
                               "and (seed, 4r+1) for initial sub-unit draws");
     return rc;
 }
@@ -220,7 +190,8 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
     }
     H5E_END_TRY;
     if (h->file < 0) {
-        pds_diag_add(diag, path, 0, 0, "cannot create the output file (is the folder there and writable?)");
+        pds_diag_add(diag, path, 0, 0,
+                     "cannot create the output file (is the folder there and writable?)");
         free(h->path);
         free(h->tmp);
         free(h);
@@ -236,7 +207,8 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
         years[k] = (int16_t)(m->first_year + (int)k);
     hsize_t dy[1] = {Y};
     if (years)
-        rc |= write_whole(h->file, "years", H5T_NATIVE_INT16, 1, dy, years, "simulated years");
+        rc |= pds_h5_write_dataset(h->file, "years", H5T_NATIVE_INT16, 1, dy, years,
+                                   "simulated years");
     free(years);
     hid_t g = H5Gcreate2(h->file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
@@ -254,10 +226,11 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
     }
     if (!rc && h->n_subs > 0) {
         hsize_t dims[2] = {m->n_runs, h->n_subs}, ch[2] = {chunk_r, h->n_subs};
-        h->d_subs = make_dataset(g, "city_adoption_year", H5T_NATIVE_INT16, 2, dims, ch,
-                                 "per run, each sub-unit's adoption year: observed year, -1 = adopted "
-                                 "by the base year with the year unknown, simulated year, or 0 = not "
-                                 "adopted by last_year");
+        h->d_subs =
+            make_dataset(g, "city_adoption_year", H5T_NATIVE_INT16, 2, dims, ch,
+                         "per run, each sub-unit's adoption year: observed year, -1 = adopted "
+                         "by the base year with the year unknown, simulated year, or 0 = not "
+                         "adopted by last_year");
         if (h->d_subs < 0)
             rc = -1;
     }
@@ -291,24 +264,6 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
         return NULL;
     }
     return h;
-}
-
-int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write)
-{
-    if (cols == 0 || n == 0)
-        return 0;
-    hid_t fs = H5Dget_space(d);
-    if (fs < 0)
-        return -1;
-    hsize_t start[2] = {first, 0}, count[2] = {n, cols};
-    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t ms = H5Screate_simple(2, count, NULL);
-    if (e >= 0)
-        e = write ? H5Dwrite(d, type, ms, fs, H5P_DEFAULT, buf)
-                  : H5Dread(d, type, ms, fs, H5P_DEFAULT, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    return e < 0 ? -1 : 0;
 }
 
 static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, const void *data)
@@ -351,18 +306,21 @@ int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)
             mean[k] = pds_summary_national_mean(s, k);
         hsize_t d2[2] = {U, Y}, dq[2] = {Q, Y}, d1[1] = {Y}, dql[1] = {Q};
         hsize_t dh[2] = {Y, U + 1};
-        rc |= write_whole(g, "p_adopted_by_year", H5T_NATIVE_DOUBLE, 2, d2, p,
-                          "[unit x year] share of runs with the unit adopted by the end of the year");
-        rc |= write_whole(g, "national_adopted", H5T_NATIVE_DOUBLE, 2, dq, q,
-                          "[quantile x year] quantiles (levels in national_adopted_quantiles) of "
-                          "the number of adopted units at the end of the year; inverse empirical CDF");
-        rc |= write_whole(g, "national_adopted_quantiles", H5T_NATIVE_DOUBLE, 1, dql,
-                          pds_national_quantiles, "quantile levels of national_adopted");
-        rc |= write_whole(g, "national_adopted_mean", H5T_NATIVE_DOUBLE, 1, d1, mean,
-                          "mean number of adopted units at the end of the year");
-        rc |= write_whole(g, "national_adopted_count", H5T_NATIVE_UINT64, 2, dh, s->national_hist,
-                          "[year x number adopted] runs in which exactly that many units had "
-                          "adopted by the end of the year");
+        rc |= pds_h5_write_dataset(
+            g, "p_adopted_by_year", H5T_NATIVE_DOUBLE, 2, d2, p,
+            "[unit x year] share of runs with the unit adopted by the end of the year");
+        rc |= pds_h5_write_dataset(
+            g, "national_adopted", H5T_NATIVE_DOUBLE, 2, dq, q,
+            "[quantile x year] quantiles (levels in national_adopted_quantiles) of "
+            "the number of adopted units at the end of the year; inverse empirical CDF");
+        rc |= pds_h5_write_dataset(g, "national_adopted_quantiles", H5T_NATIVE_DOUBLE, 1, dql,
+                                   pds_national_quantiles, "quantile levels of national_adopted");
+        rc |= pds_h5_write_dataset(g, "national_adopted_mean", H5T_NATIVE_DOUBLE, 1, d1, mean,
+                                   "mean number of adopted units at the end of the year");
+        rc |= pds_h5_write_dataset(
+            g, "national_adopted_count", H5T_NATIVE_UINT64, 2, dh, s->national_hist,
+            "[year x number adopted] runs in which exactly that many units had "
+            "adopted by the end of the year");
         H5Gclose(g);
     } else {
         rc = -1;

@@ -25,15 +25,15 @@ typedef struct pds_h5meta {
     uint64_t seed;
     uint64_t n_runs;
     int base_year;
-    int first_year;      /* first simulated year */
-    int last_year;       /* horizon */
+    int first_year; /* first simulated year */
+    int last_year;  /* horizon */
     size_t chunk_runs;
-    int store_subunits;  /* write /runs/city_adoption_year */
-    size_t n_coefficients;              /* drawn per run (intercept first); 0 = none */
+    int store_subunits;                   /* write /runs/city_adoption_year */
+    size_t n_coefficients;                /* drawn per run (intercept first); 0 = none */
     const char *const *coefficient_names; /* [n_coefficients] */
-    const char *uncertainty;            /* "none" or "coefficients" */
-    const char *uncertainty_warning;    /* NULL or why the draws are approximate */
-    const char *scenario_name;          /* "" when no scenario */
+    const char *uncertainty;              /* "none" or "coefficients" */
+    const char *uncertainty_warning;      /* NULL or why the draws are approximate */
+    const char *scenario_name;            /* "" when no scenario */
     const pds_world *w;
 } pds_h5meta;
 
@@ -50,10 +50,6 @@ int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16
 int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag);
 /* Close and remove the temporary file. NULL is a no-op. */
 void pds_h5out_abort(pds_h5out *h);
-
-/* Read (write = 0) or write rows [first, first + n) of a 2-D dataset with
- * cols columns, to or from buf in memory type type. 0 or -1. */
-int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write);
 
 /* Quantile levels of /summary/national_adopted. */
 extern const double pds_national_quantiles[];

@@ -1,51 +1,133 @@
 #!/bin/sh
 # End-to-end checks of `pdsim compare`: exact zeros for identical runs,
-# refusal of unpaired or damaged files, and a real paired difference.
+# refusal of unpaired, damaged or incomplete files, and a real paired
+# difference with its outputs.
 #   compare_cli.sh PDSIM_BINARY TESTS_DIR
 set -u
 PDSIM=$1
 TESTS=$(cd "$2" && pwd)
 . "$(dirname "$0")/lib.sh"
 D=$TESTS/data
-# the small test config with absolute paths, so that it can live in $TMP
-sed -e "s|^dataset: |dataset: $D/|" -e "s|^model: |model: $D/|" -e "s|^subunit_model: |subunit_model: $D/|" \
-    "$D/run.yaml" >"$TMP/base.yaml"
-cp "$TMP/base.yaml" "$TMP/scen.yaml"
-printf 'scenario:\n  name: one more document in 2018\n  central_documents:\n    - {year: 2018, count: 1, weight: 2}\n' >>"$TMP/scen.yaml"
-cp "$TMP/base.yaml" "$TMP/null.yaml"
-printf 'scenario:\n  name: a document after the horizon\n  central_documents:\n    - {year: 2030, count: 1}\n  channels: {central_documents: true, neighbours: true, subunits: true}\n' >>"$TMP/null.yaml"
-"$PDSIM" run "$TMP/base.yaml" -q -n 4000 -s 5 -o "$TMP/a.h5"
-"$PDSIM" run "$TMP/null.yaml" -q -n 4000 -s 5 -o "$TMP/null.h5"
-"$PDSIM" run "$TMP/base.yaml" -q -n 4000 -s 5 -o "$TMP/a2.h5"
-"$PDSIM" run "$TMP/base.yaml" -q -n 4000 -s 6 -o "$TMP/seed6.h5"
-"$PDSIM" run "$TMP/base.yaml" -q -n 3000 -s 5 -o "$TMP/n3000.h5"
-"$PDSIM" run "$TMP/scen.yaml" -q -n 4000 -s 5 -o "$TMP/s.h5"
+CONFIG=$D/run.yaml
+RUN="-q -n 2000 -s 5"
 
-zeros() { # every difference in the CSV is exactly 0
-    "$PDSIM" compare "$1" "$2" --csv "$TMP/z.csv" >"$TMP/z.txt" &&
-        grep -q "no difference in any run" "$TMP/z.txt" &&
-        awk -F, 'NR > 1 && $1 != "variance_reduction" && $6 != "" && $6 + 0 != 0 { bad = 1 } END { exit bad }' "$TMP/z.csv"
+# configs in $TMP need absolute paths to the dataset and models
+absolute() { # config in, config out
+    sed -e "s|^dataset: |dataset: $D/|" -e "s|^model: |model: $D/|" \
+        -e "s|^subunit_model: |subunit_model: $D/|" "$1" >"$2"
 }
-check "a file against itself: all differences 0" zeros "$TMP/a.h5" "$TMP/a.h5"
-check "same seed twice: all differences 0" zeros "$TMP/a.h5" "$TMP/a2.h5"
-check "a scenario that changes nothing: all differences 0" zeros "$TMP/a.h5" "$TMP/null.h5"
-refused() { # expected text, files...
+absolute "$CONFIG" "$TMP/base.yaml"
+cp "$TMP/base.yaml" "$TMP/scen.yaml"
+printf 'scenario:\n  name: one more binding document in 2018\n  central_documents:\n    - {year: 2018, count: 1, weight: 2}\n' >>"$TMP/scen.yaml"
+cp "$TMP/base.yaml" "$TMP/null.yaml"
+printf 'scenario:\n  name: a document after the horizon\n  central_documents:\n    - {year: 2030, count: 1}\n' >>"$TMP/null.yaml"
+# the same model under another path: pairing must notice the model attribute
+cp "$D/model.yaml" "$TMP/model.yaml"
+sed "s|^model: .*|model: $TMP/model.yaml|" "$TMP/base.yaml" >"$TMP/model2.yaml"
+cp "$TMP/base.yaml" "$TMP/unc.yaml"
+echo "uncertainty: coefficients" >>"$TMP/unc.yaml"
+# a changed dataset: one more central document in 2017
+cp -R "$D/small" "$TMP/ds"
+echo "2017,3,1,extra" >>"$TMP/ds/documents.csv"
+sed "s|^dataset: .*|dataset: $TMP/ds|" "$TMP/base.yaml" >"$TMP/ds.yaml"
+
+# the result files ($RUN is split into words on purpose); a failed run shows
+# up as failed checks below
+{
+    "$PDSIM" run "$CONFIG" $RUN -o "$TMP/a.h5"
+    "$PDSIM" run "$CONFIG" $RUN -o "$TMP/a2.h5"
+    "$PDSIM" run "$TMP/base.yaml" $RUN -o "$TMP/base.h5"
+    "$PDSIM" run "$TMP/null.yaml" $RUN -o "$TMP/null.h5"
+    "$PDSIM" run "$TMP/scen.yaml" $RUN -o "$TMP/scen.h5"
+    "$PDSIM" run "$TMP/model2.yaml" $RUN -o "$TMP/model2.h5"
+    "$PDSIM" run "$TMP/unc.yaml" $RUN -o "$TMP/unc.h5"
+    "$PDSIM" run "$TMP/ds.yaml" $RUN -o "$TMP/ds.h5"
+    "$PDSIM" run "$CONFIG" -q -n 2000 -s 6 -o "$TMP/seed6.h5"
+    "$PDSIM" run "$CONFIG" -q -n 1000 -s 5 -o "$TMP/n1000.h5"
+} 2>"$TMP/runs.err"
+
+zeros() { # files and options...: exit 0, "no difference", every CSV difference exactly 0
+    "$PDSIM" compare "$@" --csv "$TMP/z.csv" >"$TMP/z.txt" &&
+        grep -q "no difference in any run" "$TMP/z.txt" &&
+        [ "$(wc -l <"$TMP/z.csv")" -gt 1 ] &&
+        awk -F, 'NR > 1 && $1 != "variance_reduction" && ($6 != "0" || $7 != "0" || $8 != "0") { bad = 1 }
+                 END { exit bad }' "$TMP/z.csv"
+}
+check "a file against itself: no difference, all 0" zeros "$TMP/a.h5" "$TMP/a.h5"
+check "two runs with the same seed: no difference, all 0" zeros "$TMP/a.h5" "$TMP/a2.h5"
+check "a scenario that changes nothing: no difference, all 0" zeros "$TMP/base.h5" "$TMP/null.h5"
+check "the same dataset and model spelled two ways pair" zeros "$TMP/a.h5" "$TMP/base.h5"
+
+refused() { # expected text on stderr, compare arguments...: exit 2 with that text
     text=$1
     shift
-    status_is 2 "$PDSIM" compare "$@" && grep -q "$text" "$TMP/s.err"
+    status_is 2 "$PDSIM" compare "$@" && grep -q "$text" "$TMP/s.err" && [ ! -s "$TMP/s.out" ]
 }
-check "different seeds refused" refused "seed differs" "$TMP/a.h5" "$TMP/seed6.h5"
-check "different run counts refused" refused "n_runs differs" "$TMP/a.h5" "$TMP/n3000.h5"
+check "different seeds refused" refused "seed differs.*baseline 5, scenario 6" "$TMP/a.h5" "$TMP/seed6.h5"
+check "different run counts refused" refused "n_runs differs.*baseline 2000, scenario 1000" \
+    "$TMP/a.h5" "$TMP/n1000.h5"
+check "a changed dataset refused" refused "dataset differs" "$TMP/base.h5" "$TMP/ds.h5"
+check "a changed model refused" refused "model differs" "$TMP/base.h5" "$TMP/model2.h5"
+check "a changed model with --allow-model-change" zeros "$TMP/base.h5" "$TMP/model2.h5" --allow-model-change
+check "different uncertainty refused" refused "uncertainty differs.*baseline none, scenario coefficients" \
+    "$TMP/base.h5" "$TMP/unc.h5"
 head -c 1000 "$TMP/a.h5" >"$TMP/broken.h5"
-check "damaged file refused" refused "broken.h5" "$TMP/a.h5" "$TMP/broken.h5"
-check "missing file refused" refused "nope.h5" "$TMP/a.h5" "$TMP/nope.h5"
-check "one argument is a usage error" status_is 2 "$PDSIM" compare "$TMP/a.h5"
-real_difference() {
-    "$PDSIM" compare "$TMP/a.h5" "$TMP/s.h5" --csv "$TMP/d.csv" -o "$TMP/d.h5" >"$TMP/d.txt" &&
-        awk -F, '$1 == "national_adopted" { last = $6 } END { exit !(last >= 0) }' "$TMP/d.csv" &&
-        awk -F, '$1 == "national_adopted" && $6 + 0 < 0 { bad = 1 } END { exit bad }' "$TMP/d.csv" &&
-        awk -F, '$1 == "variance_reduction" && ($6 == "inf" || $6 + 0 > 1) { ok = 1 } END { exit !ok }' "$TMP/d.csv" &&
-        h5dump -H "$TMP/d.h5" | grep -q national_adopted_diff && [ -z "$(find "$TMP" -name 'd.h5.tmp.*')" ]
+check "truncated file refused" refused "broken.h5: not an HDF5 file, or a damaged one" "$TMP/a.h5" "$TMP/broken.h5"
+echo "not a result file" >"$TMP/text.h5"
+check "text file refused" refused "text.h5: not an HDF5 file" "$TMP/text.h5" "$TMP/a.h5"
+check "missing file refused" refused "nope.h5: cannot read" "$TMP/a.h5" "$TMP/nope.h5"
+
+# A file whose root attribute complete is 0, made without an HDF5 writer:
+# flip the attribute's data byte in a copy. In the version-1 attribute
+# message pdsim writes, the byte follows the name (padded to 16 bytes), the
+# uint8 datatype (16) and the scalar dataspace (8): 40 bytes after the name.
+make_incomplete() { # result file, copy to make
+    cp "$1" "$2" &&
+        off=$(grep -obUa complete "$2" | head -1 | cut -d: -f1) && [ -n "$off" ] &&
+        [ "$(od -A n -t x1 -j $((off + 40)) -N 1 "$2" | tr -d ' ')" = 01 ] &&
+        printf '\000' | dd of="$2" bs=1 seek=$((off + 40)) conv=notrunc 2>/dev/null &&
+        h5dump -a /complete "$2" | grep -q "(0): 0"
 }
-check "a real difference: never negative, pairing reduces variance" real_difference
+if make_incomplete "$TMP/a.h5" "$TMP/incomplete.h5"; then
+    check "incomplete file (complete = 0) refused" refused "incomplete.h5: incomplete result file" \
+        "$TMP/a.h5" "$TMP/incomplete.h5"
+else
+    echo "skip incomplete file: could not set the complete attribute to 0 in a copy"
+fi
+
+check "one argument is a usage error" status_is 2 "$PDSIM" compare "$TMP/a.h5"
+check "three arguments are a usage error" status_is 2 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" "$TMP/a.h5"
+check "--csv without a value is a usage error" status_is 2 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" --csv
+check "unknown option is a usage error" status_is 2 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" --frobnicate
+
+real_difference() {
+    "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" --csv "$TMP/d.csv" -o "$TMP/d.h5" >"$TMP/d.txt" &&
+        ! grep -q "no difference" "$TMP/d.txt" && grep -q "unit-years gained" "$TMP/d.txt" &&
+        head -1 "$TMP/d.csv" | grep -qx "quantity,province,year,base,scenario,difference,ci_low,ci_high" &&
+        # the national difference at the last year is >= 0 and never negative
+        awk -F, '$1 == "national_adopted" { last = $6; if ($6 + 0 < 0) bad = 1 }
+                 END { exit bad || !(last != "" && last + 0 >= 0) }' "$TMP/d.csv" &&
+        # some year shows a real gain, with an interval above 0
+        awk -F, '$1 == "national_adopted" && $7 + 0 > 0 { ok = 1 } END { exit !ok }' "$TMP/d.csv" &&
+        # pairing helped at the last year: ratio > 1
+        awk -F, '$1 == "variance_reduction" { r = $6 } END { exit !(r == "inf" || r + 0 > 1) }' "$TMP/d.csv" &&
+        awk -F, '$1 == "province_years_gained" && $6 + 0 > 0 { ok = 1 } END { exit !ok }' "$TMP/d.csv"
+}
+check "a real difference: CSV with gains, pairing reduces variance" real_difference
+h5_written() {
+    h5dump -a /complete "$TMP/d.h5" | grep -q "(0): 1" &&
+        for d in national_adopted_diff p_adopted_by_year_diff province_years_gained variance_reduction; do
+            h5dump -H -d "/compare/$d" "$TMP/d.h5" | grep -q description || return 1
+        done &&
+        h5dump -H -d /compare/p_adopted_by_year_diff "$TMP/d.h5" | grep -q "( 3, 6, 10 )" &&
+        h5dump -a /scenario_file "$TMP/d.h5" | grep -q scen.h5 &&
+        [ -z "$(find "$TMP" -name '*.tmp.*')" ]
+}
+check "-o writes /compare with descriptions, complete = 1, no temporary left" h5_written
+quiet() {
+    "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" -q >"$TMP/q.txt" && [ ! -s "$TMP/q.txt" ]
+}
+check "-q prints nothing" quiet
+check "unwritable --csv exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv /nonexistent-dir/x.csv
+check "unwritable -o exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o /nonexistent-dir/x.h5
 finish

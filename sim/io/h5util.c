@@ -1,0 +1,259 @@
+#include "h5util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h5out.h"
+
+int pds_h5_attr_write_str(hid_t obj, const char *name, const char *val)
+{
+    if (!val)
+        val = "";
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, *val ? strlen(val) : 1);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, t, *val ? val : "");
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return e < 0 ? -1 : 0;
+}
+
+int pds_h5_attr_write_num(hid_t obj, const char *name, hid_t type, const void *val)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, type, val);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    return e < 0 ? -1 : 0;
+}
+
+int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t t = H5Aget_type(a);
+    int rc = -1;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        /* HDF5 does not convert between character sets: read in the stored one */
+        H5Tset_cset(mt, H5Tget_cset(t));
+        if (H5Tis_variable_str(t) > 0) {
+            char *s = NULL;
+            H5Tset_size(mt, H5T_VARIABLE);
+            if (H5Aread(a, mt, &s) >= 0 && s) {
+                snprintf(out, size, "%s", s);
+                rc = 0;
+            }
+            if (s)
+                H5free_memory(s);
+        } else {
+            size_t n = H5Tget_size(t);
+            char *buf = calloc(n + 1, 1);
+            H5Tset_size(mt, n);
+            if (buf && H5Aread(a, mt, buf) >= 0) {
+                snprintf(out, size, "%s", buf);
+                rc = 0;
+            }
+            free(buf);
+        }
+        H5Tclose(mt);
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}
+
+int pds_h5_attr_read_num(hid_t obj, const char *name, hid_t type, void *out)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    herr_t e = H5Aread(a, type, out);
+    H5Aclose(a);
+    return e < 0 ? -1 : 0;
+}
+
+int pds_h5_write_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                         const void *data, const char *description)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int e = d < 0 || H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ||
+            pds_h5_attr_write_str(d, "description", description) != 0;
+    if (d >= 0)
+        H5Dclose(d);
+    H5Sclose(sp);
+    return e ? -1 : 0;
+}
+
+int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write)
+{
+    if (cols == 0 || n == 0)
+        return 0;
+    hid_t fs = H5Dget_space(d);
+    if (fs < 0)
+        return -1;
+    hsize_t start[2] = {first, 0}, count[2] = {n, cols};
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t ms = H5Screate_simple(2, count, NULL);
+    if (e >= 0)
+        e = write ? H5Dwrite(d, type, ms, fs, H5P_DEFAULT, buf)
+                  : H5Dread(d, type, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return e < 0 ? -1 : 0;
+}
+
+void pds_h5result_close(pds_h5result *h)
+{
+    if (h->codes) {
+        for (size_t i = 0; i < h->n_units; i++)
+            if (h->codes[i])
+                H5free_memory(h->codes[i]);
+        free(h->codes);
+    }
+    if (h->runs >= 0)
+        H5Dclose(h->runs);
+    if (h->file >= 0)
+        H5Fclose(h->file);
+    h->codes = NULL;
+    h->runs = h->file = -1;
+}
+
+static int bad(pds_diag *diag, const char *path, const char *what)
+{
+    pds_diag_add(diag, path, 0, 0, "%s", what);
+    return PDS_ERR_INPUT;
+}
+
+/* The unit codes, variable-length strings as pdsim run writes them. */
+static int read_codes(pds_h5result *h, pds_diag *diag)
+{
+    hid_t d = H5Dopen2(h->file, "/provinces/code", H5P_DEFAULT);
+    if (d < 0)
+        return bad(diag, h->path, "no /provinces/code (expected a result file of pdsim run)");
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = -1;
+    if (n > 0 && n < 1000000) {
+        h->n_units = (size_t)n;
+        h->codes = calloc((size_t)n, sizeof(char *));
+        if (h->codes && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, h->codes) >= 0)
+            rc = 0;
+        for (size_t i = 0; rc == 0 && i < h->n_units; i++)
+            if (!h->codes[i])
+                rc = -1;
+    }
+    H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(d);
+    if (rc)
+        return bad(diag, h->path, "cannot read /provinces/code (expected one string per unit)");
+    return 0;
+}
+
+int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
+{
+    memset(h, 0, sizeof *h);
+    h->path = path;
+    h->file = h->runs = -1;
+    if (access(path, R_OK) != 0)
+        return bad(diag, path, "cannot read the file (expected a result file of pdsim run)");
+    h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (h->file < 0)
+        return bad(diag, path,
+                   "not an HDF5 file, or a damaged one (expected a result file of pdsim run)");
+    unsigned char complete = 0;
+    if (pds_h5_attr_read_num(h->file, "complete", H5T_NATIVE_UCHAR, &complete) != 0 ||
+        complete != 1)
+        return bad(diag, path,
+                   "incomplete result file (expected the root attribute complete = "
+                   "1; was the run interrupted?)");
+    int64_t fmt = 0;
+    if (pds_h5_attr_read_num(h->file, "format_version", H5T_NATIVE_INT64, &fmt) != 0)
+        return bad(diag, path, "no format_version attribute (expected format version 1)");
+    if (fmt != PDS_FORMAT_VERSION) {
+        pds_diag_add(diag, path, 0, 0, "format version %lld, expected %d", (long long)fmt,
+                     PDS_FORMAT_VERSION);
+        return PDS_ERR_INPUT;
+    }
+    if (pds_h5_attr_read_num(h->file, "seed", H5T_NATIVE_UINT64, &h->seed) ||
+        pds_h5_attr_read_num(h->file, "n_runs", H5T_NATIVE_UINT64, &h->n_runs) ||
+        pds_h5_attr_read_num(h->file, "first_year", H5T_NATIVE_INT64, &h->first_year) ||
+        pds_h5_attr_read_num(h->file, "last_year", H5T_NATIVE_INT64, &h->last_year) ||
+        pds_h5_attr_read_num(h->file, "base_year", H5T_NATIVE_INT64, &h->base_year))
+        return bad(diag, path,
+                   "missing root attributes (expected seed, n_runs, first_year, "
+                   "last_year, base_year)");
+    /* the years are stored as int16, and a horizon before the start is no run */
+    if (h->n_runs < 1 || h->first_year < 1 || h->last_year >= INT16_MAX ||
+        h->last_year < h->first_year || h->base_year >= h->first_year)
+        return bad(diag, path,
+                   "bad root attributes (expected n_runs >= 1 and "
+                   "base_year < first_year <= last_year)");
+    pds_h5_attr_read_str(h->file, "dataset", h->dataset, sizeof h->dataset);
+    pds_h5_attr_read_str(h->file, "model", h->model, sizeof h->model);
+    /* files without the attribute predate coefficient uncertainty */
+    if (pds_h5_attr_read_str(h->file, "uncertainty", h->uncertainty, sizeof h->uncertainty) != 0)
+        snprintf(h->uncertainty, sizeof h->uncertainty, "none");
+    int rc = read_codes(h, diag);
+    if (rc)
+        return rc;
+    h->runs = H5Dopen2(h->file, "/runs/province_adoption_year", H5P_DEFAULT);
+    if (h->runs < 0)
+        return bad(diag, path,
+                   "no /runs/province_adoption_year (expected a result file of pdsim run)");
+    hid_t sp = H5Dget_space(h->runs), t = H5Dget_type(h->runs);
+    hsize_t dims[2] = {0, 0};
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
+             H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[0] == h->n_runs &&
+             dims[1] == h->n_units && t >= 0 && H5Tget_class(t) == H5T_INTEGER;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    if (!ok) {
+        pds_diag_add(diag, path, 0, 0,
+                     "/runs/province_adoption_year: expected integers of shape [n_runs = %llu "
+                     "x units = %zu]",
+                     (unsigned long long)h->n_runs, h->n_units);
+        return PDS_ERR_INPUT;
+    }
+    return 0;
+}
+
+int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int16_t *buf,
+                            pds_diag *diag)
+{
+    if (pds_h5_rows(h->runs, H5T_NATIVE_INT16, first, n, h->n_units, buf, 0) != 0)
+        return bad(diag, h->path, "cannot read /runs/province_adoption_year (damaged file?)");
+    for (size_t i = 0; i < n * h->n_units; i++)
+        if (buf[i] > h->last_year) {
+            pds_diag_add(diag, h->path, 0, 0,
+                         "/runs/province_adoption_year: run %llu has year %d after last_year "
+                         "%lld (expected 0, a year <= last_year, or negative)",
+                         (unsigned long long)(first + i / h->n_units), buf[i],
+                         (long long)h->last_year);
+            return PDS_ERR_INPUT;
+        }
+    return 0;
+}

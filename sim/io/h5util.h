@@ -1,0 +1,56 @@
+/* Small HDF5 helpers shared by the result writer and every reader of
+ * result files (compare, merge, summary, backtest): attributes, whole
+ * datasets with a description, row blocks, and the checked opening of a
+ * finished result file of pdsim run. */
+#ifndef PDS_H5UTIL_H
+#define PDS_H5UTIL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/diag.h"
+
+/* Scalar attributes. Strings are written fixed-length UTF-8 and read in
+ * either storage kind. Each returns 0, or -1 (absent, wrong kind, error). */
+int pds_h5_attr_write_str(hid_t obj, const char *name, const char *val);
+int pds_h5_attr_write_num(hid_t obj, const char *name, hid_t type, const void *val);
+int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size);
+int pds_h5_attr_read_num(hid_t obj, const char *name, hid_t type, void *out);
+
+/* Create loc/name, contiguous, write all of data and a `description`
+ * attribute. 0 or -1. */
+int pds_h5_write_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                         const void *data, const char *description);
+
+/* Read (write = 0) or write rows [first, first + n) of a 2-D dataset with
+ * cols columns, to or from buf in memory type type. 0 or -1. */
+int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write);
+
+/* A finished result file of pdsim run, opened read-only and checked:
+ * complete = 1, the current format version, the root attributes, the unit
+ * codes, and /runs/province_adoption_year of shape [n_runs x n_units]. */
+typedef struct pds_h5result {
+    const char *path; /* as given; not owned */
+    hid_t file;       /* -1 when closed */
+    hid_t runs;       /* /runs/province_adoption_year */
+    uint64_t seed, n_runs;
+    int64_t first_year, last_year, base_year;
+    char dataset[4096], model[4096], uncertainty[64];
+    size_t n_units;
+    char **codes; /* [n_units], owned */
+} pds_h5result;
+
+/* 0, or PDS_ERR_INPUT with one message naming the file and what was
+ * expected. The caller silences the HDF5 library's own error printing
+ * (H5E_BEGIN_TRY). Always close with pds_h5result_close, even on failure. */
+int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag);
+void pds_h5result_close(pds_h5result *h);
+
+/* Read rows [first, first + n) of /runs/province_adoption_year into buf
+ * [n x n_units] and check each code (0, negative, or <= last_year).
+ * 0, or PDS_ERR_INPUT with a message. */
+int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int16_t *buf,
+                            pds_diag *diag);
+
+#endif
