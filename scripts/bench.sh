@@ -35,7 +35,7 @@ measure() { # config runs threads
 }
 
 echo "pdsim benchmark: $(nproc) cores, $("$PDSIM" --version)"
-echo "config: configs/baseline.yaml ($(grep -c . data/china-group-schooling/units.csv) lines in units.csv)"
+echo "config: configs/baseline.yaml ($(grep -c . data/china-group-schooling/provinces.csv) lines in provinces.csv)"
 echo
 printf "%-44s %12s %12s\n" "case" "runs/s" "peak MB"
 set -- $(measure "$cfg_p" "$N" 1); r1=$1

@@ -7,6 +7,7 @@ script. Run from anywhere:  python3 data/china-group-schooling/build.py
 Every rule applied here is described in README.md.
 """
 import csv
+import io
 import math
 import os
 import sys
@@ -67,12 +68,25 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+CHECK = "--check" in sys.argv
+OUTPUT = {}      # file name -> text this script produces
+
+
+def emit(name, text):
+    """Write a file, or in --check mode remember it for comparison."""
+    OUTPUT[name] = text
+    if not CHECK:
+        with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+
+
 def write_csv(name, header, rows):
-    with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        for r in rows:
-            w.writerow(["" if v is None else v for v in r])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    emit(name, buf.getvalue())
 
 
 def fmt(x):
@@ -105,7 +119,7 @@ for code, name in provinces:
     else:
         y, cert, src = None, ("assumed" if code in EAST_CANDIDATES_NOT_CHOSEN else "confirmed"), NOT_ADOPTED_SRC
     units.append((code, name, PINYIN[code], reg, y, cert, src))
-write_csv("units.csv", ["code", "name", "name_en", "region", "adoption_year", "certainty", "source"], units)
+write_csv("provinces.csv", ["code", "name", "name_en", "region", "adoption_year", "certainty", "source"], units)
 adopt_year = {u[0]: u[4] for u in units}
 region = {u[0]: u[3] for u in units}
 
@@ -137,9 +151,9 @@ for r in read_csv("admin-divisions/cities.csv"):
     y, s = CITY_YEAR.get(name, (None, CITY_SRC + "; adoption year unknown"))
     cities.append((int(r["code"]), name, p, y, s))
 assert len(cities) == 293, len(cities)
-write_csv("subunits.csv", ["code", "name", "parent", "adoption_year", "source"], cities)
+write_csv("cities.csv", ["code", "name", "parent", "adoption_year", "source"], cities)
 
-# ---------------------------------------------------------------- subunit_counts.csv
+# ---------------------------------------------------------------- city_counts.csv
 TOTAL_2023 = 135
 MAX_SHARE = 0.9375        # Table 2 max of city % (15 of 16)
 n_cities = {c: 0 for c, _ in provinces}
@@ -159,8 +173,66 @@ while sum(alloc.values()) < TOTAL_2023:
     c = max(cand, key=lambda c: (target[c] - alloc[c], -c))
     alloc[c] += 1
 assert sum(alloc.values()) == TOTAL_2023
-write_csv("subunit_counts.csv", ["unit", "year", "adopted", "provenance"],
-          [(c, 2023, alloc[c], "assumed") for c, _ in provinces])
+
+# Yearly path of each province's count (assumed shape, README "city_counts.csv"):
+# count(p, y) = round(count(p, 2023) * F(y) / F(2023)), F logistic with
+# midpoint M and scale S, never below the province's dated cities and equal to
+# the 2023 split in 2023. M and S are chosen on a grid so that the city share
+# over the paper's risk set (outcome years 2014-2023, share at the end of the
+# year before) has the mean and sd of Table 2 (12.52, 17.03).
+CITY_YEARS = list(range(2013, 2024))
+TABLE2_CITY_MEAN, TABLE2_CITY_SD = 12.52, 17.03
+dated_years = {}
+for code, name, p, y, s in cities:
+    if y is not None:
+        dated_years.setdefault(p, []).append(y)
+
+
+def city_path(m, s):
+    f = lambda y: 1.0 / (1.0 + math.exp(-(y - m) / s))
+    out = {}
+    for c in n_cities:
+        for y in CITY_YEARS:
+            k = alloc[c] if y == 2023 else int(math.floor(alloc[c] * f(y) / f(2023) + 0.5))
+            out[(c, y)] = max(k, sum(1 for d in dated_years.get(c, []) if d <= y))
+    return out
+
+
+def risk_rows():
+    return [(c, t) for c in sorted(n_cities) for t in range(2014, 2024)
+            if adopt_year[c] is None or adopt_year[c] >= t]
+
+
+def city_pct(path, c, y):
+    return 100.0 * path[(c, y)] / n_cities[c] if n_cities[c] else 0.0
+
+
+def city_moments(path):
+    xs = [city_pct(path, c, t - 1) for c, t in risk_rows()]
+    mu = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - mu) ** 2 for x in xs) / (len(xs) - 1))
+    return mu, sd, max(xs)
+
+
+best = None
+for i in range(0, 301):                 # midpoint 2010.00 .. 2025.00
+    m = 2010.0 + 0.05 * i
+    for j in range(0, 91):              # scale 0.5 .. 5.0 years
+        sc = 0.5 + 0.05 * j
+        mu, sd, _ = city_moments(city_path(m, sc))
+        loss = (mu - TABLE2_CITY_MEAN) ** 2 + (sd - TABLE2_CITY_SD) ** 2
+        if best is None or loss < best[0] - 1e-12:
+            best = (loss, m, sc)
+CITY_M, CITY_S = best[1], best[2]
+city_counts = city_path(CITY_M, CITY_S)
+CITY_FIT = city_moments(city_counts)
+for c in n_cities:
+    for y in CITY_YEARS[1:]:
+        assert city_counts[(c, y)] >= city_counts[(c, y - 1)]
+assert sum(city_counts[(c, 2023)] for c in n_cities) == TOTAL_2023
+write_csv("city_counts.csv", ["unit", "year", "adopted", "cities", "share_pct", "provenance"],
+          [(c, y, city_counts[(c, y)], n_cities[c], fmt(city_pct(city_counts, c, y)), "assumed")
+           for c, _ in provinces for y in CITY_YEARS])
 
 # ---------------------------------------------------------------- documents.csv
 docs = [
@@ -180,7 +252,21 @@ for y in sorted(recon):
 docs.sort(key=lambda d: (d[0], d[6] != "sourced", d[3]))
 cum = lambda t: sum(d[1] * d[2] for d in docs if d[0] <= t)
 assert cum(2013) == 3 and cum(2022) == 14
-write_csv("documents.csv", ["year", "count", "weight", "date", "issuer", "title", "provenance"], docs)
+write_csv("central_documents.csv", ["year", "count", "weight", "date", "issuer", "title", "provenance"], docs)
+# Cumulative series through each year: sourced while every document counted is
+# dated; 2013 (3) and 2022 (14) are the Table 2 min and max of the lag-1
+# variable (derived); the other years depend on the reconstructed rows.
+cum_rows = []
+for y in range(2012, 2024):
+    if all(d[6] == "sourced" for d in docs if d[0] <= y):
+        prov = "sourced"
+    elif y in (2013, 2022):
+        prov = "derived"
+    else:
+        prov = "reconstructed"
+    cum_rows.append((y, cum(y), sum(d[1] for d in docs if d[0] <= y and d[6] == "sourced"), y + 1, prov))
+write_csv("central_documents_cumulative.csv",
+          ["year", "cumulative", "dated_cumulative", "used_for_outcome_year", "provenance"], cum_rows)
 
 # ---------------------------------------------------------------- panel.csv
 ex = {}
@@ -203,7 +289,7 @@ def pct_prov(s):
 
 
 VARS = ["schools", "students_pct", "resource_base_pct", "college_pct", "tertiary_pct",
-        "edu_budget_pct", "urbanization_pct", "region"]
+        "edu_budget_pct", "urbanization_pct", "cities_pct", "region"]
 RESOURCE_BASE = 55.38     # Table 2 mean; no provincial source available
 
 
@@ -250,6 +336,8 @@ for code, _ in provinces:
             p["urbanization_pct"] = "imputed" if (y >= 2022 and decimals(u) > 2) else "sourced"
         v["resource_base_pct"] = RESOURCE_BASE; p["resource_base_pct"] = "assumed"
         v["region"] = REGION_NUM[region[code]]; p["region"] = "derived"
+        # the reconstructed path of city_counts.csv (0 for the municipalities)
+        v["cities_pct"] = city_pct(city_counts, code, y); p["cities_pct"] = "assumed"
         last = v
         row = [code, y]
         for k in VARS:
@@ -259,27 +347,77 @@ for code, _ in provinces:
         panel.append(row)
 write_csv("panel.csv", ["unit", "year"] + VARS + [k + "_provenance" for k in VARS], panel)
 
-# ---------------------------------------------------------------- comparison with Table 2
-if "--compare" in sys.argv:
-    import statistics as st
-    docs_lag = lambda t: cum(t - 1)
-    rows = []
-    for code, _ in provinces:
-        for t in range(2014, 2024):
-            if adopt_year[code] is not None and adopt_year[code] < t:
-                continue
-            rows.append((code, t))
-    print("risk set rows", len(rows), "events", sum(1 for c, t in rows if adopt_year[c] == t))
-    pv = {(r[0], r[1]): r for r in panel}
-    idx = {k: i + 2 for i, k in enumerate(VARS)}
-    def col(k, f=float):
-        return [f(pv[(c, t - 1)][idx[k]]) for c, t in rows]
-    series = {
-        "adoption": [1.0 if adopt_year[c] == t else 0.0 for c, t in rows],
-        "central_documents": [float(docs_lag(t)) for c, t in rows],
-        "log_schools": [math.log(x) for x in col("schools")],
-    }
-    for k in VARS[1:]:
-        series[k] = col(k)
-    for k, xs in series.items():
-        print("%-18s mean %7.2f sd %6.2f min %7.2f max %7.2f" % (k, st.mean(xs), st.stdev(xs), min(xs), max(xs)))
+# ---------------------------------------------------------------- dataset.yaml
+emit("dataset.yaml", """# Which file plays which role (pdsim help dataset). Written by build.py.
+units: provinces.csv
+subunits: cities.csv
+subunit_counts: city_counts.csv
+documents: central_documents.csv
+contiguity: contiguity.csv
+panel: panel.csv
+""")
+
+# ---------------------------------------------------------------- provenance counts
+FLAGS = ["sourced", "derived", "imputed", "reconstructed", "assumed"]
+
+
+def tally(values):
+    out = {f: 0 for f in FLAGS}
+    for v in values:
+        out[v] += 1
+    return out
+
+
+cert = {"confirmed": 0, "identity-confirmed": 0, "assumed": 0}
+for u in units:
+    if u[4] is not None:
+        cert[u[5]] += 1
+tab = []
+# adoption years: a dated source = sourced; a named adopter with an assumed or
+# weakly evidenced year, or an assumed adopter = assumed; non-adoption by 2023
+# is sourced for the provinces the paper's regional listing excludes
+tab.append(("provinces.csv adoption (adopters)", tally(
+    ["sourced" if u[5] == "confirmed" else "assumed" for u in units if u[4] is not None])))
+tab.append(("provinces.csv adoption (non-adopters)", tally(
+    ["sourced" if u[5] == "confirmed" else "assumed" for u in units if u[4] is None])))
+tab.append(("contiguity.csv pairs", tally(["derived" if e[2] == "land" else "assumed" for e in edges])))
+tab.append(("cities.csv adoption years", tally(["sourced" for c in cities if c[3] is not None])))
+tab.append(("city_counts.csv counts", tally(["assumed"] * len(city_counts))))
+tab.append(("central_documents.csv rows", tally([d[6] for d in docs])))
+tab.append(("central_documents_cumulative.csv", tally([r[4] for r in cum_rows])))
+nv = len(VARS)
+for k_i, k in enumerate(VARS):
+    tab.append(("panel.csv " + k, tally([row[2 + nv + k_i] for row in panel])))
+tab.append(("panel.csv, all values", tally([row[2 + nv + k_i] for row in panel for k_i in range(nv)])))
+lines = ["| values | " + " | ".join(FLAGS) + " | total |", "|---" * (len(FLAGS) + 2) + "|"]
+for name, t in tab:
+    lines.append("| %s | %s | %d |" % (name, " | ".join(str(t[f]) for f in FLAGS), sum(t.values())))
+lines.append("")
+lines.append("Adopters by certainty: %d confirmed, %d identity-confirmed, %d assumed. "
+             "City path: logistic midpoint %.2f, scale %.2f years; risk-set city share "
+             "mean %.2f, sd %.2f, max %.2f (Table 2: 12.52, 17.03, 93.75)."
+             % (cert["confirmed"], cert["identity-confirmed"], cert["assumed"], CITY_M, CITY_S,
+                CITY_FIT[0], CITY_FIT[1], CITY_FIT[2]))
+lines.append("National adopted cities at the end of each year: " + ", ".join(
+    "%d: %d" % (y, sum(city_counts[(c, y)] for c in n_cities)) for y in CITY_YEARS) + ".")
+BEGIN, END = "<!-- provenance counts: written by build.py -->", "<!-- end provenance counts -->"
+with open(os.path.join(HERE, "README.md"), encoding="utf-8") as f:
+    readme = f.read()
+a, b = readme.index(BEGIN), readme.index(END)
+readme = readme[:a] + BEGIN + "\n" + "\n".join(lines) + "\n" + readme[b:]
+emit("README.md", readme)
+
+if CHECK:
+    stale = []
+    for name, text in sorted(OUTPUT.items()):
+        try:
+            with open(os.path.join(HERE, name), encoding="utf-8", newline="") as f:
+                same = f.read() == text
+        except FileNotFoundError:
+            same = False
+        if not same:
+            stale.append(name)
+    if stale:
+        print("build.py --check: out of date (rerun build.py): " + ", ".join(stale), file=sys.stderr)
+        sys.exit(1)
+    print("build.py --check: %d files up to date" % len(OUTPUT))

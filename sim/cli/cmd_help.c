@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "../io/config.h"
+#include "../io/dataset.h"
 #include "cli.h"
 
 static void put_line(void *ctx, const char *line)
@@ -86,7 +87,10 @@ static const char help_dataset[] =
     "  subunits.csv        code,name,parent,adoption_year           optional\n"
     "  subunit_counts.csv  unit,year,adopted (cumulative count)     optional\n"
     "  documents.csv       year,count[,weight]                      optional\n"
-    "  panel.csv           unit,year,VAR... (VAR_provenance columns are text)  optional\n";
+    "  panel.csv           unit,year,VAR... (VAR_provenance columns are text)  optional\n"
+    "  dataset.yaml        optional: other file names for these roles (keys below)\n"
+    "With a panel, every unit needs rows for consecutive years, and no observed\n"
+    "adoption may fall before its first panel year or after the panel's last.\n";
 
 int pds_cmd_help(int argc, char **argv)
 {
@@ -105,8 +109,13 @@ int pds_cmd_help(int argc, char **argv)
         fputs(help_compare, stdout);
     else if (strcmp(topic, "model") == 0)
         fputs(help_model, stdout);
-    else if (strcmp(topic, "dataset") == 0)
+    else if (strcmp(topic, "dataset") == 0) {
         fputs(help_dataset, stdout);
+        size_t n;
+        const pds_key *keys = pds_dataset_manifest_keys(&n);
+        puts("\ndataset.yaml keys (file names inside the folder):");
+        pds_yaml_describe(keys, n, 0, put_line, stdout);
+    }
     else if (strcmp(topic, "config") == 0 || strcmp(topic, "config-md") == 0) {
         int md = strcmp(topic, "config-md") == 0;
         if (!md)

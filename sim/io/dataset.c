@@ -1,12 +1,14 @@
 #include "dataset.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "csvtab.h"
+#include "yamldoc.h"
 
 #define YEAR_MIN 1000
 #define YEAR_MAX 3000
@@ -27,14 +29,104 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Read dir/file if present (or always when required). *t = NULL when absent. */
-static int open_table(const char *dir, const char *file, int required, pds_csvtab **t,
+/* The file of each role: named in the folder's dataset.yaml, else the generic
+ * name. A file the manifest names must exist; a generic one may be absent. */
+typedef struct files {
+    char *role[PDS_DATASET_N_ROLES];
+} files;
+
+static const char *const generic_name[PDS_DATASET_N_ROLES] = {"units.csv",     "contiguity.csv",
+                                                              "subunits.csv",  "subunit_counts.csv",
+                                                              "documents.csv", "panel.csv"};
+
+#define ROLE_KEY(i, name, help)                                                                    \
+    {                                                                                              \
+        name, PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(files, role) + (i) * sizeof(char *),   \
+            NULL, help, NULL                                                                       \
+    }
+static const pds_key manifest_keys[PDS_DATASET_N_ROLES] = {
+    ROLE_KEY(PDS_DATASET_UNITS, "units",
+             "units: code,name,region,adoption_year (default units.csv)"),
+    ROLE_KEY(PDS_DATASET_CONTIGUITY, "contiguity",
+             "neighbour pairs: unit_a,unit_b[,type] (default contiguity.csv)"),
+    ROLE_KEY(PDS_DATASET_SUBUNITS, "subunits",
+             "sub-units: code,name,parent,adoption_year (default subunits.csv)"),
+    ROLE_KEY(PDS_DATASET_SUBUNIT_COUNTS, "subunit_counts",
+             "adopted sub-units per unit and year: unit,year,adopted (default subunit_counts.csv)"),
+    ROLE_KEY(PDS_DATASET_DOCUMENTS, "documents",
+             "central documents: year,count[,weight] (default documents.csv)"),
+    ROLE_KEY(PDS_DATASET_PANEL, "panel", "covariates: unit,year,<variables> (default panel.csv)"),
+};
+#define MANIFEST "dataset.yaml"
+
+const pds_key *pds_dataset_manifest_keys(size_t *n)
+{
+    *n = PDS_DATASET_N_ROLES;
+    return manifest_keys;
+}
+
+/* 0 and the role files (named ones marked in named[]); -1 on a bad manifest. */
+static int read_manifest(const char *dir, files *f, int *named, pds_diag *diag)
+{
+    memset(f, 0, sizeof *f);
+    char *path = join(dir, MANIFEST);
+    if (!path)
+        return -1;
+    int rc = 0;
+    if (exists(path)) {
+        pds_yaml *y = pds_yaml_load(path, diag);
+        rc = y ? pds_yaml_parse_map(y, pds_yaml_root(y), manifest_keys, PDS_DATASET_N_ROLES, f,
+                                    NULL, diag)
+               : -1;
+        for (int i = 0; rc == 0 && i < PDS_DATASET_N_ROLES; i++)
+            if (f->role[i] && (!*f->role[i] || strchr(f->role[i], '/'))) {
+                pds_diag_add(diag, path, 0, 0,
+                             "%s: expected a file name inside the dataset folder, got \"%s\"",
+                             manifest_keys[i].name, f->role[i]);
+                rc = -1;
+            }
+        pds_yaml_free(y);
+    }
+    free(path);
+    for (int i = 0; i < PDS_DATASET_N_ROLES; i++) {
+        named[i] = f->role[i] != NULL;
+        if (!f->role[i] && !(f->role[i] = strdup(generic_name[i])))
+            rc = -1;
+    }
+    return rc;
+}
+
+static void free_manifest(files *f)
+{
+    for (int i = 0; i < PDS_DATASET_N_ROLES; i++)
+        free(f->role[i]);
+}
+
+char *pds_dataset_file(const char *dir, pds_dataset_role role, pds_diag *diag)
+{
+    files f;
+    int named[PDS_DATASET_N_ROLES];
+    char *path = NULL;
+    if (read_manifest(dir, &f, named, diag) == 0)
+        path = join(dir, f.role[role]);
+    free_manifest(&f);
+    return path;
+}
+
+/* Read dir/file if present, or always when required; a file the manifest
+ * names must exist. *t = NULL when absent. */
+static int open_table(const char *dir, const char *file, int required, int named, pds_csvtab **t,
                       pds_diag *diag)
 {
     *t = NULL;
     char *path = join(dir, file);
     if (!path)
         return -1;
+    if (!exists(path) && named) {
+        pds_diag_add(diag, path, 0, 0, "no such file, but %s/" MANIFEST " names it", dir);
+        free(path);
+        return -1;
+    }
     if (!exists(path) && !required) {
         free(path);
         return 0;
@@ -169,8 +261,8 @@ static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_optio
                 continue;
             }
             if (!(wt > 0)) {
-                pds_diag_add(diag, t->path, t->line[r], 0, "weight: expected a positive number, got %g",
-                             wt);
+                pds_diag_add(diag, t->path, t->line[r], 0,
+                             "weight: expected a positive number, got %g", wt);
                 bad = 1;
                 continue;
             }
@@ -202,7 +294,8 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         long y = 0;
         int ok = 1;
         if (!*code) {
-            pds_diag_add(diag, t->path, t->line[r], 0, "code: expected a sub-unit code, got a blank");
+            pds_diag_add(diag, t->path, t->line[r], 0,
+                         "code: expected a sub-unit code, got a blank");
             ok = 0;
         } else if (find_sub(w, code) >= 0) {
             pds_diag_add(diag, t->path, t->line[r], 0, "code: sub-unit '%s' appears twice", code);
@@ -257,10 +350,11 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
                          w->subunits[i].adoption_year <= y;
             }
             if ((size_t)n < dated) {
-                pds_diag_add(diag, t->path, t->line[r], 0,
-                             "adopted: %ld is below the %zu sub-units of unit '%s' that subunits.csv "
-                             "dates to %ld or earlier",
-                             n, dated, code, y);
+                pds_diag_add(
+                    diag, t->path, t->line[r], 0,
+                    "adopted: %ld is below the %zu sub-units of unit '%s' that subunits.csv "
+                    "dates to %ld or earlier",
+                    n, dated, code, y);
                 ok = 0;
             } else if ((size_t)n > ns) {
                 pds_diag_add(diag, t->path, t->line[r], 0,
@@ -328,7 +422,54 @@ static int ends_with(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
-static int load_panel(pds_world *w, const pds_csvtab *t, pds_diag *diag)
+/* With a panel, every unit has rows for consecutive years (no gap) and no
+ * observed adoption before its first panel year or after the panel's last. */
+static int check_panel(const pds_world *w, const char *seen, const pds_csvtab *units,
+                       const pds_csvtab *panel, pds_diag *diag)
+{
+    int bad = 0;
+    size_t ny = (size_t)(w->panel_last_year - w->panel_first_year + 1);
+    for (size_t u = 0; u < w->n_units; u++) {
+        const pds_unit *un = &w->units[u];
+        int first = 0, last = 0;
+        for (size_t k = 0; k < ny; k++)
+            if (seen[u * ny + k]) {
+                if (!first)
+                    first = w->panel_first_year + (int)k;
+                last = w->panel_first_year + (int)k;
+            }
+        if (!first) {
+            pds_diag_add(diag, units->path, units->line[u], 0,
+                         "unit '%s' has no rows in %s: every unit needs its panel rows", un->code,
+                         panel->path);
+            bad = 1;
+            continue;
+        }
+        for (int y = first; y <= last; y++)
+            if (!seen[u * ny + (size_t)(y - w->panel_first_year)]) {
+                pds_diag_add(diag, panel->path, 0, 0,
+                             "unit '%s' has no row for %d: a gap in its years %d..%d", un->code, y,
+                             first, last);
+                bad = 1;
+                break;
+            }
+        int y = un->adoption_year;
+        if (y != 0 && y < first) {
+            pds_diag_add(diag, units->path, units->line[u], 0,
+                         "adoption_year: %d is before unit '%s''s first panel year %d", y, un->code,
+                         first);
+            bad = 1;
+        } else if (y > w->panel_last_year) {
+            pds_diag_add(diag, units->path, units->line[u], 0,
+                         "adoption_year: %d is after the panel's last year %d", y,
+                         w->panel_last_year);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+static int load_panel(pds_world *w, const pds_csvtab *t, const pds_csvtab *tu, pds_diag *diag)
 {
     if (!t)
         return 0;
@@ -410,29 +551,13 @@ static int load_panel(pds_world *w, const pds_csvtab *t, pds_diag *diag)
                     w->panel[cell * w->n_vars + v] = x;
             }
         }
+        if (!bad)
+            bad = check_panel(w, seen, tu, t, diag) != 0;
         free(seen);
     }
     free(var_col);
     free(years);
     free(units);
-    return bad ? -1 : 0;
-}
-
-/* Observed adoption years must fall inside the panel when there is one. */
-static int check_years(const pds_world *w, const pds_csvtab *units, pds_diag *diag)
-{
-    if (!w->panel)
-        return 0;
-    int bad = 0;
-    for (size_t u = 0; u < w->n_units; u++) {
-        int y = w->units[u].adoption_year;
-        if (y != 0 && (y < w->panel_first_year || y > w->panel_last_year)) {
-            pds_diag_add(diag, units->path, units->line[u], 0,
-                         "adoption_year: %d is outside the panel's years %d..%d", y,
-                         w->panel_first_year, w->panel_last_year);
-            bad = 1;
-        }
-    }
     return bad ? -1 : 0;
 }
 
@@ -455,18 +580,27 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
         pds_diag_add(diag, dir, 0, 0, "dataset: not a folder");
         goto fail;
     }
-    int bad = 0;
-    bad |= open_table(dir, "units.csv", 1, &tu, diag);
+    files f;
+    int named[PDS_DATASET_N_ROLES];
+    int bad = read_manifest(dir, &f, named, diag);
+    if (bad) {
+        free_manifest(&f);
+        goto fail;
+    }
+#define OPEN(r, req, t) open_table(dir, f.role[r], req, named[r], t, diag)
+    bad |= OPEN(PDS_DATASET_UNITS, 1, &tu);
     if (opt->neighbour_weights) {
         tc = pds_csvtab_read(opt->neighbour_weights, diag);
         bad |= tc ? 0 : -1;
     } else {
-        bad |= open_table(dir, "contiguity.csv", 0, &tc, diag);
+        bad |= OPEN(PDS_DATASET_CONTIGUITY, 0, &tc);
     }
-    bad |= open_table(dir, "subunits.csv", 0, &ts, diag);
-    bad |= open_table(dir, "subunit_counts.csv", 0, &tn, diag);
-    bad |= open_table(dir, "documents.csv", 0, &td, diag);
-    bad |= open_table(dir, "panel.csv", 0, &tp, diag);
+    bad |= OPEN(PDS_DATASET_SUBUNITS, 0, &ts);
+    bad |= OPEN(PDS_DATASET_SUBUNIT_COUNTS, 0, &tn);
+    bad |= OPEN(PDS_DATASET_DOCUMENTS, 0, &td);
+    bad |= OPEN(PDS_DATASET_PANEL, 0, &tp);
+#undef OPEN
+    free_manifest(&f);
     if (bad || load_units(w, tu, diag) != 0)
         goto fail;
     bad |= load_pairs(w, tc, opt, &pa, &pb, &pw, &np, diag);
@@ -474,9 +608,7 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
     if (!bad)
         bad |= load_counts(w, tn, diag);
     bad |= load_documents(w, td, diag);
-    bad |= load_panel(w, tp, diag);
-    if (!bad)
-        bad |= check_years(w, tu, diag);
+    bad |= load_panel(w, tp, tu, diag);
     if (bad)
         goto fail;
     if (pds_world_index(w, pa, pb, pw, np) != PDS_OK)

@@ -122,9 +122,7 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
     if (!sc->subunits_channel)
         off |= 1u << PDS_TERM_SUBUNITS_PCT | 1u << PDS_TERM_PARENT_ADOPTED |
                1u << PDS_TERM_SIBLINGS_PCT;
-    char *panel = malloc(strlen(c->dataset_path) + sizeof "/panel.csv");
-    if (panel)
-        strcat(strcpy(panel, c->dataset_path), "/panel.csv");
+    char *panel = pds_dataset_file(c->dataset_path, PDS_DATASET_PANEL, diag);
     pds_sim_options so = {
         .base_year = (int)c->base_year,
         .horizon = (int)c->horizon,
