@@ -19,7 +19,8 @@ static const char usage[] =
     "  pdsim fit CONFIG.yaml [MODEL.yaml...] [--link logit|cloglog] [--firth] [--robust] [-o OUT.yaml]\n"
     "  pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
     "  pdsim compare BASE.h5 SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change]\n"
-    "  pdsim help [run|validate|fit|compare|config|model|dataset]\n"
+    "  pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"
+    "  pdsim help [run|validate|fit|compare|describe|config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
     "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n";
@@ -39,6 +40,21 @@ static const char help_validate[] =
     "pdsim validate CONFIG.yaml\n"
     "  Load the config, dataset and models, and report every problem found with\n"
     "  file:line. Exit 0 when all is well, 2 otherwise. Writes nothing.\n";
+
+static const char help_describe[] =
+    "pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"
+    "               [--first-year Y] [--last-year Y]\n"
+    "  Descriptive statistics (mean, sd, min, max, VIF) of the outcome and of every\n"
+    "  regressor of the model over the unit-years at risk (as pdsim fit builds them),\n"
+    "  and the in-sample check: per year, observed adoptions against the sum of the\n"
+    "  model's fitted hazards, with its own intercept and with the intercept shifted\n"
+    "  so that the sums match (what 'intercept_recalibration: in-sample' applies).\n"
+    "  --model MODEL.yaml     model to describe (default: the config's model)\n"
+    "  --reference TABLE.csv  numbers to print beside, with differences: columns\n"
+    "                         variable,mean,sd,min,max,vif; variable is 'adoption' or a\n"
+    "                         term name; blank = not given\n"
+    "  --first-year Y         first outcome year (default: panel start + lag)\n"
+    "  --last-year Y          last outcome year (default: the config's base year)\n";
 
 static const char help_fit[] =
     "pdsim fit CONFIG.yaml [MODEL.yaml...] [options]\n"
@@ -105,6 +121,8 @@ int pds_cmd_help(int argc, char **argv)
         fputs(help_validate, stdout);
     else if (strcmp(topic, "fit") == 0)
         fputs(help_fit, stdout);
+    else if (strcmp(topic, "describe") == 0)
+        fputs(help_describe, stdout);
     else if (strcmp(topic, "compare") == 0)
         fputs(help_compare, stdout);
     else if (strcmp(topic, "model") == 0)

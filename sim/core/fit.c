@@ -275,7 +275,7 @@ done:
 /* VIF of each non-intercept column: the diagonal of the inverse of the
  * correlation matrix of the non-intercept, non-constant columns. NaN for the
  * intercept and constant columns, +inf when that matrix is singular. */
-static int compute_vif(const pds_fit_data *d, double *vif)
+int pds_fit_vif(const pds_fit_data *d, double *vif)
 {
     size_t n = d->n, p = d->p;
     size_t *idx = malloc(p * sizeof *idx);
@@ -767,7 +767,7 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
     r->iterations = it;
     r->converged = converged;
     fill_statistics(r, &c);
-    if (compute_vif(d, r->vif) != 0) {
+    if (pds_fit_vif(d, r->vif) != 0) {
         pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
         st = PDS_ERR_RUNTIME;
         goto fail;

@@ -63,4 +63,9 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
                    pds_fit_result **out);
 void pds_fit_result_free(pds_fit_result *r);
 
+/* Variance inflation factors of the columns of d->X (p values): NaN for the
+ * intercept column and constant columns, +inf when the others are collinear.
+ * 0, or -1 when out of memory. */
+int pds_fit_vif(const pds_fit_data *d, double *vif);
+
 #endif

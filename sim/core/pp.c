@@ -146,7 +146,8 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
                         pds_diag_add(diag, NULL, 0, 0,
                                      "panel.csv: unit %s, year %d: '%s' is missing (needed by term "
                                      "'%s' for %d)",
-                                     w->units[u].code, y - spec->lag, term->variable, term->name, y);
+                                     w->units[u].code, y - spec->lag, term->variable, term->name,
+                                     y);
                         bad = 1;
                     } else if (term->transform == PDS_TRANSFORM_LOG) {
                         if (!(x > 0)) {
@@ -176,5 +177,59 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
         return PDS_ERR_INPUT;
     }
     *out = t;
+    return PDS_OK;
+}
+
+void pds_pp_hazards(const pds_pp_table *t, const pds_model *m, double delta, double *p)
+{
+    for (size_t r = 0; r < t->n; r++) {
+        const double *x = t->X + r * t->p;
+        double eta = m->intercept + delta;
+        for (size_t j = 0; j < m->n_terms && j + 1 < t->p; j++)
+            eta += m->terms[j].coef * x[j + 1];
+        p[r] = pds_link_inverse(m->link, eta);
+    }
+}
+
+static double excess(const pds_pp_table *t, const pds_model *m, double delta, double events,
+                     double *p)
+{
+    pds_pp_hazards(t, m, delta, p);
+    double s = 0.0;
+    for (size_t r = 0; r < t->n; r++)
+        s += p[r];
+    return s - events;
+}
+
+pds_status pds_pp_intercept_shift(const pds_pp_table *t, const pds_model *m, double *delta,
+                                  pds_diag *diag)
+{
+    *delta = 0.0;
+    double events = 0.0;
+    for (size_t r = 0; r < t->n; r++)
+        events += t->y[r];
+    if (t->n == 0 || events == 0.0 || events == (double)t->n) {
+        pds_diag_add(diag, m->path, 0, 0,
+                     "intercept recalibration: needs unit-years at risk with both adoptions and "
+                     "non-adoptions (%zu rows, %.0f adoptions in %d..%d)",
+                     t->n, events, t->first_year, t->last_year);
+        return PDS_ERR_INPUT;
+    }
+    double *p = malloc(t->n * sizeof *p);
+    if (!p)
+        return PDS_ERR_RUNTIME;
+    /* the expected count rises monotonically with the shift: bisection is
+     * safe for either link, and 200 halvings of [-100, 100] reach the
+     * double-precision limit */
+    double lo = -100.0, hi = 100.0;
+    for (int i = 0; i < 200 && hi - lo > 1e-13; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (excess(t, m, mid, events, p) < 0.0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    free(p);
+    *delta = 0.5 * (lo + hi);
     return PDS_OK;
 }

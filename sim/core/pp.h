@@ -14,12 +14,12 @@
 #include "world.h"
 
 typedef struct pds_pp_table {
-    size_t n;            /* rows */
-    size_t p;            /* columns: the intercept first, then the spec's terms */
-    double *X;           /* [n x p] row-major */
-    double *y;           /* [n] 1 when the unit adopted in that year */
-    size_t *unit;        /* [n] unit index (also the cluster id) */
-    int *year;           /* [n] outcome year */
+    size_t n;     /* rows */
+    size_t p;     /* columns: the intercept first, then the spec's terms */
+    double *X;    /* [n x p] row-major */
+    double *y;    /* [n] 1 when the unit adopted in that year */
+    size_t *unit; /* [n] unit index (also the cluster id) */
+    int *year;    /* [n] outcome year */
     size_t n_units_at_risk;
     size_t n_left_censored; /* units adopted before first_year, not at risk */
     int first_year, last_year;
@@ -32,6 +32,17 @@ int pds_pp_default_first_year(const pds_world *w, const pds_model *spec);
 pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_year, int last_year,
                         pds_diag *diag, pds_pp_table **out);
 void pds_pp_free(pds_pp_table *t);
+
+/* Fitted hazard of every row (p[n]) under model m, the spec the table was
+ * built from, with its intercept shifted by delta. */
+void pds_pp_hazards(const pds_pp_table *t, const pds_model *m, double delta, double *p);
+
+/* The intercept shift delta that makes the sum of fitted hazards over the
+ * table's rows equal its number of events (in-sample calibration in the
+ * mean). PDS_ERR_INPUT when the table has no rows, no events or only
+ * events; PDS_ERR_RUNTIME when out of memory. */
+pds_status pds_pp_intercept_shift(const pds_pp_table *t, const pds_model *m, double *delta,
+                                  pds_diag *diag);
 
 /* Share (0-100) of unit u's sub-units adopted by the end of year y in the
  * observed history: dated sub-units, or a known count when larger. */

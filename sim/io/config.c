@@ -351,6 +351,7 @@ static int parse_scenario(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *d
 }
 
 static const char *const uncertainty_names[] = {"none", "coefficients", NULL};
+static const char *const recalibration_names[] = {"none", "in-sample", NULL};
 
 #define OFF(f) offsetof(pds_run_config, f)
 const pds_key pds_run_config_keys[] = {
@@ -385,6 +386,11 @@ const pds_key pds_run_config_keys[] = {
      "list of years"},
     {"uncertainty", PDS_KEY_ENUM, 0, 0, 0, "none", uncertainty_names, OFF(uncertainty), NULL,
      "coefficients: each run draws the unit model's coefficients from N(estimate, covariance)",
+     NULL},
+    {"intercept_recalibration", PDS_KEY_ENUM, 0, 0, 0, "none", recalibration_names,
+     OFF(intercept_recalibration), NULL,
+     "in-sample: shift the unit model's intercept so that its fitted hazards over the observed "
+     "unit-years at risk (to base_year) sum to the observed adoptions",
      NULL},
     {"scenario", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_scenario,
      "{name, central_documents: [{year, count, weight, title}], forced_adoption: [{unit, year}], "

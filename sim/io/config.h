@@ -70,6 +70,7 @@ typedef struct pds_run_config {
     pds_projection *proj;    /* owned, variable names owned */
     size_t n_proj;
     int uncertainty;         /* 0 none, 1 coefficients drawn per run */
+    int intercept_recalibration; /* 0 none, 1 in-sample: shift the unit model's intercept */
     pds_run_scenario scenario;
 } pds_run_config;
 

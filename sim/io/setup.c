@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/pp.h"
 #include "dataset.h"
 #include "model_io.h"
 
@@ -16,6 +17,27 @@ void pds_setup_free(pds_setup *s)
     pds_world_free(s->world);
     pds_run_config_free(s->cfg);
     memset(s, 0, sizeof *s);
+}
+
+/* Shift the unit model's intercept so that the expected number of adoptions
+ * over the observed history (the default first year at risk to base_year)
+ * equals the observed number: calibration in the mean, for a published model
+ * applied to data it was not estimated on. */
+static pds_status recalibrate(pds_setup *s, pds_diag *diag)
+{
+    const pds_world *w = s->world;
+    pds_model *m = s->unit_model;
+    pds_pp_table *t = NULL;
+    int first = pds_pp_default_first_year(w, m);
+    pds_status st = pds_pp_build(w, m, first, (int)s->cfg->base_year, diag, &t);
+    if (st == PDS_OK)
+        st = pds_pp_intercept_shift(t, m, &s->intercept_shift, diag);
+    if (st == PDS_OK)
+        m->intercept += s->intercept_shift;
+    else
+        pds_diag_add(diag, s->cfg->path, 0, 0, "intercept_recalibration: in-sample failed (above)");
+    pds_pp_free(t);
+    return st;
 }
 
 pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *diag)
@@ -39,6 +61,10 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
     if (out->sub_model && out->world->n_subunits == 0) {
         pds_diag_add(diag, c->path, 0, 0,
                      "subunit_model is set but the dataset %s has no subunits.csv", c->dataset_path);
+        pds_setup_free(out);
+        return PDS_ERR_INPUT;
+    }
+    if (c->intercept_recalibration && recalibrate(out, diag) != PDS_OK) {
         pds_setup_free(out);
         return PDS_ERR_INPUT;
     }

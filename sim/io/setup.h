@@ -15,6 +15,7 @@ typedef struct pds_setup {
     pds_model *unit_model;
     pds_model *sub_model; /* NULL when the config names none */
     pds_sim *sim;
+    double intercept_shift; /* added to the unit model's intercept (intercept_recalibration) */
 } pds_setup;
 
 /* Load and validate everything; every problem found goes to diag.
