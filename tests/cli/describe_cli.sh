@@ -6,7 +6,7 @@
 #   describe_cli.sh PDSIM_BINARY REPO_ROOT
 set -u
 PDSIM=$1
-ROOT=$2
+ROOT=$(cd "$2" && pwd)
 here=$(dirname "$0")
 . "$here/lib.sh"
 PY=""
