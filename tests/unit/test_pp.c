@@ -138,11 +138,56 @@ static void fit_recovers_simulated_coefficients(void **state)
     pds_diag_free(&d);
 }
 
+/* The intercept shift makes the fitted hazards sum to the events, for both
+ * links; a logit table with one binary regressor has a closed form to check. */
+static void intercept_shift_matches_events(void **state)
+{
+    (void)state;
+    /* 40 rows: x = 1 on 10 of them; 6 events */
+    pds_pp_table t = {.n = 40, .p = 2, .first_year = 2000, .last_year = 2000};
+    double X[80], y[40];
+    for (size_t r = 0; r < 40; r++) {
+        X[2 * r] = 1.0;
+        X[2 * r + 1] = r < 10 ? 1.0 : 0.0;
+        y[r] = r % 7 == 0 ? 1.0 : 0.0;
+    }
+    t.X = X;
+    t.y = y;
+    static const pds_term_kind k[] = {PDS_TERM_DOCUMENTS};
+    static const double coef[] = {1.2};
+    for (int link = 0; link < 2; link++) {
+        pds_model *m = tw_model((pds_link)link, -3.0, 1, k, coef);
+        pds_diag d;
+        pds_diag_init(&d);
+        double delta = 0.0, p[40], sum = 0.0;
+        assert_int_equal(pds_pp_intercept_shift(&t, m, &delta, &d), PDS_OK);
+        pds_pp_hazards(&t, m, delta, p);
+        for (size_t r = 0; r < 40; r++)
+            sum += p[r];
+        assert_true(fabs(sum - 6.0) < 1e-9);
+        if (link == PDS_LINK_LOGIT) {
+            /* 10 p1 + 30 p0 = 6 with p1 = L(a + 1.2), p0 = L(a), a = -3 + delta */
+            double a = -3.0 + delta;
+            double p1 = 1 / (1 + exp(-(a + 1.2))), p0 = 1 / (1 + exp(-a));
+            assert_true(fabs(10 * p1 + 30 * p0 - 6.0) < 1e-9);
+        }
+        /* no events: refused with a message */
+        double y0[40] = {0};
+        pds_pp_table t0 = t;
+        t0.y = y0;
+        assert_int_equal(pds_pp_intercept_shift(&t0, m, &delta, &d), PDS_ERR_INPUT);
+        assert_true(d.n > 0);
+        pds_diag_free(&d);
+        pds_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table_matches_engine),
         cmocka_unit_test(fit_recovers_simulated_coefficients),
+        cmocka_unit_test(intercept_shift_matches_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
