@@ -9,15 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh calibrate
 cmake --preset release >/dev/null
 cmake --build --preset release -j 2 >/dev/null
-PY=""
-for cand in ${PDSIM_PYTHON:-} /usr/bin/python3 python3; do
-    if "$cand" -c "import h5py, numpy, scipy" 2>/dev/null; then
-        PY=$cand
-        break
-    fi
-done
-if [ -z "$PY" ]; then
+PY=$(scripts/find-python.sh h5py numpy scipy) || {
     echo "calibrate-city-model: no Python with h5py, numpy and scipy (set PDSIM_PYTHON)" >&2
     exit 1
-fi
+}
 exec nice -n 19 "$PY" scripts/calibrate_city_model.py build/pdsim . models/city-calibrated.yaml "$@"

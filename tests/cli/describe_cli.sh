@@ -9,13 +9,7 @@ PDSIM=$1
 ROOT=$(cd "$2" && pwd)
 here=$(dirname "$0")
 . "$here/lib.sh"
-PY=""
-for cand in ${PDSIM_PYTHON:-} /usr/bin/python3 python3; do
-    if "$cand" -c "import csv, re" 2>/dev/null; then
-        PY=$cand
-        break
-    fi
-done
+PY=$(sh "$ROOT/scripts/find-python.sh" csv re) || PY=""
 DS=$ROOT/data/china-group-schooling
 
 check "describe baseline with the paper's Table 2" \
