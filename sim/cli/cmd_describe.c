@@ -88,7 +88,7 @@ static void cell(double x)
     else if (isinf(x))
         printf(" %8s", "inf");
     else
-        printf(" %8.2f", x);
+        printf(" %8.2f", fabs(x) < 0.005 ? 0.0 : x); /* no "-0.00" */
 }
 
 static void describe_column(const char *name, const double *x, size_t stride, size_t n, double vif,

@@ -424,7 +424,7 @@ static int ends_with(const char *s, const char *suf)
 
 /* With a panel, every unit has rows for consecutive years (no gap) and no
  * observed adoption before its first panel year or after the panel's last. */
-static int check_panel(const pds_world *w, const char *seen, const pds_csvtab *units,
+static int check_panel(const pds_world *w, const long *seen, const pds_csvtab *units,
                        const pds_csvtab *panel, pds_diag *diag)
 {
     int bad = 0;
@@ -447,9 +447,13 @@ static int check_panel(const pds_world *w, const char *seen, const pds_csvtab *u
         }
         for (int y = first; y <= last; y++)
             if (!seen[u * ny + (size_t)(y - w->panel_first_year)]) {
-                pds_diag_add(diag, panel->path, 0, 0,
-                             "unit '%s' has no row for %d: a gap in its years %d..%d", un->code, y,
-                             first, last);
+                /* name the unit's next row: the one that jumps over the gap */
+                int next = y + 1;
+                while (!seen[u * ny + (size_t)(next - w->panel_first_year)])
+                    next++;
+                pds_diag_add(diag, panel->path, seen[u * ny + (size_t)(next - w->panel_first_year)],
+                             0, "unit '%s' has no row for %d: a gap in its years %d..%d", un->code,
+                             y, first, last);
                 bad = 1;
                 break;
             }
@@ -524,7 +528,7 @@ static int load_panel(pds_world *w, const pds_csvtab *t, const pds_csvtab *tu, p
         size_t ny = (size_t)(y1 - y0 + 1);
         size_t n = w->n_units * ny * w->n_vars;
         w->panel = malloc((n + 1) * sizeof(double));
-        char *seen = calloc(w->n_units * ny + 1, 1);
+        long *seen = calloc(w->n_units * ny + 1, sizeof *seen); /* line of each cell's row */
         if (!w->panel || !seen) {
             free(seen);
             free(var_col);
@@ -542,7 +546,7 @@ static int load_panel(pds_world *w, const pds_csvtab *t, const pds_csvtab *tu, p
                 bad = 1;
                 continue;
             }
-            seen[cell] = 1;
+            seen[cell] = t->line[r];
             for (size_t v = 0; v < w->n_vars; v++) {
                 double x;
                 if (pds_csvtab_num(t, r, var_col[v], 1, &x, diag) != 0)
