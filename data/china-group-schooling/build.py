@@ -122,6 +122,13 @@ for code, name in provinces:
 write_csv("provinces.csv", ["code", "name", "name_en", "region", "adoption_year", "certainty", "source"], units)
 adopt_year = {u[0]: u[4] for u in units}
 region = {u[0]: u[3] for u in units}
+# what the paper states about the adopters by 2023-12 (seed 000)
+_adopters = [c for c, y in adopt_year.items() if y is not None and y <= 2023]
+assert len(_adopters) == 14
+assert [sum(1 for c in _adopters if region[c] == r) for r in ("east", "central", "west")] == [8, 3, 3]
+assert not any(adopt_year[c] in (2016, 2017) for c in _adopters)
+assert {22, 31, 11, 44, 33, 46, 41, 42, 50, 64, 15} <= set(_adopters)   # the 11 named
+assert min(_adopters, key=lambda c: adopt_year[c]) == 22 and adopt_year[22] == 2014  # 吉林 first
 
 # ---------------------------------------------------------------- contiguity.csv
 EDGE_SRC = "province-adjacency/province_edges_31.csv (boundaries: YipChunKit/China_map_topojson c75d64ad)"
