@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <math.h>
@@ -162,6 +163,38 @@ static void dataset_small_loads(void **state)
     pds_diag_free(&d);
 }
 
+/* dataset.yaml maps roles to other file names; roles it leaves out keep the
+ * generic name and stay optional. */
+static void dataset_manifest_renames_files(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/renamed", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    write_file("renamed/dataset.yaml", "units: provinces.csv\nsubunits: cities.csv\n", 0);
+    write_file("renamed/provinces.csv",
+               "code,name,region,adoption_year\nA,Alpha,e,2001\nB,Beta,w,\n", 0);
+    write_file("renamed/cities.csv",
+               "code,name,parent,adoption_year\na1,a1,A,\nb1,b1,B,\nb2,b2,B,\n", 0);
+    write_file("renamed/units.csv", "not,a,dataset\n", 0); /* ignored: the manifest names another */
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_world *w = pds_dataset_load(dir, NULL, &d);
+    assert_non_null(w);
+    assert_int_equal(w->n_units, 2);
+    assert_int_equal(w->n_subunits, 3);
+    assert_int_equal(w->sub_start[2] - w->sub_start[1], 2);
+    pds_world_free(w);
+    char *panel = pds_dataset_file(dir, PDS_DATASET_PANEL, &d);
+    char *units = pds_dataset_file(dir, PDS_DATASET_UNITS, &d);
+    assert_non_null(strstr(panel, "/renamed/panel.csv"));
+    assert_non_null(strstr(units, "/renamed/provinces.csv"));
+    free(panel);
+    free(units);
+    assert_int_equal(d.n, 0);
+    pds_diag_free(&d);
+}
+
 static void model_loads(void **state)
 {
     (void)state;
@@ -293,6 +326,7 @@ int main(void)
         cmocka_unit_test(csv_errors_name_the_line),
         cmocka_unit_test(number_parsing_is_strict),
         cmocka_unit_test(dataset_small_loads),
+        cmocka_unit_test(dataset_manifest_renames_files),
         cmocka_unit_test(model_loads),
         cmocka_unit_test(model_covariance_and_errors),
         cmocka_unit_test(config_defaults_and_paths),
