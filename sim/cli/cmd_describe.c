@@ -147,6 +147,14 @@ static void print_table2(const pds_pp_table *t, const pds_model *m, const double
         describe_column(m->terms[j].name, t->X + j + 1, t->p, t->n, vif[j + 1], ref);
 }
 
+static void check_row(const char *label, size_t n, double o, double e, double er)
+{
+    char rec[32] = "-";
+    if (!isnan(er))
+        snprintf(rec, sizeof rec, "%.3f", er);
+    printf("%6s %8zu %9.0f %10.3f %14s\n", label, n, o, e, rec);
+}
+
 static void print_in_sample(const pds_pp_table *t, const pds_model *m, const double *p0,
                             const double *p1, double delta)
 {
@@ -167,20 +175,25 @@ static void print_in_sample(const pds_pp_table *t, const pds_model *m, const dou
                 er += p1[r];
                 var += p0[r] * (1.0 - p0[r]);
             }
-        printf("%6d %8zu %9.0f %10.3f %14.3f\n", y, n, o, e, er);
+        char label[16];
+        snprintf(label, sizeof label, "%d", y);
+        check_row(label, n, o, e, isnan(delta) ? NAN : er);
         to += o;
         te += e;
         tr += er;
         tn += n;
     }
-    printf("%6s %8zu %9.0f %10.3f %14.3f\n", "total", tn, to, te, tr);
+    check_row("total", tn, to, te, isnan(delta) ? NAN : tr);
     double sd = sqrt(var);
     printf("\nwith the model's intercept %.4f: expected %.3f (sd %.3f if the model were right), "
            "observed %.0f, z = %.2f, observed/expected = %.3f\n",
            m->intercept, te, sd, to, sd > 0 ? (to - te) / sd : NAN, te > 0 ? to / te : NAN);
-    printf("recalibrated in the mean: intercept %.4f (shift %+.4f, hazard odds x %.3g); "
-           "a run config applies it with 'intercept_recalibration: in-sample'\n",
-           m->intercept + delta, delta, exp(delta));
+    if (isnan(delta))
+        printf("no recalibration: it needs both adoptions and non-adoptions in these years\n");
+    else
+        printf("recalibrated in the mean: intercept %.4f (shift %+.4f, hazard odds x %.3g); "
+               "a run config applies it with 'intercept_recalibration: in-sample'\n",
+               m->intercept + delta, delta, exp(delta));
 }
 
 int pds_cmd_describe(int argc, char **argv)
@@ -265,12 +278,25 @@ int pds_cmd_describe(int argc, char **argv)
         st = PDS_ERR_RUNTIME;
         goto done;
     }
-    double delta = 0.0;
-    st = pds_pp_intercept_shift(t, m, &delta, &diag);
-    if (st != PDS_OK)
+    if (t->n == 0) {
+        pds_diag_add(&diag, cfg->path, 0, 0, "no unit-years at risk in %d..%d", fy, ly);
+        st = PDS_ERR_INPUT;
         goto done;
+    }
+    /* without both adoptions and non-adoptions there is no shift to report,
+     * but the table and the check still are */
+    double delta = NAN;
+    pds_diag quiet;
+    pds_diag_init(&quiet);
+    st = pds_pp_intercept_shift(t, m, &delta, &quiet);
+    pds_diag_free(&quiet);
+    if (st == PDS_ERR_RUNTIME)
+        goto done;
+    if (st != PDS_OK)
+        delta = NAN;
+    st = PDS_OK;
     pds_pp_hazards(t, m, 0.0, p0);
-    pds_pp_hazards(t, m, delta, p1);
+    pds_pp_hazards(t, m, isnan(delta) ? 0.0 : delta, p1);
     printf("dataset %s, model %s\n", cfg->dataset_path, m->path);
     print_table2(t, m, vif, ref_path ? &ref : NULL, ref_path);
     print_in_sample(t, m, p0, p1, delta);

@@ -30,6 +30,8 @@ check "reference naming an unknown term: exit 2, file:line" \
     sh -c "status_is() { \"\$@\" >'$TMP/s.out' 2>'$TMP/s.err'; [ \$? -eq 2 ]; };
            status_is '$PDSIM' describe '$ROOT/configs/baseline.yaml' --reference '$TMP/ref.csv' &&
            grep -q 'ref.csv:3: variable' '$TMP/s.err'"
+check "years without adoptions: table and check, no recalibration" \
+    sh -c "'$PDSIM' describe '$ROOT/tests/data/run.yaml' --last-year 2011 | grep -q '^no recalibration'"
 check "no config: exit 2" sh -c "'$PDSIM' describe >/dev/null 2>&1; [ \$? -eq 2 ]"
 check "help" sh -c "'$PDSIM' describe --help | grep -q reference"
 
