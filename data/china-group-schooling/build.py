@@ -255,14 +255,15 @@ RECON_TITLE = "related central documents not individually identified (reconstruc
 # except 2017 (the dated 中办国办 document fills that year), two in 2021 and 2022.
 recon = {2013: 1, 2014: 1, 2015: 1, 2016: 1, 2018: 1, 2019: 1, 2020: 1, 2021: 2, 2022: 2}
 for y in sorted(recon):
-    docs.append((y, recon[y], 1, "", "", RECON_TITLE, "reconstructed"))
+    docs.append((y, recon[y], 1, "", "", RECON_TITLE, "assumed"))
 docs.sort(key=lambda d: (d[0], d[6] != "sourced", d[3]))
 cum = lambda t: sum(d[1] * d[2] for d in docs if d[0] <= t)
 assert cum(2013) == 3 and cum(2022) == 14
 write_csv("central_documents.csv", ["year", "count", "weight", "date", "issuer", "title", "provenance"], docs)
 # Cumulative series through each year: sourced while every document counted is
 # dated; 2013 (3) and 2022 (14) are the Table 2 min and max of the lag-1
-# variable (derived); the other years depend on the reconstructed rows.
+# variable (derived); the other years depend on the assumed placement of the
+# unidentified documents.
 cum_rows = []
 for y in range(2012, 2024):
     if all(d[6] == "sourced" for d in docs if d[0] <= y):
@@ -270,7 +271,7 @@ for y in range(2012, 2024):
     elif y in (2013, 2022):
         prov = "derived"
     else:
-        prov = "reconstructed"
+        prov = "assumed"
     cum_rows.append((y, cum(y), sum(d[1] for d in docs if d[0] <= y and d[6] == "sourced"), y + 1, prov))
 write_csv("central_documents_cumulative.csv",
           ["year", "cumulative", "dated_cumulative", "used_for_outcome_year", "provenance"], cum_rows)
@@ -365,7 +366,7 @@ panel: panel.csv
 """)
 
 # ---------------------------------------------------------------- provenance counts
-FLAGS = ["sourced", "derived", "imputed", "reconstructed", "assumed"]
+FLAGS = ["sourced", "derived", "imputed", "assumed"]
 
 
 def tally(values):
