@@ -9,13 +9,7 @@ set -u
 PDSIM=$1
 ROOT=$2
 here=$(dirname "$0")
-PY=""
-for cand in ${PDSIM_PYTHON:-} /usr/bin/python3 python3; do
-    if "$cand" -c "import statsmodels, numpy" 2>/dev/null; then
-        PY=$cand
-        break
-    fi
-done
+PY=$(sh "$ROOT/scripts/find-python.sh" statsmodels numpy)
 if [ -z "$PY" ]; then
     echo "SKIPPED: no Python with statsmodels and numpy (set PDSIM_PYTHON, or install python3-statsmodels)"
     exit 77
