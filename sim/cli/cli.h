@@ -13,11 +13,17 @@ int pds_cmd_fit(int argc, char **argv);
 int pds_cmd_compare(int argc, char **argv);
 int pds_cmd_help(int argc, char **argv);
 int pds_cmd_describe(int argc, char **argv);
+int pds_cmd_summary(int argc, char **argv);
+int pds_cmd_report(int argc, char **argv);
 
 /* Print every message of diag to stderr, prefixed "pdsim: error: ". */
 void pds_cli_print_diag(const pds_diag *d);
 /* The stdout summary of a finished run. */
 void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
+/* Write the tidy CSV summaries of a run result file into dir (created if
+ * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
+ * Returns the exit status. */
+int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs);
 /* Map a status to the exit code. */
 int pds_cli_exit(pds_status st);
 

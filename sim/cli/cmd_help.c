@@ -20,7 +20,9 @@ static const char usage[] =
     "  pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
     "  pdsim compare BASE.h5 SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change]\n"
     "  pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"
-    "  pdsim help [run|validate|fit|compare|describe|config|model|dataset]\n"
+    "  pdsim summary OUT.h5 [--csv DIR] [--bom] [--runs] [-q]\n"
+    "  pdsim report FILE.h5... -o DIR [--svg] [--year Y] [--pinyin] [--dpi N]\n"
+    "  pdsim help [run|validate|fit|compare|describe|summary|report|config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
     "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n";
@@ -84,13 +86,51 @@ static const char help_compare[] =
     "  --allow-model-change     allow different model files (a coefficient scenario)\n"
     "  -q                       no table on stdout\n";
 
+static const char help_summary[] =
+    "pdsim summary OUT.h5 [options]\n"
+    "  Print the forecast summary of a finished run file: each unit not adopted by the\n"
+    "  base year with its median adoption year, 10-90% range and P(adopted by last_year),\n"
+    "  then the national curve. Refuses a missing, damaged, incomplete or older file (exit 2).\n"
+    "  --csv DIR   also write tidy CSV files (UTF-8) into DIR, created if needed:\n"
+    "              provinces.csv      code,name,region,observed_adoption_year\n"
+    "              province_year.csv  code,name,year,p_adopted\n"
+    "              national_year.csv  year,mean,q05,q10,q25,q50,q75,q90,q95\n"
+    "              national_count.csv year,adopted,runs\n"
+    "              runs.csv           run,code,adoption_year (only with --runs)\n"
+    "              numbers read back exactly as the HDF5 values (see docs/report.md)\n"
+    "  --bom       start each CSV with a UTF-8 byte-order mark (for Excel)\n"
+    "  --runs      also write runs.csv, one row per run and unit (large)\n"
+    "  -q          print nothing on stdout\n";
+
+static const char help_report[] =
+    "pdsim report FILE.h5... -o DIR [options]\n"
+    "  Plots (PNG) and one index.html showing them with the summary tables, from a result\n"
+    "  file of pdsim run, an output of pdsim compare -o, and/or a sweep file (at most one\n"
+    "  of each, recognised by their contents). A run file gives the S-curve, the tile maps\n"
+    "  and the adoption-year intervals, and its CSV summaries in DIR/csv; a comparison the\n"
+    "  paired national difference and the per-unit shift in P(adopted by the year); a sweep\n"
+    "  the response to each parameter and, for Sobol designs, the Sobol indices.\n"
+    "  Needs Python 3 with h5py and matplotlib: $PDSIM_PYTHON, else /usr/bin/python3, else\n"
+    "  python3 (exit 1 with a message when none has them; scripts/install-deps.sh installs\n"
+    "  them and a CJK font). Bad or incomplete input files: exit 2.\n"
+    "  -o, --output DIR   output folder, created if needed\n"
+    "  --svg              also write each plot as SVG\n"
+    "  --year Y           year of the P(adopted by Y) map and shifts (default: the first\n"
+    "                     multiple of 5 from the middle of the horizon, at most last_year)\n"
+    "  --pinyin           label units with their romanised names (units.csv name_en)\n"
+    "  --dataset DIR      the run's dataset folder (default: the run file's dataset path)\n"
+    "  --tiles FILE       tile-map layout CSV code,row,col (default: DATASET/tiles.csv)\n"
+    "  --dpi N            pixels per inch of the PNGs (default 100)\n"
+    "  -q                 print nothing on stdout\n";
+
 static const char help_model[] =
     "model file (YAML):\n"
     "  name, description, source    strings\n"
     "  link                         logit | cloglog (default logit)\n"
     "  lag                          years between panel covariates and outcome (default 1)\n"
     "  intercept                    {coef: X, se: Y}\n"
-    "  terms                        list of {name, dynamic: V | variable: COL, transform: none|log,\n"
+    "  terms                        list of {name, dynamic: V | variable: COL, transform: "
+    "none|log,\n"
     "                               coef, se}\n"
     "  covariance                   optional (1+terms) x (1+terms) matrix, intercept first\n"
     "  dynamic variables: central_documents, neighbours_adopted_pct, subunits_adopted_pct\n"
@@ -104,6 +144,7 @@ static const char help_dataset[] =
     "  subunit_counts.csv  unit,year,adopted (cumulative count)     optional\n"
     "  documents.csv       year,count[,weight]                      optional\n"
     "  panel.csv           unit,year,VAR... (VAR_provenance columns are text)  optional\n"
+    "  tiles.csv           code,row,col (tile-map position, used by pdsim report)  optional\n"
     "  dataset.yaml        optional: other file names for these roles (keys below)\n"
     "With a panel, every unit needs rows for consecutive years, and no observed\n"
     "adoption may fall before its first panel year or after the panel's last.\n";
@@ -125,6 +166,10 @@ int pds_cmd_help(int argc, char **argv)
         fputs(help_describe, stdout);
     else if (strcmp(topic, "compare") == 0)
         fputs(help_compare, stdout);
+    else if (strcmp(topic, "summary") == 0)
+        fputs(help_summary, stdout);
+    else if (strcmp(topic, "report") == 0)
+        fputs(help_report, stdout);
     else if (strcmp(topic, "model") == 0)
         fputs(help_model, stdout);
     else if (strcmp(topic, "dataset") == 0) {
@@ -145,7 +190,9 @@ int pds_cmd_help(int argc, char **argv)
             puts("\nProjection rules (`projection.default` and `projection.variables.NAME`):\n");
         pds_yaml_describe(pds_projection_keys, pds_n_projection_keys, md, put_line, stdout);
     } else {
-        fprintf(stderr, "pdsim: no help on '%s'; topics: run, validate, config, model, dataset\n",
+        fprintf(stderr,
+                "pdsim: no help on '%s'; topics: run, validate, fit, compare, describe, summary, "
+                "report, config, model, dataset\n",
                 topic);
         return 2;
     }

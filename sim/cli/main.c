@@ -27,6 +27,10 @@ int main(int argc, char **argv)
         return pds_cmd_describe(argc - 1, argv + 1);
     if (strcmp(verb, "validate") == 0)
         return pds_cmd_validate(argc - 1, argv + 1);
+    if (strcmp(verb, "summary") == 0)
+        return pds_cmd_summary(argc - 1, argv + 1);
+    if (strcmp(verb, "report") == 0)
+        return pds_cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "pdsim: unknown command '%s'; try 'pdsim help'\n", verb);
     return 2;
 }

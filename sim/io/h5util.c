@@ -121,12 +121,7 @@ int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void
 
 void pds_h5result_close(pds_h5result *h)
 {
-    if (h->codes) {
-        for (size_t i = 0; i < h->n_units; i++)
-            if (h->codes[i])
-                H5free_memory(h->codes[i]);
-        free(h->codes);
-    }
+    pds_h5_strings_free(h->codes, h->n_units);
     if (h->runs >= 0)
         H5Dclose(h->runs);
     if (h->file >= 0)
@@ -141,32 +136,13 @@ static int bad(pds_diag *diag, const char *path, const char *what)
     return PDS_ERR_INPUT;
 }
 
-/* The unit codes, variable-length strings as pdsim run writes them. */
 static int read_codes(pds_h5result *h, pds_diag *diag)
 {
-    hid_t d = H5Dopen2(h->file, "/provinces/code", H5P_DEFAULT);
-    if (d < 0)
+    if (H5Lexists(h->file, "/provinces", H5P_DEFAULT) <= 0 ||
+        H5Lexists(h->file, "/provinces/code", H5P_DEFAULT) <= 0)
         return bad(diag, h->path, "no /provinces/code (expected a result file of pdsim run)");
-    hid_t sp = H5Dget_space(d);
-    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = -1;
-    if (n > 0 && n < 1000000) {
-        h->n_units = (size_t)n;
-        h->codes = calloc((size_t)n, sizeof(char *));
-        if (h->codes && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, h->codes) >= 0)
-            rc = 0;
-        for (size_t i = 0; rc == 0 && i < h->n_units; i++)
-            if (!h->codes[i])
-                rc = -1;
-    }
-    H5Tclose(t);
-    if (sp >= 0)
-        H5Sclose(sp);
-    H5Dclose(d);
-    if (rc)
+    h->n_units = 0;
+    if (pds_h5_read_strings(h->file, "/provinces/code", &h->n_units, &h->codes) != 0)
         return bad(diag, h->path, "cannot read /provinces/code (expected one string per unit)");
     return 0;
 }
@@ -255,5 +231,77 @@ int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int
                          (long long)h->last_year);
             return PDS_ERR_INPUT;
         }
+    return 0;
+}
+
+int pds_h5_read_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                        void *out)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t sp = H5Dget_space(d);
+    hsize_t have[8];
+    int ok = sp >= 0 && rank <= 8 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, have, NULL) == rank;
+    for (int i = 0; ok && i < rank; i++)
+        ok = have[i] == dims[i];
+    if (ok)
+        ok = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0;
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(d);
+    return ok ? 0 : -1;
+}
+
+void pds_h5_strings_free(char **s, size_t n)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (s[i])
+            H5free_memory(s[i]);
+    free(s);
+}
+
+int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out)
+{
+    *out = NULL;
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
+    hssize_t len =
+        sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 ? H5Sget_simple_extent_npoints(sp) : -1;
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = -1;
+    char **s = NULL;
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 && len > 0 &&
+        len < 1000000 && (*n == 0 || (size_t)len == *n)) {
+        s = calloc((size_t)len, sizeof(char *));
+        if (s && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0)
+            rc = 0;
+        for (hssize_t i = 0; rc == 0 && i < len; i++)
+            if (!s[i])
+                rc = -1;
+    }
+    H5Tclose(t);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(d);
+    if (rc) {
+        pds_h5_strings_free(s, len > 0 ? (size_t)len : 0);
+        return -1;
+    }
+    *n = (size_t)len;
+    *out = s;
     return 0;
 }

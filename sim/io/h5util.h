@@ -53,4 +53,15 @@ void pds_h5result_close(pds_h5result *h);
 int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int16_t *buf,
                             pds_diag *diag);
 
+/* Read all of loc/name in memory type type into out, after checking that
+ * the dataset has the given rank and dims. 0 or -1. */
+int pds_h5_read_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                        void *out);
+
+/* Read the 1-D string dataset loc/name (variable-length UTF-8, as pdsim
+ * writes them). *n = 0 accepts any length and sets it; otherwise the length
+ * must equal *n. *out is owned [*n]: free with pds_h5_strings_free. 0 or -1. */
+int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out);
+void pds_h5_strings_free(char **s, size_t n);
+
 #endif

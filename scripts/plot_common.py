@@ -1,0 +1,145 @@
+"""Shared by the pdsim plotting scripts (plot_report.py and the plot_*.py
+modules it uses): fonts, saving figures, reading HDF5 strings, input errors.
+
+Needs Debian's python3-h5py, python3-numpy and python3-matplotlib; a CJK font
+(fonts-wqy-microhei or fonts-noto-cjk) for Chinese labels.
+"""
+import csv
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+# Figure sizes in inches; a PNG is (width x dpi) by (height x dpi) pixels.
+SIZES = {
+    "s_curve": (10, 6),
+    "tile_map_p": (8, 8),
+    "tile_map_median": (8, 8),
+    "adoption_years": (9, 8),
+    "compare_national": (9, 5),
+    "compare_provinces": (9, 8),
+    "compare_map": (8, 8),
+    "sweep_response": (12, 7),
+    "sweep_sobol": (10, 6),
+}
+
+CJK_FONTS = [
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+]
+
+
+class InputError(Exception):
+    """A problem with an input file: reported as one line, exit status 2."""
+
+
+def setup_fonts():
+    """Use a CJK font for labels when one is installed; its name, or None."""
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    plt.rcParams["axes.unicode_minus"] = False
+    plt.rcParams["svg.fonttype"] = "none"
+    for name in CJK_FONTS:
+        if name in have:
+            # matplotlib (3.6+) falls back glyph by glyph along this list
+            plt.rcParams["font.family"] = ["DejaVu Sans", name]
+            return name
+    return None
+
+
+def has_cjk(text):
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
+def strings(ds):
+    """A string dataset or attribute as a list of str."""
+    out = []
+    for s in ds[()] if hasattr(ds, "shape") else ds:
+        out.append(s.decode("utf-8") if isinstance(s, bytes) else str(s))
+    return out
+
+
+def attr_str(obj, name, default=""):
+    if name not in obj.attrs:
+        return default
+    v = obj.attrs[name]
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if hasattr(v, "shape") and v.shape == ():
+        v = v[()]
+        if isinstance(v, bytes):
+            return v.decode("utf-8")
+    return str(v)
+
+
+def attr_num(f, path, name):
+    if name not in f.attrs:
+        raise InputError("%s: no root attribute %s" % (path, name))
+    return f.attrs[name][()] if hasattr(f.attrs[name], "shape") else f.attrs[name]
+
+
+def need(f, path, names):
+    for n in names:
+        if n not in f:
+            raise InputError("%s: no %s (see docs/report.md for the expected layout)" % (path, n))
+
+
+def check_complete(f, path, what, version=True):
+    if int(f.attrs.get("complete", 0)) != 1:
+        raise InputError("%s: incomplete %s (expected the root attribute complete = 1)"
+                         % (path, what))
+    if version:
+        if "format_version" not in f.attrs:
+            raise InputError("%s: no format_version attribute (expected format version 1)" % path)
+        v = int(f.attrs["format_version"])
+        if v != 1:
+            raise InputError("%s: format version %d, expected 1" % (path, v))
+
+
+def shape_is(f, path, name, shape):
+    if tuple(f[name].shape) != tuple(shape):
+        raise InputError("%s: %s has shape %s, expected %s"
+                         % (path, name, tuple(f[name].shape), tuple(shape)))
+
+
+def read_csv(path):
+    """Rows of a UTF-8 CSV (a byte-order mark is skipped) as dicts."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+class Output:
+    """Where figures go, and what has been written (names, for the page)."""
+
+    def __init__(self, folder, dpi=100, svg=False):
+        self.folder = folder
+        self.dpi = dpi
+        self.svg = svg
+        self.made = []
+        self.notes = []
+
+    def figure(self, name, **kw):
+        fig = plt.figure(figsize=SIZES[name], dpi=self.dpi, **kw)
+        return fig
+
+    def save(self, fig, name):
+        png = os.path.join(self.folder, name + ".png")
+        tmp = os.path.join(self.folder, ".%s.tmp.png" % name)
+        fig.savefig(tmp, dpi=self.dpi, format="png")
+        os.replace(tmp, png)
+        if self.svg:
+            tmp = os.path.join(self.folder, ".%s.tmp.svg" % name)
+            fig.savefig(tmp, format="svg")
+            os.replace(tmp, os.path.join(self.folder, name + ".svg"))
+        plt.close(fig)
+        self.made.append(name)
+
+    def note(self, text):
+        self.notes.append(text)

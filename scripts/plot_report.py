@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+"""Plots and one index.html from pdsim result files. Normally run by
+`pdsim report FILE.h5... -o DIR`, which checks the files and writes the CSV
+summaries first; it can also be run directly:
+
+    plot_report.py --out DIR [--run RUN.h5] [--compare DIFF.h5] [--sweep SWEEP.h5]
+                   [--svg] [--year Y] [--pinyin] [--dataset DIR] [--tiles FILE] [--dpi N]
+
+Exit status: 0 done, 1 failure while writing, 2 bad input (one message on
+stderr naming the file, no traceback; PDSIM_DEBUG=1 shows one).
+"""
+import argparse
+import html
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(prog="plot_report.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--run")
+    ap.add_argument("--compare")
+    ap.add_argument("--sweep")
+    ap.add_argument("--svg", action="store_true")
+    ap.add_argument("--year", type=int)
+    ap.add_argument("--pinyin", action="store_true")
+    ap.add_argument("--dataset")
+    ap.add_argument("--tiles")
+    ap.add_argument("--dpi", type=int, default=100)
+    ap.add_argument("--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    if not (a.run or a.compare or a.sweep):
+        ap.error("give at least one of --run, --compare, --sweep")
+    return a
+
+
+def esc(x):
+    return html.escape(str(x), quote=True)
+
+
+def table(header, rows, cls=""):
+    h = "".join("<th>%s</th>" % esc(c) for c in header)
+    body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % esc(c) for c in r) for r in rows)
+    return '<table class="%s"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (cls, h,
+                                                                                     body)
+
+
+CAPTIONS = {
+    "s_curve": "Observed cumulative adopters to the base year (black), then the simulated "
+               "median (line) with 50% and 90% bands; bars are new adoptions per year "
+               "(observed, then the simulated mean).",
+    "tile_map_p": "Each square is a unit in its approximate position; colour and number give "
+                  "P(adopted by the end of the chosen year). Heavy outline: adopted by the "
+                  "base year, with its year.",
+    "tile_map_median": "The same map coloured by the median adoption year; the right end of "
+                       "the scale means not adopted by the horizon in at least half the runs.",
+    "adoption_years": "Each remaining unit's adoption year: median (circle), 25-75% (thick) "
+                      "and 5-95% (thin), sorted by median; the grey column is 'after the "
+                      "horizon'; the number on the right is P(adopted by the horizon).",
+    "compare_national": "Paired difference, scenario minus baseline, in the number of units "
+                        "adopted by the end of each year, with its 95% interval.",
+    "compare_provinces": "Per-unit shift in P(adopted by the chosen year), scenario minus "
+                         "baseline, with 95% intervals; coloured where the interval excludes 0.",
+    "compare_map": "The same shifts on the tile map; heavy outline where the interval "
+                   "excludes 0.",
+    "sweep_response": "Each design point's output against each swept parameter (dots), with "
+                      "the mean response (line).",
+    "sweep_sobol": "First-order and total Sobol indices per parameter and output, with 95% "
+                   "bootstrap intervals.",
+}
+
+
+def run_tables(run, year):
+    from plot_run import labels
+    labs = labels(run, False)
+    k = year - run.first
+    nat = []
+    for j, y in enumerate(run.years):
+        nat.append([y, "%.2f" % run.mean[j], "%g" % run.q(0.5)[j],
+                    "%g-%g" % (run.q(0.25)[j], run.q(0.75)[j]),
+                    "%g-%g" % (run.q(0.05)[j], run.q(0.95)[j])])
+    units = []
+
+    def yt(v):
+        return str(v) if v else ">%d" % run.last
+
+    order = sorted(range(run.U), key=lambda u: (run.year_quantile(u, 0.5) or run.last + 1,
+                                                run.codes[u]))
+    for u in order:
+        if run.adopted_at_start(u):
+            units.append([run.codes[u], labs[u], run.name_en.get(run.codes[u], ""),
+                          run.observed[u], "", "", "1", "1"])
+        else:
+            units.append([run.codes[u], labs[u], run.name_en.get(run.codes[u], ""), "",
+                          yt(run.year_quantile(u, 0.5)),
+                          "%s-%s" % (yt(run.year_quantile(u, 0.1)), yt(run.year_quantile(u, 0.9))),
+                          "%.3f" % run.p[u, k], "%.3f" % run.p[u, -1]])
+    return (table(["year", "mean", "median", "50% band", "90% band"], nat, "num"),
+            table(["code", "name", "English", "observed", "median year", "10-90%",
+                   "P(by %d)" % year, "P(by %d)" % run.last], units, "num"))
+
+
+def compare_tables(cmp):
+    rows = []
+    for j, y in enumerate(cmp.years):
+        m, lo, hi = cmp.national[:, j]
+        rows.append([y, "%+.3f" % m, "[%+.3f, %+.3f]" % (lo, hi)])
+    out = table(["year", "difference in units adopted", "95% interval"], rows, "num")
+    if cmp.gained is not None:
+        out += "<p>Unit-years gained per run (adoption brought forward, summed over units): " \
+               "%.3f [%.3f, %.3f].</p>" % tuple(cmp.gained)
+    return out
+
+
+def sweep_tables(sw):
+    rows = [[n, "%g" % lo, "%g" % hi] for n, lo, hi in zip(sw.names, sw.lower, sw.upper)]
+    out = table(["parameter", "lower", "upper"], rows)
+    if sw.sobol is not None:
+        outs, first, total = sw.sobol
+        srows = []
+        for i, o in enumerate(outs):
+            for j, n in enumerate(sw.names):
+                srows.append([o, n, "%.3f [%.3f, %.3f]" % tuple(first[i, j]),
+                              "%.3f [%.3f, %.3f]" % tuple(total[i, j])])
+        out += table(["output", "parameter", "first order [95%]", "total [95%]"], srows)
+    return out
+
+
+def figure_html(out, name):
+    links = ""
+    if out.svg:
+        links = ' <a href="%s.svg">SVG</a>' % esc(name)
+    return ('<figure><img src="%s.png" alt="%s"><figcaption>%s%s</figcaption></figure>'
+            % (esc(name), esc(name), esc(CAPTIONS.get(name, "")), links))
+
+
+def write_html(a, out, run, cmp, sw, year):
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>pdsim report</title>", "<style>",
+             "body{font-family:sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;"
+             "color:#222}",
+             "img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}",
+             "figcaption{font-size:90%;color:#444}",
+             "table{border-collapse:collapse;margin:0.8em 0;font-size:90%}",
+             "td,th{border:1px solid #ccc;padding:2px 8px}th{background:#f0f0f0}",
+             "table.num td{text-align:right}.note{color:#8a4b00}",
+             "</style></head><body>", "<h1>pdsim report</h1>"]
+    for n in out.notes:
+        parts.append('<p class="note">%s</p>' % esc(n))
+    if run is not None:
+        meta = [["file", run.path], ["runs", run.n_runs], ["seed", run.seed],
+                ["base year", run.base], ["simulated", "%d-%d" % (run.first, run.last)],
+                ["model", run.attrs["model_name"]],
+                ["sub-unit model", run.attrs["subunit_model_name"]],
+                ["scenario", run.attrs["scenario"] or "(none)"],
+                ["coefficient uncertainty", run.attrs["uncertainty"] or "none"],
+                ["pdsim", run.attrs["pdsim_version"]]]
+        parts.append("<h2>Forecast</h2>")
+        parts.append(table(["", ""], meta))
+        for name in ("s_curve", "tile_map_p", "tile_map_median", "adoption_years"):
+            if name in out.made:
+                parts.append(figure_html(out, name))
+        nat, units = run_tables(run, year)
+        parts.append("<h3>National curve: units adopted by the end of each year</h3>" + nat)
+        parts.append("<h3>Units</h3>" + units)
+        csvdir = os.path.join(a.out, "csv")
+        csvs = sorted(f for f in os.listdir(csvdir) if f.endswith(".csv")) \
+            if os.path.isdir(csvdir) else []
+        if csvs:
+            parts.append("<p>The summaries as CSV (columns in docs/report.md): %s</p>"
+                         % ", ".join('<a href="csv/%s">%s</a>' % (esc(f), esc(f))
+                                     for f in csvs))
+    if cmp is not None:
+        parts.append("<h2>Scenario comparison</h2>")
+        parts.append("<p>%s minus %s, %d paired runs.</p>"
+                     % (esc(cmp.scenario_file), esc(cmp.base_file), cmp.n_runs))
+        for name in ("compare_national", "compare_provinces", "compare_map"):
+            if name in out.made:
+                parts.append(figure_html(out, name))
+        parts.append(compare_tables(cmp))
+    if sw is not None:
+        parts.append("<h2>Sweep</h2>")
+        parts.append("<p>%s: %s design, %d points x %d runs.</p>"
+                     % (esc(sw.path), esc(sw.design or "?"), sw.n_points, sw.runs_per_point))
+        for name in ("sweep_response", "sweep_sobol"):
+            if name in out.made:
+                parts.append(figure_html(out, name))
+        parts.append(sweep_tables(sw))
+    parts.append("</body></html>")
+    path = os.path.join(a.out, "index.html")
+    tmp = os.path.join(a.out, ".index.html.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(parts) + "\n")
+    os.replace(tmp, path)
+
+
+def main(argv):
+    a = parse(argv)
+    # imported here so that a missing module is reported, not a traceback
+    import h5py  # noqa: F401
+    import plot_common
+    from plot_common import InputError, Output
+
+    try:
+        os.makedirs(a.out, exist_ok=True)
+        font = plot_common.setup_fonts()
+        out = Output(a.out, dpi=a.dpi, svg=a.svg)
+        run = cmp = sw = None
+        import plot_compare
+        import plot_run
+        import plot_sweep
+        for path, load in ((a.run, lambda p: plot_run.RunData(p, a.dataset, a.tiles)),
+                           (a.compare, plot_compare.CompareData), (a.sweep, plot_sweep.SweepData)):
+            if not path:
+                continue
+            try:
+                data = load(path)
+            except OSError as e:
+                raise InputError("%s: cannot read it as HDF5 (%s)" % (path, e))
+            if path == a.run:
+                run = data
+            elif path == a.compare:
+                cmp = data
+            else:
+                sw = data
+        pinyin = a.pinyin
+        if run is not None and not pinyin and not font and \
+                any(plot_common.has_cjk(n) for n in run.names):
+            out.note("No CJK font is installed (scripts/install-deps.sh installs one), so "
+                     "units are labelled in pinyin.")
+            pinyin = True
+        if run is not None and pinyin and not run.name_en:
+            out.note("No romanised names (units.csv name_en) were found: units are labelled "
+                     "by their codes.")
+        years = run.years if run is not None else cmp.years if cmp is not None else sw.years
+        year = a.year if a.year is not None else (
+            plot_run.default_year(run) if run is not None else int(years[len(years) // 2]))
+        if not int(years[0]) <= year <= int(years[-1]):
+            raise InputError("--year %d: expected a simulated year in %d..%d"
+                             % (year, years[0], years[-1]))
+        if run is not None:
+            plot_run.plot_all(run, out, year, pinyin)
+        if cmp is not None:
+            plot_compare.plot_all(cmp, out, year, run, pinyin)
+        if sw is not None:
+            plot_sweep.plot_all(sw, out, year)
+        write_html(a, out, run, cmp, sw, year)
+    except InputError as e:
+        print("pdsim: error: %s" % e, file=sys.stderr)
+        return 2
+    except (KeyError, ValueError, TypeError, IndexError) as e:
+        if os.environ.get("PDSIM_DEBUG"):
+            raise
+        print("pdsim: error: unexpected contents in an input file (%s: %s); expected the "
+              "layout of docs/output-format.md" % (type(e).__name__, e), file=sys.stderr)
+        return 2
+    except OSError as e:
+        if os.environ.get("PDSIM_DEBUG"):
+            raise
+        print("pdsim: error: %s" % e, file=sys.stderr)
+        return 1
+    for n in out.notes:
+        print("pdsim: note: %s" % n, file=sys.stderr)
+    if not a.quiet:
+        print("wrote %d plots and %s" % (len(out.made), os.path.join(a.out, "index.html")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,142 @@
+"""Plots of a sweep result file (kind = "sweep", layout in docs/report.md):
+the response of the outputs to each swept parameter, and the Sobol indices
+with their bootstrap intervals when the design is a Sobol design."""
+import h5py
+import numpy as np
+
+from plot_common import InputError, attr_num, attr_str, check_complete, need, shape_is, strings
+
+MAX_PARAMS = 8
+
+
+class SweepData:
+    def __init__(self, path):
+        self.path = path
+        with h5py.File(path, "r") as f:
+            if attr_str(f, "kind") != "sweep":
+                raise InputError("%s: not a sweep file (expected the root attribute kind = sweep)"
+                                 % path)
+            check_complete(f, path, "sweep file")
+            need(f, path, ["design/names", "design/points", "years", "provinces/code",
+                           "points/national_adopted_mean", "points/p_all_adopted"])
+            self.design = attr_str(f, "design")
+            self.n_points = int(attr_num(f, path, "n_points"))
+            self.runs_per_point = int(attr_num(f, path, "runs_per_point"))
+            self.last = int(attr_num(f, path, "last_year"))
+            self.names = strings(f["design/names"])
+            self.years = f["years"][()].astype(int)
+            P, n, Y = len(self.names), self.n_points, len(self.years)
+            shape_is(f, path, "design/points", (n, P))
+            shape_is(f, path, "points/national_adopted_mean", (n, Y))
+            shape_is(f, path, "points/p_all_adopted", (n,))
+            self.points = f["design/points"][()]
+            self.lower = f["design/lower"][()] if "design/lower" in f else self.points.min(0)
+            self.upper = f["design/upper"][()] if "design/upper" in f else self.points.max(0)
+            self.national = f["points/national_adopted_mean"][()]
+            self.p_all = f["points/p_all_adopted"][()]
+            self.sobol = None
+            if "sobol/outputs" in f:
+                need(f, path, ["sobol/first_order", "sobol/total"])
+                outs = strings(f["sobol/outputs"])
+                shape_is(f, path, "sobol/first_order", (len(outs), P, 3))
+                shape_is(f, path, "sobol/total", (len(outs), P, 3))
+                self.sobol = (outs, f["sobol/first_order"][()], f["sobol/total"][()])
+        if n < 1 or P < 1:
+            raise InputError("%s: no design points or no parameters" % path)
+
+
+def _response(ax, x, y, color):
+    ax.scatter(x, y, s=9, color=color, alpha=0.45, lw=0)
+    ux = np.unique(x)
+    if len(ux) <= 25:  # grid-like: the mean at each value
+        mx, my = ux, np.array([y[x == v].mean() for v in ux])
+    else:  # scattered designs: the mean in ten equal-count bins
+        order = np.argsort(x)
+        bins = np.array_split(order, 10)
+        mx = np.array([x[b].mean() for b in bins if len(b)])
+        my = np.array([y[b].mean() for b in bins if len(b)])
+    ax.plot(mx, my, color="black", lw=1.6)
+
+
+def plot_response(sw, out, year):
+    k = int(np.argmin(np.abs(sw.years - year)))
+    yr = int(sw.years[k])
+    P = min(len(sw.names), MAX_PARAMS)
+    if len(sw.names) > MAX_PARAMS:
+        out.note("Sweep response: only the first %d of %d parameters are drawn."
+                 % (MAX_PARAMS, len(sw.names)))
+    fig = out.figure("sweep_response")
+    axes = fig.subplots(2, P, squeeze=False, sharey="row")
+    outputs = [("mean units adopted by %d" % yr, sw.national[:, k], "#3b75af"),
+               ("P(all adopted by %d)" % sw.last, sw.p_all, "#e6550d")]
+    for j in range(P):
+        x = sw.points[:, j]
+        for i, (label, y, color) in enumerate(outputs):
+            ax = axes[i][j]
+            _response(ax, x, y, color)
+            ax.grid(color="#eeeeee", lw=0.5)
+            ax.tick_params(labelsize=7)
+            if j == 0:
+                ax.set_ylabel(label, fontsize=9)
+            if i == 1:
+                ax.set_xlabel(_wrap(sw.names[j]), fontsize=7.5)
+    fig.suptitle("Response of the outputs to each swept parameter (%s design, %d points x %d "
+                 "runs; line: mean)" % (sw.design or "?", sw.n_points, sw.runs_per_point),
+                 fontsize=11)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.9, wspace=0.12, hspace=0.25)
+    out.save(fig, "sweep_response")
+
+
+def _wrap(name, width=22):
+    parts, line = [], ""
+    for piece in name.replace(".", ".\u200b").split("\u200b"):
+        if len(line) + len(piece) > width and line:
+            parts.append(line)
+            line = ""
+        line += piece
+    parts.append(line)
+    return "\n".join(parts)
+
+
+def plot_sobol(sw, out):
+    outs, first, total = sw.sobol
+    O = min(len(outs), 4)
+    if len(outs) > 4:
+        out.note("Sobol indices: only the first 4 of %d outputs are drawn." % len(outs))
+    fig = out.figure("sweep_sobol")
+    axes = fig.subplots(1, O, squeeze=False, sharey=True)[0]
+    P = len(sw.names)
+    y = np.arange(P)
+    h = 0.38
+    for i in range(O):
+        ax = axes[i]
+        for off, data, color, lab in ((-h / 2, first[i], "#3b75af", "first order"),
+                                      (h / 2, total[i], "#e6550d", "total")):
+            est, lo, hi = data[:, 0], data[:, 1], data[:, 2]
+            err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
+            ax.barh(y + off, est, height=h, color=color, alpha=0.85, label=lab)
+            ax.errorbar(est, y + off, xerr=err, fmt="none", ecolor="black", elinewidth=0.9,
+                        capsize=2.5)
+        ax.axvline(0, color="black", lw=0.7)
+        ax.set_title(outs[i], fontsize=9)
+        ax.grid(axis="x", color="#eeeeee", lw=0.5)
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("index (95% bootstrap interval)", fontsize=8)
+        if i == 0:
+            ax.set_yticks(y)
+            ax.set_yticklabels([_wrap(n, 28) for n in sw.names], fontsize=7.5)
+            ax.legend(fontsize=8, frameon=False, loc="lower right")
+    axes[0].invert_yaxis()
+    fig.suptitle("Sobol sensitivity indices (%d points x %d runs)"
+                 % (sw.n_points, sw.runs_per_point), fontsize=11)
+    fig.subplots_adjust(left=0.25, right=0.98, bottom=0.12, top=0.86, wspace=0.08)
+    out.save(fig, "sweep_sobol")
+
+
+def plot_all(sw, out, year):
+    plot_response(sw, out, year)
+    if sw.sobol is not None:
+        plot_sobol(sw, out)
+    else:
+        out.note("Sweep: no Sobol indices in %s (design %s); only the responses are drawn."
+                 % (sw.path, sw.design or "?"))

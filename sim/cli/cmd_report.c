@@ -1,0 +1,319 @@
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <hdf5.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../io/csvtab.h"
+#include "../io/h5util.h"
+#include "cli.h"
+
+/* pdsim report: checks its input files here, so that a missing, damaged,
+ * incomplete or older file gets one clear message and exit 2, writes the
+ * CSV summaries, then hands the plotting to scripts/plot_report.py run by a
+ * Python that has h5py and matplotlib. See docs/report.md. */
+
+#ifndef PDS_SCRIPTS_DIR
+#define PDS_SCRIPTS_DIR "scripts"
+#endif
+
+extern char **environ;
+
+enum { KIND_RUN, KIND_COMPARE, KIND_SWEEP, N_KINDS };
+static const char *const kind_opt[N_KINDS] = {"--run", "--compare", "--sweep"};
+
+static int refuse(const char *path, const char *what)
+{
+    fprintf(stderr, "pdsim: error: %s: %s\n", path, what);
+    return 2;
+}
+
+static int has_all(hid_t f, const char *const *names)
+{
+    for (; *names; names++) {
+        /* H5Lexists needs every group on the way to exist */
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", *names);
+        for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+            *p = '\0';
+            int ok = H5Lexists(f, buf, H5P_DEFAULT) > 0;
+            *p = '/';
+            if (!ok)
+                return 0;
+        }
+        if (H5Lexists(f, buf, H5P_DEFAULT) <= 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int check_sweep(const char *path, hid_t f)
+{
+    static const char *const need[] = {"/design/names",
+                                       "/design/points",
+                                       "/years",
+                                       "/provinces/code",
+                                       "/points/national_adopted_mean",
+                                       "/points/p_all_adopted",
+                                       NULL};
+    unsigned char complete = 0;
+    int64_t fmt = 0;
+    if (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1)
+        return refuse(path, "incomplete sweep file (expected the root attribute complete = 1; "
+                            "is the sweep still running, or were its parts not merged?)");
+    if (pds_h5_attr_read_num(f, "format_version", H5T_NATIVE_INT64, &fmt) != 0 || fmt != 1) {
+        fprintf(stderr, "pdsim: error: %s: sweep format version %lld, expected 1\n", path,
+                (long long)fmt);
+        return 2;
+    }
+    if (!has_all(f, need))
+        return refuse(path, "missing datasets (expected /design/names, /design/points, /years, "
+                            "/provinces/code and /points/*, see docs/report.md)");
+    return 0;
+}
+
+static int check_compare(const char *path, hid_t f)
+{
+    static const char *const need[] = {"/compare/national_adopted_diff",
+                                       "/compare/p_adopted_by_year_diff", "/compare/years",
+                                       "/compare/province_code", NULL};
+    unsigned char complete = 0;
+    if (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1)
+        return refuse(path, "incomplete comparison file (expected the root attribute complete "
+                            "= 1)");
+    if (!has_all(f, need))
+        return refuse(path, "missing datasets in /compare (expected the output of pdsim compare "
+                            "-o, see docs/compare.md)");
+    return 0;
+}
+
+/* The kind of a result file, after checking it: 0, or 2 with a message. */
+static int classify(const char *path, int *kind)
+{
+    if (access(path, R_OK) != 0)
+        return refuse(path, "cannot read the file (expected a result file of pdsim run, "
+                            "compare -o, or a sweep)");
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return refuse(path, "not an HDF5 file, or a damaged one (expected a result file of "
+                            "pdsim run, compare -o, or a sweep)");
+    char k[64];
+    int rc = -1;
+    if (pds_h5_attr_read_str(f, "kind", k, sizeof k) == 0 && strcmp(k, "sweep") == 0) {
+        *kind = KIND_SWEEP;
+        rc = check_sweep(path, f);
+    } else if (H5Lexists(f, "/compare", H5P_DEFAULT) > 0) {
+        *kind = KIND_COMPARE;
+        rc = check_compare(path, f);
+    }
+    H5Fclose(f);
+    if (rc >= 0)
+        return rc;
+    *kind = KIND_RUN;
+    pds_h5result h;
+    pds_diag d;
+    pds_diag_init(&d);
+    rc = pds_h5result_open(path, &h, &d) != 0 ? 2 : 0;
+    pds_h5result_close(&h);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return rc;
+}
+
+/* Run argv with stdout and stderr discarded; its exit status, or -1. */
+static int run_quiet(char *const *argv)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int st = -1;
+    if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) == 0 && waitpid(pid, &st, 0) == pid)
+        st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    else
+        st = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return st;
+}
+
+/* The same order as the other Python-using parts of the project:
+ * PDSIM_PYTHON, then Debian's /usr/bin/python3, then python3 on PATH. */
+static const char *find_python(void)
+{
+    const char *cands[] = {getenv("PDSIM_PYTHON"), "/usr/bin/python3", "python3"};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        if (!cands[i] || !*cands[i])
+            continue;
+        char *argv[] = {(char *)cands[i], "-c", "import h5py, matplotlib, numpy", NULL};
+        if (run_quiet(argv) == 0)
+            return cands[i];
+    }
+    return NULL;
+}
+
+static int make_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
+        return 1;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "pdsim: error: %s: not a folder\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
+#define MAX_ARGS 64
+
+int pds_cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},  {"svg", no_argument, NULL, 'S'},
+        {"year", required_argument, NULL, 'y'},    {"pinyin", no_argument, NULL, 'p'},
+        {"dataset", required_argument, NULL, 'd'}, {"tiles", required_argument, NULL, 't'},
+        {"dpi", required_argument, NULL, 'r'},     {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    /* options handed on to the script as they are */
+    char *pass[MAX_ARGS];
+    int np = 0, c;
+    const char *out = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        long v;
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'S':
+            pass[np++] = "--svg";
+            break;
+        case 'p':
+            pass[np++] = "--pinyin";
+            break;
+        case 'q':
+            pass[np++] = "--quiet";
+            break;
+        case 'y':
+        case 'r':
+            if (pds_parse_long(optarg, &v) != 0 || (c == 'y' && (v < 1000 || v > 3000)) ||
+                (c == 'r' && (v < 20 || v > 600))) {
+                fprintf(stderr, "pdsim: error: %s: expected %s, got \"%s\"\n",
+                        c == 'y' ? "--year" : "--dpi",
+                        c == 'y' ? "a year in 1000..3000" : "an integer in 20..600", optarg);
+                return 2;
+            }
+            pass[np++] = c == 'y' ? "--year" : "--dpi";
+            pass[np++] = optarg;
+            break;
+        case 'd':
+        case 't':
+            pass[np++] = c == 'd' ? "--dataset" : "--tiles";
+            pass[np++] = optarg;
+            break;
+        case 'h': {
+            char *topic[] = {"report"};
+            return pds_cmd_help(1, topic);
+        }
+        case ':':
+            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help report'\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (!out || optind >= argc) {
+        fprintf(stderr, "pdsim: error: expected result files and -o DIR; usage: pdsim report "
+                        "FILE.h5... -o DIR [--svg] [--year Y] [--pinyin]\n");
+        return 2;
+    }
+    const char *files[N_KINDS] = {NULL, NULL, NULL};
+    int rc = 0;
+    H5E_BEGIN_TRY
+    {
+        for (int i = optind; rc == 0 && i < argc; i++) {
+            int kind = KIND_RUN;
+            rc = classify(argv[i], &kind);
+            if (rc == 0 && files[kind]) {
+                fprintf(stderr,
+                        "pdsim: error: %s: a second %s file (the first was %s); expected at "
+                        "most one run, one comparison and one sweep file\n",
+                        argv[i], kind_opt[kind] + 2, files[kind]);
+                rc = 2;
+            }
+            if (rc == 0)
+                files[kind] = argv[i];
+        }
+    }
+    H5E_END_TRY;
+    if (rc)
+        return rc;
+    const char *py = find_python();
+    if (!py) {
+        fprintf(stderr,
+                "pdsim: error: report needs Python 3 with h5py, numpy and matplotlib, and none "
+                "was found (tried $PDSIM_PYTHON, /usr/bin/python3, python3). Install them with "
+                "scripts/install-deps.sh (Debian: python3-h5py python3-matplotlib), or set "
+                "PDSIM_PYTHON to such an interpreter.\n");
+        return 1;
+    }
+    const char *sdir = getenv("PDSIM_SCRIPTS");
+    if (!sdir || !*sdir)
+        sdir = PDS_SCRIPTS_DIR;
+    char script[4096];
+    snprintf(script, sizeof script, "%s/plot_report.py", sdir);
+    if (access(script, R_OK) != 0) {
+        fprintf(stderr,
+                "pdsim: error: %s: the plotting script is missing (set PDSIM_SCRIPTS to the "
+                "project's scripts folder)\n",
+                script);
+        return 1;
+    }
+    if (make_dir(out) != 0)
+        return 1;
+    if (files[KIND_RUN]) {
+        /* the page links these, so they are part of what it ships */
+        char csvdir[4096];
+        snprintf(csvdir, sizeof csvdir, "%s/csv", out);
+        rc = pds_cli_summary_csv(files[KIND_RUN], csvdir, 0, 0);
+        if (rc)
+            return rc;
+    }
+    char *args[MAX_ARGS + 16];
+    int na = 0;
+    args[na++] = (char *)py;
+    args[na++] = script;
+    args[na++] = "--out";
+    args[na++] = (char *)out;
+    for (int k = 0; k < N_KINDS; k++)
+        if (files[k]) {
+            args[na++] = (char *)kind_opt[k];
+            args[na++] = (char *)files[k];
+        }
+    for (int i = 0; i < np; i++)
+        args[na++] = pass[i];
+    args[na] = NULL;
+    pid_t pid;
+    int st = 0;
+    if (posix_spawnp(&pid, py, NULL, NULL, args, environ) != 0 || waitpid(pid, &st, 0) != pid) {
+        fprintf(stderr, "pdsim: error: cannot start %s\n", py);
+        return 1;
+    }
+    if (!WIFEXITED(st))
+        return 1;
+    rc = WEXITSTATUS(st);
+    return rc == 0 ? 0 : rc == 2 ? 2 : 1;
+}

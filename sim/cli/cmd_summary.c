@@ -1,0 +1,463 @@
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../io/h5util.h"
+#include "cli.h"
+
+/* The summaries of a finished run file, read whole (they are small: units x
+ * years), and tidy CSV files made from them. See docs/report.md. */
+
+typedef struct sumfile {
+    pds_h5result h;
+    size_t U, Y, Q;
+    char **name, **region; /* [U] */
+    int16_t *observed;     /* [U] observed adoption year, 0 = none */
+    int16_t *years;        /* [Y] */
+    double *p;             /* [U x Y] P(adopted by the end of the year) */
+    double *levels;        /* [Q] quantile levels */
+    double *quant;         /* [Q x Y] quantiles of the national count */
+    double *mean;          /* [Y] mean national count */
+    uint64_t *count;       /* [Y x (U+1)] runs with exactly c units adopted */
+} sumfile;
+
+static void sumfile_close(sumfile *f)
+{
+    pds_h5_strings_free(f->name, f->U);
+    pds_h5_strings_free(f->region, f->U);
+    free(f->observed);
+    free(f->years);
+    free(f->p);
+    free(f->levels);
+    free(f->quant);
+    free(f->mean);
+    free(f->count);
+    pds_h5result_close(&f->h);
+}
+
+static int missing(const char *path, const char *what)
+{
+    fprintf(stderr,
+            "pdsim: error: %s: cannot read %s (expected the summaries of a finished pdsim run, "
+            "see docs/output-format.md)\n",
+            path, what);
+    return 2;
+}
+
+/* 0, 1 (out of memory) or 2 (not a readable finished run file, with a
+ * message). The caller silences HDF5's own error printing. */
+static int sumfile_open(const char *path, sumfile *f)
+{
+    memset(f, 0, sizeof *f);
+    pds_diag d;
+    pds_diag_init(&d);
+    int rc = pds_h5result_open(path, &f->h, &d) != 0 ? 2 : 0;
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    if (rc)
+        return rc;
+    hid_t file = f->h.file;
+    size_t U = f->U = f->h.n_units, Y = f->Y = (size_t)(f->h.last_year - f->h.first_year + 1);
+    hsize_t dq[1] = {0};
+    hid_t ds = H5Lexists(file, "/summary", H5P_DEFAULT) > 0 &&
+                       H5Lexists(file, "/summary/national_adopted_quantiles", H5P_DEFAULT) > 0
+                   ? H5Dopen2(file, "/summary/national_adopted_quantiles", H5P_DEFAULT)
+                   : -1;
+    if (ds >= 0) {
+        hid_t sp = H5Dget_space(ds);
+        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1)
+            H5Sget_simple_extent_dims(sp, dq, NULL);
+        if (sp >= 0)
+            H5Sclose(sp);
+        H5Dclose(ds);
+    }
+    size_t Q = f->Q = (size_t)dq[0];
+    if (Q < 1 || Q > 100)
+        return missing(path, "/summary/national_adopted_quantiles");
+    f->observed = malloc(U * sizeof *f->observed);
+    f->years = malloc(Y * sizeof *f->years);
+    f->p = malloc(U * Y * sizeof *f->p);
+    f->levels = malloc(Q * sizeof *f->levels);
+    f->quant = malloc(Q * Y * sizeof *f->quant);
+    f->mean = malloc(Y * sizeof *f->mean);
+    f->count = malloc(Y * (U + 1) * sizeof *f->count);
+    if (!f->observed || !f->years || !f->p || !f->levels || !f->quant || !f->mean || !f->count) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
+    }
+    size_t n = U;
+    if (pds_h5_read_strings(file, "/provinces/name", &n, &f->name) != 0)
+        return missing(path, "/provinces/name");
+    n = U;
+    if (pds_h5_read_strings(file, "/provinces/region", &n, &f->region) != 0)
+        return missing(path, "/provinces/region");
+    hsize_t du[1] = {U}, dy[1] = {Y}, duy[2] = {U, Y}, dl[1] = {Q}, dqy[2] = {Q, Y};
+    hsize_t dc[2] = {Y, U + 1};
+    const struct {
+        const char *name;
+        hid_t type;
+        int rank;
+        const hsize_t *dims;
+        void *out;
+    } sets[] = {
+        {"/provinces/observed_adoption_year", H5T_NATIVE_INT16, 1, du, f->observed},
+        {"/years", H5T_NATIVE_INT16, 1, dy, f->years},
+        {"/summary/p_adopted_by_year", H5T_NATIVE_DOUBLE, 2, duy, f->p},
+        {"/summary/national_adopted_quantiles", H5T_NATIVE_DOUBLE, 1, dl, f->levels},
+        {"/summary/national_adopted", H5T_NATIVE_DOUBLE, 2, dqy, f->quant},
+        {"/summary/national_adopted_mean", H5T_NATIVE_DOUBLE, 1, dy, f->mean},
+        {"/summary/national_adopted_count", H5T_NATIVE_UINT64, 2, dc, f->count},
+    };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        if (pds_h5_read_dataset(file, sets[i].name, sets[i].type, sets[i].rank, sets[i].dims,
+                                sets[i].out) != 0) {
+            char what[160];
+            if (sets[i].rank > 1)
+                snprintf(what, sizeof what, "%s of shape [%llu x %llu]", sets[i].name,
+                         (unsigned long long)sets[i].dims[0], (unsigned long long)sets[i].dims[1]);
+            else
+                snprintf(what, sizeof what, "%s of shape [%llu]", sets[i].name,
+                         (unsigned long long)sets[i].dims[0]);
+            return missing(path, what);
+        }
+    for (size_t k = 0; k < Y; k++)
+        if (f->years[k] != f->h.first_year + (int64_t)k)
+            return missing(path, "/years (expected first_year .. last_year)");
+    return 0;
+}
+
+/* The shortest decimal text that reads back as exactly x, so that the CSV
+ * round-trips to the HDF5 values without showing 0.10000000000000001. */
+static void put_num(FILE *out, double x)
+{
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fputs(buf, out);
+}
+
+/* A CSV field, quoted when it holds a comma, quote or line break. */
+static void put_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+typedef struct csvout {
+    const char *dir;
+    int bom;
+    char path[4096], tmp[4200];
+    FILE *f;
+} csvout;
+
+/* Written under a temporary name and renamed when complete, so a file with
+ * the final name is never half-written. */
+static int csv_begin(csvout *c, const char *name, const char *header)
+{
+    snprintf(c->path, sizeof c->path, "%s/%s", c->dir, name);
+    snprintf(c->tmp, sizeof c->tmp, "%s.tmp.%ld", c->path, (long)getpid());
+    c->f = fopen(c->tmp, "w");
+    if (!c->f) {
+        fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", c->path,
+                strerror(errno));
+        return 1;
+    }
+    if (c->bom)
+        fputs("\xEF\xBB\xBF", c->f);
+    fputs(header, c->f);
+    fputc('\n', c->f);
+    return 0;
+}
+
+static int csv_end(csvout *c)
+{
+    int e = ferror(c->f);
+    e |= fclose(c->f) != 0;
+    c->f = NULL;
+    if (!e && rename(c->tmp, c->path) == 0)
+        return 0;
+    unlink(c->tmp);
+    fprintf(stderr, "pdsim: error: %s: writing the file failed (disk full?)\n", c->path);
+    return 1;
+}
+
+static int write_provinces(csvout *c, const sumfile *f)
+{
+    if (csv_begin(c, "provinces.csv", "code,name,region,observed_adoption_year"))
+        return 1;
+    for (size_t u = 0; u < f->U; u++) {
+        put_field(c->f, f->h.codes[u]);
+        fputc(',', c->f);
+        put_field(c->f, f->name[u]);
+        fputc(',', c->f);
+        put_field(c->f, f->region[u]);
+        fprintf(c->f, ",%d\n", f->observed[u]);
+    }
+    return csv_end(c);
+}
+
+static int write_province_year(csvout *c, const sumfile *f)
+{
+    if (csv_begin(c, "province_year.csv", "code,name,year,p_adopted"))
+        return 1;
+    for (size_t u = 0; u < f->U; u++)
+        for (size_t k = 0; k < f->Y; k++) {
+            put_field(c->f, f->h.codes[u]);
+            fputc(',', c->f);
+            put_field(c->f, f->name[u]);
+            fprintf(c->f, ",%d,", f->years[k]);
+            put_num(c->f, f->p[u * f->Y + k]);
+            fputc('\n', c->f);
+        }
+    return csv_end(c);
+}
+
+static int write_national_year(csvout *c, const sumfile *f)
+{
+    /* quantile columns are named by their level: q05 .. q95 */
+    char header[2048] = "year,mean";
+    for (size_t i = 0; i < f->Q; i++) {
+        char col[32];
+        double pct = 100.0 * f->levels[i];
+        if (pct == floor(pct))
+            snprintf(col, sizeof col, ",q%02d", (int)pct);
+        else
+            snprintf(col, sizeof col, ",q%g", pct);
+        strncat(header, col, sizeof header - strlen(header) - 1);
+    }
+    if (csv_begin(c, "national_year.csv", header))
+        return 1;
+    for (size_t k = 0; k < f->Y; k++) {
+        fprintf(c->f, "%d,", f->years[k]);
+        put_num(c->f, f->mean[k]);
+        for (size_t i = 0; i < f->Q; i++) {
+            fputc(',', c->f);
+            put_num(c->f, f->quant[i * f->Y + k]);
+        }
+        fputc('\n', c->f);
+    }
+    return csv_end(c);
+}
+
+static int write_national_count(csvout *c, const sumfile *f)
+{
+    if (csv_begin(c, "national_count.csv", "year,adopted,runs"))
+        return 1;
+    for (size_t k = 0; k < f->Y; k++)
+        for (size_t n = 0; n <= f->U; n++)
+            fprintf(c->f, "%d,%zu,%llu\n", f->years[k], n,
+                    (unsigned long long)f->count[k * (f->U + 1) + n]);
+    return csv_end(c);
+}
+
+static int write_runs(csvout *c, const sumfile *f)
+{
+    size_t U = f->U, rows = ((size_t)8 << 20) / (U * sizeof(int16_t) + 1) + 1;
+    if (rows > 4096)
+        rows = 4096;
+    int16_t *buf = malloc(rows * U * sizeof *buf);
+    if (!buf) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
+    }
+    int rc = csv_begin(c, "runs.csv", "run,code,adoption_year");
+    for (uint64_t r0 = 0; rc == 0 && r0 < f->h.n_runs; r0 += rows) {
+        size_t n = (size_t)(f->h.n_runs - r0 < rows ? f->h.n_runs - r0 : rows);
+        pds_diag d;
+        pds_diag_init(&d);
+        if (pds_h5result_read_years(&f->h, r0, n, buf, &d) != 0)
+            rc = 2;
+        pds_cli_print_diag(&d);
+        pds_diag_free(&d);
+        for (size_t r = 0; rc == 0 && r < n; r++)
+            for (size_t u = 0; u < U; u++) {
+                fprintf(c->f, "%llu,", (unsigned long long)(r0 + r));
+                put_field(c->f, f->h.codes[u]);
+                fprintf(c->f, ",%d\n", buf[r * U + u]);
+            }
+    }
+    free(buf);
+    if (c->f) {
+        if (rc) {
+            fclose(c->f);
+            unlink(c->tmp);
+        } else {
+            rc = csv_end(c);
+        }
+    }
+    return rc;
+}
+
+static int write_csvs(const sumfile *f, const char *dir, int bom, int runs)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
+        return 1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "pdsim: error: %s: not a folder\n", dir);
+        return 1;
+    }
+    csvout c = {.dir = dir, .bom = bom};
+    int rc = write_provinces(&c, f);
+    if (!rc)
+        rc = write_province_year(&c, f);
+    if (!rc)
+        rc = write_national_year(&c, f);
+    if (!rc)
+        rc = write_national_count(&c, f);
+    if (!rc && runs)
+        rc = write_runs(&c, f);
+    return rc;
+}
+
+/* The year by whose end the unit has adopted with probability at least q:
+ * the q-quantile of its adoption year; 0 when that is after last_year. */
+static int year_quantile(const sumfile *f, size_t u, double q)
+{
+    for (size_t k = 0; k < f->Y; k++)
+        if (f->p[u * f->Y + k] >= q)
+            return f->years[k];
+    return 0;
+}
+
+static void year_text(char *buf, size_t n, int y, int last)
+{
+    if (y)
+        snprintf(buf, n, "%d", y);
+    else
+        snprintf(buf, n, ">%d", last);
+}
+
+static void print_table(const sumfile *f)
+{
+    int last = (int)f->h.last_year, base = (int)f->h.base_year;
+    size_t n_obs = 0;
+    for (size_t u = 0; u < f->U; u++)
+        n_obs += f->observed[u] != 0 && f->observed[u] <= base;
+    printf("%s: %llu runs, seed %llu, simulating %lld..%d\n", f->h.path,
+           (unsigned long long)f->h.n_runs, (unsigned long long)f->h.seed,
+           (long long)f->h.first_year, last);
+    printf("%zu of %zu units adopted by %d (observed)\n\n", n_obs, f->U, base);
+    printf("%-8s %-7s %-13s %8s\n", "code", "median", "10-90%", "P(last)");
+    for (size_t u = 0; u < f->U; u++) {
+        if (f->observed[u] != 0 && f->observed[u] <= base)
+            continue;
+        char m[16], lo[16], hi[16], iv[40];
+        year_text(m, sizeof m, year_quantile(f, u, 0.5), last);
+        year_text(lo, sizeof lo, year_quantile(f, u, 0.1), last);
+        year_text(hi, sizeof hi, year_quantile(f, u, 0.9), last);
+        snprintf(iv, sizeof iv, "%s-%s", lo, hi);
+        printf("%-8s %-7s %-13s %8.3f  %s\n", f->h.codes[u], m, iv, f->p[u * f->Y + f->Y - 1],
+               f->name[u]);
+    }
+    printf("\nNational curve (units adopted by the end of each year):\n");
+    printf("%-6s %8s", "year", "mean");
+    for (size_t i = 0; i < f->Q; i++)
+        printf(" %6g%%", 100.0 * f->levels[i]);
+    putchar('\n');
+    for (size_t k = 0; k < f->Y; k++) {
+        printf("%-6d %8.2f", f->years[k], f->mean[k]);
+        for (size_t i = 0; i < f->Q; i++)
+            printf(" %7g", f->quant[i * f->Y + k]);
+        putchar('\n');
+    }
+}
+
+int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs)
+{
+    sumfile f;
+    int rc;
+    H5E_BEGIN_TRY
+    {
+        rc = sumfile_open(path, &f);
+        if (rc == 0)
+            rc = write_csvs(&f, dir, bom, runs);
+        sumfile_close(&f);
+    }
+    H5E_END_TRY;
+    return rc;
+}
+
+int pds_cmd_summary(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"csv", required_argument, NULL, 'c'}, {"bom", no_argument, NULL, 'b'},
+        {"runs", no_argument, NULL, 'r'},      {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    const char *dir = NULL;
+    int bom = 0, runs = 0, quiet = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            dir = optarg;
+            break;
+        case 'b':
+            bom = 1;
+            break;
+        case 'r':
+            runs = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h': {
+            char *topic[] = {"summary"};
+            return pds_cmd_help(1, topic);
+        }
+        case ':':
+            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help summary'\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "pdsim: error: expected one result file; usage: pdsim summary OUT.h5 "
+                        "[--csv DIR] [--bom] [--runs] [-q]\n");
+        return 2;
+    }
+    if ((bom || runs) && !dir) {
+        fprintf(stderr, "pdsim: error: --bom and --runs apply to the CSV files: add --csv DIR\n");
+        return 2;
+    }
+    sumfile f;
+    int rc;
+    H5E_BEGIN_TRY
+    {
+        rc = sumfile_open(argv[optind], &f);
+        if (rc == 0 && !quiet)
+            print_table(&f);
+        if (rc == 0 && dir)
+            rc = write_csvs(&f, dir, bom, runs);
+        sumfile_close(&f);
+    }
+    H5E_END_TRY;
+    return rc;
+}
