@@ -111,7 +111,7 @@ def plot_map(cmp, out, year, run, pinyin):
         i = idx[code]
         v = cmp.p[0, i, k]
         face.append(cmap(norm(v)))
-        sub.append("%+.2f" % v if v != 0 else "0")
+        sub.append("0" if v == 0 else "%+.2f" % v if abs(v) >= 0.01 else "%+.3f" % v)
         strong.append(cmp.p[1, i, k] > 0 or cmp.p[2, i, k] < 0)
     fig = out.figure("compare_map")
     ax = fig.add_axes([0.02, 0.1, 0.96, 0.82])

@@ -104,7 +104,9 @@ def plot_sobol(sw, out):
     if len(outs) > 4:
         out.note("Sobol indices: only the first 4 of %d outputs are drawn." % len(outs))
     fig = out.figure("sweep_sobol")
-    axes = fig.subplots(1, O, squeeze=False, sharey=True)[0]
+    axes = fig.subplots(1, O, squeeze=False, sharey=True, sharex=True)[0]
+    both = np.concatenate([first[:O].ravel(), total[:O].ravel()])
+    axes[0].set_xlim(min(0.0, float(both.min())) - 0.03, max(0.05, float(both.max())) + 0.03)
     P = len(sw.names)
     y = np.arange(P)
     h = 0.38

@@ -1,0 +1,404 @@
+"""Checks of `pdsim summary --csv` and `pdsim report`.
+
+    report_test.py csv|plots|bad PDSIM_BINARY REPO_ROOT
+
+csv:   the CSV export reads back exactly as the HDF5 summaries (plain, --bom,
+       --runs), with the documented columns.
+plots: every plot from small run, comparison and sweep files exists, decodes
+       as a PNG of the expected size and is not blank; index.html links only
+       files it ships; the tile map draws each of the 31 provinces exactly
+       once; a dataset without a tile layout still gets a map of all units.
+bad:   missing, damaged, incomplete and older-format files give exit 2 and
+       one message, never a traceback.
+"""
+import csv
+import html.parser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+PDSIM, ROOT = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+CHINA = os.path.join(ROOT, "configs", "baseline.yaml")
+SCEN = os.path.join(ROOT, "configs", "scenario-document-2026.yaml")
+SMALL = os.path.join(ROOT, "tests", "data", "run.yaml")
+
+passed = failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("ok", name)
+    else:
+        failed += 1
+        print("FAIL", name, detail)
+
+
+def pdsim(*args, env=None):
+    return subprocess.run([PDSIM] + [str(a) for a in args], capture_output=True, text=True,
+                          env=env)
+
+
+def run_file(tmp, config, name, n=400, extra=()):
+    out = os.path.join(tmp, name)
+    r = pdsim("run", config, "-q", "-n", n, "-o", out, *extra)
+    if r.returncode != 0:
+        raise SystemExit("cannot make %s: %s" % (name, r.stderr))
+    return out
+
+
+def strs(ds):
+    return [s.decode() if isinstance(s, bytes) else s for s in ds[()]]
+
+
+# ------------------------------------------------------------------- csv
+def read_csv(path, bom):
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    has_bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw[3:].decode("utf-8") if has_bom else raw.decode("utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    return has_bom == bom, rows[0], rows[1:]
+
+
+def test_csv(tmp):
+    h5 = run_file(tmp, CHINA, "china.h5", n=300)
+    with h5py.File(h5, "r") as f:
+        codes, names = strs(f["provinces/code"]), strs(f["provinces/name"])
+        region = strs(f["provinces/region"])
+        obs = f["provinces/observed_adoption_year"][()]
+        years = f["years"][()]
+        p = f["summary/p_adopted_by_year"][()]
+        q = f["summary/national_adopted"][()]
+        levels = f["summary/national_adopted_quantiles"][()]
+        mean = f["summary/national_adopted_mean"][()]
+        count = f["summary/national_adopted_count"][()]
+        runs = f["runs/province_adoption_year"][()]
+    for bom in (False, True):
+        d = os.path.join(tmp, "csv-bom" if bom else "csv")
+        args = ["summary", h5, "--csv", d, "-q"] + (["--bom", "--runs"] if bom else [])
+        r = pdsim(*args)
+        tag = " (--bom --runs)" if bom else ""
+        check("summary --csv exits 0" + tag, r.returncode == 0 and r.stdout == "", r.stderr)
+        if r.returncode != 0:
+            continue
+        okb, head, rows = read_csv(os.path.join(d, "provinces.csv"), bom)
+        check("provinces.csv: columns, BOM as asked, rows" + tag,
+              okb and head == ["code", "name", "region", "observed_adoption_year"] and
+              rows == [[c, n, g, str(int(o))] for c, n, g, o in zip(codes, names, region, obs)])
+        okb, head, rows = read_csv(os.path.join(d, "province_year.csv"), bom)
+        ok = okb and head == ["code", "name", "year", "p_adopted"] and len(rows) == p.size
+        ok = ok and [(r_[0], r_[1], int(r_[2])) for r_ in rows] == [
+            (c, names[i], int(y)) for i, c in enumerate(codes) for y in years]
+        got = np.array([float(r_[3]) for r_ in rows]).reshape(p.shape) if ok else None
+        check("province_year.csv reads back exactly as /summary/p_adopted_by_year" + tag,
+              ok and np.array_equal(got, p), "" if ok else str(head))
+        okb, head, rows = read_csv(os.path.join(d, "national_year.csv"), bom)
+        qcols = ["q%02d" % round(100 * lv) for lv in levels]
+        ok = okb and head == ["year", "mean"] + qcols and len(rows) == len(years)
+        ok = ok and [int(r_[0]) for r_ in rows] == list(years)
+        ok = ok and np.array_equal(np.array([float(r_[1]) for r_ in rows]), mean)
+        ok = ok and np.array_equal(np.array([[float(x) for x in r_[2:]] for r_ in rows]).T, q)
+        check("national_year.csv reads back exactly as the national mean and quantiles" + tag,
+              ok, str(head))
+        okb, head, rows = read_csv(os.path.join(d, "national_count.csv"), bom)
+        ok = okb and head == ["year", "adopted", "runs"] and len(rows) == count.size
+        got = np.array([int(r_[2]) for r_ in rows], dtype=np.uint64).reshape(count.shape) \
+            if ok else None
+        ok = ok and [(int(r_[0]), int(r_[1])) for r_ in rows] == [
+            (int(y), c) for y in years for c in range(len(codes) + 1)]
+        check("national_count.csv reads back exactly as /summary/national_adopted_count" + tag,
+              ok and np.array_equal(got, count))
+        runs_csv = os.path.join(d, "runs.csv")
+        if bom:
+            okb, head, rows = read_csv(runs_csv, bom)
+            ok = okb and head == ["run", "code", "adoption_year"] and len(rows) == runs.size
+            ok = ok and all(int(r_[0]) == i // len(codes) and r_[1] == codes[i % len(codes)]
+                            for i, r_ in enumerate(rows))
+            got = np.array([int(r_[2]) for r_ in rows]).reshape(runs.shape) if ok else None
+            check("runs.csv reads back exactly as /runs/province_adoption_year",
+                  ok and np.array_equal(got, runs))
+        else:
+            check("runs.csv only with --runs", not os.path.exists(runs_csv))
+        left = [x for x in os.listdir(d) if ".tmp" in x]
+        check("no temporary files left" + tag, not left, str(left))
+    r = pdsim("summary", h5)
+    check("summary prints the table", r.returncode == 0 and "National curve" in r.stdout and
+          "新疆" in r.stdout, r.stderr)
+    r = pdsim("summary", h5, "--bom")
+    check("--bom without --csv is a usage error", r.returncode == 2 and "--csv" in r.stderr)
+
+
+# ----------------------------------------------------------------- plots
+SIZES = {  # pixels at the default 100 dpi
+    "s_curve": (1000, 600), "tile_map_p": (800, 800), "tile_map_median": (800, 800),
+    "adoption_years": (900, 800), "compare_national": (900, 500),
+    "compare_provinces": (900, 800), "compare_map": (800, 800),
+    "sweep_response": (1200, 700), "sweep_sobol": (1000, 600),
+}
+
+
+def write_sweep(path, sobol=True, complete=1, version=1):
+    """A small synthetic file in the agreed sweep layout."""
+    rng = np.random.default_rng(3)
+    names = ["model.central_documents", "subunit_model.parent_adopted",
+             "scenario.central_documents[0].weight"]
+    P, n, U = len(names), 40, 5
+    years = np.arange(2024, 2031, dtype=np.int16)
+    lo, hi = np.array([0.3, 0.5, 0.0]), np.array([0.9, 2.0, 3.0])
+    pts = lo + rng.random((n, P)) * (hi - lo)
+    nat = np.clip(5 + 8 * pts[:, :1] * np.linspace(0.3, 1, len(years)) + pts[:, 2:3], 0, U * 3)
+    levels = np.array([0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95])
+    s = h5py.string_dtype("utf-8")
+    with h5py.File(path, "w") as f:
+        for k, v in dict(format_version=np.int64(version), kind="sweep", sweep_hash="ab12",
+                         design="sobol" if sobol else "lhs", n_points=np.uint64(n),
+                         runs_per_point=np.uint64(50), seed=np.uint64(1),
+                         base_year=np.int64(2023), first_year=np.int64(2024),
+                         last_year=np.int64(2030), config="design: sobol\n",
+                         pdsim_version="test").items():
+            f.attrs[k] = v
+
+        def ds(name, data, **kw):
+            d = f.create_dataset(name, data=data, **kw)
+            d.attrs["description"] = name
+
+        ds("design/names", names, dtype=s)
+        ds("design/points", pts)
+        ds("design/lower", lo)
+        ds("design/upper", hi)
+        ds("years", years)
+        ds("provinces/code", ["A", "B", "C", "D", "E"], dtype=s)
+        ds("provinces/name", ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"], dtype=s)
+        ds("points/national_adopted_mean", nat)
+        ds("points/quantile_levels", levels)
+        ds("points/national_adopted_quantiles",
+           np.repeat(nat[:, None, :], len(levels), axis=1))
+        ds("points/p_all_adopted", np.clip(pts[:, 0] - 0.2, 0, 1))
+        f["points/p_all_adopted"].attrs["year"] = np.int64(2030)
+        ds("points/median_year", 2025 + rng.integers(0, 6, (n, U)).astype(float))
+        if sobol:
+            outs = ["national_adopted_2030", "p_all_adopted"]
+            est = rng.random((2, P, 1)) * 0.5
+            tri = np.concatenate([est, est - 0.08, est + 0.08], axis=2)
+            ds("sobol/outputs", outs, dtype=s)
+            ds("sobol/first_order", tri)
+            ds("sobol/total", tri + 0.1)
+        f.attrs["complete"] = np.uint8(complete)
+
+
+class Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("src", "href"):
+                self.refs.append(v)
+
+
+def check_png(path, size):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    if not os.path.isfile(path):
+        return "missing"
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            return "not a PNG"
+    img = mpimg.imread(path)
+    h, w = img.shape[:2]
+    if (w, h) != size:
+        return "size %dx%d, expected %dx%d" % (w, h, size[0], size[1])
+    grey = img[..., :3].mean(axis=2)
+    if grey.var() < 1e-3:
+        return "blank (pixel variance %.2g)" % grey.var()
+    if (grey < 0.9).mean() < 0.02:
+        return "almost empty (%.1f%% non-white)" % (100 * (grey < 0.9).mean())
+    return None
+
+
+def check_html(d):
+    with open(os.path.join(d, "index.html"), encoding="utf-8") as fh:
+        p = Links()
+        p.feed(fh.read())
+    bad = []
+    for ref in p.refs:
+        if re.match(r"^[a-z]+:", ref) or ref.startswith("/") or ".." in ref.split("/") or \
+                not os.path.isfile(os.path.join(d, ref)):
+            bad.append(ref)
+    return p.refs, bad
+
+
+def test_plots(tmp):
+    base = run_file(tmp, CHINA, "base.h5")
+    scen = run_file(tmp, SCEN, "scen.h5")
+    diff = os.path.join(tmp, "diff.h5")
+    r = pdsim("compare", base, scen, "-o", diff, "-q")
+    if r.returncode != 0:
+        raise SystemExit("compare failed: " + r.stderr)
+    sweep = os.path.join(tmp, "sweep.h5")
+    write_sweep(sweep)
+    d = os.path.join(tmp, "report")
+    r = pdsim("report", base, diff, sweep, "-o", d, "--svg")
+    check("report of a run, a comparison and a sweep exits 0", r.returncode == 0, r.stderr)
+    check("no traceback, no warnings", "Traceback" not in r.stderr and
+          "Warning" not in r.stderr, r.stderr[-2000:])
+    for name, size in SIZES.items():
+        err = check_png(os.path.join(d, name + ".png"), size)
+        check("%s.png exists, decodes, %dx%d, not blank" % ((name,) + size), err is None, err)
+        check("%s.svg written with --svg" % name, os.path.isfile(os.path.join(d, name + ".svg")))
+    refs, bad = check_html(d)
+    want = {n + ".png" for n in SIZES}
+    check("index.html shows every plot", want <= set(refs), str(want - set(refs)))
+    check("index.html links the CSV summaries it ships",
+          any(x.startswith("csv/") and x.endswith(".csv") for x in refs), str(refs))
+    check("index.html references only files it ships", not bad, str(bad))
+
+    # the tile map: each of the 31 provinces drawn exactly once, at distinct tiles
+    with h5py.File(base, "r") as f:
+        codes = strs(f["provinces/code"])
+    with open(os.path.join(d, "tile_map_p.svg"), encoding="utf-8") as fh:
+        svg = fh.read()
+    tiles = re.findall(r'id="tile-([^"]+)"', svg)
+    labels_ = re.findall(r'id="label-([^"]+)"', svg)
+    check("tile map draws 31 provinces, each exactly once",
+          len(codes) == 31 and sorted(tiles) == sorted(codes) and
+          sorted(labels_) == sorted(codes), "%d tiles, %d labels" % (len(tiles), len(labels_)))
+    import plot_run
+    run = plot_run.RunData(base)
+    pos, _, geo = plot_run.tile_positions(run)
+    check("tile layout from the dataset: 31 distinct positions",
+          geo and sorted(pos) == sorted(codes) and len(set(pos.values())) == 31)
+    check("tile labels in Chinese", "北京" in svg and "新疆" in svg)
+
+    d2 = os.path.join(tmp, "report-pinyin")
+    r = pdsim("report", base, "-o", d2, "--pinyin", "--year", 2026, "-q")
+    ok = r.returncode == 0 and r.stdout == ""
+    refs, bad = check_html(d2) if ok else ([], ["(no page)"])
+    check("--pinyin --year: plots and page", ok and not bad and all(
+        check_png(os.path.join(d2, n + ".png"), SIZES[n]) is None
+        for n in ("s_curve", "tile_map_p", "tile_map_median", "adoption_years")), r.stderr)
+    with open(os.path.join(d2, "index.html"), encoding="utf-8") as fh:
+        page = fh.read() if ok else ""
+    check("--year shown in the page", "P(by 2026)" in page)
+
+    # a dataset with no tile layout: every unit still placed once, with a note
+    small = run_file(tmp, SMALL, "small.h5", n=200)
+    d3 = os.path.join(tmp, "report-small")
+    r = pdsim("report", small, "-o", d3, "--svg", "-q")
+    ok = r.returncode == 0
+    check("a dataset without tiles.csv: report exits 0", ok, r.stderr)
+    if ok:
+        with h5py.File(small, "r") as f:
+            scodes = strs(f["provinces/code"])
+        with open(os.path.join(d3, "tile_map_p.svg"), encoding="utf-8") as fh:
+            tiles = re.findall(r'id="tile-([^"]+)"', fh.read())
+        check("  ... every unit drawn once in a grid", sorted(tiles) == sorted(scodes),
+              str(tiles))
+        check("  ... and the page says why", "no tile layout" in
+              open(os.path.join(d3, "index.html"), encoding="utf-8").read())
+        check("  ... plots not blank", all(check_png(os.path.join(d3, n + ".png"), SIZES[n])
+                                           is None for n in ("s_curve", "tile_map_p")))
+    # a sweep without Sobol indices: the response only
+    sw2 = os.path.join(tmp, "lhs.h5")
+    write_sweep(sw2, sobol=False)
+    d4 = os.path.join(tmp, "report-lhs")
+    r = pdsim("report", sw2, "-o", d4, "-q")
+    check("a sweep without Sobol indices: response plot, no Sobol plot",
+          r.returncode == 0 and check_png(os.path.join(d4, "sweep_response.png"),
+                                          SIZES["sweep_response"]) is None and
+          not os.path.exists(os.path.join(d4, "sweep_sobol.png")), r.stderr)
+
+
+# ------------------------------------------------------------------- bad
+def test_bad(tmp):
+    good = run_file(tmp, SMALL, "good.h5", n=100)
+    cases = {}
+    cases["missing"] = (os.path.join(tmp, "nope.h5"), "cannot read")
+    trunc = os.path.join(tmp, "truncated.h5")
+    with open(good, "rb") as a, open(trunc, "wb") as b:
+        b.write(a.read(1500))
+    cases["truncated"] = (trunc, "not an HDF5 file")
+    text = os.path.join(tmp, "text.h5")
+    with open(text, "w") as fh:
+        fh.write("year,adopted\n")
+    cases["text"] = (text, "not an HDF5 file")
+    inc = os.path.join(tmp, "incomplete.h5")
+    shutil.copy(good, inc)
+    with h5py.File(inc, "r+") as f:
+        f.attrs.modify("complete", np.uint8(0))
+    cases["incomplete"] = (inc, "incomplete")
+    old = os.path.join(tmp, "old.h5")
+    shutil.copy(good, old)
+    with h5py.File(old, "r+") as f:
+        f.attrs.modify("format_version", np.int64(0))
+    cases["older format"] = (old, "format version 0, expected 1")
+    nover = os.path.join(tmp, "noversion.h5")
+    shutil.copy(good, nover)
+    with h5py.File(nover, "r+") as f:
+        del f.attrs["format_version"]
+    cases["no format version"] = (nover, "format_version")
+    nosum = os.path.join(tmp, "nosummary.h5")
+    shutil.copy(good, nosum)
+    with h5py.File(nosum, "r+") as f:
+        del f["summary/national_adopted_mean"]
+    cases["summary dataset missing"] = (nosum, "/summary/national_adopted_mean")
+    sw = os.path.join(tmp, "sweep-incomplete.h5")
+    write_sweep(sw, complete=0)
+    cases["incomplete sweep"] = (sw, "incomplete sweep")
+    sw_old = os.path.join(tmp, "sweep-old.h5")
+    write_sweep(sw_old, version=0)
+    cases["older sweep"] = (sw_old, "version 0, expected 1")
+    for name, (path, text_) in cases.items():
+        verbs = [("report", ["-o", os.path.join(tmp, "r-" + name.replace(" ", "_"))])]
+        if "sweep" not in name:
+            verbs.append(("summary", ["--csv", os.path.join(tmp, "c-" + name.replace(" ", "_"))]))
+        for verb, extra in verbs:
+            r = pdsim(verb, path, *extra)
+            ok = r.returncode == 2 and text_ in r.stderr and "Traceback" not in r.stderr and \
+                os.path.basename(path) in r.stderr
+            check("%s: %s file gives exit 2 and a message" % (verb, name), ok,
+                  "exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
+    # the script on its own also refuses bad input without a traceback
+    script = os.path.join(ROOT, "scripts", "plot_report.py")
+    for name in ("incomplete", "older format", "truncated"):
+        r = subprocess.run([sys.executable, script, "--out", os.path.join(tmp, "s"), "--run",
+                            cases[name][0]], capture_output=True, text=True)
+        check("plot_report.py alone: %s file gives exit 2, no traceback" % name,
+              r.returncode == 2 and "Traceback" not in r.stderr and "pdsim: error" in r.stderr,
+              r.stderr[-300:])
+    r = pdsim("report", good)
+    check("report without -o is a usage error", r.returncode == 2)
+    r = pdsim("report", good, good, "-o", os.path.join(tmp, "x"))
+    check("two run files are refused", r.returncode == 2 and "second run" in r.stderr)
+    r = pdsim("report", good, "-o", os.path.join(tmp, "y"), "--year", "20x5")
+    check("a bad --year is a usage error", r.returncode == 2 and "--year" in r.stderr)
+    r = pdsim("report", good, "-o", os.path.join(tmp, "z"), "--year", "1990")
+    check("a --year outside the simulated years is refused",
+          r.returncode == 2 and "--year 1990" in r.stderr and "Traceback" not in r.stderr,
+          r.stderr)
+
+
+def main():
+    what = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="pdsim-report-")
+    try:
+        {"csv": test_csv, "plots": test_plots, "bad": test_bad}[what](tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
