@@ -142,4 +142,5 @@ class Output:
         self.made.append(name)
 
     def note(self, text):
-        self.notes.append(text)
+        if text not in self.notes:
+            self.notes.append(text)

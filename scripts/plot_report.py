@@ -41,10 +41,11 @@ def esc(x):
 
 
 def table(header, rows, cls=""):
-    h = "".join("<th>%s</th>" % esc(c) for c in header)
+    head = ""
+    if header:
+        head = "<thead><tr>%s</tr></thead>" % "".join("<th>%s</th>" % esc(c) for c in header)
     body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % esc(c) for c in r) for r in rows)
-    return '<table class="%s"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (cls, h,
-                                                                                     body)
+    return '<table class="%s">%s<tbody>%s</tbody></table>' % (cls, head, body)
 
 
 CAPTIONS = {
@@ -158,7 +159,7 @@ def write_html(a, out, run, cmp, sw, year):
                 ["coefficient uncertainty", run.attrs["uncertainty"] or "none"],
                 ["pdsim", run.attrs["pdsim_version"]]]
         parts.append("<h2>Forecast</h2>")
-        parts.append(table(["", ""], meta))
+        parts.append(table(None, meta))
         for name in ("s_curve", "tile_map_p", "tile_map_median", "adoption_years"):
             if name in out.made:
                 parts.append(figure_html(out, name))

@@ -56,11 +56,17 @@ class RunData:
             if not np.any(np.isclose(self.levels, q)):
                 raise InputError("%s: /summary/national_adopted_quantiles lacks %g" % (path, q))
         self.U = len(self.codes)
-        self.dataset = dataset or self.attrs["dataset"]
+        self.dataset = dataset or self._find_dataset(self.attrs["dataset"])
+        self.dataset_missing = None
         if self.dataset and not os.path.isdir(self.dataset):
+            if dataset:
+                raise InputError("--dataset %s: not a folder" % dataset)
+            self.dataset_missing = self.dataset
             self.dataset = None
         self.name_en = self._english_names()
         self.first_document = self._first_document()
+        if tiles and not os.path.isfile(tiles):
+            raise InputError("--tiles %s: no such file" % tiles)
         self.tiles_path = tiles or (os.path.join(self.dataset, "tiles.csv")
                                     if self.dataset else None)
 
@@ -75,6 +81,18 @@ class RunData:
         P(adopted by year)); None when it lies after last_year."""
         idx = np.nonzero(self.p[u] >= level)[0]
         return int(self.years[idx[0]]) if len(idx) else None
+
+    def _find_dataset(self, recorded):
+        """The dataset path as the run recorded it is relative to the folder
+        the run was started in: try here, then the folders above the file."""
+        if not recorded or os.path.isabs(recorded) or os.path.isdir(recorded):
+            return recorded
+        d = os.path.dirname(os.path.abspath(self.path))
+        for _ in range(3):
+            if os.path.isdir(os.path.join(d, recorded)):
+                return os.path.join(d, recorded)
+            d = os.path.dirname(d)
+        return recorded
 
     def _english_names(self):
         if not self.dataset:
@@ -160,7 +178,9 @@ def plot_s_curve(run, out):
                 fontsize=9, va="top")
     else:
         out.note("S-curve: the year of the first central document is not marked (no "
-                 "documents.csv found; give the dataset folder with --dataset).")
+                 "documents.csv in the dataset folder%s; give it with --dataset)."
+                 % (" %s, not found from here" % run.dataset_missing
+                    if run.dataset_missing else ""))
     ax.set_xlim(start - 0.6, run.last + 0.6)
     ax.set_ylim(0, run.U * 1.08)
     ax.set_xlabel("year")
@@ -182,7 +202,7 @@ def read_tiles(path, codes):
     """{code: (row, col)} and {code: label} from a layout CSV with columns
     code,row,col[,label]; (None, None, reason) when there is no usable one."""
     if not path:
-        return None, None, "no dataset folder known (give --dataset or --tiles)"
+        return None, None, "no dataset folder found (give --dataset or --tiles)"
     try:
         rows = read_csv(path)
     except OSError:
