@@ -257,10 +257,11 @@ def main(argv):
         print("pdsim: error: unexpected contents in an input file (%s: %s); expected the "
               "layout of docs/output-format.md" % (type(e).__name__, e), file=sys.stderr)
         return 2
-    except OSError as e:
+    except Exception as e:  # noqa: BLE001 -- one line, not a traceback, for any failure
         if os.environ.get("PDSIM_DEBUG"):
             raise
-        print("pdsim: error: %s" % e, file=sys.stderr)
+        print("pdsim: error: writing the report failed (%s: %s); PDSIM_DEBUG=1 shows where"
+              % (type(e).__name__, e), file=sys.stderr)
         return 1
     for n in out.notes:
         print("pdsim: note: %s" % n, file=sys.stderr)

@@ -3,6 +3,8 @@
 #ifndef PDS_CLI_H
 #define PDS_CLI_H
 
+#include <stdio.h>
+
 #include "../core/diag.h"
 #include "../core/summary.h"
 #include "../io/setup.h"
@@ -24,6 +26,10 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
  * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
  * Returns the exit status. */
 int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs);
+/* A CSV field, quoted when it holds a comma, quote or line break. */
+void pds_cli_csv_field(FILE *f, const char *s);
+/* Create the folder dir unless it exists; 0, or 1 with a message. */
+int pds_cli_make_dir(const char *dir);
 /* Map a status to the exit code. */
 int pds_cli_exit(pds_status st);
 

@@ -342,22 +342,6 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
            v[0], v[1], v[2]);
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* A number, or an empty cell for an undefined one. */
 static void csv_num(FILE *f, double x)
 {
@@ -399,7 +383,7 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
         for (size_t k = 0; k < Y; k++) {
             interval(&st->pd[u * Y + k], R, v);
             fputs("p_adopted_by_year,", f);
-            csv_field(f, b->codes[u]);
+            pds_cli_csv_field(f, b->codes[u]);
             fprintf(f, ",%d", st->first + (int)k);
             csv_num(f, st->pb[u * Y + k] / R);
             csv_num(f, st->ps[u * Y + k] / R);
@@ -411,7 +395,7 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
     for (size_t u = 0; u < U; u++) {
         interval(&st->yd[u], R, v);
         fputs("mean_adoption_year,", f);
-        csv_field(f, b->codes[u]);
+        pds_cli_csv_field(f, b->codes[u]);
         fputc(',', f);
         csv_num(f, st->yb[u] / R);
         csv_num(f, st->ys[u] / R);

@@ -1,5 +1,4 @@
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <hdf5.h>
@@ -7,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,20 +157,6 @@ static const char *find_python(void)
     return NULL;
 }
 
-static int make_dir(const char *dir)
-{
-    struct stat st;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
-        return 1;
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "pdsim: error: %s: not a folder\n", dir);
-        return 1;
-    }
-    return 0;
-}
-
 #define MAX_ARGS 64
 
 int pds_cmd_report(int argc, char **argv)
@@ -192,6 +176,10 @@ int pds_cmd_report(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         long v;
+        if (np > MAX_ARGS - 2) {
+            fprintf(stderr, "pdsim: error: too many options\n");
+            return 2;
+        }
         switch (c) {
         case 'o':
             out = optarg;
@@ -282,7 +270,7 @@ int pds_cmd_report(int argc, char **argv)
                 script);
         return 1;
     }
-    if (make_dir(out) != 0)
+    if (pds_cli_make_dir(out) != 0)
         return 1;
     if (files[KIND_RUN]) {
         /* the page links these, so they are part of what it ships */

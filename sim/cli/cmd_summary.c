@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../io/h5util.h"
@@ -147,22 +146,6 @@ static void put_num(FILE *out, double x)
     fputs(buf, out);
 }
 
-/* A CSV field, quoted when it holds a comma, quote or line break. */
-static void put_field(FILE *out, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 typedef struct csvout {
     const char *dir;
     int bom;
@@ -206,11 +189,11 @@ static int write_provinces(csvout *c, const sumfile *f)
     if (csv_begin(c, "provinces.csv", "code,name,region,observed_adoption_year"))
         return 1;
     for (size_t u = 0; u < f->U; u++) {
-        put_field(c->f, f->h.codes[u]);
+        pds_cli_csv_field(c->f, f->h.codes[u]);
         fputc(',', c->f);
-        put_field(c->f, f->name[u]);
+        pds_cli_csv_field(c->f, f->name[u]);
         fputc(',', c->f);
-        put_field(c->f, f->region[u]);
+        pds_cli_csv_field(c->f, f->region[u]);
         fprintf(c->f, ",%d\n", f->observed[u]);
     }
     return csv_end(c);
@@ -222,9 +205,9 @@ static int write_province_year(csvout *c, const sumfile *f)
         return 1;
     for (size_t u = 0; u < f->U; u++)
         for (size_t k = 0; k < f->Y; k++) {
-            put_field(c->f, f->h.codes[u]);
+            pds_cli_csv_field(c->f, f->h.codes[u]);
             fputc(',', c->f);
-            put_field(c->f, f->name[u]);
+            pds_cli_csv_field(c->f, f->name[u]);
             fprintf(c->f, ",%d,", f->years[k]);
             put_num(c->f, f->p[u * f->Y + k]);
             fputc('\n', c->f);
@@ -292,7 +275,7 @@ static int write_runs(csvout *c, const sumfile *f)
         for (size_t r = 0; rc == 0 && r < n; r++)
             for (size_t u = 0; u < U; u++) {
                 fprintf(c->f, "%llu,", (unsigned long long)(r0 + r));
-                put_field(c->f, f->h.codes[u]);
+                pds_cli_csv_field(c->f, f->h.codes[u]);
                 fprintf(c->f, ",%d\n", buf[r * U + u]);
             }
     }
@@ -310,15 +293,8 @@ static int write_runs(csvout *c, const sumfile *f)
 
 static int write_csvs(const sumfile *f, const char *dir, int bom, int runs)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
+    if (pds_cli_make_dir(dir) != 0)
         return 1;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "pdsim: error: %s: not a folder\n", dir);
-        return 1;
-    }
     csvout c = {.dir = dir, .bom = bom};
     int rc = write_provinces(&c, f);
     if (!rc)

@@ -1,4 +1,7 @@
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -13,4 +16,33 @@ void pds_cli_print_diag(const pds_diag *d)
 int pds_cli_exit(pds_status st)
 {
     return st == PDS_OK ? 0 : st == PDS_ERR_INPUT ? 2 : 1;
+}
+
+void pds_cli_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int pds_cli_make_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
+        return 1;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "pdsim: error: %s: not a folder\n", dir);
+        return 1;
+    }
+    return 0;
 }
