@@ -26,6 +26,8 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
  * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
  * Returns the exit status. */
 int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs);
+/* "a sweep file" or "a comparison file" when path looks like one, else NULL. */
+const char *pds_cli_other_kind(const char *path);
 /* A CSV field, quoted when it holds a comma, quote or line break. */
 void pds_cli_csv_field(FILE *f, const char *s);
 /* Create the folder dir unless it exists; 0, or 1 with a message. */

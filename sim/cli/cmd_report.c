@@ -92,6 +92,33 @@ static int check_compare(const char *path, hid_t f)
     return 0;
 }
 
+/* KIND_SWEEP or KIND_COMPARE when f is one by its looks, else KIND_RUN. */
+static int kind_of(hid_t f)
+{
+    char k[64];
+    if (pds_h5_attr_read_str(f, "kind", k, sizeof k) == 0 && strcmp(k, "sweep") == 0)
+        return KIND_SWEEP;
+    return H5Lexists(f, "/compare", H5P_DEFAULT) > 0 ? KIND_COMPARE : KIND_RUN;
+}
+
+const char *pds_cli_other_kind(const char *path)
+{
+    const char *name = NULL;
+    H5E_BEGIN_TRY
+    {
+        hid_t f = access(path, R_OK) == 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+        if (f >= 0) {
+            int k = kind_of(f);
+            name = k == KIND_SWEEP     ? "a sweep file"
+                   : k == KIND_COMPARE ? "a comparison file"
+                                       : NULL;
+            H5Fclose(f);
+        }
+    }
+    H5E_END_TRY;
+    return name;
+}
+
 /* The kind of a result file, after checking it: 0, or 2 with a message. */
 static int classify(const char *path, int *kind)
 {
@@ -102,19 +129,15 @@ static int classify(const char *path, int *kind)
     if (f < 0)
         return refuse(path, "not an HDF5 file, or a damaged one (expected a result file of "
                             "pdsim run, compare -o, or a sweep)");
-    char k[64];
     int rc = -1;
-    if (pds_h5_attr_read_str(f, "kind", k, sizeof k) == 0 && strcmp(k, "sweep") == 0) {
-        *kind = KIND_SWEEP;
+    *kind = kind_of(f);
+    if (*kind == KIND_SWEEP)
         rc = check_sweep(path, f);
-    } else if (H5Lexists(f, "/compare", H5P_DEFAULT) > 0) {
-        *kind = KIND_COMPARE;
+    else if (*kind == KIND_COMPARE)
         rc = check_compare(path, f);
-    }
     H5Fclose(f);
     if (rc >= 0)
         return rc;
-    *kind = KIND_RUN;
     pds_h5result h;
     pds_diag d;
     pds_diag_init(&d);

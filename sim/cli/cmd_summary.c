@@ -59,6 +59,14 @@ static int sumfile_open(const char *path, sumfile *f)
     pds_diag d;
     pds_diag_init(&d);
     int rc = pds_h5result_open(path, &f->h, &d) != 0 ? 2 : 0;
+    const char *other = rc ? pds_cli_other_kind(path) : NULL;
+    if (other) {
+        fprintf(stderr,
+                "pdsim: error: %s: %s, not a result file of pdsim run (pdsim report draws it)\n",
+                path, other);
+        pds_diag_free(&d);
+        return rc;
+    }
     pds_cli_print_diag(&d);
     pds_diag_free(&d);
     if (rc)

@@ -321,6 +321,11 @@ def test_bad(tmp):
                 os.path.basename(path) in r.stderr
             check("%s: %s file gives exit 2 and a message" % (verb, name), ok,
                   "exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
+    sw_ok = os.path.join(tmp, "sweep-ok.h5")
+    write_sweep(sw_ok)
+    r = pdsim("summary", sw_ok)
+    check("summary of a sweep file: exit 2, says what it is",
+          r.returncode == 2 and "a sweep file, not a result file" in r.stderr, r.stderr)
     # the script on its own also refuses bad input without a traceback
     script = os.path.join(ROOT, "scripts", "plot_report.py")
     for name in ("incomplete", "older format", "truncated"):
