@@ -53,8 +53,8 @@ CAPTIONS = {
                "median (line) with 50% and 90% bands; bars are new adoptions per year "
                "(observed, then the simulated mean).",
     "tile_map_p": "Each square is a unit in its approximate position; colour and number give "
-                  "P(adopted by the end of the chosen year). Heavy outline: adopted by the "
-                  "base year, with its year.",
+                  "P(adopted by the end of the chosen year). Grey with a heavy outline: "
+                  "adopted by the base year, with its year.",
     "tile_map_median": "The same map coloured by the median adoption year; the right end of "
                        "the scale means not adopted by the horizon in at least half the runs.",
     "adoption_years": "Each remaining unit's adoption year: median (circle), 25-75% (thick) "
