@@ -199,10 +199,15 @@ def write_html(a, out, run, cmp, sw, year):
 
 def main(argv):
     a = parse(argv)
-    # imported here so that a missing module is reported, not a traceback
-    import h5py  # noqa: F401
-    import plot_common
-    from plot_common import InputError, Output
+    try:  # here, so that a missing module is one line, not a traceback
+        import h5py  # noqa: F401
+        import plot_common
+        from plot_common import InputError, Output
+    except ImportError as e:
+        print("pdsim: error: %s: this Python lacks %s (install python3-h5py and "
+              "python3-matplotlib, e.g. with scripts/install-deps.sh test)"
+              % (sys.executable, e.name), file=sys.stderr)
+        return 1
 
     try:
         os.makedirs(a.out, exist_ok=True)

@@ -381,8 +381,13 @@ def plot_adoption_years(run, out, pinyin):
         ax.text(1.01, yv, "%.2f" % run.p[u, -1], va="center", fontsize=8,
                 transform=ax.get_yaxis_transform())
     ax.axvspan(after - 0.5, after + 0.5, color="#eeeeee", zorder=0)
-    ax.set_yticks(range(n))
-    ax.set_yticklabels([labs[u] for u in reversed(rest)] if rest else [], fontsize=8.5)
+    if rest:
+        ax.set_yticks(range(n))
+        ax.set_yticklabels([labs[u] for u in reversed(rest)], fontsize=8.5)
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "every unit had adopted by %d" % run.base, transform=ax.transAxes,
+                ha="center", va="center", fontsize=12, color="#444444")
     ticks = list(range(run.first, after + 1, 1 if after - run.first <= 14 else 2))
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(t) if t <= run.last else ">%d" % run.last for t in ticks],

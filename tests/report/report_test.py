@@ -261,6 +261,24 @@ def test_plots(tmp):
               open(os.path.join(d3, "index.html"), encoding="utf-8").read())
         check("  ... plots not blank", all(check_png(os.path.join(d3, n + ".png"), SIZES[n])
                                            is None for n in ("s_curve", "tile_map_p")))
+    # every unit adopted before the start: nothing to forecast, still a report
+    data = os.path.join(tmp, "data")
+    shutil.copytree(os.path.join(ROOT, "tests", "data"), data)
+    units = os.path.join(data, "small", "units.csv")
+    with open(units, encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    col = rows[0].index("adoption_year")
+    for r_ in rows[1:]:
+        r_[col] = r_[col] or "2014"
+    with open(units, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    done = run_file(tmp, os.path.join(data, "run.yaml"), "done.h5", n=50)
+    d5 = os.path.join(tmp, "report-done")
+    r = pdsim("report", done, "-o", d5, "-q")
+    check("every unit adopted by the base year: report exits 0 with every plot",
+          r.returncode == 0 and all(os.path.isfile(os.path.join(d5, n + ".png")) for n in
+                                    ("s_curve", "tile_map_p", "tile_map_median",
+                                     "adoption_years")), r.stderr)
     # a sweep without Sobol indices: the response only
     sw2 = os.path.join(tmp, "lhs.h5")
     write_sweep(sw2, sobol=False)
