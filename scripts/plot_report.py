@@ -227,6 +227,7 @@ def main(argv):
                 raise InputError("%s: cannot read it as HDF5 (%s)" % (path, e))
             if path == a.run:
                 run = data
+                plot_run.read_tiles(run.tiles_path, run.codes)  # a bad layout: before any plot
             elif path == a.compare:
                 cmp = data
             else:

@@ -352,6 +352,38 @@ def test_bad(tmp):
         check("plot_report.py alone: %s file gives exit 2, no traceback" % name,
               r.returncode == 2 and "Traceback" not in r.stderr and "pdsim: error" in r.stderr,
               r.stderr[-300:])
+    # tile layouts: two units on one square, a unit twice, a missing file
+    china = run_file(tmp, CHINA, "china.h5", n=50)
+    for name, text_, lines in (
+            ("two units on one square", "tiles.csv:3: tile (0, 0) already holds unit 11",
+             ["code,row,col", "11,0,0", "12,0,0"]),
+            ("a unit twice", "tiles.csv:3: unit 11 appears twice",
+             ["code,row,col", "11,0,0", "11,0,1"]),
+            ("a non-integer row", "tiles.csv:2: expected columns code,row,col",
+             ["code,row,col", "11,north,0"])):
+        tdir = os.path.join(tmp, "t-" + name.replace(" ", "_"))
+        os.makedirs(tdir)
+        with open(os.path.join(tdir, "tiles.csv"), "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+        r = pdsim("report", china, "-o", os.path.join(tdir, "r"), "--tiles",
+                  os.path.join(tdir, "tiles.csv"))
+        check("tile layout with %s: exit 2 naming file and line" % name,
+              r.returncode == 2 and text_ in r.stderr and "Traceback" not in r.stderr,
+              r.stderr.strip()[-300:])
+    r = pdsim("report", china, "-o", os.path.join(tmp, "t-none"), "--tiles",
+              os.path.join(tmp, "no-tiles.csv"))
+    check("--tiles naming no file: exit 2", r.returncode == 2 and "no-tiles.csv" in r.stderr)
+    # a layout that knows only some units: the others in a row below, each once
+    part = os.path.join(tmp, "part-tiles.csv")
+    with open(part, "w") as fh:
+        fh.write("code,row,col\n11,0,0\n12,0,1\n")
+    import plot_run
+    run = plot_run.RunData(china, tiles=part)
+    pos, _, geo = plot_run.tile_positions(run)
+    check("a partial layout: every unit placed once, on distinct squares, rest below",
+          geo and sorted(pos) == sorted(run.codes) and len(set(pos.values())) == run.U and
+          pos["11"] == (0, 0) and all(pos[c][0] >= 2 for c in run.codes if c not in ("11", "12")))
+
     r = pdsim("report", good)
     check("report without -o is a usage error", r.returncode == 2)
     r = pdsim("report", good, good, "-o", os.path.join(tmp, "x"))
