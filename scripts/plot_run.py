@@ -161,6 +161,12 @@ def plot_s_curve(run, out):
             label="simulated median")
     ax.plot(hist, cum, color="black", lw=2.2, marker="o", ms=4,
             label="observed cumulative adopters")
+    later = [int(y) for y in run.observed if y > run.base]
+    if later:  # a hindcast: what happened after the base year, for comparison
+        lx = np.arange(run.base + 1, min(max(later), run.last) + 1)
+        ly = [cum[-1] + sum(1 for y in later if y <= t) for t in lx]
+        ax.plot(lx, ly, color="black", lw=1, ls=":", marker="o", mfc="white", ms=5,
+                label="observed after the base year (not used by the forecast)")
     mean_new = np.diff(np.concatenate([[cum[-1]], run.mean]))
     ax.bar(hist, new_obs, width=0.7, color="#7f7f7f", alpha=0.75, label="observed new adoptions")
     ax.bar(run.years, mean_new, width=0.7, color="#9ecae1", edgecolor="#3b75af", lw=0.6,
@@ -189,7 +195,7 @@ def plot_s_curve(run, out):
     ax.set_xticks(np.arange(start + (start % step), run.last + 1, step))
     ax.grid(axis="y", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.1, 0.97), fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.1, 0.92), fontsize=8, frameon=False)
     ax.set_title("Adopters: observed to %d, simulated %d-%d (%d runs)"
                  % (run.base, run.first, run.last, run.n_runs), fontsize=12)
     out.save(fig, "s_curve")
