@@ -5,6 +5,7 @@ summaries first; it can also be run directly:
 
     plot_report.py --out DIR [--run RUN.h5] [--compare DIFF.h5] [--sweep SWEEP.h5]
                    [--svg] [--year Y] [--pinyin] [--dataset DIR] [--tiles FILE] [--dpi N]
+                   [--units-file F] [--documents-file F]
 
 Exit status: 0 done, 1 failure while writing, 2 bad input (one message on
 stderr naming the file, no traceback; PDSIM_DEBUG=1 shows one).
@@ -28,6 +29,9 @@ def parse(argv):
     ap.add_argument("--pinyin", action="store_true")
     ap.add_argument("--dataset")
     ap.add_argument("--tiles")
+    ap.add_argument("--units-file", help="the dataset's units file (default DATASET/units.csv)")
+    ap.add_argument("--documents-file",
+                    help="the dataset's documents file (default DATASET/documents.csv)")
     ap.add_argument("--dpi", type=int, default=100)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
@@ -217,7 +221,8 @@ def main(argv):
         import plot_compare
         import plot_run
         import plot_sweep
-        for path, load in ((a.run, lambda p: plot_run.RunData(p, a.dataset, a.tiles)),
+        for path, load in ((a.run, lambda p: plot_run.RunData(p, a.dataset, a.tiles, a.units_file,
+                                                           a.documents_file)),
                            (a.compare, plot_compare.CompareData), (a.sweep, plot_sweep.SweepData)):
             if not path:
                 continue
@@ -239,8 +244,8 @@ def main(argv):
                      "units are labelled in pinyin.")
             pinyin = True
         if run is not None and pinyin and not run.name_en:
-            out.note("No romanised names (units.csv name_en) were found: units are labelled "
-                     "by their codes.")
+            out.note("No romanised names (column name_en of the units file) were found: "
+                     "units are labelled by their codes.")
         years = run.years if run is not None else cmp.years if cmp is not None else sw.years
         year = a.year if a.year is not None else (
             plot_run.default_year(run) if run is not None else int(years[len(years) // 2]))

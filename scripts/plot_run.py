@@ -19,7 +19,7 @@ class RunData:
     adds when it can be found: English names, the first central document
     and the tile layout."""
 
-    def __init__(self, path, dataset=None, tiles=None):
+    def __init__(self, path, dataset=None, tiles=None, units_file=None, documents_file=None):
         self.path = path
         with h5py.File(path, "r") as f:
             check_complete(f, path, "result file (was the run interrupted?)")
@@ -56,13 +56,19 @@ class RunData:
             if not np.any(np.isclose(self.levels, q)):
                 raise InputError("%s: /summary/national_adopted_quantiles lacks %g" % (path, q))
         self.U = len(self.codes)
-        self.dataset = dataset or self._find_dataset(self.attrs["dataset"])
+        self.dataset = dataset or self.attrs["dataset"]
         self.dataset_missing = None
         if self.dataset and not os.path.isdir(self.dataset):
             if dataset:
                 raise InputError("--dataset %s: not a folder" % dataset)
             self.dataset_missing = self.dataset
             self.dataset = None
+        # files by their generic names unless the caller resolved the
+        # dataset's dataset.yaml (pdsim report does)
+        self.units_file = units_file or (os.path.join(self.dataset, "units.csv")
+                                         if self.dataset else None)
+        self.documents_file = documents_file or (os.path.join(self.dataset, "documents.csv")
+                                                 if self.dataset else None)
         self.name_en = self._english_names()
         self.first_document = self._first_document()
         if tiles and not os.path.isfile(tiles):
@@ -82,34 +88,20 @@ class RunData:
         idx = np.nonzero(self.p[u] >= level)[0]
         return int(self.years[idx[0]]) if len(idx) else None
 
-    def _find_dataset(self, recorded):
-        """The dataset path as the run recorded it is relative to the folder
-        the run was started in: try here, then the folders above the file."""
-        if not recorded or os.path.isabs(recorded) or os.path.isdir(recorded):
-            return recorded
-        d = os.path.dirname(os.path.abspath(self.path))
-        for _ in range(3):
-            if os.path.isdir(os.path.join(d, recorded)):
-                return os.path.join(d, recorded)
-            d = os.path.dirname(d)
-        return recorded
-
     def _english_names(self):
-        if not self.dataset:
+        if not self.units_file:
             return {}
-        path = os.path.join(self.dataset, "units.csv")
         try:
-            rows = read_csv(path)
+            rows = read_csv(self.units_file)
         except OSError:
             return {}
         return {r["code"]: r["name_en"] for r in rows if r.get("name_en")}
 
     def _first_document(self):
-        if not self.dataset:
+        if not self.documents_file:
             return None
-        path = os.path.join(self.dataset, "documents.csv")
         try:
-            rows = read_csv(path)
+            rows = read_csv(self.documents_file)
         except OSError:
             return None
         years = []
@@ -184,7 +176,7 @@ def plot_s_curve(run, out):
                 fontsize=9, va="top")
     else:
         out.note("S-curve: the year of the first central document is not marked (no "
-                 "documents.csv in the dataset folder%s; give it with --dataset)."
+                 "documents file in the dataset folder%s; give it with --dataset)."
                  % (" %s, not found from here" % run.dataset_missing
                     if run.dataset_missing else ""))
     ax.set_xlim(start - 0.6, run.last + 0.6)

@@ -117,7 +117,7 @@ static const char help_report[] =
     "  --svg              also write each plot as SVG\n"
     "  --year Y           year of the P(adopted by Y) map and shifts (default: the first\n"
     "                     multiple of 5 from the middle of the horizon, at most last_year)\n"
-    "  --pinyin           label units with their romanised names (units.csv name_en)\n"
+    "  --pinyin           label units with their romanised names (units file, name_en)\n"
     "  --dataset DIR      the run's dataset folder (default: the run file's dataset path)\n"
     "  --tiles FILE       tile-map layout CSV code,row,col (default: DATASET/tiles.csv)\n"
     "  --dpi N            pixels per inch of the PNGs (default 100)\n"

@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <fcntl.h>
 #include <getopt.h>
 #include <hdf5.h>
@@ -6,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../io/csvtab.h"
+#include "../io/dataset.h"
 #include "../io/h5util.h"
 #include "cli.h"
 
@@ -119,8 +122,9 @@ const char *pds_cli_other_kind(const char *path)
     return name;
 }
 
-/* The kind of a result file, after checking it: 0, or 2 with a message. */
-static int classify(const char *path, int *kind)
+/* The kind of a result file, after checking it: 0, or 2 with a message.
+ * For a run file, dataset gets the dataset path the run recorded. */
+static int classify(const char *path, int *kind, char *dataset, size_t size)
 {
     if (access(path, R_OK) != 0)
         return refuse(path, "cannot read the file (expected a result file of pdsim run, "
@@ -142,6 +146,8 @@ static int classify(const char *path, int *kind)
     pds_diag d;
     pds_diag_init(&d);
     rc = pds_h5result_open(path, &h, &d) != 0 ? 2 : 0;
+    if (rc == 0)
+        snprintf(dataset, size, "%s", h.dataset);
     pds_h5result_close(&h);
     pds_cli_print_diag(&d);
     pds_diag_free(&d);
@@ -180,6 +186,62 @@ static const char *find_python(void)
     return NULL;
 }
 
+/* The dataset folder of the run: the one given, else the path the run
+ * recorded, which is relative to the folder the run was started in: tried
+ * from here, then from the folders above the result file. */
+static char *find_dataset(const char *given, const char *recorded, const char *h5)
+{
+    struct stat st;
+    if (given)
+        return stat(given, &st) == 0 && S_ISDIR(st.st_mode) ? strdup(given) : NULL;
+    if (!*recorded)
+        return NULL;
+    if (stat(recorded, &st) == 0 && S_ISDIR(st.st_mode))
+        return strdup(recorded);
+    if (recorded[0] == '/')
+        return NULL;
+    char *abs = realpath(h5, NULL);
+    for (int up = 0; abs && up < 3; up++) {
+        char *slash = strrchr(abs, '/');
+        if (!slash || slash == abs)
+            break;
+        *slash = '\0';
+        size_t n = strlen(abs) + strlen(recorded) + 2;
+        char *cand = malloc(n);
+        if (!cand)
+            break;
+        snprintf(cand, n, "%s/%s", abs, recorded);
+        if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+            free(abs);
+            return cand;
+        }
+        free(cand);
+    }
+    free(abs);
+    return NULL;
+}
+
+/* The dataset's units and documents files, named by its dataset.yaml or
+ * generic, for the script's labels and the first document. Adds the options
+ * to args; returns the paths to free (NULL where none). */
+static void dataset_files(const char *dir, char **args, int *na, char *owned[2])
+{
+    static const pds_dataset_role roles[2] = {PDS_DATASET_UNITS, PDS_DATASET_DOCUMENTS};
+    static const char *const opts[2] = {"--units-file", "--documents-file"};
+    for (int i = 0; i < 2; i++) {
+        pds_diag d;
+        pds_diag_init(&d);
+        owned[i] = pds_dataset_file(dir, roles[i], &d);
+        for (size_t k = 0; k < d.n; k++)
+            fprintf(stderr, "pdsim: note: %s\n", d.msgs[k]);
+        pds_diag_free(&d);
+        if (owned[i] && access(owned[i], R_OK) == 0) {
+            args[(*na)++] = (char *)opts[i];
+            args[(*na)++] = owned[i];
+        }
+    }
+}
+
 #define MAX_ARGS 64
 
 int pds_cmd_report(int argc, char **argv)
@@ -194,7 +256,7 @@ int pds_cmd_report(int argc, char **argv)
     /* options handed on to the script as they are */
     char *pass[MAX_ARGS];
     int np = 0, c;
-    const char *out = NULL;
+    const char *out = NULL, *dataset = NULL;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -229,8 +291,10 @@ int pds_cmd_report(int argc, char **argv)
             pass[np++] = optarg;
             break;
         case 'd':
+            dataset = optarg;
+            break;
         case 't':
-            pass[np++] = c == 'd' ? "--dataset" : "--tiles";
+            pass[np++] = "--tiles";
             pass[np++] = optarg;
             break;
         case 'h': {
@@ -252,12 +316,13 @@ int pds_cmd_report(int argc, char **argv)
         return 2;
     }
     const char *files[N_KINDS] = {NULL, NULL, NULL};
+    char recorded[4096] = "";
     int rc = 0;
     H5E_BEGIN_TRY
     {
         for (int i = optind; rc == 0 && i < argc; i++) {
             int kind = KIND_RUN;
-            rc = classify(argv[i], &kind);
+            rc = classify(argv[i], &kind, recorded, sizeof recorded);
             if (rc == 0 && files[kind]) {
                 fprintf(stderr,
                         "pdsim: error: %s: a second %s file (the first was %s); expected at "
@@ -293,17 +358,26 @@ int pds_cmd_report(int argc, char **argv)
                 script);
         return 1;
     }
-    if (pds_cli_make_dir(out) != 0)
+    char *ds = files[KIND_RUN] ? find_dataset(dataset, recorded, files[KIND_RUN]) : NULL;
+    if (dataset && !ds) {
+        fprintf(stderr, "pdsim: error: --dataset %s: not a folder\n", dataset);
+        return 2;
+    }
+    if (pds_cli_make_dir(out) != 0) {
+        free(ds);
         return 1;
+    }
     if (files[KIND_RUN]) {
         /* the page links these, so they are part of what it ships */
         char csvdir[4096];
         snprintf(csvdir, sizeof csvdir, "%s/csv", out);
         rc = pds_cli_summary_csv(files[KIND_RUN], csvdir, 0, 0);
-        if (rc)
+        if (rc) {
+            free(ds);
             return rc;
+        }
     }
-    char *args[MAX_ARGS + 16];
+    char *args[MAX_ARGS + 24];
     int na = 0;
     args[na++] = (char *)py;
     args[na++] = script;
@@ -316,10 +390,23 @@ int pds_cmd_report(int argc, char **argv)
         }
     for (int i = 0; i < np; i++)
         args[na++] = pass[i];
+    char *owned[2] = {NULL, NULL};
+    if (files[KIND_RUN]) {
+        if (ds) {
+            args[na++] = "--dataset";
+            args[na++] = ds;
+            dataset_files(ds, args, &na, owned);
+        }
+    }
     args[na] = NULL;
     pid_t pid;
     int st = 0;
-    if (posix_spawnp(&pid, py, NULL, NULL, args, environ) != 0 || waitpid(pid, &st, 0) != pid) {
+    int started =
+        posix_spawnp(&pid, py, NULL, NULL, args, environ) == 0 && waitpid(pid, &st, 0) == pid;
+    free(ds);
+    free(owned[0]);
+    free(owned[1]);
+    if (!started) {
         fprintf(stderr, "pdsim: error: cannot start %s\n", py);
         return 1;
     }

@@ -234,7 +234,7 @@ def test_plots(tmp):
     check("tile labels in Chinese", "北京" in svg and "新疆" in svg)
 
     d2 = os.path.join(tmp, "report-pinyin")
-    r = pdsim("report", base, "-o", d2, "--pinyin", "--year", 2026, "-q")
+    r = pdsim("report", base, "-o", d2, "--pinyin", "--year", 2026, "-q", "--svg")
     ok = r.returncode == 0 and r.stdout == ""
     refs, bad = check_html(d2) if ok else ([], ["(no page)"])
     check("--pinyin --year: plots and page", ok and not bad and all(
@@ -243,6 +243,12 @@ def test_plots(tmp):
     with open(os.path.join(d2, "index.html"), encoding="utf-8") as fh:
         page = fh.read() if ok else ""
     check("--year shown in the page", "P(by 2026)" in page)
+    svg = open(os.path.join(d2, "tile_map_p.svg"), encoding="utf-8").read() if ok else ""
+    check("--pinyin labels the tiles with the dataset's romanised names",
+          "Beijing" in svg and "Xinjiang" in svg and "北京" not in svg)
+    svg = open(os.path.join(d, "s_curve.svg"), encoding="utf-8").read()
+    check("the S-curve marks the first central document of the dataset (2012)",
+          "first central document" in svg and "(2012)" in svg)
 
     # a dataset with no tile layout: every unit still placed once, with a note
     small = run_file(tmp, SMALL, "small.h5", n=200)
