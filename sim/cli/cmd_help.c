@@ -115,12 +115,16 @@ static const char help_report[] =
     "  them and a CJK font). Bad or incomplete input files: exit 2.\n"
     "  -o, --output DIR   output folder, created if needed\n"
     "  --svg              also write each plot as SVG\n"
-    "  --year Y           year of the P(adopted by Y) map and shifts (default: the first\n"
-    "                     multiple of 5 from the middle of the horizon, at most last_year)\n"
+    "  --year Y           year of the P(adopted by Y) map, the shifts and the sweep response\n"
+    "                     (default: the first multiple of 5 from the middle of the simulated\n"
+    "                     years, at most last_year; without a run file, the middle year)\n"
     "  --pinyin           label units with their romanised names (units file, name_en)\n"
-    "  --dataset DIR      the run's dataset folder (default: the run file's dataset path)\n"
-    "  --tiles FILE       tile-map layout CSV code,row,col (default: DATASET/tiles.csv)\n"
-    "  --dpi N            pixels per inch of the PNGs (default 100)\n"
+    "  --dataset DIR      the run's dataset folder (default: the path the run recorded,\n"
+    "                     from here, else from the folders above the run file); gives the\n"
+    "                     first central document, the romanised names and the tile layout\n"
+    "  --tiles FILE       tile-map layout CSV code,row,col[,label] (default: DATASET/tiles.csv;\n"
+    "                     none: a grid in file order)\n"
+    "  --dpi N            pixels per inch of the PNGs, 20-600 (default 100)\n"
     "  -q                 print nothing on stdout\n";
 
 static const char help_model[] =
