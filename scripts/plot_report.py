@@ -161,9 +161,12 @@ def write_html(a, out, run, cmp, sw, year):
                 ["sub-unit model", run.attrs["subunit_model_name"]],
                 ["scenario", run.attrs["scenario"] or "(none)"],
                 ["coefficient uncertainty", run.attrs["uncertainty"] or "none"],
+                ["dataset", run.attrs["dataset"]],
                 ["pdsim", run.attrs["pdsim_version"]]]
         parts.append("<h2>Forecast</h2>")
         parts.append(table(None, meta))
+        if run.attrs["uncertainty_warning"]:
+            parts.append('<p class="note">%s</p>' % esc(run.attrs["uncertainty_warning"]))
         for name in ("s_curve", "tile_map_p", "tile_map_median", "adoption_years"):
             if name in out.made:
                 parts.append(figure_html(out, name))

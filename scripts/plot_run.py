@@ -33,7 +33,7 @@ class RunData:
             self.last = int(attr_num(f, path, "last_year"))
             self.attrs = {k: attr_str(f, k) for k in
                           ("model_name", "subunit_model_name", "scenario", "pdsim_version",
-                           "dataset", "config_path", "uncertainty")}
+                           "dataset", "config_path", "uncertainty", "uncertainty_warning")}
             self.codes = strings(f["provinces/code"])
             self.names = strings(f["provinces/name"])
             U, Y = len(self.codes), self.last - self.first + 1
