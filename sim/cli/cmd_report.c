@@ -38,20 +38,10 @@ static int refuse(const char *path, const char *what)
 
 static int has_all(hid_t f, const char *const *names)
 {
-    for (; *names; names++) {
-        /* H5Lexists needs every group on the way to exist */
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s", *names);
-        for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-            *p = '\0';
-            int ok = H5Lexists(f, buf, H5P_DEFAULT) > 0;
-            *p = '/';
-            if (!ok)
-                return 0;
-        }
-        if (H5Lexists(f, buf, H5P_DEFAULT) <= 0)
+    /* a missing group on the way makes H5Lexists fail (< 0): also absent */
+    for (; *names; names++)
+        if (H5Lexists(f, *names, H5P_DEFAULT) <= 0)
             return 0;
-    }
     return 1;
 }
 

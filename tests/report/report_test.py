@@ -335,6 +335,11 @@ def test_bad(tmp):
     sw_old = os.path.join(tmp, "sweep-old.h5")
     write_sweep(sw_old, version=0)
     cases["older sweep"] = (sw_old, "version 0, expected 1")
+    sw_part = os.path.join(tmp, "sweep-no-points.h5")
+    write_sweep(sw_part)
+    with h5py.File(sw_part, "r+") as f:
+        del f["points"]
+    cases["sweep without /points"] = (sw_part, "missing datasets")
     for name, (path, text_) in cases.items():
         verbs = [("report", ["-o", os.path.join(tmp, "r-" + name.replace(" ", "_"))])]
         if "sweep" not in name:
