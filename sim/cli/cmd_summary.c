@@ -74,10 +74,8 @@ static int sumfile_open(const char *path, sumfile *f)
     hid_t file = f->h.file;
     size_t U = f->U = f->h.n_units, Y = f->Y = (size_t)(f->h.last_year - f->h.first_year + 1);
     hsize_t dq[1] = {0};
-    hid_t ds = H5Lexists(file, "/summary", H5P_DEFAULT) > 0 &&
-                       H5Lexists(file, "/summary/national_adopted_quantiles", H5P_DEFAULT) > 0
-                   ? H5Dopen2(file, "/summary/national_adopted_quantiles", H5P_DEFAULT)
-                   : -1;
+    /* fails (< 0) when the dataset or its group is missing */
+    hid_t ds = H5Dopen2(file, "/summary/national_adopted_quantiles", H5P_DEFAULT);
     if (ds >= 0) {
         hid_t sp = H5Dget_space(ds);
         if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1)
