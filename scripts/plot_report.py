@@ -220,26 +220,23 @@ def main(argv):
         os.makedirs(a.out, exist_ok=True)
         font = plot_common.setup_fonts()
         out = Output(a.out, dpi=a.dpi, svg=a.svg)
-        run = cmp = sw = None
         import plot_compare
         import plot_run
         import plot_sweep
-        for path, load in ((a.run, lambda p: plot_run.RunData(p, a.dataset, a.tiles, a.units_file,
-                                                           a.documents_file)),
-                           (a.compare, plot_compare.CompareData), (a.sweep, plot_sweep.SweepData)):
-            if not path:
-                continue
-            try:
-                data = load(path)
-            except OSError as e:
-                raise InputError("%s: cannot read it as HDF5 (%s)" % (path, e))
-            if path == a.run:
-                run = data
-                plot_run.read_tiles(run.tiles_path, run.codes)  # a bad layout: before any plot
-            elif path == a.compare:
-                cmp = data
-            else:
-                sw = data
+        loaded = {}
+        for kind, path, load in (
+                ("run", a.run, lambda p: plot_run.RunData(p, a.dataset, a.tiles, a.units_file,
+                                                          a.documents_file)),
+                ("compare", a.compare, plot_compare.CompareData),
+                ("sweep", a.sweep, plot_sweep.SweepData)):
+            if path:
+                try:
+                    loaded[kind] = load(path)
+                except OSError as e:
+                    raise InputError("%s: cannot read it as HDF5 (%s)" % (path, e))
+        run, cmp, sw = loaded.get("run"), loaded.get("compare"), loaded.get("sweep")
+        if run is not None:  # a bad layout is an error before any plot is drawn
+            plot_run.read_tiles(run.tiles_path, run.codes)
         pinyin = a.pinyin
         if run is not None and not pinyin and not font and \
                 any(plot_common.has_cjk(n) for n in run.names):
