@@ -20,7 +20,8 @@ static const char usage[] =
     "  pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
     "  pdsim compare BASE.h5 SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change]\n"
     "  pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"
-    "  pdsim help [run|validate|fit|compare|describe|config|model|dataset]\n"
+    "  pdsim backtest CONFIG.yaml --cutoff YEAR|FROM..TO [--refit] [-n RUNS] [--csv OUT.csv]\n"
+    "  pdsim help [run|validate|fit|compare|describe|backtest|config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
     "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n";
@@ -84,6 +85,28 @@ static const char help_compare[] =
     "  --allow-model-change     allow different model files (a coefficient scenario)\n"
     "  -q                       no table on stdout\n";
 
+static const char help_backtest[] =
+    "pdsim backtest CONFIG.yaml --cutoff YEAR|FROM..TO [options]\n"
+    "  Forecast the observed past: forget everything after the cutoff (adoptions,\n"
+    "  sub-unit counts, documents, panel values), simulate cutoff+1 .. the config's\n"
+    "  base_year (the last observed year) and score the forecast against what\n"
+    "  happened, next to three baselines scored the same way: a constant hazard (the\n"
+    "  historical rate), a logistic growth curve of the cumulative share adopted, and\n"
+    "  the model with its dynamic channels (documents, neighbours, sub-units) off.\n"
+    "  Scores (lower is better): Brier and log score per unit-year at risk, ranked\n"
+    "  probability score of each unit's adoption year (right-censored units scored on\n"
+    "  the observed window), a calibration table, units adopted by year against each\n"
+    "  forecaster's 10-90% band, paired per-unit differences and a verdict.\n"
+    "  --cutoff Y | A..B   last year of history; A..B scores each origin and summarises\n"
+    "  --refit             refit the model on the history up to each cutoff (as pdsim fit)\n"
+    "  --firth             with --refit: Firth's penalized likelihood\n"
+    "  -n, --runs N        Monte Carlo runs (overrides 'runs')\n"
+    "  -s, --seed S        random seed (overrides 'seed')\n"
+    "  -j, --threads T     OpenMP threads (0 = all cores)\n"
+    "  --csv OUT.csv       scores per origin and forecaster as CSV\n"
+    "  A cutoff outside the data, or one that leaves no adoption to fit on, is an\n"
+    "  error (exit 2). See docs/backtest.md.\n";
+
 static const char help_model[] =
     "model file (YAML):\n"
     "  name, description, source    strings\n"
@@ -93,8 +116,9 @@ static const char help_model[] =
     "  terms                        list of {name, dynamic: V | variable: COL, transform: none|log,\n"
     "                               coef, se}\n"
     "  covariance                   optional (1+terms) x (1+terms) matrix, intercept first\n"
-    "  dynamic variables: central_documents, neighbours_adopted_pct, subunits_adopted_pct\n"
-    "  (unit models); central_documents, parent_adopted, siblings_adopted_pct (sub-unit models).\n";
+    "  dynamic variables: central_documents, neighbours_adopted_pct, subunits_adopted_pct,\n"
+    "  year (outcome year - 2000, a time trend) (unit models); central_documents,\n"
+    "  parent_adopted, siblings_adopted_pct (sub-unit models).\n";
 
 static const char help_dataset[] =
     "dataset folder (CSV with a header row; extra columns are ignored):\n"
@@ -125,6 +149,8 @@ int pds_cmd_help(int argc, char **argv)
         fputs(help_describe, stdout);
     else if (strcmp(topic, "compare") == 0)
         fputs(help_compare, stdout);
+    else if (strcmp(topic, "backtest") == 0)
+        fputs(help_backtest, stdout);
     else if (strcmp(topic, "model") == 0)
         fputs(help_model, stdout);
     else if (strcmp(topic, "dataset") == 0) {
@@ -145,7 +171,9 @@ int pds_cmd_help(int argc, char **argv)
             puts("\nProjection rules (`projection.default` and `projection.variables.NAME`):\n");
         pds_yaml_describe(pds_projection_keys, pds_n_projection_keys, md, put_line, stdout);
     } else {
-        fprintf(stderr, "pdsim: no help on '%s'; topics: run, validate, config, model, dataset\n",
+        fprintf(stderr,
+                "pdsim: no help on '%s'; topics: run, validate, fit, describe, compare, backtest, "
+                "config, model, dataset\n",
                 topic);
         return 2;
     }

@@ -182,6 +182,16 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
                 }
             }
             break;
+        case PDS_TERM_YEAR:
+            for (size_t k = 0; k < s->Y; k++) {
+                double d = pds_dynamic_year(s->first_year + (int)k);
+                for (size_t u = 0; u < s->U; u++) {
+                    s->eta0[u * s->Y + k] += t->coef * d;
+                    if (s->xval)
+                        s->xval[(u * s->Y + k) * m->n_terms + j] = d;
+                }
+            }
+            break;
         case PDS_TERM_PARENT_ADOPTED:
         case PDS_TERM_SIBLINGS_PCT:
             pds_diag_add(diag, m->path, t->line, 0,
