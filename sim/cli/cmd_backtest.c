@@ -272,11 +272,12 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
         return PDS_ERR_INPUT;
     pds_backtest_truncate(w, cutoff);
     const pds_model *m = spec;
-    pds_status st = PDS_OK;
+    pds_status st;
     *fitted = NULL;
-    if (a->refit) {
+    int first = pds_pp_default_first_year(w, spec);
+    st = pds_backtest_check_window(w, first, cutoff, diag);
+    if (st == PDS_OK && a->refit) {
         pds_fit_options fo = {.link = spec->link, .firth = a->firth};
-        int first = pds_pp_default_first_year(w, spec);
         st = pds_backtest_refit(w, spec, first, cutoff, &fo, diag, fitted);
         if (st != PDS_OK)
             pds_diag_add(diag, spec->path, 0, 0,
@@ -439,6 +440,7 @@ int pds_cmd_backtest(int argc, char **argv)
         }
     }
 done:
+    fflush(stdout);
     if (csv) {
         fclose(csv);
         unlink(csv_tmp);

@@ -87,7 +87,16 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
     pds_status st = pds_pp_build(w, spec, first_year, last_year, diag, &t);
     if (st != PDS_OK)
         return st;
-    pds_fit_data d = {.n = t->n, .p = t->p, .X = t->X, .y = t->y, .intercept_col = 0};
+    const char *names[64];
+    names[0] = "(constant)";
+    for (size_t j = 0; j < spec->n_terms && j < 63; j++)
+        names[j + 1] = spec->terms[j].name;
+    pds_fit_data d = {.n = t->n,
+                      .p = t->p,
+                      .X = t->X,
+                      .y = t->y,
+                      .intercept_col = 0,
+                      .names = spec->n_terms < 63 ? names : NULL};
     pds_fit_result *r = NULL;
     st = pds_fit(&d, fopt, diag, &r);
     if (st == PDS_OK && !r->converged) {
@@ -184,14 +193,35 @@ static pds_status forecast_model(const pds_world *w, const pds_model *um, const 
     return st;
 }
 
+pds_status pds_backtest_check_window(const pds_world *w, int first_year, int cutoff, pds_diag *diag)
+{
+    for (size_t u = 0; u < w->n_units; u++) {
+        int a = w->units[u].adoption_year;
+        if (a >= first_year && a <= cutoff && a != 0)
+            return PDS_OK;
+    }
+    if (cutoff < first_year)
+        pds_diag_add(diag, NULL, 0, 0,
+                     "cutoff %d leaves no adoption to fit on: the fit window starts in %d", cutoff,
+                     first_year);
+    else
+        pds_diag_add(diag, NULL, 0, 0,
+                     "cutoff %d leaves no adoption to fit on: no unit adopted in %d..%d", cutoff,
+                     first_year, cutoff);
+    return PDS_ERR_INPUT;
+}
+
 /* The baselines' parameters, fitted on the window first_year..cutoff. */
 static pds_status fit_baselines(const pds_world *w, pds_backtest_result *r, pds_diag *diag)
 {
+    pds_status st = pds_backtest_check_window(w, r->first_year, r->cutoff, diag);
+    if (st != PDS_OK)
+        return st;
     pds_model *empty = pds_model_create();
     if (!empty)
         return PDS_ERR_RUNTIME;
     pds_pp_table *t = NULL;
-    pds_status st = pds_pp_build(w, empty, r->first_year, r->cutoff, diag, &t);
+    st = pds_pp_build(w, empty, r->first_year, r->cutoff, diag, &t);
     pds_model_free(empty);
     if (st != PDS_OK)
         return st;

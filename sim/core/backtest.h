@@ -26,6 +26,11 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
                               int last_year, const pds_fit_options *fopt, pds_diag *diag,
                               pds_model **out);
 
+/* PDS_ERR_INPUT, with a message, unless some unit of the (truncated) world
+ * adopted in first_year..cutoff: the fits need at least one adoption. */
+pds_status pds_backtest_check_window(const pds_world *w, int first_year, int cutoff,
+                                     pds_diag *diag);
+
 enum {
     PDS_BT_MODEL = 0,   /* the model as given (or refitted) */
     PDS_BT_NO_CHANNELS, /* the same model with its dynamic channels switched off */
