@@ -175,7 +175,7 @@ static void csv_rows(FILE *o, const pds_backtest_result *r)
 {
     for (int i = 0; i < PDS_BT_N; i++) {
         const pds_scores *s = &r->f[i].scores;
-        fprintf(o, "%d,%d,%s,%zu,%zu,%zu,%.10g,%.10g,%.10g\n", r->cutoff, r->last_year,
+        fprintf(o, "%d,%d,\"%s\",%zu,%zu,%zu,%.10g,%.10g,%.10g\n", r->cutoff, r->last_year,
                 pds_backtest_names[i], s->n_units, s->n_unit_years, s->n_events, s->brier,
                 s->log_score, s->rps);
     }

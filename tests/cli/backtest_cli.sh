@@ -63,7 +63,7 @@ rolling() {
     "$PDSIM" backtest "$US" --cutoff 1978..1982 --refit -n 3000 --csv "$TMP/r.csv" >"$TMP/roll.txt" &&
         grep -q "^== rolling origin: 1978\.\.1982 (5 origins) ==" "$TMP/roll.txt" &&
         grep -q "^constant hazard .* of 5$" "$TMP/roll.txt" &&
-        [ "$(wc -l <"$TMP/r.csv")" -eq 21 ] && grep -q "^1980,1993,model,36,325,22," "$TMP/r.csv" &&
+        [ "$(wc -l <"$TMP/r.csv")" -eq 21 ] && grep -q "^1980,1993,\"model\",36,325,22," "$TMP/r.csv" && grep -q "^1980,1993,\"model, channels off\",36,325,22," "$TMP/r.csv" &&
         # the 1980 origin is the single-cutoff backtest
         sed -n '/^== cutoff 1980/,/^verdict/p' "$TMP/roll.txt" >"$TMP/a" &&
         "$PDSIM" backtest "$US" --cutoff 1980 --refit -n 3000 | sed -n '/^== cutoff 1980/,/^verdict/p' >"$TMP/b" &&
