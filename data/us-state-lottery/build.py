@@ -5,6 +5,8 @@ Deterministic: reads only the raw source folder us-state-policies under
 ../shared/data (relative to the repository root) and rewrites the CSV files
 next to this script. Run from anywhere:  python3 data/us-state-lottery/build.py
 Every rule applied here is described in README.md.
+With --check, writes nothing and exits 1 when the files here differ from what
+the sources give.
 """
 import csv
 import os
@@ -29,7 +31,27 @@ def read(name):
         return list(csv.DictReader(f))
 
 
+def write(name, header, rows, check):
+    """Write (or with check, compare) one CSV; returns True when unchanged."""
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path = os.path.join(HERE, name)
+    if check:
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                return f.read() == buf.getvalue()
+        except OSError:
+            return False
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(buf.getvalue())
+    return True
+
+
 def main():
+    check = "--check" in sys.argv[1:]
     states = [r for r in read("usa-states.csv") if r["StateCode"] not in DROP_UNITS]
     if len(states) != 50:
         sys.exit("build.py: expected 50 states, got %d" % len(states))
@@ -52,16 +74,14 @@ def main():
     if max(years.values()) > LAST_YEAR:
         sys.exit("build.py: an adoption after %d; update LAST_YEAR and README" % LAST_YEAR)
 
-    with open(os.path.join(HERE, "units.csv"), "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["code", "name", "region", "adoption_year", "provenance", "source"])
-        for r in sorted(states, key=lambda r: r["StateCode"]):
-            code = r["StateCode"]
-            if code in years:
-                w.writerow([code, r["StateName"], "us", years[code], "sourced", SPID])
-            else:
-                w.writerow([code, r["StateName"], "us", "", "assumed",
-                            SPID + ": no adoption recorded; read as not adopted by %d" % LAST_YEAR])
+    units = []
+    for r in sorted(states, key=lambda r: r["StateCode"]):
+        code = r["StateCode"]
+        if code in years:
+            units.append([code, r["StateName"], "us", years[code], "sourced", SPID])
+        else:
+            units.append([code, r["StateName"], "us", "", "assumed",
+                          SPID + ": no adoption recorded; read as not adopted by %d" % LAST_YEAR])
 
     pairs = set()
     for r in read("neighbors-states.csv"):
@@ -69,11 +89,12 @@ def main():
         if a in DROP_UNITS or b in DROP_UNITS or (a, b) in DROP_PAIRS or (b, a) in DROP_PAIRS:
             continue
         pairs.add(tuple(sorted((a, b))))
-    with open(os.path.join(HERE, "contiguity.csv"), "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["unit_a", "unit_b", "type", "provenance", "source"])
-        for a, b in sorted(pairs):
-            w.writerow([a, b, "land", "sourced", NBR])
+    same = write("units.csv", ["code", "name", "region", "adoption_year", "provenance", "source"],
+                 units, check)
+    same &= write("contiguity.csv", ["unit_a", "unit_b", "type", "provenance", "source"],
+                  [[a, b, "land", "sourced", NBR] for a, b in sorted(pairs)], check)
+    if check and not same:
+        sys.exit("build.py --check: the CSV files differ from what the sources give")
     print("units.csv: %d states, %d adopters by %d; contiguity.csv: %d pairs"
           % (len(states), len(years), LAST_YEAR, len(pairs)))
 
