@@ -54,15 +54,11 @@ static int parse_cutoff(const char *s, long *from, long *to)
     return 0;
 }
 
-/* The years the data cover: from the earliest dated item to the last observed year. */
+/* The first year with data: the first adoption or the panel's first year. */
 static int data_first_year(const pds_world *w)
 {
-    int y = 0;
-    for (size_t u = 0; u < w->n_units; u++) {
-        int a = w->units[u].adoption_year;
-        if (a && (!y || a < y))
-            y = a;
-    }
+    pds_model none = {.lag = 1}; /* no terms: the first adoption */
+    int y = pds_pp_default_first_year(w, &none);
     if (w->panel && (!y || w->panel_first_year < y))
         y = w->panel_first_year;
     return y;

@@ -7,6 +7,7 @@
 
 #include "core/backtest.h"
 #include "core/engine.h"
+#include "core/pp.h"
 #include "core/score.h"
 #include "testworld.h"
 
@@ -20,9 +21,9 @@ static void print_diag(pds_diag *d)
 static void scores_by_hand(void **state)
 {
     (void)state;
-    const double h[] = {0.2, 0.5,   /* adopts in year 1 */
-                        0.1, 0.1,   /* not adopted by the last year (censored) */
-                        0.3, 0.9};  /* adopts in year 0 */
+    const double h[] = {0.2, 0.5,  /* adopts in year 1 */
+                        0.1, 0.1,  /* not adopted by the last year (censored) */
+                        0.3, 0.9}; /* adopts in year 0 */
     const int outcome[] = {1, -1, 0};
     pds_scores s;
     double ub[3], ul[3], ur[3];
@@ -88,8 +89,8 @@ static void mc_hazard_and_counts(void **state)
     assert_float_equal(mean[1], 2.0, 1e-12);
 }
 
-static const pds_term_kind kinds4[] = {PDS_TERM_PANEL, PDS_TERM_NEIGHBOURS_PCT,
-                                       PDS_TERM_DOCUMENTS, PDS_TERM_SUBUNITS_PCT};
+static const pds_term_kind kinds4[] = {PDS_TERM_PANEL, PDS_TERM_NEIGHBOURS_PCT, PDS_TERM_DOCUMENTS,
+                                       PDS_TERM_SUBUNITS_PCT};
 
 /* A world with something of every kind before and after 2010. */
 static pds_world *history_world(int change_future)
@@ -108,7 +109,8 @@ static pds_world *history_world(int change_future)
     w->n_subunit_counts = 2;
     w->subunit_counts = calloc(2, sizeof *w->subunit_counts);
     w->subunit_counts[0] = (pds_subunit_count){.unit = 4, .year = 2008, .adopted = 1};
-    w->subunit_counts[1] = (pds_subunit_count){.unit = 4, .year = 2013, .adopted = change_future ? 2 : 1};
+    w->subunit_counts[1] =
+        (pds_subunit_count){.unit = 4, .year = 2013, .adopted = change_future ? 2 : 1};
     if (change_future)
         for (size_t u = 0; u < 6; u++)
             for (int y = 2011; y <= 2020; y++)
@@ -123,11 +125,11 @@ static pds_backtest_result *backtest(pds_world *w, const pds_model *m, int cutof
     for (size_t u = 0; u < w->n_units; u++)
         observed[u] = w->units[u].adoption_year;
     pds_backtest_truncate(w, cutoff);
-    pds_backtest_options o = {.cutoff = cutoff,
-                              .last_year = last,
-                              .sim = {.default_proj = {.rule = PDS_PROJ_TREND, .years = 3,
-                                                       .min = NAN, .max = NAN}},
-                              .run = {.seed = 7, .n_runs = runs, .chunk_runs = 256, .threads = 1}};
+    pds_backtest_options o = {
+        .cutoff = cutoff,
+        .last_year = last,
+        .sim = {.default_proj = {.rule = PDS_PROJ_TREND, .years = 3, .min = NAN, .max = NAN}},
+        .run = {.seed = 7, .n_runs = runs, .chunk_runs = 256, .threads = 1}};
     pds_backtest_result *r = NULL;
     *st = pds_backtest_run(w, observed, m, NULL, &o, d, &r);
     return r;
@@ -197,26 +199,63 @@ static void bad_cutoffs(void **state)
     pds_diag_free(&d);
 }
 
-/* The refit recovers the fit of the same table (a sanity check of the glue). */
+/* The refit on a world cut at the cutoff gives the estimates of the full
+ * world's unit-years up to the cutoff, with a covariance. */
 static void refit_uses_history_only(void **state)
 {
     (void)state;
-    static const pds_term_kind k[] = {PDS_TERM_YEAR};
-    static const double c[] = {0.0};
-    pds_model *spec = tw_model(PDS_LINK_LOGIT, 0.0, 1, k, c);
-    pds_world *w = history_world(0);
-    pds_backtest_truncate(w, 2014);
+    static const pds_term_kind k[] = {PDS_TERM_YEAR, PDS_TERM_NEIGHBOURS_PCT};
+    static const double c[] = {0.0, 0.0};
+    pds_model *spec = tw_model(PDS_LINK_LOGIT, 0.0, 2, k, c);
+    pds_world *full = history_world(0), *cut = history_world(1);
+    pds_backtest_truncate(cut, 2014);
     pds_diag d;
     pds_diag_init(&d);
-    pds_model *m = NULL;
-    pds_fit_options fo = {.link = PDS_LINK_LOGIT};
-    assert_int_equal(pds_backtest_refit(w, spec, 2001, 2014, &fo, &d, &m), PDS_OK);
-    assert_non_null(m->cov);
-    assert_true(m->terms[0].se > 0);
-    assert_int_equal(m->terms[0].kind, PDS_TERM_YEAR);
-    pds_model_free(m);
+    pds_model *a = NULL, *b = NULL;
+    pds_fit_options fo = {.link = PDS_LINK_LOGIT, .firth = 1};
+    assert_int_equal(pds_backtest_refit(full, spec, 2001, 2014, &fo, &d, &a), PDS_OK);
+    assert_int_equal(pds_backtest_refit(cut, spec, 2001, 2014, &fo, &d, &b), PDS_OK);
+    print_diag(&d);
+    assert_non_null(b->cov);
+    assert_true(b->terms[0].se > 0);
+    assert_int_equal(b->terms[1].kind, PDS_TERM_NEIGHBOURS_PCT);
+    assert_true(a->intercept == b->intercept);
+    for (size_t j = 0; j < 2; j++)
+        assert_true(a->terms[j].coef == b->terms[j].coef && a->terms[j].se == b->terms[j].se);
+    pds_model_free(a);
+    pds_model_free(b);
     pds_model_free(spec);
+    pds_world_free(full);
+    pds_world_free(cut);
+    pds_diag_free(&d);
+}
+
+/* The year trend: outcome year - 2000 in the engine and in the unit-year table. */
+static void year_term(void **state)
+{
+    (void)state;
+    static const pds_term_kind k[] = {PDS_TERM_YEAR};
+    static const double c[] = {0.25};
+    pds_model *m = tw_model(PDS_LINK_LOGIT, -1.0, 1, k, c);
+    pds_world *w = tw_chain(3, 0, 2000, 2020);
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_sim_options so = {
+        .base_year = 2010, .horizon = 2015, .channels_off = ~0u & ~(1u << PDS_TERM_YEAR)};
+    pds_sim *s = NULL;
+    assert_int_equal(pds_sim_create(w, m, NULL, &so, &d, &s), PDS_OK);
+    for (size_t y = 0; y < 5; y++)
+        assert_float_equal(pds_sim_static_eta(s, 1, y), -1.0 + 0.25 * (double)(11 + y), 1e-12);
+    pds_sim_free(s);
+    w->units[0].adoption_year = 2005;
+    pds_pp_table *t = NULL;
+    assert_int_equal(pds_pp_build(w, m, 2003, 2006, &d, &t), PDS_OK);
+    assert_int_equal(t->n, 3 + 4 + 4);
+    for (size_t r = 0; r < t->n; r++)
+        assert_float_equal(t->X[r * 2 + 1], (double)(t->year[r] - 2000), 0);
+    pds_pp_free(t);
     pds_world_free(w);
+    pds_model_free(m);
     pds_diag_free(&d);
 }
 
@@ -301,9 +340,13 @@ static void known_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scores_by_hand),       cmocka_unit_test(mc_hazard_and_counts),
-        cmocka_unit_test(later_data_is_not_used), cmocka_unit_test(bad_cutoffs),
-        cmocka_unit_test(refit_uses_history_only), cmocka_unit_test(known_model),
+        cmocka_unit_test(scores_by_hand),
+        cmocka_unit_test(mc_hazard_and_counts),
+        cmocka_unit_test(later_data_is_not_used),
+        cmocka_unit_test(bad_cutoffs),
+        cmocka_unit_test(refit_uses_history_only),
+        cmocka_unit_test(year_term),
+        cmocka_unit_test(known_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
