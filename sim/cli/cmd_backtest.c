@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,14 @@
 #include "cli.h"
 
 #define MAX_ORIGINS 200
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 typedef struct bt_args {
     const char *config;
@@ -293,7 +302,8 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
             .run = {.seed = seed,
                     .n_runs = a->runs > 0 ? (uint64_t)a->runs : cfg->runs,
                     .chunk_runs = (size_t)cfg->chunk_runs,
-                    .threads = a->threads >= 0 ? (int)a->threads : (int)cfg->threads},
+                    .threads = a->threads >= 0 ? (int)a->threads : (int)cfg->threads,
+                    .stop = (volatile int *)&interrupted},
         };
         st = pds_backtest_run(w, observed, m, sub, &bo, diag, out);
     }
@@ -386,14 +396,22 @@ int pds_cmd_backtest(int argc, char **argv)
            (unsigned long long)(a.runs > 0 ? (uint64_t)a.runs : cfg->runs),
            (unsigned long long)seed, a.refit ? "; model refitted at each cutoff" : "");
     size_t n_orig = (size_t)(a.cutoff_to - a.cutoff_from + 1);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     double mean[PDS_BT_N][3] = {{0}};
     int wins[PDS_BT_N][3] = {{0}};
+    size_t done = 0;
     for (size_t o = 0; o < n_orig && st == PDS_OK; o++) {
         pds_backtest_result *r = NULL;
         pds_model *fitted = NULL;
         int cutoff = (int)a.cutoff_from + (int)o;
         st = one_origin(&a, cfg, observed, spec, sub, cutoff, seed, &diag, &r, &fitted);
         if (st == PDS_OK) {
+            done++;
             print_origin(r, fitted ? fitted : spec, fitted != NULL);
             if (csv)
                 csv_rows(csv, r);
@@ -403,11 +421,18 @@ int pds_cmd_backtest(int argc, char **argv)
                     mean[i][sc] += v / (double)n_orig;
                     wins[i][sc] += score_of(&r->f[PDS_BT_MODEL].scores, sc) < v;
                 }
-        } else if (n_orig > 1) {
+        } else if (n_orig > 1 && !interrupted) {
             pds_diag_add(&diag, NULL, 0, 0, "backtest with cutoff %d failed (above)", cutoff);
         }
         pds_backtest_free(r);
         pds_model_free(fitted);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (interrupted) {
+        fprintf(stderr, "pdsim: interrupted after %zu of %zu origins%s\n", done, n_orig,
+                a.csv ? "; no CSV written" : "");
+        st = PDS_ERR_RUNTIME;
     }
     if (st == PDS_OK && n_orig > 1) {
         printf("\n== rolling origin: %ld..%ld (%zu origins) ==\n", a.cutoff_from, a.cutoff_to,
