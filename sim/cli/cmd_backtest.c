@@ -136,6 +136,30 @@ static void print_origin(const pds_backtest_result *r, const pds_model *m, int r
                c->obs_freq, 2 * c->se);
     }
 
+    printf("\ncalibration of the baselines (n: mean predicted / observed)\n%-12s", "hazard");
+    for (int i = PDS_BT_NO_CHANNELS; i < PDS_BT_N; i++)
+        printf(" %24s", pds_backtest_names[i]);
+    putchar('\n');
+    for (int b = 0; b < PDS_SCORE_BINS; b++) {
+        int any = 0;
+        for (int i = PDS_BT_NO_CHANNELS; i < PDS_BT_N; i++)
+            any |= r->f[i].scores.bins[b].n > 0;
+        if (!any)
+            continue;
+        const pds_calibration_bin *c0 = &r->f[PDS_BT_MODEL].scores.bins[b];
+        char range[32];
+        snprintf(range, sizeof range, "%.2f-%.2f", c0->lo, c0->hi);
+        printf("%-12s", range);
+        for (int i = PDS_BT_NO_CHANNELS; i < PDS_BT_N; i++) {
+            const pds_calibration_bin *c = &r->f[i].scores.bins[b];
+            char cell[48] = "";
+            if (c->n)
+                snprintf(cell, sizeof cell, "%zu: %.4f / %.4f", c->n, c->mean_pred, c->obs_freq);
+            printf(" %24s", cell);
+        }
+        putchar('\n');
+    }
+
     printf("\nunits adopted by the end of each year: observed; median [10%%, 90%%] of each "
            "forecaster (* = observed outside)\n");
     printf("%-6s %8s", "year", "observed");
