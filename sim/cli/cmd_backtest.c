@@ -280,6 +280,10 @@ static int parse_args(int argc, char **argv, bt_args *a)
                         "[--refit] [-n RUNS] [-s SEED] [-j THREADS] [--csv OUT.csv]\n");
         return 2;
     }
+    if (a->firth && !a->refit) {
+        fprintf(stderr, "pdsim: error: --firth applies to the refit: give --refit too\n");
+        return 2;
+    }
     if (a->cutoff_to - a->cutoff_from >= MAX_ORIGINS) {
         fprintf(stderr, "pdsim: error: --cutoff: at most %d origins\n", MAX_ORIGINS);
         return 2;
@@ -297,8 +301,13 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
     pds_dataset_options dopt = {.sea_links = cfg->sea_links,
                                 .neighbour_weights = cfg->neighbour_weights_path};
     pds_world *w = pds_dataset_load(cfg->dataset_path, &dopt, diag);
-    if (!w)
-        return PDS_ERR_INPUT;
+    char *panel = malloc(strlen(cfg->dataset_path) + sizeof "/panel.csv");
+    if (!w || !panel) {
+        pds_world_free(w);
+        free(panel);
+        return w ? PDS_ERR_RUNTIME : PDS_ERR_INPUT;
+    }
+    strcat(strcpy(panel, cfg->dataset_path), "/panel.csv");
     pds_backtest_truncate(w, cutoff);
     const pds_model *m = spec;
     pds_status st;
@@ -321,7 +330,7 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
             .sim = {.default_proj = cfg->default_proj,
                     .proj = cfg->proj,
                     .n_proj = cfg->n_proj,
-                    .panel_file = NULL,
+                    .panel_file = panel,
                     .draw_coefficients = cfg->uncertainty == 1},
             .run = {.seed = seed,
                     .n_runs = a->runs > 0 ? (uint64_t)a->runs : cfg->runs,
@@ -331,6 +340,7 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
         };
         st = pds_backtest_run(w, observed, m, sub, &bo, diag, out);
     }
+    free(panel);
     pds_world_free(w);
     return st;
 }

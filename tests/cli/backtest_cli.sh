@@ -80,6 +80,8 @@ not_refittable() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2019 --refit -n 
 check "model that cannot be refitted: exit 2" not_refittable
 bad_arg() { status_is 2 "$PDSIM" backtest "$US" --cutoff 19x && stderr_has "expected a year or FROM..TO"; }
 check "bad --cutoff: exit 2" bad_arg
+firth_alone() { status_is 2 "$PDSIM" backtest "$US" --cutoff 1980 --firth && stderr_has "give --refit too"; }
+check "--firth without --refit: exit 2" firth_alone
 no_cutoff() { status_is 2 "$PDSIM" backtest "$US" && stderr_has "usage"; }
 check "missing --cutoff: exit 2" no_cutoff
 no_csv_on_error() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2013 --csv "$TMP/e.csv" && [ ! -e "$TMP/e.csv" ] && ! ls "$TMP"/e.csv.tmp.* >/dev/null 2>&1; }
