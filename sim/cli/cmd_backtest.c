@@ -1,5 +1,4 @@
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -372,18 +371,12 @@ int pds_cmd_backtest(int argc, char **argv)
         st = PDS_ERR_INPUT;
         goto done;
     }
-    uint64_t seed = cfg->seed;
-    if (a.seed_s) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(a.seed_s, &end, 10);
-        if (!*a.seed_s || *end || errno || a.seed_s[0] == '-') {
-            pds_diag_add(&diag, NULL, 0, 0, "--seed: expected a non-negative integer, got \"%s\"",
-                         a.seed_s);
-            st = PDS_ERR_INPUT;
-            goto done;
-        }
-        seed = (uint64_t)v;
+    unsigned long long seed = cfg->seed;
+    if (a.seed_s && pds_parse_u64(a.seed_s, &seed) != 0) {
+        pds_diag_add(&diag, NULL, 0, 0, "--seed: expected a non-negative integer, got \"%s\"",
+                     a.seed_s);
+        st = PDS_ERR_INPUT;
+        goto done;
     }
     int first = data_first_year(full), last = (int)cfg->base_year;
     if (a.cutoff_from < first || a.cutoff_to >= last) {

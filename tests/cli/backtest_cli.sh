@@ -82,6 +82,8 @@ bad_arg() { status_is 2 "$PDSIM" backtest "$US" --cutoff 19x && stderr_has "expe
 check "bad --cutoff: exit 2" bad_arg
 firth_alone() { status_is 2 "$PDSIM" backtest "$US" --cutoff 1980 --firth && stderr_has "give --refit too"; }
 check "--firth without --refit: exit 2" firth_alone
+bad_seed() { status_is 2 "$PDSIM" backtest "$US" --cutoff 1980 -s -5 && stderr_has "--seed: expected"; }
+check "bad --seed: exit 2" bad_seed
 no_cutoff() { status_is 2 "$PDSIM" backtest "$US" && stderr_has "usage"; }
 check "missing --cutoff: exit 2" no_cutoff
 no_csv_on_error() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2013 --csv "$TMP/e.csv" && [ ! -e "$TMP/e.csv" ] && ! ls "$TMP"/e.csv.tmp.* >/dev/null 2>&1; }
