@@ -72,7 +72,8 @@ static int data_first_year(const pds_world *w)
     return y;
 }
 
-static void print_origin(const pds_backtest_result *r, const pds_model *m, int refitted)
+static void print_origin(const pds_backtest_result *r, const pds_model *m, int refitted,
+                         double shift)
 {
     size_t Y = r->n_years;
     printf("\n== cutoff %d: history to %d, forecast %d..%d (%zu years) ==\n", r->cutoff, r->cutoff,
@@ -84,6 +85,9 @@ static void print_origin(const pds_backtest_result *r, const pds_model *m, int r
            "%.4f; logistic curve: share = 1/(1+exp(-(%.3f %+.3f (t - %d))))\n",
            r->first_year, r->cutoff, r->fit_events, r->fit_unit_years, r->constant_rate,
            r->logistic_a, r->logistic_b, r->cutoff);
+    if (!isnan(shift))
+        printf("model intercept recalibrated in the mean on %d..%d: shift %+.4f, intercept %.4f\n",
+               r->first_year, r->cutoff, shift, m->intercept);
     if (refitted) {
         printf("model refitted on %d..%d:", r->first_year, r->cutoff);
         printf(" (constant) %.4f (%.4f)", m->intercept, m->intercept_se);
@@ -295,7 +299,8 @@ static int parse_args(int argc, char **argv, bt_args *a)
  * asked), the backtest. */
 static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const int *observed,
                              const pds_model *spec, const pds_model *sub, int cutoff, uint64_t seed,
-                             pds_diag *diag, pds_backtest_result **out, pds_model **fitted)
+                             pds_diag *diag, pds_backtest_result **out, pds_model **fitted,
+                             double *shift)
 {
     pds_dataset_options dopt = {.sea_links = cfg->sea_links,
                                 .neighbour_weights = cfg->neighbour_weights_path};
@@ -319,6 +324,14 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
         if (st != PDS_OK)
             pds_diag_add(diag, spec->path, 0, 0,
                          "model '%s' could not be refitted on %d..%d (above)", spec->name, first,
+                         cutoff);
+        m = *fitted;
+    } else if (st == PDS_OK && cfg->intercept_recalibration) {
+        /* recalibrated on the history known at the cutoff, not on the years forecast */
+        st = pds_backtest_recalibrate(w, spec, first, cutoff, diag, fitted, shift);
+        if (st != PDS_OK)
+            pds_diag_add(diag, cfg->path, 0, 0,
+                         "intercept_recalibration: in-sample failed on %d..%d (above)", first,
                          cutoff);
         m = *fitted;
     }
@@ -421,7 +434,10 @@ int pds_cmd_backtest(int argc, char **argv)
     printf("Backtest of %s (model %s) on %s; observed history to %d; %llu runs, seed %llu%s\n",
            a.config, spec->name, cfg->dataset_path, last,
            (unsigned long long)(a.runs > 0 ? (uint64_t)a.runs : cfg->runs),
-           (unsigned long long)seed, a.refit ? "; model refitted at each cutoff" : "");
+           (unsigned long long)seed,
+           a.refit                        ? "; model refitted at each cutoff"
+           : cfg->intercept_recalibration ? "; intercept recalibrated at each cutoff"
+                                          : "");
     size_t n_orig = (size_t)(a.cutoff_to - a.cutoff_from + 1);
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -435,11 +451,12 @@ int pds_cmd_backtest(int argc, char **argv)
     for (size_t o = 0; o < n_orig && st == PDS_OK; o++) {
         pds_backtest_result *r = NULL;
         pds_model *fitted = NULL;
+        double shift = NAN;
         int cutoff = (int)a.cutoff_from + (int)o;
-        st = one_origin(&a, cfg, observed, spec, sub, cutoff, seed, &diag, &r, &fitted);
+        st = one_origin(&a, cfg, observed, spec, sub, cutoff, seed, &diag, &r, &fitted, &shift);
         if (st == PDS_OK) {
             done++;
-            print_origin(r, fitted ? fitted : spec, fitted != NULL);
+            print_origin(r, fitted ? fitted : spec, a.refit, shift);
             if (csv)
                 csv_rows(csv, r);
             for (int i = 0; i < PDS_BT_N; i++)

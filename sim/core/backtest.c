@@ -131,6 +131,34 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
     return PDS_OK;
 }
 
+pds_status pds_backtest_recalibrate(const pds_world *w, const pds_model *m, int first_year,
+                                    int last_year, pds_diag *diag, pds_model **out, double *shift)
+{
+    *out = NULL;
+    pds_pp_table *t = NULL;
+    pds_status st = pds_pp_build(w, m, first_year, last_year, diag, &t);
+    if (st == PDS_OK)
+        st = pds_pp_intercept_shift(t, m, shift, diag);
+    pds_pp_free(t);
+    if (st != PDS_OK)
+        return st;
+    *out = model_clone(m);
+    if (!*out)
+        return PDS_ERR_RUNTIME;
+    (*out)->intercept += *shift;
+    if (m->cov) {
+        size_t p = m->n_terms + 1;
+        (*out)->cov = malloc(p * p * sizeof(double));
+        if (!(*out)->cov) {
+            pds_model_free(*out);
+            *out = NULL;
+            return PDS_ERR_RUNTIME;
+        }
+        memcpy((*out)->cov, m->cov, p * p * sizeof(double));
+    }
+    return PDS_OK;
+}
+
 void pds_backtest_free(pds_backtest_result *r)
 {
     if (!r)

@@ -26,6 +26,13 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
                               int last_year, const pds_fit_options *fopt, pds_diag *diag,
                               pds_model **out);
 
+/* A copy of m (owned) with its intercept shifted so that its expected number
+ * of adoptions over first_year..last_year of w equals the observed number
+ * (the config's intercept_recalibration: in-sample, at the cutoff); the
+ * shift goes to *shift. */
+pds_status pds_backtest_recalibrate(const pds_world *w, const pds_model *m, int first_year,
+                                    int last_year, pds_diag *diag, pds_model **out, double *shift);
+
 /* PDS_ERR_INPUT, with a message, unless some unit of the (truncated) world
  * adopted in first_year..cutoff: the fits need at least one adoption. */
 pds_status pds_backtest_check_window(const pds_world *w, int first_year, int cutoff,

@@ -30,6 +30,13 @@ china_2019() {
 }
 check "China, cutoff 2019: all scores and baselines" china_2019
 
+recalibrated() {
+    "$PDSIM" backtest "$ROOT/configs/baseline-recalibrated.yaml" --cutoff 2019 -n 1000 >"$TMP/rc.txt" &&
+        grep -q "^model intercept recalibrated in the mean on 2014\.\.2019: shift " "$TMP/rc.txt" &&
+        all_scores "$TMP/rc.txt"
+}
+check "China, intercept recalibrated at the cutoff" recalibrated
+
 # the US data under other unit codes and another folder: same numbers
 us_copy() {
     mkdir -p "$TMP/us/data" "$TMP/us/models" "$TMP/us/configs"

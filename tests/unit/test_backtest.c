@@ -222,6 +222,23 @@ static void refit_uses_history_only(void **state)
     assert_true(a->intercept == b->intercept);
     for (size_t j = 0; j < 2; j++)
         assert_true(a->terms[j].coef == b->terms[j].coef && a->terms[j].se == b->terms[j].se);
+    /* recalibration in the mean at the cutoff: the same on both, and a
+     * no-op for the maximum-likelihood fit, which already matches in the mean */
+    pds_model *ra = NULL, *rb = NULL;
+    double sa = NAN, sb = NAN;
+    assert_int_equal(pds_backtest_recalibrate(full, spec, 2001, 2014, &d, &ra, &sa), PDS_OK);
+    assert_int_equal(pds_backtest_recalibrate(cut, spec, 2001, 2014, &d, &rb, &sb), PDS_OK);
+    assert_true(sa == sb);
+    assert_float_equal(ra->intercept, spec->intercept + sa, 1e-12);
+    pds_model_free(ra);
+    pds_model_free(rb);
+    pds_fit_options ml = {.link = PDS_LINK_LOGIT};
+    pds_model *fitted = NULL;
+    assert_int_equal(pds_backtest_refit(cut, spec, 2001, 2014, &ml, &d, &fitted), PDS_OK);
+    assert_int_equal(pds_backtest_recalibrate(cut, fitted, 2001, 2014, &d, &ra, &sa), PDS_OK);
+    assert_float_equal(sa, 0.0, 1e-6);
+    pds_model_free(ra);
+    pds_model_free(fitted);
     pds_model_free(a);
     pds_model_free(b);
     pds_model_free(spec);
