@@ -25,6 +25,8 @@ int main(int argc, char **argv)
         return pds_cmd_fit(argc - 1, argv + 1);
     if (strcmp(verb, "describe") == 0)
         return pds_cmd_describe(argc - 1, argv + 1);
+    if (strcmp(verb, "backtest") == 0)
+        return pds_cmd_backtest(argc - 1, argv + 1);
     if (strcmp(verb, "validate") == 0)
         return pds_cmd_validate(argc - 1, argv + 1);
     if (strcmp(verb, "summary") == 0)

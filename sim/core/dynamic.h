@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "model.h"
 #include "world.h"
 
 /* Percentage (0-100) of `total` that `adopted` represents; 0 when total is 0
@@ -20,6 +21,12 @@ static inline double pds_dynamic_pct(double adopted, double total)
 static inline double pds_dynamic_documents(const pds_world *w, int t, int lag)
 {
     return pds_world_documents_through(w, t - lag);
+}
+
+/* The time-trend regressor for an outcome in year t. */
+static inline double pds_dynamic_year(int t)
+{
+    return (double)(t - PDS_YEAR_ORIGIN);
 }
 
 #endif

@@ -173,8 +173,12 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
             s->b_sub += t->coef;
             break;
         case PDS_TERM_DOCUMENTS:
+        case PDS_TERM_YEAR:
+            /* the same for every unit in a year */
             for (size_t k = 0; k < s->Y; k++) {
-                double d = pds_dynamic_documents(w, s->first_year + (int)k, m->lag);
+                int y = s->first_year + (int)k;
+                double d = t->kind == PDS_TERM_YEAR ? pds_dynamic_year(y)
+                                                    : pds_dynamic_documents(w, y, m->lag);
                 for (size_t u = 0; u < s->U; u++) {
                     s->eta0[u * s->Y + k] += t->coef * d;
                     if (s->xval)

@@ -14,8 +14,12 @@ typedef enum pds_term_kind {
     PDS_TERM_NEIGHBOURS_PCT,     /* % of contiguous units adopted (0-100) */
     PDS_TERM_SUBUNITS_PCT,       /* % of the unit's sub-units adopted (0-100) */
     PDS_TERM_PARENT_ADOPTED,     /* sub-unit models: parent unit adopted (0/1) */
-    PDS_TERM_SIBLINGS_PCT        /* sub-unit models: % of the other sub-units of the parent adopted */
+    PDS_TERM_SIBLINGS_PCT,       /* sub-unit models: % of the other sub-units of the parent adopted */
+    PDS_TERM_YEAR                /* calendar time trend: outcome year - PDS_YEAR_ORIGIN */
 } pds_term_kind;
+
+/* Origin of the `year` trend, so that intercepts stay on a readable scale. */
+#define PDS_YEAR_ORIGIN 2000
 
 typedef enum pds_transform { PDS_TRANSFORM_NONE = 0, PDS_TRANSFORM_LOG = 1 } pds_transform;
 

@@ -134,6 +134,9 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
                 case PDS_TERM_DOCUMENTS:
                     x = pds_dynamic_documents(w, y, spec->lag);
                     break;
+                case PDS_TERM_YEAR:
+                    x = pds_dynamic_year(y);
+                    break;
                 case PDS_TERM_NEIGHBOURS_PCT:
                     x = neighbours_pct(w, u, y - 1);
                     break;

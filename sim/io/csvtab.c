@@ -233,6 +233,19 @@ int pds_parse_long(const char *s, long *out)
     return 0;
 }
 
+int pds_parse_u64(const char *s, unsigned long long *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int pds_parse_double(const char *s, double *out)
 {
     if (!s || !*s)

@@ -33,6 +33,8 @@ static inline const char *pds_csvtab_cell(const pds_csvtab *t, size_t row, size_
 /* Strict number parsing: the whole string must be the number. */
 int pds_parse_long(const char *s, long *out);
 int pds_parse_double(const char *s, double *out); /* rejects nan and inf */
+/* Non-negative decimal integer up to 2^64 - 1 (no sign), e.g. a seed. */
+int pds_parse_u64(const char *s, unsigned long long *out);
 
 /* Integer cell in [lo, hi]; blank allowed when blank_ok (then *out = 0).
  * Adds "file:line: column: expected ..." and returns -1 otherwise. */

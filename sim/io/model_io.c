@@ -46,7 +46,7 @@ static const pds_key term_keys[] = {
      "label of the term in reports", NULL},
     {"dynamic", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, dynamic), NULL,
      "dynamic variable: central_documents, neighbours_adopted_pct, subunits_adopted_pct, "
-     "parent_adopted, siblings_adopted_pct",
+     "parent_adopted, siblings_adopted_pct, year",
      NULL},
     {"variable", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, variable), NULL,
      "panel variable (a column of panel.csv)", NULL},

@@ -40,5 +40,8 @@ run_case china-model2-logit "$DS" "$ROOT/models/wu-zhao-2025-model2.yaml" logit
 run_case china-model2-cloglog "$DS" "$ROOT/models/wu-zhao-2025-model2.yaml" cloglog
 run_case china-model1-logit-robust "$DS" "$ROOT/models/wu-zhao-2025-model1.yaml" logit --robust
 run_case china-model1-cloglog-robust "$DS" "$ROOT/models/wu-zhao-2025-model1.yaml" cloglog --robust
+US=$ROOT/configs/us-lottery.yaml
+run_case us-lottery-logit "$US" "$ROOT/models/us-lottery-berry-berry.yaml" logit
+run_case us-lottery-cloglog-robust "$US" "$ROOT/models/us-lottery-berry-berry.yaml" cloglog --robust
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
