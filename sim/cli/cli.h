@@ -18,6 +18,8 @@ int pds_cmd_describe(int argc, char **argv);
 int pds_cmd_summary(int argc, char **argv);
 int pds_cmd_report(int argc, char **argv);
 int pds_cmd_backtest(int argc, char **argv);
+int pds_cmd_sweep(int argc, char **argv);
+int pds_cmd_merge(int argc, char **argv);
 
 /* Print every message of diag to stderr, prefixed "pdsim: error: ". */
 void pds_cli_print_diag(const pds_diag *d);

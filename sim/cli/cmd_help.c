@@ -3,6 +3,7 @@
 
 #include "../io/config.h"
 #include "../io/dataset.h"
+#include "../io/sweep.h"
 #include "cli.h"
 
 static void put_line(void *ctx, const char *line)
@@ -23,8 +24,10 @@ static const char usage[] =
     "  pdsim summary OUT.h5 [--csv DIR] [--bom] [--runs] [-q]\n"
     "  pdsim report FILE.h5... -o DIR [--svg] [--year Y] [--pinyin] [--dpi N]\n"
     "  pdsim backtest CONFIG.yaml --cutoff YEAR|FROM..TO [--refit] [-n RUNS] [--csv OUT.csv]\n"
-    "  pdsim help [run|validate|fit|compare|describe|summary|report|backtest|config|model|\n"
-    "             dataset]\n"
+    "  pdsim sweep SWEEP.yaml [--task I --tasks N] [-o DIR] [-m MERGED.h5] [-j THREADS] [--list] [-q]\n"
+    "  pdsim merge DIR|PART.h5... -o OUT.h5 [-q]\n"
+    "  pdsim help [run|validate|fit|compare|describe|summary|report|backtest|sweep|merge|\n"
+    "             config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
     "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n";
@@ -150,6 +153,35 @@ static const char help_backtest[] =
     "  A cutoff outside the data, or one that leaves no adoption to fit on, is an\n"
     "  error (exit 2). See docs/backtest.md.\n";
 
+static const char help_sweep[] =
+    "pdsim sweep SWEEP.yaml [options]\n"
+    "  Run a parameter sweep: the design points of SWEEP.yaml (full grid, Latin\n"
+    "  hypercube or Sobol/Saltelli), runs_per_point runs at each, summaries per point.\n"
+    "  Each task writes DIR/part-IIII-of-NNNN.h5; a run of all points (one task, or\n"
+    "  all MPI ranks) then merges them into the sweep file. A rerun skips finished\n"
+    "  parts and resumes an interrupted one after its last finished point.\n"
+    "  Point p's runs use the seed mixed from (seed, p) (random_numbers: per_point)\n"
+    "  or the seed itself (common): never the split into tasks or ranks.\n"
+    "  --task I --tasks N  run share I (0..N-1) of N; without them SLURM_ARRAY_TASK_ID\n"
+    "                      (minus SLURM_ARRAY_TASK_MIN) and SLURM_ARRAY_TASK_COUNT are\n"
+    "                      used when set; under mpirun (MPI build) the ranks share the points\n"
+    "  -o, --output DIR    folder of the part files (overrides 'output')\n"
+    "  -m, --merged FILE   sweep file written when all points ran here (overrides 'merged')\n"
+    "  -j, --threads T     OpenMP threads per task (overrides 'threads')\n"
+    "  --list              print the design (point, seed, values) and exit\n"
+    "  -q, --quiet         no progress\n"
+    "  Parameters: model.TERM, subunit_model.TERM (TERM = intercept or a term name),\n"
+    "  projection.VARIABLE.years|min|max, projection.default.years|min|max,\n"
+    "  scenario.central_documents[I].count|weight.\n"
+    "sweep file keys (paths are relative to the sweep file):\n";
+
+static const char help_merge[] =
+    "pdsim merge DIR|PART.h5... -o OUT.h5 [-q]\n"
+    "  Merge the part files of a sweep (all part-*.h5 of each folder given) into one\n"
+    "  sweep file, with Sobol indices for Sobol designs. Refuses (exit 2) parts of\n"
+    "  different sweeps (design hash) or splits, a missing or duplicated task, and\n"
+    "  incomplete or damaged parts, naming each.\n";
+
 static const char help_model[] =
     "model file (YAML):\n"
     "  name, description, source    strings\n"
@@ -199,6 +231,11 @@ int pds_cmd_help(int argc, char **argv)
         fputs(help_report, stdout);
     else if (strcmp(topic, "backtest") == 0)
         fputs(help_backtest, stdout);
+    else if (strcmp(topic, "sweep") == 0) {
+        fputs(help_sweep, stdout);
+        pds_yaml_describe(pds_sweep_keys, pds_n_sweep_keys, 0, put_line, stdout);
+    } else if (strcmp(topic, "merge") == 0)
+        fputs(help_merge, stdout);
     else if (strcmp(topic, "model") == 0)
         fputs(help_model, stdout);
     else if (strcmp(topic, "dataset") == 0) {
@@ -221,7 +258,7 @@ int pds_cmd_help(int argc, char **argv)
     } else {
         fprintf(stderr,
                 "pdsim: no help on '%s'; topics: run, validate, fit, compare, describe, summary, "
-                "report, backtest, config, model, dataset\n",
+                "report, backtest, sweep, merge, config, model, dataset\n",
                 topic);
         return 2;
     }

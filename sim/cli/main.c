@@ -33,6 +33,10 @@ int main(int argc, char **argv)
         return pds_cmd_summary(argc - 1, argv + 1);
     if (strcmp(verb, "report") == 0)
         return pds_cmd_report(argc - 1, argv + 1);
+    if (strcmp(verb, "sweep") == 0)
+        return pds_cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(verb, "merge") == 0)
+        return pds_cmd_merge(argc - 1, argv + 1);
     fprintf(stderr, "pdsim: unknown command '%s'; try 'pdsim help'\n", verb);
     return 2;
 }

@@ -203,9 +203,13 @@ static int parse_scenario_docs(pds_yaml *y, yaml_node_t *n, void *target, pds_di
     if (seq_len(y, n, "scenario.central_documents", &len, diag) != 0)
         return -1;
     free(sc->documents);
+    free(sc->document_count);
+    free(sc->document_weight);
     sc->documents = calloc(len + 1, sizeof *sc->documents);
+    sc->document_count = calloc(len + 1, sizeof *sc->document_count);
+    sc->document_weight = calloc(len + 1, sizeof *sc->document_weight);
     sc->n_documents = 0;
-    if (!sc->documents)
+    if (!sc->documents || !sc->document_count || !sc->document_weight)
         return -1;
     int bad = 0;
     for (size_t i = 0; i < len; i++) {
@@ -218,6 +222,8 @@ static int parse_scenario_docs(pds_yaml *y, yaml_node_t *n, void *target, pds_di
         } else {
             sc->documents[sc->n_documents].year = (int)d.year;
             sc->documents[sc->n_documents].weight = d.count * d.weight;
+            sc->document_count[sc->n_documents] = d.count;
+            sc->document_weight[sc->n_documents] = d.weight;
             sc->n_documents++;
         }
         free(d.title);
@@ -451,6 +457,8 @@ void pds_run_config_free(pds_run_config *c)
     free(c->proj);
     free(c->scenario.name);
     free(c->scenario.documents);
+    free(c->scenario.document_count);
+    free(c->scenario.document_weight);
     for (size_t i = 0; i < c->scenario.n_forced; i++)
         free(c->scenario.forced[i].unit);
     free(c->scenario.forced);

@@ -34,6 +34,8 @@ typedef struct pds_run_scenario {
     char *name;                   /* owned; NULL = no scenario */
     pds_document *documents;      /* owned: extra central documents (count x weight) */
     size_t n_documents;
+    double *document_count;       /* owned: count of each extra document entry, as written */
+    double *document_weight;      /* owned: weight of each, as written */
     pds_scenario_forced *forced;  /* owned */
     size_t n_forced;
     pds_scenario_shock *shocks;   /* owned: covariate paths and shocks */

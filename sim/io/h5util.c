@@ -305,3 +305,15 @@ int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out)
     *out = s;
     return 0;
 }
+
+int pds_h5_write_strings(hid_t loc, const char *name, const char *const *s, size_t n,
+                         const char *description)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hsize_t dims[1] = {n};
+    int rc = pds_h5_write_dataset(loc, name, t, 1, dims, s, description);
+    H5Tclose(t);
+    return rc;
+}

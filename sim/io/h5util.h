@@ -64,4 +64,9 @@ int pds_h5_read_dataset(hid_t loc, const char *name, hid_t type, int rank, const
 int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out);
 void pds_h5_strings_free(char **s, size_t n);
 
+/* Write the 1-D string dataset loc/name, variable-length UTF-8, with a
+ * `description` attribute. 0 or -1. */
+int pds_h5_write_strings(hid_t loc, const char *name, const char *const *s, size_t n,
+                         const char *description);
+
 #endif

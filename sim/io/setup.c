@@ -95,17 +95,26 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         w->documents = d;
         w->n_documents += sc->n_documents;
     }
-    pds_forced *forced = calloc(sc->n_forced + 1, sizeof *forced);
-    if (!forced) {
+    pds_status st = pds_setup_build_sim(out, diag);
+    if (st != PDS_OK)
         pds_setup_free(out);
+    return st;
+}
+
+pds_status pds_setup_build_sim(pds_setup *out, pds_diag *diag)
+{
+    const pds_run_config *c = out->cfg;
+    const pds_run_scenario *sc = &c->scenario;
+    int bad = 0;
+    pds_forced *forced = calloc(sc->n_forced + 1, sizeof *forced);
+    if (!forced)
         return PDS_ERR_RUNTIME;
-    }
     for (size_t i = 0; i < sc->n_forced; i++) {
         long u = pds_world_unit_index(out->world, sc->forced[i].unit);
         if (u < 0) {
             pds_diag_add(diag, c->path, sc->forced[i].line, 0,
                          "scenario.forced_adoption: unknown unit code \"%s\"", sc->forced[i].unit);
-            bad_proj = 1;
+            bad = 1;
         } else {
             forced[i].unit = (size_t)u;
             forced[i].year = sc->forced[i].year;
@@ -114,7 +123,6 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
     pds_shock *shocks = calloc(sc->n_shocks + 1, sizeof *shocks);
     if (!shocks) {
         free(forced);
-        pds_setup_free(out);
         return PDS_ERR_RUNTIME;
     }
     for (size_t i = 0; i < sc->n_shocks; i++) {
@@ -123,21 +131,24 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         if (u < 0 && strcmp(q->unit, "*") != 0) {
             pds_diag_add(diag, c->path, q->line, 0, "scenario.covariates: unknown unit code \"%s\"",
                          q->unit);
-            bad_proj = 1;
+            bad = 1;
         }
         if (pds_world_var_index(out->world, q->variable) < 0) {
             pds_diag_add(diag, c->path, q->line, 0,
                          "scenario.covariates: the dataset's panel.csv has no column '%s'",
                          q->variable);
-            bad_proj = 1;
+            bad = 1;
         }
-        shocks[i] = (pds_shock){.unit = u, .variable = q->variable, .from = q->from, .to = q->to,
-                                .add = q->add, .amount = q->amount};
+        shocks[i] = (pds_shock){.unit = u,
+                                .variable = q->variable,
+                                .from = q->from,
+                                .to = q->to,
+                                .add = q->add,
+                                .amount = q->amount};
     }
-    if (bad_proj) {
+    if (bad) {
         free(shocks);
         free(forced);
-        pds_setup_free(out);
         return PDS_ERR_INPUT;
     }
     unsigned off = 0;
@@ -163,13 +174,12 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         .channels_off = off,
         .draw_coefficients = c->uncertainty == 1,
     };
-    pds_status st = pds_sim_create(out->world, out->unit_model, out->sub_model, &so, diag, &out->sim);
+    pds_sim_free(out->sim);
+    out->sim = NULL;
+    pds_status st =
+        pds_sim_create(out->world, out->unit_model, out->sub_model, &so, diag, &out->sim);
     free(panel);
     free(forced);
     free(shocks);
-    if (st != PDS_OK) {
-        pds_setup_free(out);
-        return st;
-    }
-    return PDS_OK;
+    return st;
 }

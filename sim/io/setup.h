@@ -23,4 +23,8 @@ typedef struct pds_setup {
 pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *diag);
 void pds_setup_free(pds_setup *s);
 
+/* (Re)build s->sim from the loaded config, world and models, after changes
+ * to them (a sweep's design point). Problems go to diag. */
+pds_status pds_setup_build_sim(pds_setup *s, pds_diag *diag);
+
 #endif

@@ -1,0 +1,54 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../io/sweep_h5.h"
+#include "cli.h"
+
+int pds_cmd_merge(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    int quiet = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h': {
+            char *topic[] = {"merge"};
+            return pds_cmd_help(1, topic);
+        }
+        case ':':
+            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help merge'\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc || !out) {
+        fprintf(stderr, "pdsim: error: usage: pdsim merge DIR|PART.h5... -o OUT.h5\n");
+        return 2;
+    }
+    pds_diag diag;
+    pds_diag_init(&diag);
+    pds_status st =
+        pds_sweep_merge((const char *const *)(argv + optind), (size_t)(argc - optind), out, &diag);
+    pds_cli_print_diag(&diag);
+    pds_diag_free(&diag);
+    if (st == PDS_OK && !quiet)
+        printf("merged into %s\n", out);
+    return pds_cli_exit(st);
+}
