@@ -24,6 +24,7 @@ typedef struct param_doc {
     double *levels;
     size_t n_levels;
     long steps;
+    const char *where; /* "parameters.NAME", for messages */
 } param_doc;
 
 static int parse_numbers(pds_yaml *y, yaml_node_t *n, const char *what, double **out, size_t *len,
@@ -56,15 +57,17 @@ static int parse_range(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
     param_doc *d = target;
     double *v = NULL;
     size_t k = 0;
-    if (parse_numbers(y, n, "range", &v, &k, diag) != 0)
+    char what[300];
+    snprintf(what, sizeof what, "%s.range", d->where);
+    if (parse_numbers(y, n, what, &v, &k, diag) != 0)
         return -1;
     int ok = k == 2 && v[0] < v[1];
     if (k != 2)
         pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
-                     "range: expected [lower, upper], got %zu numbers", k);
+                     "%s: expected [lower, upper], got %zu numbers", what, k);
     else if (!ok)
         pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
-                     "range: [%g, %g] is empty: expected lower < upper", v[0], v[1]);
+                     "%s: [%g, %g] is empty: expected lower < upper", what, v[0], v[1]);
     if (ok) {
         d->range[0] = v[0];
         d->range[1] = v[1];
@@ -77,11 +80,13 @@ static int parse_range(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
 static int parse_levels(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
 {
     param_doc *d = target;
-    if (parse_numbers(y, n, "levels", &d->levels, &d->n_levels, diag) != 0)
+    char what[300];
+    snprintf(what, sizeof what, "%s.levels", d->where);
+    if (parse_numbers(y, n, what, &d->levels, &d->n_levels, diag) != 0)
         return -1;
     if (d->n_levels == 0) {
         pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
-                     "levels: the list is empty: expected at least one level");
+                     "%s: the list is empty: expected at least one level", what);
         return -1;
     }
     return 0;
@@ -131,7 +136,7 @@ static int parse_params(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
             }
         char where[256];
         snprintf(where, sizeof where, "parameters.%s", name);
-        param_doc d = {0};
+        param_doc d = {.where = where};
         if (pds_yaml_parse_map(y, vn, param_keys, 3, &d, where, diag) != 0) {
             free(d.levels);
             bad = 1;

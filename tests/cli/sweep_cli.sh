@@ -1,0 +1,211 @@
+#!/bin/sh
+# End-to-end checks of `pdsim sweep` and `pdsim merge`: the same merged
+# results for any split into tasks, resume after a kill, Slurm array
+# variables, the design listing, Sobol outputs, and merge refusing parts
+# that do not belong together.
+#   sweep_cli.sh PDSIM_BINARY TESTS_DIR
+set -u
+PDSIM=$1
+TESTS=$(cd "$2" && pwd)
+. "$(dirname "$0")/lib.sh"
+D=$TESTS/data
+GRID=$D/sweep_grid.yaml
+SOBOL=$D/sweep_sobol.yaml
+RESULTS="/design/points /points/national_adopted_mean /points/national_adopted_quantiles
+/points/p_all_adopted /points/median_year /points/seed"
+
+# every result dataset identical (h5diff exit 0), and the file complete
+same_results() { # a.h5 b.h5 [more datasets]
+    a=$1
+    b=$2
+    shift 2
+    h5dump -a /complete "$b" | grep -q "(0): 1" || return 1
+    for d in $RESULTS "$@"; do
+        h5diff "$a" "$b" "$d" "$d" >/dev/null || { echo "differs: $d"; return 1; }
+    done
+}
+differs() { # a.h5 b.h5: some point summary differs
+    ! h5diff "$1" "$2" /points/national_adopted_mean /points/national_adopted_mean >/dev/null
+}
+run_tasks() { # sweep file, tasks, parts dir
+    t=0
+    while [ "$t" -lt "$2" ]; do
+        "$PDSIM" sweep "$1" -q --task "$t" --tasks "$2" -o "$3" || return 1
+        t=$((t + 1))
+    done
+}
+
+{
+    "$PDSIM" sweep "$GRID" -q -o "$TMP/g1" -m "$TMP/g1.h5"
+    run_tasks "$GRID" 3 "$TMP/g3"
+    "$PDSIM" merge "$TMP/g3" -o "$TMP/g3.h5"
+    run_tasks "$GRID" 5 "$TMP/g5"
+    "$PDSIM" merge "$TMP/g5"/part-0003-of-0005.h5 "$TMP/g5"/part-0000-of-0005.h5 \
+        "$TMP/g5"/part-0001-of-0005.h5 "$TMP/g5"/part-0004-of-0005.h5 \
+        "$TMP/g5"/part-0002-of-0005.h5 -o "$TMP/g5.h5"
+    OMP_NUM_THREADS=1 "$PDSIM" sweep "$GRID" -q -j 1 -o "$TMP/gj" -m "$TMP/gj.h5"
+    sed -e "s|^config: |config: $D/|" -e "s|^seed: .*|seed: 12|" "$GRID" >"$TMP/seed12.yaml"
+    "$PDSIM" sweep "$TMP/seed12.yaml" -q -o "$TMP/s12" -m "$TMP/s12.h5"
+} >/dev/null 2>"$TMP/runs.err"
+
+check "grid: 1 task = 3 tasks merged (h5diff)" same_results "$TMP/g1.h5" "$TMP/g3.h5"
+check "grid: 1 task = 5 tasks merged in any order" same_results "$TMP/g1.h5" "$TMP/g5.h5"
+check "grid: 1 thread = all threads" same_results "$TMP/g1.h5" "$TMP/gj.h5"
+check "another seed gives other results" differs "$TMP/g1.h5" "$TMP/s12.h5"
+
+grid_layout() {
+    h5dump -a /kind -a /design -a /n_points -a /runs_per_point "$TMP/g1.h5" >"$TMP/h.txt" &&
+        grep -q '"sweep"' "$TMP/h.txt" && grep -q '"grid"' "$TMP/h.txt" &&
+        grep -q "(0): 12$" "$TMP/h.txt" && grep -q "(0): 400$" "$TMP/h.txt" &&
+        h5dump -H -d /design/points "$TMP/g1.h5" | grep -q "( 12, 3 )" &&
+        h5dump -H -d /points/national_adopted_quantiles "$TMP/g1.h5" | grep -q "( 12, 7, 10 )" &&
+        h5dump -H -d /points/median_year "$TMP/g1.h5" | grep -q "( 12, 6 )" &&
+        h5dump -d /design/names "$TMP/g1.h5" | grep -q '"projection.size.years"' &&
+        h5dump -a /points/p_all_adopted/year "$TMP/g1.h5" | grep -q "(0): 2025"
+}
+check "merged file: attributes and shapes as documented" grid_layout
+
+# the grid's levels in order, the last parameter fastest; the listing
+# matches the merged file's design
+listing() {
+    "$PDSIM" sweep "$GRID" --list >"$TMP/list.txt" &&
+        [ "$(wc -l <"$TMP/list.txt")" -eq 14 ] &&
+        sed -n 2p "$TMP/list.txt" | grep -q "^point	seed	model.docs	subunit_model.parent	projection.size.years$" &&
+        awk -F'\t' 'NR == 3 && ($3 != "0.10000000000000001" || $4 != "0.5" || $5 != "2") { exit 1 }
+                    NR == 4 && $5 != "4" { exit 1 } NR == 5 && $4 != "1.5" { exit 1 }
+                    NR == 14 && ($3 != "0.59999999999999998" || $4 != "1.5" || $5 != "4") { exit 1 }' \
+            "$TMP/list.txt" &&
+        h5dump -d /points/seed -y -w 0 "$TMP/g1.h5" | tr -s ' ,' '\n\n' | grep -E '^[0-9]{6,}$' >"$TMP/seeds.txt" &&
+        awk -F'\t' 'NR > 2 { print $2 }' "$TMP/list.txt" | diff - "$TMP/seeds.txt" >/dev/null
+}
+check "--list: header, grid order, seeds as in the file" listing
+
+# a Slurm array task: the environment picks the part (IDs from 1 here)
+slurm_env() {
+    SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 \
+        "$PDSIM" sweep "$GRID" -q -o "$TMP/env" && [ -f "$TMP/env/part-0001-of-0003.h5" ] &&
+        [ "$(ls "$TMP/env" | wc -l)" -eq 1 ] &&
+        h5diff "$TMP/env/part-0001-of-0003.h5" "$TMP/g3/part-0001-of-0003.h5" \
+            /points/national_adopted_mean /points/national_adopted_mean >/dev/null
+}
+check "SLURM_ARRAY_TASK_ID/COUNT select the part" slurm_env
+
+# a second run of a finished task does nothing and changes nothing
+rerun_done() {
+    cp "$TMP/g3/part-0001-of-0003.h5" "$TMP/before.h5" &&
+        "$PDSIM" sweep "$GRID" --task 1 --tasks 3 -o "$TMP/g3" 2>"$TMP/rr.err" &&
+        grep -q "already complete" "$TMP/rr.err" && cmp -s "$TMP/before.h5" "$TMP/g3/part-0001-of-0003.h5"
+}
+check "a finished part is skipped" rerun_done
+
+# resume: kill -9 a task after its second point, rerun, same result
+sed -e "s|^config: |config: $D/|" -e "s|^runs_per_point: .*|runs_per_point: 60000|" \
+    -e "s|^chunk_runs: .*|chunk_runs: 4096|" "$GRID" >"$TMP/slow.yaml"
+"$PDSIM" sweep "$TMP/slow.yaml" -q -o "$TMP/full" -m "$TMP/full.h5" 2>>"$TMP/runs.err"
+resume_after_kill() {
+    "$PDSIM" sweep "$TMP/slow.yaml" -o "$TMP/k" -m "$TMP/k.h5" 2>"$TMP/k1.err" &
+    pid=$!
+    i=0
+    while ! grep -q "(2 of 12)" "$TMP/k1.err" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    [ -f "$TMP/k/part-0000-of-0001.h5.partial" ] || { echo "no partial part left"; return 1; }
+    [ ! -e "$TMP/k.h5" ] || { echo "merged file despite the kill"; return 1; }
+    # merging the unfinished sweep is refused
+    status_is 2 "$PDSIM" merge "$TMP/k" -o "$TMP/k.h5" || { echo "merge not refused"; return 1; }
+    grep -q "unfinished part" "$TMP/s.err" || return 1
+    timeout 120 "$PDSIM" sweep "$TMP/slow.yaml" -o "$TMP/k" -m "$TMP/k.h5" 2>"$TMP/k2.err" || return 1
+    grep -q "resuming after [1-9][0-9]* of 12 points" "$TMP/k2.err" || { cat "$TMP/k2.err"; return 1; }
+    # points before the kill were not recomputed
+    ! grep -q "point 0 done" "$TMP/k2.err" && same_results "$TMP/full.h5" "$TMP/k.h5"
+}
+check "resume after kill -9: skips finished points, same merged result" resume_after_kill
+
+# SIGTERM (Slurm's time limit): exit 1, the part kept for a resume
+resume_after_term() {
+    "$PDSIM" sweep "$TMP/slow.yaml" -o "$TMP/t" -m "$TMP/t.h5" 2>"$TMP/t1.err" &
+    pid=$!
+    i=0
+    while ! grep -q "(1 of 12)" "$TMP/t1.err" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    kill -TERM $pid
+    wait $pid
+    st=$?
+    [ $st -eq 1 ] && grep -q "interrupted" "$TMP/t1.err" &&
+        [ -f "$TMP/t/part-0000-of-0001.h5.partial" ] &&
+        timeout 120 "$PDSIM" sweep "$TMP/slow.yaml" -q -o "$TMP/t" -m "$TMP/t.h5" &&
+        same_results "$TMP/full.h5" "$TMP/t.h5"
+}
+check "SIGTERM: exit 1, then resume to the same result" resume_after_term
+
+# Sobol: the same for 1 and 4 tasks, with index datasets of the right shape
+{
+    "$PDSIM" sweep "$SOBOL" -q -o "$TMP/so1" -m "$TMP/so1.h5"
+    run_tasks "$SOBOL" 4 "$TMP/so4"
+    "$PDSIM" merge "$TMP/so4" -o "$TMP/so4.h5"
+} >/dev/null 2>>"$TMP/runs.err"
+check "sobol: 1 task = 4 tasks, indices too" same_results "$TMP/so1.h5" "$TMP/so4.h5" /sobol/first_order /sobol/total
+sobol_layout() {
+    h5dump -H -d /design/points "$TMP/so1.h5" | grep -q "( 40, 3 )" &&
+        h5dump -H -d /sobol/first_order "$TMP/so1.h5" | grep -q "( 3, 3, 3 )" &&
+        h5dump -H -d /sobol/total "$TMP/so1.h5" | grep -q "( 3, 3, 3 )" &&
+        h5dump -d /sobol/outputs "$TMP/so1.h5" | grep -q '"median_year_B"' &&
+        # with common random numbers and a parameter that changes nothing
+        # (no variable follows the default projection rule here), its
+        # total index is exactly 0
+        h5dump -d /sobol/total -w 0 "$TMP/so1.h5" | grep -q "(0,2,0): 0, 0, 0"
+}
+check "sobol: outputs, index shapes, a parameter without effect gets 0" sobol_layout
+
+# merge refusals: exit 2, a message naming the file, no output
+refused() { # expected text, merge arguments...
+    text=$1
+    shift
+    rm -f "$TMP/m.h5"
+    status_is 2 "$PDSIM" merge "$@" -o "$TMP/m.h5" && grep -q -e "$text" "$TMP/s.err" &&
+        [ ! -e "$TMP/m.h5" ] && ! ls "$TMP"/m.h5.tmp.* >/dev/null 2>&1
+}
+mkdir "$TMP/missing" "$TMP/mixed" "$TMP/split"
+cp "$TMP/g3/part-0000-of-0003.h5" "$TMP/g3/part-0002-of-0003.h5" "$TMP/missing/"
+check "merge refuses a missing part" refused "part 1 of 3 is missing" "$TMP/missing"
+run_tasks "$TMP/seed12.yaml" 3 "$TMP/s12p" 2>>"$TMP/runs.err"
+cp "$TMP/g3/part-0000-of-0003.h5" "$TMP/g3/part-0001-of-0003.h5" "$TMP/mixed/"
+cp "$TMP/s12p/part-0002-of-0003.h5" "$TMP/mixed/"
+check "merge refuses parts of another sweep (design hash)" refused "part-0002-of-0003.h5: belongs to another sweep: design hash" "$TMP/mixed"
+check "merge refuses a duplicated task" refused "task 1 of 3 appears twice" \
+    "$TMP/g3" "$TMP/g3/part-0001-of-0003.h5"
+cp "$TMP/g3/part-0000-of-0003.h5" "$TMP/g3/part-0001-of-0003.h5" "$TMP/split/"
+cp "$TMP/g5/part-0004-of-0005.h5" "$TMP/split/"
+check "merge refuses parts of different splits" refused "of a split into 5 tasks" "$TMP/split"
+cp "$TMP/g1.h5" "$TMP/merged-again.h5"
+check "merge refuses a merged file as a part" refused "not a sweep part file" "$TMP/merged-again.h5"
+"$PDSIM" run "$D/run.yaml" -q -n 100 -o "$TMP/run.h5" 2>>"$TMP/runs.err"
+check "merge refuses a run result file" refused "run.h5: not a sweep part file" "$TMP/run.h5"
+head -c 2000 "$TMP/g3/part-0001-of-0003.h5" >"$TMP/cut.h5"
+check "merge refuses a truncated part" refused "cut.h5: cannot open" "$TMP/g3/part-0000-of-0003.h5" "$TMP/cut.h5"
+mkdir "$TMP/empty"
+check "merge refuses a folder without parts" refused "no part files" "$TMP/empty"
+check "merge without -o is a usage error" status_is 2 "$PDSIM" merge "$TMP/g3"
+
+# a part of another sweep in the way of a task: refused, not overwritten
+in_the_way() {
+    mkdir -p "$TMP/way" && cp "$TMP/s12p/part-0000-of-0003.h5" "$TMP/way/" &&
+        cp "$TMP/way/part-0000-of-0003.h5" "$TMP/way.before" &&
+        status_is 2 "$PDSIM" sweep "$GRID" -q --task 0 --tasks 3 -o "$TMP/way" &&
+        grep -q "another sweep" "$TMP/s.err" && cmp -s "$TMP/way.before" "$TMP/way/part-0000-of-0003.h5"
+}
+check "a part of another sweep in the folder is refused, kept" in_the_way
+
+help_texts() {
+    "$PDSIM" sweep --help >"$TMP/h1" && "$PDSIM" help sweep >"$TMP/h2" && cmp -s "$TMP/h1" "$TMP/h2" &&
+        grep -q -- "--tasks N" "$TMP/h1" && grep -q "runs_per_point" "$TMP/h1" &&
+        "$PDSIM" merge --help | grep -q "Refuses" && "$PDSIM" help | grep -q "pdsim merge"
+}
+check "help sweep, sweep --help, help merge" help_texts
+
+finish
