@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages pdsim needs, skipping those already present.
-#   scripts/install-deps.sh [build|test|bench|calibrate|all]   (default: all)
+#   scripts/install-deps.sh [build|test|bench|calibrate|mpi|slurm|all]   (default: all)
 # Uses sudo when not run as root. Set PDSIM_NO_INSTALL=1 to only check.
 set -eu
 
@@ -10,14 +10,18 @@ build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev l
 test_pkgs="libcmocka-dev python3-numpy python3-statsmodels python3-h5py python3-matplotlib fonts-wqy-microhei"
 bench_pkgs="time"
 calibrate_pkgs="python3-h5py python3-numpy python3-scipy"
+mpi_pkgs="libopenmpi-dev openmpi-bin"
+slurm_pkgs="slurm-wlm munge"
 
 case "$want" in
     build) pkgs="$build_pkgs" ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
     bench) pkgs="$build_pkgs $bench_pkgs" ;;
     calibrate) pkgs="$build_pkgs $calibrate_pkgs" ;;
-    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs $calibrate_pkgs" ;;
-    *) echo "usage: $0 [build|test|bench|calibrate|all]" >&2; exit 2 ;;
+    mpi) pkgs="$build_pkgs $mpi_pkgs" ;;
+    slurm) pkgs="$slurm_pkgs" ;;
+    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs $calibrate_pkgs $mpi_pkgs $slurm_pkgs" ;;
+    *) echo "usage: $0 [build|test|bench|calibrate|mpi|slurm|all]" >&2; exit 2 ;;
 esac
 
 missing=""

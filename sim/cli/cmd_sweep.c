@@ -275,7 +275,7 @@ int pds_cmd_sweep(int argc, char **argv)
             st = merge_all(sw, (size_t)tasks, quiet, &diag);
         else if (!all_ok && st == PDS_OK)
             st = PDS_ERR_RUNTIME; /* another rank failed; it said why */
-        else if (st == PDS_OK && !quiet)
+        else if (st == PDS_OK && !quiet && size == 1)
             fprintf(stderr,
                     "pdsim: task %ld of %ld done; merge the parts with: pdsim merge %s -o "
                     "%s\n",
