@@ -234,6 +234,8 @@ int pds_cmd_help(int argc, char **argv)
     else if (strcmp(topic, "sweep") == 0) {
         fputs(help_sweep, stdout);
         pds_yaml_describe(pds_sweep_keys, pds_n_sweep_keys, 0, put_line, stdout);
+    } else if (strcmp(topic, "sweep-md") == 0) {
+        pds_yaml_describe(pds_sweep_keys, pds_n_sweep_keys, 1, put_line, stdout);
     } else if (strcmp(topic, "merge") == 0)
         fputs(help_merge, stdout);
     else if (strcmp(topic, "model") == 0)
