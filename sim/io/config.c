@@ -425,7 +425,7 @@ char *pds_path_relative_to(const char *file, const char *rel)
     return p;
 }
 
-static char *default_output(const char *config)
+char *pds_default_output(const char *config, const char *suffix)
 {
     const char *base = strrchr(config, '/');
     base = base ? base + 1 : config;
@@ -433,10 +433,10 @@ static char *default_output(const char *config)
     const char *dot = strrchr(base, '.');
     if (dot && (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0))
         len = (size_t)(dot - base);
-    size_t n = len + sizeof "output/.h5";
+    size_t n = len + strlen(suffix) + sizeof "output/";
     char *p = malloc(n);
     if (p)
-        snprintf(p, n, "output/%.*s.h5", (int)len, base);
+        snprintf(p, n, "output/%.*s%s", (int)len, base, suffix);
     return p;
 }
 
@@ -546,7 +546,7 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     c->model_path = pds_path_relative_to(path, c->model);
     c->subunit_model_path = pds_path_relative_to(path, c->subunit_model);
     c->neighbour_weights_path = pds_path_relative_to(path, c->neighbour_weights);
-    c->output_path = c->output ? pds_path_relative_to(path, c->output) : default_output(path);
+    c->output_path = c->output ? pds_path_relative_to(path, c->output) : pds_default_output(path, ".h5");
     if (!c->dataset_path || !c->model_path || !c->output_path ||
         (c->subunit_model && !c->subunit_model_path)) {
         pds_run_config_free(c);

@@ -85,6 +85,10 @@ extern const size_t pds_n_projection_keys;
 pds_run_config *pds_run_config_load(const char *path, pds_diag *diag);
 void pds_run_config_free(pds_run_config *c);
 
+/* "output/<file name without folder and .yaml/.yml><suffix>", the default
+ * output of a config or sweep file. Owned. */
+char *pds_default_output(const char *config, const char *suffix);
+
 /* Resolve rel against the folder of file (absolute rel unchanged). Owned. */
 char *pds_path_relative_to(const char *file, const char *rel);
 

@@ -264,20 +264,10 @@ void pds_sweep_free(pds_sweep *sw)
     free(sw->unit_points);
     free(sw->path);
     free(sw->text);
-    free(sw->name);
     free(sw->parts_dir);
     free(sw->merged_path);
     pds_setup_free(&sw->setup);
     free(sw);
-}
-
-static char *str_printf(const char *fmt, const char *a, const char *b)
-{
-    size_t n = strlen(fmt) + strlen(a) + (b ? strlen(b) : 0) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, fmt, a, b ? b : "");
-    return p;
 }
 
 /* Find the term of a model by name: 0 with *index (-1 = intercept), or -1. */
@@ -475,7 +465,7 @@ static uint64_t hash_file(uint64_t h, const char *path)
 }
 
 /* Points of the design; 0 or -1 with a message. */
-static int generate(pds_sweep *sw, yaml_node_t *root, pds_yaml *y, pds_diag *diag)
+static int generate(pds_sweep *sw, yaml_node_t *root, pds_diag *diag)
 {
     size_t P = sw->n_params;
     long line = pds_yaml_line(root), col = pds_yaml_col(root);
@@ -532,7 +522,6 @@ static int generate(pds_sweep *sw, yaml_node_t *root, pds_yaml *y, pds_diag *dia
         }
         sw->n_points = (size_t)n;
     }
-    (void)y;
     sw->values = malloc(sw->n_points * P * sizeof *sw->values);
     if (!sw->values)
         return -1;
@@ -567,20 +556,49 @@ static int generate(pds_sweep *sw, yaml_node_t *root, pds_yaml *y, pds_diag *dia
     return 0;
 }
 
-static char *base_name(const char *path)
+/* Default the Sobol outputs and check each name against the years and
+ * units. 0 or -1 with messages. */
+static int check_outputs(pds_sweep *sw, pds_diag *diag)
 {
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    size_t len = strlen(b);
-    const char *dot = strrchr(b, '.');
-    if (dot && (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0))
-        len = (size_t)(dot - b);
-    char *n = malloc(len + 1);
-    if (n) {
-        memcpy(n, b, len);
-        n[len] = '\0';
+    const pds_setup *s = &sw->setup;
+    int first = (int)s->cfg->base_year + 1, bad = 0;
+    if (sw->design == PDS_DESIGN_SOBOL && sw->n_outputs == 0) {
+        char def[64];
+        snprintf(def, sizeof def, "national_adopted_%ld", s->cfg->horizon);
+        sw->outputs = calloc(3, sizeof *sw->outputs);
+        sw->output_lines = calloc(3, sizeof *sw->output_lines);
+        if (!sw->outputs || !sw->output_lines || !(sw->outputs[0] = strdup(def)) ||
+            !(sw->outputs[1] = strdup("p_all_adopted")))
+            return -1;
+        sw->n_outputs = 2;
     }
-    return n;
+    if (sw->n_outputs && sw->design != PDS_DESIGN_SOBOL) {
+        pds_diag_add(diag, sw->path, sw->output_lines[0], 0,
+                     "outputs: sensitivity outputs need design: sobol");
+        return -1;
+    }
+    pds_sweep_stats probe;
+    char **codes = calloc(s->world->n_units + 1, sizeof *codes);
+    if (!codes || pds_sweep_stats_init(&probe, 1, (size_t)(s->cfg->horizon - s->cfg->base_year),
+                                       s->world->n_units) != 0) {
+        free(codes);
+        return -1;
+    }
+    for (size_t u = 0; u < s->world->n_units; u++)
+        codes[u] = s->world->units[u].code;
+    for (size_t i = 0; i < sw->n_outputs; i++) {
+        double v;
+        if (pds_sweep_output_value(sw->outputs[i], first, codes, &probe, 0, &v) != 0) {
+            pds_diag_add(diag, sw->path, sw->output_lines[i], 0,
+                         "outputs: unknown output '%s': expected national_adopted_YEAR (YEAR in "
+                         "%d..%ld), p_all_adopted or median_year_CODE (a unit code)",
+                         sw->outputs[i], first, s->cfg->horizon);
+            bad = 1;
+        }
+    }
+    pds_sweep_stats_free(&probe);
+    free(codes);
+    return bad ? -1 : 0;
 }
 
 pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
@@ -595,11 +613,17 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     }
     yaml_node_t *root = pds_yaml_root(y);
     int bad = pds_yaml_parse_map(y, root, pds_sweep_keys, pds_n_sweep_keys, sw, NULL, diag) != 0;
+    long config_line = 0;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+         !bad && p < root->data.mapping.pairs.top; p++) {
+        const char *k = pds_yaml_scalar(pds_yaml_node(y, p->key));
+        if (k && strcmp(k, "config") == 0)
+            config_line = pds_yaml_line(pds_yaml_node(y, p->value));
+    }
     sw->path = strdup(path);
-    sw->name = base_name(path);
     sw->text = y->text;
     y->text = NULL;
-    if (!sw->path || !sw->name || bad || generate(sw, root, y, diag) != 0) {
+    if (!sw->path || bad || generate(sw, root, diag) != 0) {
         pds_yaml_free(y);
         pds_sweep_free(sw);
         return NULL;
@@ -607,59 +631,24 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     pds_yaml_free(y);
     char *cfg = pds_path_relative_to(path, sw->config);
     pds_status st = cfg ? pds_setup_load(cfg, &sw->setup, diag) : PDS_ERR_RUNTIME;
-    free(cfg);
     if (st != PDS_OK) {
+        pds_diag_add(diag, path, config_line, 0, "config: the run config %s cannot be used (%s)",
+                     cfg ? cfg : sw->config, diag->n ? "see above" : "out of memory");
+        free(cfg);
         pds_sweep_free(sw);
         return NULL;
     }
+    free(cfg);
     pds_setup *s = &sw->setup;
     sw->n_base_documents = s->world->n_documents - s->cfg->scenario.n_documents;
     for (size_t p = 0; p < sw->n_params; p++)
         bad |= resolve_param(sw, &sw->params[p], diag) != 0;
-    int first = (int)s->cfg->base_year + 1;
-    char **codes = calloc(s->world->n_units + 1, sizeof *codes);
-    pds_sweep_stats probe = {.n = 1,
-                             .n_years = (size_t)(s->cfg->horizon - s->cfg->base_year),
-                             .n_units = s->world->n_units};
-    double zero[1] = {0}, *zu = calloc(probe.n_years + probe.n_units + 1, sizeof *zu);
-    probe.mean = probe.median = zu;
-    probe.p_all = zero;
-    for (size_t u = 0; codes && u < s->world->n_units; u++)
-        codes[u] = s->world->units[u].code;
-    if (sw->design == PDS_DESIGN_SOBOL && sw->n_outputs == 0 && !bad) {
-        char def[64];
-        snprintf(def, sizeof def, "national_adopted_%ld", s->cfg->horizon);
-        sw->outputs = calloc(3, sizeof *sw->outputs);
-        sw->output_lines = calloc(3, sizeof *sw->output_lines);
-        if (sw->outputs && sw->output_lines) {
-            sw->outputs[0] = strdup(def);
-            sw->outputs[1] = strdup("p_all_adopted");
-            sw->n_outputs = 2;
-        }
-    }
-    for (size_t i = 0; codes && zu && i < sw->n_outputs; i++) {
-        double v;
-        if (!sw->outputs[i] ||
-            pds_sweep_output_value(sw->outputs[i], first, codes, &probe, 0, &v) != 0) {
-            pds_diag_add(diag, path, sw->output_lines[i], 0,
-                         "outputs: unknown output '%s': expected national_adopted_YEAR (YEAR in "
-                         "%d..%ld), p_all_adopted or median_year_CODE (a unit code)",
-                         sw->outputs[i] ? sw->outputs[i] : "?", first, s->cfg->horizon);
-            bad = 1;
-        }
-    }
-    if (sw->n_outputs && sw->design != PDS_DESIGN_SOBOL) {
-        pds_diag_add(diag, path, sw->output_lines[0], 0,
-                     "outputs: sensitivity outputs need design: sobol");
-        bad = 1;
-    }
-    free(codes);
-    free(zu);
-    sw->parts_dir = sw->output ? pds_path_relative_to(path, sw->output)
-                               : str_printf("output/%s.parts", sw->name, NULL);
-    sw->merged_path = sw->merged ? pds_path_relative_to(path, sw->merged)
-                                 : str_printf("output/%s.h5", sw->name, NULL);
-    if (bad || !sw->parts_dir || !sw->merged_path || !codes) {
+    bad |= check_outputs(sw, diag) != 0;
+    sw->parts_dir =
+        sw->output ? pds_path_relative_to(path, sw->output) : pds_default_output(path, ".parts");
+    sw->merged_path =
+        sw->merged ? pds_path_relative_to(path, sw->merged) : pds_default_output(path, ".h5");
+    if (bad || !sw->parts_dir || !sw->merged_path) {
         pds_sweep_free(sw);
         return NULL;
     }

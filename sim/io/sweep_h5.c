@@ -162,7 +162,7 @@ static int meta_read(hid_t f, meta *m)
     m->Y = (size_t)(m->last_year - m->first_year + 1);
     m->config = read_text_attr(f, "config");
     m->run_config = read_text_attr(f, "run_config");
-    size_t nu2 = 0, nl = 0, nh = 0;
+    size_t nu2 = 0;
     m->names = read_strs(f, "/design/names", &m->P);
     m->codes = read_strs(f, "/provinces/code", &m->U);
     m->unames = read_strs(f, "/provinces/name", &nu2);
@@ -173,8 +173,6 @@ static int meta_read(hid_t f, meta *m)
     m->points = malloc(m->n_points * m->P * sizeof *m->points);
     m->lower = malloc((m->P + 1) * sizeof *m->lower);
     m->upper = malloc((m->P + 1) * sizeof *m->upper);
-    (void)nl;
-    (void)nh;
     if (!m->points || !m->lower || !m->upper ||
         read_all(f, "/design/points", H5T_NATIVE_DOUBLE, m->n_points * m->P, m->points) ||
         read_all(f, "/design/lower", H5T_NATIVE_DOUBLE, m->P, m->lower) ||
@@ -231,7 +229,7 @@ static int write_header(hid_t f, const meta *m, const char *kind)
     if (g >= 0)
         H5Gclose(g);
     int16_t *years = malloc(m->Y * sizeof *years);
-    hsize_t dy[1] = {m->Y}, du[1] = {m->U};
+    hsize_t dy[1] = {m->Y};
     for (size_t k = 0; years && k < m->Y; k++)
         years[k] = (int16_t)(m->first_year + (int64_t)k);
     rc |= !years || pds_h5_write_dataset(f, "years", H5T_NATIVE_INT16, 1, dy, years,
@@ -257,7 +255,6 @@ static int write_header(hid_t f, const meta *m, const char *kind)
         if (g >= 0)
             H5Gclose(g);
     }
-    (void)du;
     return rc ? -1 : 0;
 }
 

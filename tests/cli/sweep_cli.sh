@@ -102,16 +102,22 @@ check "a finished part is skipped" rerun_done
 sed -e "s|^config: |config: $D/|" -e "s|^runs_per_point: .*|runs_per_point: 60000|" \
     -e "s|^chunk_runs: .*|chunk_runs: 4096|" "$GRID" >"$TMP/slow.yaml"
 "$PDSIM" sweep "$TMP/slow.yaml" -q -o "$TMP/full" -m "$TMP/full.h5" 2>>"$TMP/runs.err"
-resume_after_kill() {
-    "$PDSIM" sweep "$TMP/slow.yaml" -o "$TMP/k" -m "$TMP/k.h5" 2>"$TMP/k1.err" &
+# start the slow sweep into parts dir $1, send signal $2 once stderr shows
+# $3 (at most 30 s later); sets $st to its exit status
+interrupt_after() {
+    "$PDSIM" sweep "$TMP/slow.yaml" -o "$TMP/$1" -m "$TMP/$1.h5" 2>"$TMP/$1.err" &
     pid=$!
     i=0
-    while ! grep -q "(2 of 12)" "$TMP/k1.err" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+    while ! grep -q "$3" "$TMP/$1.err" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
         sleep 0.05
         i=$((i + 1))
     done
-    kill -KILL $pid 2>/dev/null
-    wait $pid 2>/dev/null
+    kill "-$2" $pid 2>/dev/null
+    wait $pid
+    st=$?
+}
+resume_after_kill() {
+    interrupt_after k KILL "(2 of 12)"
     [ -f "$TMP/k/part-0000-of-0001.h5.partial" ] || { echo "no partial part left"; return 1; }
     [ ! -e "$TMP/k.h5" ] || { echo "merged file despite the kill"; return 1; }
     # merging the unfinished sweep is refused
@@ -126,17 +132,8 @@ check "resume after kill -9: skips finished points, same merged result" resume_a
 
 # SIGTERM (Slurm's time limit): exit 1, the part kept for a resume
 resume_after_term() {
-    "$PDSIM" sweep "$TMP/slow.yaml" -o "$TMP/t" -m "$TMP/t.h5" 2>"$TMP/t1.err" &
-    pid=$!
-    i=0
-    while ! grep -q "(1 of 12)" "$TMP/t1.err" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    kill -TERM $pid
-    wait $pid
-    st=$?
-    [ $st -eq 1 ] && grep -q "interrupted" "$TMP/t1.err" &&
+    interrupt_after t TERM "(1 of 12)"
+    [ $st -eq 1 ] && grep -q "interrupted" "$TMP/t.err" &&
         [ -f "$TMP/t/part-0000-of-0001.h5.partial" ] &&
         timeout 120 "$PDSIM" sweep "$TMP/slow.yaml" -q -o "$TMP/t" -m "$TMP/t.h5" &&
         same_results "$TMP/full.h5" "$TMP/t.h5"
