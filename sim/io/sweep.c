@@ -549,10 +549,6 @@ static int generate(pds_sweep *sw, yaml_node_t *root, pds_diag *diag)
                     q->lower + (q->upper - q->lower) * sw->unit_points[i * P + p];
             }
     }
-    for (size_t p = 0; p < P; p++)
-        if (sw->params[p].integer)
-            for (size_t i = 0; i < sw->n_points; i++)
-                sw->values[i * P + p] = round(sw->values[i * P + p]);
     return 0;
 }
 
@@ -643,6 +639,11 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     sw->n_base_documents = s->world->n_documents - s->cfg->scenario.n_documents;
     for (size_t p = 0; p < sw->n_params; p++)
         bad |= resolve_param(sw, &sw->params[p], diag) != 0;
+    /* integer settings take the nearest integer, in the stored design too */
+    for (size_t p = 0; p < sw->n_params; p++)
+        if (sw->params[p].integer)
+            for (size_t i = 0; i < sw->n_points; i++)
+                sw->values[i * sw->n_params + p] = round(sw->values[i * sw->n_params + p]);
     bad |= check_outputs(sw, diag) != 0;
     sw->parts_dir =
         sw->output ? pds_path_relative_to(path, sw->output) : pds_default_output(path, ".parts");

@@ -80,6 +80,14 @@ listing() {
 }
 check "--list: header, grid order, seeds as in the file" listing
 
+# projection years are integers: sampled values are rounded in the design
+integer_years() {
+    "$PDSIM" sweep "$SOBOL" --list >"$TMP/sl.txt" &&
+        awk -F'\t' 'NR > 2 { n++; if ($5 != int($5) || $5 < 2 || $5 > 6) bad = 1; if ($4 != int($4)) frac = 1 }
+                    END { exit bad || n != 40 || !frac }' "$TMP/sl.txt"
+}
+check "sobol --list: 40 points, projection years rounded, others not" integer_years
+
 # a Slurm array task: the environment picks the part (IDs from 1 here)
 slurm_env() {
     SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 \
