@@ -246,6 +246,18 @@ int pds_cmd_sweep(int argc, char **argv)
     }
     if (sw && (!sw->parts_dir || !sw->merged_path))
         st = PDS_ERR_RUNTIME;
+    int loaded_here = st == PDS_OK;
+#ifdef PDS_WITH_MPI
+    /* every rank must have the sweep before any waits for the others */
+    if (mpi && size > 1) {
+        int mine = st == PDS_OK, all = 0;
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+        if (!all && st == PDS_OK) {
+            pds_diag_add(&diag, sw->path, 0, 0, "another MPI rank could not load the sweep");
+            st = PDS_ERR_RUNTIME;
+        }
+    }
+#endif
     if (st == PDS_OK && list) {
         list_design(sw);
     } else if (st == PDS_OK) {
@@ -281,7 +293,8 @@ int pds_cmd_sweep(int argc, char **argv)
                     "%s\n",
                     task, tasks, sw->parts_dir, sw->merged_path);
     }
-    if (rank == 0 || st != PDS_OK)
+    /* a bad sweep file is the same for every rank: rank 0 says so */
+    if (rank == 0 || (st != PDS_OK && loaded_here))
         pds_cli_print_diag(&diag);
     pds_diag_free(&diag);
     pds_sweep_free(sw);

@@ -41,5 +41,10 @@ refuses_task_flags() {
         -o "$TMP/flags" && grep -q "ranks share the points" "$TMP/s.err"
 }
 check "under mpirun, --task/--tasks are refused" refuses_task_flags
+bad_spec_once() {
+    status_is 2 timeout -k 5 60 "$MPIEXEC" -n 2 "$PDSIM" sweep "$TESTS/bad-sweeps/range-empty/sweep.yaml" -q \
+        -o "$TMP/bad" && [ "$(grep -c "sweep.yaml:6:23: .* is empty" "$TMP/s.err")" -eq 1 ] && [ ! -e "$TMP/bad" ]
+}
+check "under mpirun, a bad sweep file: exit 2, one message, no output" bad_spec_once
 [ -s "$TMP/runs.err" ] && sed 's/^/    /' "$TMP/runs.err" | head -20
 finish
