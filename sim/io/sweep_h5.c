@@ -478,9 +478,21 @@ pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tas
             *done = (size_t)k;
             return p;
         }
+        char hash[64] = "";
+        int other = f >= 0 && pds_h5_attr_read_str(f, "sweep_hash", hash, sizeof hash) == 0 &&
+                    strcmp(hash, sw->hash) != 0;
         if (f >= 0)
             H5Fclose(f);
-        /* unreadable or not ours: it holds nothing we can trust */
+        if (other) {
+            /* another sweep's unfinished work: not ours to throw away */
+            pds_diag_add(diag, p->partial, 0, 0,
+                         "an unfinished part of another sweep (design hash %s) is in the way: "
+                         "remove it or choose another output folder (-o)",
+                         hash);
+            part_free(p);
+            return NULL;
+        }
+        /* damaged: nothing in it can be trusted */
         unlink(p->partial);
     }
     int rc;

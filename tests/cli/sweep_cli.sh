@@ -205,6 +205,19 @@ in_the_way() {
         grep -q "another sweep" "$TMP/s.err" && cmp -s "$TMP/way.before" "$TMP/way/part-0000-of-0003.h5"
 }
 check "a part of another sweep in the folder is refused, kept" in_the_way
+# likewise an unfinished part of another sweep; a damaged one is recomputed
+partial_in_the_way() {
+    mkdir -p "$TMP/way2" && cp "$TMP/k/part-0000-of-0001.h5" "$TMP/way2/part-0000-of-0001.h5.partial" &&
+        status_is 2 "$PDSIM" sweep "$GRID" -q -o "$TMP/way2" -m "$TMP/way2.h5" &&
+        grep -q "unfinished part of another sweep" "$TMP/s.err" &&
+        cmp -s "$TMP/k/part-0000-of-0001.h5" "$TMP/way2/part-0000-of-0001.h5.partial"
+}
+check "an unfinished part of another sweep is refused, kept" partial_in_the_way
+damaged_partial() {
+    mkdir -p "$TMP/dam" && echo "half a file" >"$TMP/dam/part-0000-of-0001.h5.partial" &&
+        "$PDSIM" sweep "$GRID" -q -o "$TMP/dam" -m "$TMP/dam.h5" && same_results "$TMP/g1.h5" "$TMP/dam.h5"
+}
+check "a damaged unfinished part is recomputed" damaged_partial
 
 help_texts() {
     "$PDSIM" sweep --help >"$TMP/h1" && "$PDSIM" help sweep >"$TMP/h2" && cmp -s "$TMP/h1" "$TMP/h2" &&
