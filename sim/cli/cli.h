@@ -35,6 +35,10 @@ const char *pds_cli_other_kind(const char *path);
 void pds_cli_csv_field(FILE *f, const char *s);
 /* Create the folder dir unless it exists; 0, or 1 with a message. */
 int pds_cli_make_dir(const char *dir);
+
+/* The Sobol index table of a merged sweep file on stdout (nothing when it
+ * has none). */
+void pds_cli_print_sobol(const char *merged);
 /* Map a status to the exit code. */
 int pds_cli_exit(pds_status st);
 

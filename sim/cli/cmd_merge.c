@@ -5,6 +5,24 @@
 #include "../io/sweep_h5.h"
 #include "cli.h"
 
+void pds_cli_print_sobol(const char *merged)
+{
+    pds_sweep_indices ix;
+    if (pds_sweep_indices_read(merged, &ix) != 0)
+        return;
+    for (size_t o = 0; o < ix.n_outputs; o++) {
+        printf("Sobol indices of %s (95%% bootstrap intervals):\n", ix.outputs[o]);
+        printf("  %-40s %-26s %s\n", "parameter", "first order", "total");
+        for (size_t p = 0; p < ix.n_params; p++) {
+            const double *f = ix.first + (o * ix.n_params + p) * 3;
+            const double *t = ix.total + (o * ix.n_params + p) * 3;
+            printf("  %-40s %6.3f [%6.3f, %6.3f]   %6.3f [%6.3f, %6.3f]\n", ix.params[p], f[0],
+                   f[1], f[2], t[0], t[1], t[2]);
+        }
+    }
+    pds_sweep_indices_free(&ix);
+}
+
 int pds_cmd_merge(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -48,7 +66,9 @@ int pds_cmd_merge(int argc, char **argv)
         pds_sweep_merge((const char *const *)(argv + optind), (size_t)(argc - optind), out, &diag);
     pds_cli_print_diag(&diag);
     pds_diag_free(&diag);
-    if (st == PDS_OK && !quiet)
+    if (st == PDS_OK && !quiet) {
+        pds_cli_print_sobol(out);
         printf("merged into %s\n", out);
+    }
     return pds_cli_exit(st);
 }

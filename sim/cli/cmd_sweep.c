@@ -109,6 +109,8 @@ static pds_status merge_all(const pds_sweep *sw, size_t tasks, int quiet, pds_di
     if (st == PDS_OK)
         st = pds_sweep_merge((const char *const *)paths, tasks, sw->merged_path, diag);
     if (st == PDS_OK && !quiet)
+        pds_cli_print_sobol(sw->merged_path);
+    if (st == PDS_OK && !quiet)
         printf("%zu points x %llu runs; sweep results in %s\n", sw->n_points,
                (unsigned long long)sw->runs_per_point, sw->merged_path);
     for (size_t t = 0; paths && t < tasks; t++)

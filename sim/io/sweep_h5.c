@@ -906,3 +906,40 @@ done:
     free(parts);
     return st;
 }
+
+void pds_sweep_indices_free(pds_sweep_indices *ix)
+{
+    free_strs(ix->outputs, ix->n_outputs);
+    free_strs(ix->params, ix->n_params);
+    free(ix->first);
+    free(ix->total);
+    memset(ix, 0, sizeof *ix);
+}
+
+int pds_sweep_indices_read(const char *path, pds_sweep_indices *ix)
+{
+    memset(ix, 0, sizeof *ix);
+    int rc = -1;
+    H5E_BEGIN_TRY
+    {
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (f >= 0 && H5Lexists(f, "/sobol", H5P_DEFAULT) > 0) {
+            ix->outputs = read_strs(f, "/sobol/outputs", &ix->n_outputs);
+            ix->params = read_strs(f, "/design/names", &ix->n_params);
+            size_t n = ix->n_outputs * ix->n_params * 3;
+            ix->first = malloc((n + 1) * sizeof *ix->first);
+            ix->total = malloc((n + 1) * sizeof *ix->total);
+            rc = ix->outputs && ix->params && ix->first && ix->total &&
+                         read_all(f, "/sobol/first_order", H5T_NATIVE_DOUBLE, n, ix->first) == 0 &&
+                         read_all(f, "/sobol/total", H5T_NATIVE_DOUBLE, n, ix->total) == 0
+                     ? 0
+                     : -1;
+        }
+        if (f >= 0)
+            H5Fclose(f);
+    }
+    H5E_END_TRY;
+    if (rc)
+        pds_sweep_indices_free(ix);
+    return rc;
+}

@@ -41,4 +41,15 @@ void pds_sweep_part_close(pds_sweep_part *p);
 pds_status pds_sweep_merge(const char *const *inputs, size_t n_inputs, const char *out,
                            pds_diag *diag);
 
+/* The Sobol indices of a merged sweep file, for reports. */
+typedef struct pds_sweep_indices {
+    size_t n_outputs, n_params;
+    char **outputs, **params; /* owned */
+    double *first, *total;    /* owned: [n_outputs x n_params x 3] estimate, low, high */
+} pds_sweep_indices;
+
+/* 0, or -1 when the file has no Sobol indices or cannot be read. */
+int pds_sweep_indices_read(const char *path, pds_sweep_indices *ix);
+void pds_sweep_indices_free(pds_sweep_indices *ix);
+
 #endif
