@@ -23,7 +23,7 @@ void pds_setup_free(pds_setup *s)
  * over the observed history (the default first year at risk to base_year)
  * equals the observed number: calibration in the mean, for a published model
  * applied to data it was not estimated on. */
-static pds_status recalibrate(pds_setup *s, pds_diag *diag)
+pds_status pds_setup_recalibrate(pds_setup *s, pds_diag *diag)
 {
     const pds_world *w = s->world;
     pds_model *m = s->unit_model;
@@ -64,7 +64,7 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
         pds_setup_free(out);
         return PDS_ERR_INPUT;
     }
-    if (c->intercept_recalibration && recalibrate(out, diag) != PDS_OK) {
+    if (c->intercept_recalibration && pds_setup_recalibrate(out, diag) != PDS_OK) {
         pds_setup_free(out);
         return PDS_ERR_INPUT;
     }
@@ -139,12 +139,8 @@ pds_status pds_setup_build_sim(pds_setup *out, pds_diag *diag)
                          q->variable);
             bad = 1;
         }
-        shocks[i] = (pds_shock){.unit = u,
-                                .variable = q->variable,
-                                .from = q->from,
-                                .to = q->to,
-                                .add = q->add,
-                                .amount = q->amount};
+        shocks[i] = (pds_shock){.unit = u, .variable = q->variable, .from = q->from, .to = q->to,
+                                .add = q->add, .amount = q->amount};
     }
     if (bad) {
         free(shocks);

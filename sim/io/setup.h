@@ -23,6 +23,11 @@ typedef struct pds_setup {
 pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *diag);
 void pds_setup_free(pds_setup *s);
 
+/* Shift the unit model's intercept so that the expected adoptions over the
+ * observed history match the observed ones; adds the shift to the intercept
+ * and stores it in intercept_shift (intercept_recalibration). */
+pds_status pds_setup_recalibrate(pds_setup *s, pds_diag *diag);
+
 /* (Re)build s->sim from the loaded config, world and models, after changes
  * to them (a sweep's design point). Problems go to diag. */
 pds_status pds_setup_build_sim(pds_setup *s, pds_diag *diag);

@@ -9,13 +9,12 @@
 #include "../core/design.h"
 #include "../core/summary.h"
 #include "config.h"
+#include "h5out.h"
 
 #define MAX_POINTS 10000000.0 /* 10^7 design points */
 
 const char *const pds_design_names[] = {"grid", "lhs", "sobol", NULL};
 static const char *const numbers_names[] = {"per_point", "common", NULL};
-const double pds_sweep_quantile_levels[PDS_SWEEP_N_QUANTILES] = {0.05, 0.10, 0.25, 0.50,
-                                                                 0.75, 0.90, 0.95};
 
 /* One entry of `parameters`, as written. */
 typedef struct param_doc {
@@ -309,6 +308,13 @@ static int resolve_param(pds_sweep *sw, pds_sweep_param *q, pds_diag *diag)
         if (!m) {
             pds_diag_add(diag, sw->path, q->line, q->col,
                          "parameters: unknown parameter '%s': the run config has no subunit_model",
+                         name);
+            return -1;
+        }
+        if (!sub && strcmp(term, "intercept") == 0 && s->cfg->intercept_recalibration) {
+            pds_diag_add(diag, sw->path, q->line, q->col,
+                         "parameters: '%s' cannot vary: the run config sets it by "
+                         "intercept_recalibration",
                          name);
             return -1;
         }
@@ -637,6 +643,7 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     free(cfg);
     pds_setup *s = &sw->setup;
     sw->n_base_documents = s->world->n_documents - s->cfg->scenario.n_documents;
+    sw->base_intercept = s->unit_model->intercept - s->intercept_shift;
     for (size_t p = 0; p < sw->n_params; p++)
         bad |= resolve_param(sw, &sw->params[p], diag) != 0;
     /* integer settings take the nearest integer, in the stored design too */
@@ -690,7 +697,7 @@ int pds_sweep_stats_init(pds_sweep_stats *st, size_t n, size_t n_years, size_t n
     st->n_units = n_units;
     size_t k = n ? n : 1;
     st->mean = calloc(k * n_years, sizeof *st->mean);
-    st->quant = calloc(k * PDS_SWEEP_N_QUANTILES * n_years, sizeof *st->quant);
+    st->quant = calloc(k * pds_n_national_quantiles * n_years, sizeof *st->quant);
     st->p_all = calloc(k, sizeof *st->p_all);
     st->median = calloc(k * (n_units ? n_units : 1), sizeof *st->median);
     if (!st->mean || !st->quant || !st->p_all || !st->median) {
@@ -709,11 +716,13 @@ void pds_sweep_stats_free(pds_sweep_stats *st)
     memset(st, 0, sizeof *st);
 }
 
-static void apply_point(pds_sweep *sw, const double *v)
+static pds_status apply_point(pds_sweep *sw, const double *v, pds_diag *diag)
 {
     pds_setup *s = &sw->setup;
     pds_run_config *c = s->cfg;
     pds_run_scenario *sc = &c->scenario;
+    if (c->intercept_recalibration)
+        s->unit_model->intercept = sw->base_intercept;
     for (size_t p = 0; p < sw->n_params; p++) {
         const pds_sweep_param *q = &sw->params[p];
         switch (q->target) {
@@ -747,14 +756,17 @@ static void apply_point(pds_sweep *sw, const double *v)
     for (size_t i = 0; i < sc->n_documents; i++)
         s->world->documents[sw->n_base_documents + i].weight =
             sc->document_count[i] * sc->document_weight[i];
+    /* each point is calibrated in the mean like the run config itself */
+    return c->intercept_recalibration ? pds_setup_recalibrate(s, diag) : PDS_OK;
 }
 
 pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatile int *stop,
                                pds_sweep_stats *st, size_t row, pds_diag *diag)
 {
     pds_setup *s = &sw->setup;
-    apply_point(sw, sw->values + point * sw->n_params);
-    pds_status rc = pds_setup_build_sim(s, diag);
+    pds_status rc = apply_point(sw, sw->values + point * sw->n_params, diag);
+    if (rc == PDS_OK)
+        rc = pds_setup_build_sim(s, diag);
     if (rc != PDS_OK)
         return rc;
     size_t Y = pds_sim_n_years(s->sim), U = s->world->n_units;
@@ -775,9 +787,9 @@ pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatil
     if (rc == PDS_OK) {
         for (size_t k = 0; k < Y; k++) {
             st->mean[row * Y + k] = pds_summary_national_mean(sum, k);
-            for (size_t q = 0; q < PDS_SWEEP_N_QUANTILES; q++)
-                st->quant[(row * PDS_SWEEP_N_QUANTILES + q) * Y + k] =
-                    pds_summary_national_quantile(sum, k, pds_sweep_quantile_levels[q]);
+            for (size_t q = 0; q < pds_n_national_quantiles; q++)
+                st->quant[(row * pds_n_national_quantiles + q) * Y + k] =
+                    pds_summary_national_quantile(sum, k, pds_national_quantiles[q]);
         }
         st->p_all[row] = (double)sum->national_hist[(Y - 1) * (U + 1) + U] / (double)sum->n_runs;
         int base = first - 1, last = first + (int)Y - 1;

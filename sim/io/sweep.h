@@ -46,8 +46,6 @@ typedef struct pds_sweep_param {
     int field; /* projection: 0 years, 1 min, 2 max; document: 0 count, 1 weight */
 } pds_sweep_param;
 
-#define PDS_SWEEP_N_QUANTILES 7
-extern const double pds_sweep_quantile_levels[PDS_SWEEP_N_QUANTILES];
 
 typedef struct pds_sweep {
     char *path;        /* the sweep file, as given */
@@ -78,6 +76,7 @@ typedef struct pds_sweep {
     char hash[17];           /* hex: design + run config + model files */
     pds_setup setup;         /* the loaded run setup, changed point by point */
     size_t n_base_documents; /* world documents before the scenario's */
+    double base_intercept;   /* the unit model's intercept before recalibration */
 } pds_sweep;
 
 /* Load, validate (every problem to diag, with file:line:col) and generate
@@ -92,7 +91,7 @@ uint64_t pds_sweep_point_seed(const pds_sweep *sw, size_t point);
 typedef struct pds_sweep_stats {
     size_t n, n_years, n_units;
     double *mean;   /* [n x Y] mean national adopters by the end of each year */
-    double *quant;  /* [n x Q x Y] their quantiles at pds_sweep_quantile_levels */
+    double *quant;  /* [n x Q x Y] their quantiles at pds_national_quantiles */
     double *p_all;  /* [n] P(every unit adopted by the last year) */
     double *median; /* [n x U] median adoption year; last year + 1 when later */
 } pds_sweep_stats;

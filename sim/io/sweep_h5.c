@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../core/design.h"
+#include "h5out.h"
 #include "h5util.h"
 #include "pds_version.h"
 
@@ -242,10 +243,10 @@ static int write_header(hid_t f, const meta *m, const char *kind)
     if (g >= 0)
         H5Gclose(g);
     g = new_group(f, "points");
-    hsize_t dq[1] = {PDS_SWEEP_N_QUANTILES};
+    hsize_t dq[1] = {pds_n_national_quantiles};
     rc |= g < 0 ||
           pds_h5_write_dataset(g, "quantile_levels", H5T_NATIVE_DOUBLE, 1, dq,
-                               pds_sweep_quantile_levels, "levels of national_adopted_quantiles");
+                               pds_national_quantiles, "levels of national_adopted_quantiles");
     if (g >= 0)
         H5Gclose(g);
     if (m->O > 0) {
@@ -266,7 +267,7 @@ static int write_points(hid_t f, const pds_sweep_stats *st, const uint64_t *inde
     hid_t g = H5Gopen2(f, "points", H5P_DEFAULT);
     if (g < 0)
         return -1;
-    hsize_t d1[1] = {n}, dy[2] = {n, Y}, dq[3] = {n, PDS_SWEEP_N_QUANTILES, Y}, du[2] = {n, U};
+    hsize_t d1[1] = {n}, dy[2] = {n, Y}, dq[3] = {n, pds_n_national_quantiles, Y}, du[2] = {n, U};
     int rc =
         (index && pds_h5_write_dataset(g, "index", H5T_NATIVE_UINT64, 1, d1, index,
                                        "design point of each row")) ||
@@ -392,7 +393,7 @@ static int create_part(pds_sweep_part *p, const pds_sweep *sw, size_t task, size
         /* NaN until computed: a partial part never shows zeros as results */
         for (size_t i = 0; i < n * m.Y; i++)
             st.mean[i] = NAN;
-        for (size_t i = 0; i < n * m.Y * PDS_SWEEP_N_QUANTILES; i++)
+        for (size_t i = 0; i < n * m.Y * pds_n_national_quantiles; i++)
             st.quant[i] = NAN;
         for (size_t i = 0; i < n; i++) {
             st.p_all[i] = NAN;
@@ -680,7 +681,7 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
 
 static int read_part_rows(const part_in *p, const meta *m, pds_sweep_stats *all, uint64_t *seeds)
 {
-    size_t n = (size_t)(p->end - p->first), Y = m->Y, U = m->U, Q = PDS_SWEEP_N_QUANTILES;
+    size_t n = (size_t)(p->end - p->first), Y = m->Y, U = m->U, Q = pds_n_national_quantiles;
     size_t o = (size_t)p->first;
     uint64_t *index = malloc((n + 1) * sizeof *index);
     int rc =

@@ -167,6 +167,40 @@ sobol_layout() {
 }
 check "sobol: outputs, index shapes, a parameter without effect gets 0" sobol_layout
 
+# a point reproduces pdsim run of its run config with the point's values
+# and seed; with intercept_recalibration each point is recalibrated
+numbers() { # file dataset: its values, one a line
+    h5dump -d "$2" -y -w 0 "$1" | sed -n '/DATA {/,/}/p' | tr -s ' ,' '\n\n' | grep -E '^-?[0-9]'
+}
+reproduces_run() { # extra run-config line
+    sed -e "s|^dataset: |dataset: $D/|" -e "s|^model: |model: $D/|" \
+        -e "s|^subunit_model: |subunit_model: $D/|" "$D/run.yaml" >"$TMP/rr.yaml" &&
+        echo "$1" >>"$TMP/rr.yaml" &&
+        # the run config of point 0: its model file with docs = 0.6
+        sed 's/coef: 0.3,/coef: 0.6,/' "$D/model.yaml" >"$TMP/model06.yaml" &&
+        grep -q "coef: 0.6," "$TMP/model06.yaml" &&
+        sed "s|^model: .*|model: $TMP/model06.yaml|" "$TMP/rr.yaml" >"$TMP/rr06.yaml" &&
+        printf 'config: rr.yaml\ndesign: grid\nruns_per_point: 1500\nseed: 9\nparameters:\n  model.docs: {levels: [0.6, 0.3]}\n' >"$TMP/rrs.yaml" &&
+        "$PDSIM" sweep "$TMP/rrs.yaml" -q -o "$TMP/rrp" -m "$TMP/rrs.h5" &&
+        "$PDSIM" sweep "$TMP/rrs.yaml" --list >"$TMP/rrl.txt" &&
+        numbers "$TMP/rrs.h5" /points/national_adopted_mean >"$TMP/pts.txt" &&
+        [ "$(wc -l <"$TMP/pts.txt")" -eq 20 ] &&
+        for p in 0 1; do
+            cfg=$TMP/rr.yaml
+            [ $p -eq 0 ] && cfg=$TMP/rr06.yaml
+            seed=$(awk -F'\t' -v row=$((p + 3)) 'NR == row { print $2 }' "$TMP/rrl.txt") &&
+                "$PDSIM" run "$cfg" -q -n 1500 -s "$seed" -o "$TMP/rr$p.h5" &&
+                numbers "$TMP/rr$p.h5" /summary/national_adopted_mean >"$TMP/run.txt" &&
+                sed -n "$((p * 10 + 1)),$((p * 10 + 10))p" "$TMP/pts.txt" | diff "$TMP/run.txt" - ||
+                return 1
+        done
+    st=$?
+    rm -rf "$TMP/rrp"
+    return $st
+}
+check "a point = pdsim run with its values and seed" reproduces_run "# no recalibration"
+check "... also with intercept_recalibration (each point recalibrated)" reproduces_run "intercept_recalibration: in-sample"
+
 # merge refusals: exit 2, a message naming the file, no output
 refused() { # expected text, merge arguments...
     text=$1
