@@ -454,8 +454,9 @@ pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tas
             return NULL;
         }
         pds_diag_add(diag, p->path, 0, 0, "%s: remove it or choose another output folder (-o)",
-                     same ? "a damaged part of this sweep"
-                          : "a part of another sweep or another split is in the way");
+                     f < 0  ? "not a readable HDF5 file"
+                     : same ? "a damaged part of this sweep"
+                            : "a part of another sweep is in the way");
         part_free(p);
         return NULL;
     }
