@@ -431,42 +431,23 @@ int pds_sweep_output_value(const char *name, int first_year, char *const *codes,
     return -1;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb)
-                free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n < cap ? n : cap - 1] = '\0';
-    return buf;
-}
-
 static uint64_t hash_str(uint64_t h, const char *s)
 {
     s = s ? s : "";
     return pds_design_hash(h, s, strlen(s) + 1);
 }
 
+/* A model file's text (models are YAML; loading keeps the text). */
 static uint64_t hash_file(uint64_t h, const char *path)
 {
     if (!path)
         return hash_str(h, "");
-    char *t = read_text(path);
-    h = hash_str(h, t ? t : "(unreadable)");
-    free(t);
+    pds_diag quiet;
+    pds_diag_init(&quiet);
+    pds_yaml *y = pds_yaml_load(path, &quiet);
+    h = hash_str(h, y ? y->text : "(unreadable)");
+    pds_yaml_free(y);
+    pds_diag_free(&quiet);
     return h;
 }
 
