@@ -201,6 +201,19 @@ reproduces_run() { # extra run-config line
 check "a point = pdsim run with its values and seed" reproduces_run "# no recalibration"
 check "... also with intercept_recalibration (each point recalibrated)" reproduces_run "intercept_recalibration: in-sample"
 
+# the design hash covers the model files, not only the sweep and run configs
+hash_of() { "$PDSIM" sweep "$1" --list | sed -n '1s/.*hash //p'; }
+hash_covers_model() {
+    sed -e "s|^dataset: |dataset: $D/|" -e "s|^subunit_model: |subunit_model: $D/|" \
+        -e "s|^model: .*|model: $TMP/m2.yaml|" "$D/run.yaml" >"$TMP/m2run.yaml" &&
+        cp "$D/model.yaml" "$TMP/m2.yaml" &&
+        sed -e "s|^config: .*|config: $TMP/m2run.yaml|" "$GRID" >"$TMP/m2sweep.yaml" &&
+        h1=$(hash_of "$TMP/m2sweep.yaml") && [ "$h1" = "$(hash_of "$TMP/m2sweep.yaml")" ] &&
+        sed -i 's/coef: 0.05,/coef: 0.06,/' "$TMP/m2.yaml" &&
+        h2=$(hash_of "$TMP/m2sweep.yaml") && [ -n "$h1" ] && [ -n "$h2" ] && [ "$h1" != "$h2" ]
+}
+check "the design hash changes with a model file's coefficient" hash_covers_model
+
 # merge refusals: exit 2, a message naming the file, no output
 refused() { # expected text, merge arguments...
     text=$1
