@@ -227,7 +227,7 @@ const pds_key pds_sweep_keys[] = {
      "(common random numbers)",
      NULL},
     {"parameters", PDS_KEY_CUSTOM, 1, 0, 0, NULL, NULL, 0, parse_params,
-     "NAME: {range: [lo, hi]} | {levels: [...]} | {range: [lo, hi], steps: K}", "mapping"},
+     "NAME: {range: [lo, hi]}, {levels: [...]} or {range: [lo, hi], steps: K}", "mapping"},
     {"outputs", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_outputs,
      "sobol: outputs analysed: national_adopted_YEAR, p_all_adopted, median_year_CODE "
      "(default: national_adopted_<horizon>, p_all_adopted)",
