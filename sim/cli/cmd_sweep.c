@@ -56,17 +56,17 @@ static pds_status run_task(pds_sweep *sw, size_t task, size_t tasks, int threads
                            pds_diag *diag)
 {
     size_t first, end, done = 0;
-    int complete = 0;
     pds_sweep_task_points(sw->n_points, task, tasks, &first, &end);
-    pds_sweep_part *part = pds_sweep_part_open(sw, task, tasks, &done, &complete, diag);
-    if (complete) {
+    pds_sweep_part *part;
+    pds_status opened = pds_sweep_part_open(sw, task, tasks, &done, &part, diag);
+    if (opened != PDS_OK)
+        return opened;
+    if (!part) {
         if (!quiet)
             fprintf(stderr, "pdsim: task %zu of %zu: already complete in %s\n", task, tasks,
                     sw->parts_dir);
         return PDS_OK;
     }
-    if (!part)
-        return diag->n ? PDS_ERR_INPUT : PDS_ERR_RUNTIME;
     if (done > 0 && !quiet)
         fprintf(stderr, "pdsim: task %zu of %zu: resuming after %zu of %zu points\n", task, tasks,
                 done, end - first);

@@ -417,21 +417,21 @@ static int create_part(pds_sweep_part *p, const pds_sweep *sw, size_t task, size
     return rc ? -1 : 0;
 }
 
-pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, size_t *done,
-                                    int *complete, pds_diag *diag)
+pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, size_t *done,
+                               pds_sweep_part **out, pds_diag *diag)
 {
     *done = 0;
-    *complete = 0;
+    *out = NULL;
     pds_sweep_part *p = calloc(1, sizeof *p);
     if (!p)
-        return NULL;
+        return PDS_ERR_RUNTIME;
     p->file = -1;
     p->path = pds_sweep_part_path(sw->parts_dir, task, tasks);
     p->partial = p->path ? malloc(strlen(p->path) + sizeof ".partial") : NULL;
     if (!p->partial || mkdirs(sw->parts_dir) != 0) {
         pds_diag_add(diag, sw->parts_dir, 0, 0, "cannot create the folder for the part files");
         part_free(p);
-        return NULL;
+        return PDS_ERR_RUNTIME;
     }
     strcat(strcpy(p->partial, p->path), ".partial");
     p->n_years = (size_t)(sw->setup.cfg->horizon - sw->setup.cfg->base_year);
@@ -449,16 +449,15 @@ pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tas
         if (f >= 0)
             H5Fclose(f);
         if (ok) {
-            *complete = 1;
             part_free(p);
-            return NULL;
+            return PDS_OK;
         }
         pds_diag_add(diag, p->path, 0, 0, "%s: remove it or choose another output folder (-o)",
                      f < 0  ? "not a readable HDF5 file"
                      : same ? "a damaged part of this sweep"
                             : "a part of another sweep is in the way");
         part_free(p);
-        return NULL;
+        return PDS_ERR_INPUT;
     }
     if (access(p->partial, F_OK) == 0) {
         hid_t f;
@@ -478,7 +477,8 @@ pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tas
         if (ok) {
             p->file = f;
             *done = (size_t)k;
-            return p;
+            *out = p;
+            return PDS_OK;
         }
         char hash[64] = "";
         int other = f >= 0 && pds_h5_attr_read_str(f, "sweep_hash", hash, sizeof hash) == 0 &&
@@ -492,7 +492,7 @@ pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tas
                          "remove it or choose another output folder (-o)",
                          hash);
             part_free(p);
-            return NULL;
+            return PDS_ERR_INPUT;
         }
         /* damaged: nothing in it can be trusted */
         unlink(p->partial);
@@ -507,9 +507,10 @@ pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tas
         pds_diag_add(diag, p->partial, 0, 0, "cannot write the part file (disk full?)");
         unlink(p->partial);
         part_free(p);
-        return NULL;
+        return PDS_ERR_RUNTIME;
     }
-    return p;
+    *out = p;
+    return PDS_OK;
 }
 
 int pds_sweep_part_write(pds_sweep_part *p, size_t k, const pds_sweep_stats *st)

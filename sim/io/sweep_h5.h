@@ -20,13 +20,13 @@ char *pds_sweep_part_path(const char *dir, size_t task, size_t tasks);
 
 typedef struct pds_sweep_part pds_sweep_part;
 
-/* Open task's part for writing. *done receives the points already finished
- * (from an earlier, interrupted attempt), *complete 1 when the finished
- * part exists already (then NULL is returned and nothing is to be done).
- * A part of another sweep in the folder is an input error; a damaged
- * partial file is recomputed. NULL with a message on error. */
-pds_sweep_part *pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, size_t *done,
-                                    int *complete, pds_diag *diag);
+/* Open task's part for writing into *out. *done receives the points
+ * already finished (from an earlier, interrupted attempt). When the finished
+ * part exists already, *out is NULL: nothing is to be done. A part of
+ * another sweep in the way is PDS_ERR_INPUT; a damaged partial file is
+ * recomputed; I/O failures are PDS_ERR_RUNTIME; each with a message. */
+pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, size_t *done,
+                               pds_sweep_part **out, pds_diag *diag);
 /* Store row 0 of st as the part's point number k (0-based within the part),
  * then record k + 1 points done. 0 or -1. */
 int pds_sweep_part_write(pds_sweep_part *p, size_t k, const pds_sweep_stats *st);

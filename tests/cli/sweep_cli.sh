@@ -266,6 +266,14 @@ damaged_partial() {
 }
 check "a damaged unfinished part is recomputed" damaged_partial
 
+# a folder that cannot be made is a runtime failure (exit 1), not bad input
+unwritable() {
+    echo "a file" >"$TMP/plainfile" &&
+        status_is 1 "$PDSIM" sweep "$GRID" -q -o "$TMP/plainfile/parts" -m "$TMP/u.h5" &&
+        grep -q "plainfile/parts: cannot create the folder" "$TMP/s.err" && [ ! -e "$TMP/u.h5" ]
+}
+check "parts folder that cannot be made: exit 1 with the folder named" unwritable
+
 help_texts() {
     "$PDSIM" sweep --help >"$TMP/h1" && "$PDSIM" help sweep >"$TMP/h2" && cmp -s "$TMP/h1" "$TMP/h2" &&
         grep -q -- "--tasks N" "$TMP/h1" && grep -q "runs_per_point" "$TMP/h1" &&
