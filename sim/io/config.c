@@ -546,7 +546,8 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     c->model_path = pds_path_relative_to(path, c->model);
     c->subunit_model_path = pds_path_relative_to(path, c->subunit_model);
     c->neighbour_weights_path = pds_path_relative_to(path, c->neighbour_weights);
-    c->output_path = c->output ? pds_path_relative_to(path, c->output) : pds_default_output(path, ".h5");
+    c->output_path =
+        c->output ? pds_path_relative_to(path, c->output) : pds_default_output(path, ".h5");
     if (!c->dataset_path || !c->model_path || !c->output_path ||
         (c->subunit_model && !c->subunit_model_path)) {
         pds_run_config_free(c);
