@@ -274,6 +274,17 @@ unwritable() {
 }
 check "parts folder that cannot be made: exit 1 with the folder named" unwritable
 
+# the ready-made sweeps load against the current dataset and models
+ready_made() {
+    n=0
+    for f in "$TESTS"/../configs/sweep-*.yaml; do
+        "$PDSIM" sweep "$f" --list >"$TMP/rm.txt" || { echo "$f"; return 1; }
+        n=$((n + 1))
+    done
+    [ $n -ge 3 ]
+}
+check "configs/sweep-*.yaml are valid (--list)" ready_made
+
 help_texts() {
     "$PDSIM" sweep --help >"$TMP/h1" && "$PDSIM" help sweep >"$TMP/h2" && cmp -s "$TMP/h1" "$TMP/h2" &&
         grep -q -- "--tasks N" "$TMP/h1" && grep -q "runs_per_point" "$TMP/h1" &&
