@@ -9,11 +9,12 @@ scripts/install-deps.sh slurm || echo "test.sh: no Slurm: cli.slurm_array will b
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j "$(nproc)"
 ctest --preset ci -j "$(nproc)"
-# the MPI build: sweeps split across mpirun ranks give the one-process result
+# the MPI build: sweeps split across mpirun ranks, and the MPI batch script
+# under the one-node Slurm, give the one-process result
 if scripts/install-deps.sh mpi; then
     cmake --preset mpi -DPDSIM_WERROR=ON >/dev/null
     cmake --build --preset mpi -j "$(nproc)" --target pdsim
-    ctest --preset mpi -R '^cli[.]sweep_mpi$'
+    ctest --preset mpi -R '^cli[.](sweep|slurm)_mpi$'
 else
     echo "test.sh: no OpenMPI: the MPI build was not tested" >&2
 fi

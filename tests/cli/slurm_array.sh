@@ -1,18 +1,25 @@
 #!/bin/sh
 # A real Slurm: start a one-node cluster on this host (munge and Slurm
-# daemons configured in a temporary folder, on free ports), submit the
-# project's own job-array script scripts/slurm/sweep-array.sbatch as a
-# 3-task array, wait, merge the parts, and compare with the one-task sweep
-# (h5diff). Stops the daemons and removes everything on exit; every wait is
-# bounded. Exit 77 (skipped) when not root or Slurm/munge are not installed.
-#   slurm_array.sh PDSIM_BINARY SOURCE_DIR
+# daemons configured in a temporary folder, on free ports), submit one of
+# the project's own job scripts, wait, and compare the merged sweep with the
+# one-task sweep (h5diff). MODE array: scripts/slurm/sweep-array.sbatch as a
+# 3-task array, then pdsim merge; MODE mpi (an MPI build of pdsim):
+# scripts/slurm/sweep-mpi.sbatch with 2 tasks, whose rank 0 merges. Stops
+# the daemons and removes everything on exit; every wait is bounded. Exit 77
+# (skipped) when not root or Slurm/munge are not installed.
+#   slurm_array.sh PDSIM_BINARY SOURCE_DIR [array|mpi]
 set -u
 PDSIM=$1
 SRC=$(cd "$2" && pwd)
+MODE=${3:-array}
 case $PDSIM in /*) ;; *) PDSIM=$(pwd)/$PDSIM ;; esac
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "skip: starting Slurm daemons needs root"
+    exit 77
+fi
+if [ "$MODE" = mpi ] && ! command -v mpirun >/dev/null 2>&1; then
+    echo "skip: mpirun not found (Debian package openmpi-bin)"
     exit 77
 fi
 for cmd in munged mungekey slurmctld slurmd sbatch squeue sinfo scancel; do
@@ -128,28 +135,41 @@ echo "ok one-node Slurm up (ports $base, $((base + 1)))"
 SWEEP=$SRC/tests/data/sweep_grid.yaml
 "$PDSIM" sweep "$SWEEP" -q -o "$T/one" -m "$T/one.h5" || fail "the one-task sweep failed"
 
-JOB=$(timeout 20 sbatch --parsable --array=0-2 --cpus-per-task=1 --mem=100M --time=5 \
-    --chdir="$T" --output="$T/task-%a.log" \
-    --export="ALL,PDSIM=$PDSIM,SWEEP=$SWEEP,PARTS=$T/parts" \
-    "$SRC/scripts/slurm/sweep-array.sbatch") || fail "sbatch failed"
+if [ "$MODE" = mpi ]; then
+    JOB=$(timeout 20 sbatch --parsable --ntasks=2 --cpus-per-task=1 --mem-per-cpu=100M --time=5 \
+        --chdir="$T" --output="$T/job.log" \
+        --export="ALL,PDSIM=$PDSIM,SWEEP=$SWEEP,PARTS=$T/parts,MERGED=$T/merged.h5,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1" \
+        "$SRC/scripts/slurm/sweep-mpi.sbatch") || fail "sbatch failed"
+    TASKS=2
+else
+    JOB=$(timeout 20 sbatch --parsable --array=0-2 --cpus-per-task=1 --mem=100M --time=5 \
+        --chdir="$T" --output="$T/task-%a.log" \
+        --export="ALL,PDSIM=$PDSIM,SWEEP=$SWEEP,PARTS=$T/parts" \
+        "$SRC/scripts/slurm/sweep-array.sbatch") || fail "sbatch failed"
+    TASKS=3
+fi
 JOB=${JOB%%;*}
-echo "ok submitted array job $JOB"
+echo "ok submitted $MODE job $JOB"
 
 i=0
 while [ -n "$(timeout 5 squeue -h -j "$JOB" 2>/dev/null)" ]; do
     i=$((i + 1))
-    [ $i -lt 180 ] || fail "the array job did not finish within 90 s"
+    [ $i -lt 180 ] || fail "the job did not finish within 90 s"
     sleep 0.5
 done
 JOB=""
-for t in 0 1 2; do
-    [ -f "$T/parts/part-000$t-of-0003.h5" ] || fail "task $t wrote no part (see its log)"
+t=0
+while [ $t -lt $TASKS ]; do
+    [ -f "$T/parts/part-000$t-of-000$TASKS.h5" ] || fail "task $t wrote no part (see the job log)"
+    t=$((t + 1))
 done
-echo "ok 3 array tasks wrote 3 parts"
+echo "ok $TASKS tasks wrote $TASKS parts"
 
-"$PDSIM" merge "$T/parts" -q -o "$T/merged.h5" || fail "merge failed"
+if [ "$MODE" = array ]; then
+    "$PDSIM" merge "$T/parts" -q -o "$T/merged.h5" || fail "merge failed"
+fi
 for d in /design/points /points/national_adopted_mean /points/national_adopted_quantiles \
     /points/p_all_adopted /points/median_year /points/seed; do
     h5diff "$T/one.h5" "$T/merged.h5" "$d" "$d" >/dev/null || fail "$d differs from the one-task sweep"
 done
-echo "ok merged array result = one-task result (h5diff)"
+echo "ok merged $MODE result = one-task result (h5diff)"
