@@ -106,8 +106,10 @@ rerun_done() {
 }
 check "a finished part is skipped" rerun_done
 
-# resume: kill -9 a task after its second point, rerun, same result
-sed -e "s|^config: |config: $D/|" -e "s|^runs_per_point: .*|runs_per_point: 60000|" \
+# resume: kill -9 a task after its second point, rerun, same result. The
+# points are heavy enough (about 0.2 s each on 2 cores) that the kill lands
+# long before the last one.
+sed -e "s|^config: |config: $D/|" -e "s|^runs_per_point: .*|runs_per_point: 500000|" \
     -e "s|^chunk_runs: .*|chunk_runs: 4096|" "$GRID" >"$TMP/slow.yaml"
 "$PDSIM" sweep "$TMP/slow.yaml" -q -o "$TMP/full" -m "$TMP/full.h5" 2>>"$TMP/runs.err"
 # start the slow sweep into parts dir $1, send signal $2 once stderr shows
