@@ -1,5 +1,4 @@
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <mpi.h>
 #endif
 
+#include "../io/csvtab.h"
 #include "../io/sweep.h"
 #include "../io/sweep_h5.h"
 #include "cli.h"
@@ -26,10 +26,8 @@ static void on_signal(int sig)
 /* A non-negative integer option or environment value; -1 when bad. */
 static long parse_index(const char *s)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return (!*s || *end || errno || v < 0 || v > 1000000) ? -1 : v;
+    long v;
+    return pds_parse_long(s, &v) != 0 || v < 0 || v > 1000000 ? -1 : v;
 }
 
 static void list_design(const pds_sweep *sw)
