@@ -12,6 +12,7 @@ stderr naming the file, no traceback; PDSIM_DEBUG=1 shows one).
 """
 import argparse
 import html
+import math
 import os
 import sys
 
@@ -124,11 +125,12 @@ def sweep_tables(sw):
     out = table(["parameter", "lower", "upper"], rows)
     if sw.sobol is not None:
         outs, first, total = sw.sobol
+        def cell(v):  # NaN: the output is the same at every point
+            return "%.3f [%.3f, %.3f]" % tuple(v) if math.isfinite(v[0]) else "- (does not vary)"
         srows = []
         for i, o in enumerate(outs):
             for j, n in enumerate(sw.names):
-                srows.append([o, n, "%.3f [%.3f, %.3f]" % tuple(first[i, j]),
-                              "%.3f [%.3f, %.3f]" % tuple(total[i, j])])
+                srows.append([o, n, cell(first[i, j]), cell(total[i, j])])
         out += table(["output", "parameter", "first order [95%]", "total [95%]"], srows)
     return out
 

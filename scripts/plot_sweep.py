@@ -1,6 +1,7 @@
-"""Plots of a sweep result file (kind = "sweep", layout in docs/report.md):
-the response of the outputs to each swept parameter, and the Sobol indices
-with their bootstrap intervals when the design is a Sobol design."""
+"""Plots of a sweep result file (kind = "sweep", as `pdsim sweep` and
+`pdsim merge` write it; layout in docs/sweep.md): the response of the outputs
+to each swept parameter, and the Sobol indices with their bootstrap intervals
+when the design is a Sobol design."""
 import h5py
 import numpy as np
 
@@ -23,6 +24,7 @@ class SweepData:
             self.n_points = int(attr_num(f, path, "n_points"))
             self.runs_per_point = int(attr_num(f, path, "runs_per_point"))
             self.last = int(attr_num(f, path, "last_year"))
+            self.base_samples = int(f.attrs.get("sobol_base_samples", 0))
             self.names = strings(f["design/names"])
             self.years = f["years"][()].astype(int)
             P, n, Y = len(self.names), self.n_points, len(self.years)
@@ -105,20 +107,33 @@ def plot_sobol(sw, out):
         out.note("Sobol indices: only the first 4 of %d outputs are drawn." % len(outs))
     fig = out.figure("sweep_sobol")
     axes = fig.subplots(1, O, squeeze=False, sharey=True, sharex=True)[0]
+    # Indices are shares of a variance, so 0..1 is the natural scale; noisy
+    # estimates and bootstrap ends beyond it widen it, but only so far, so
+    # that one wild interval of a small design does not squash the bars.
     both = np.concatenate([first[:O].ravel(), total[:O].ravel()])
-    axes[0].set_xlim(min(0.0, float(both.min())) - 0.03, max(0.05, float(both.max())) + 0.03)
+    both = both[np.isfinite(both)]
+    lo = max(-0.5, min(-0.05, float(both.min()) - 0.03)) if both.size else -0.05
+    hi = min(1.5, max(1.05, float(both.max()) + 0.03)) if both.size else 1.05
+    axes[0].set_xlim(lo, hi)
     P = len(sw.names)
     y = np.arange(P)
     h = 0.38
     for i in range(O):
         ax = axes[i]
+        flat = not np.isfinite(first[i, :, 0]).any() and not np.isfinite(total[i, :, 0]).any()
         for off, data, color, lab in ((-h / 2, first[i], "#3b75af", "first order"),
                                       (h / 2, total[i], "#e6550d", "total")):
-            est, lo, hi = data[:, 0], data[:, 1], data[:, 2]
-            err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
-            ax.barh(y + off, est, height=h, color=color, alpha=0.85, label=lab)
-            ax.errorbar(est, y + off, xerr=err, fmt="none", ecolor="black", elinewidth=0.9,
-                        capsize=2.5)
+            ok = np.isfinite(data[:, 0])
+            est, elo, ehi = data[ok, 0], data[ok, 1], data[ok, 2]
+            err = np.vstack([np.clip(est - elo, 0, None), np.clip(ehi - est, 0, None)])
+            ax.barh(y[ok] + off, est, height=h, color=color, alpha=0.85, label=lab)
+            ax.errorbar(est, y[ok] + off, xerr=np.nan_to_num(err), fmt="none", ecolor="black",
+                        elinewidth=0.9, capsize=2.5)
+        if flat:  # an output equal at every point has no variance to share out
+            ax.text(0.5, 0.5, "does not vary\nover the design", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=9, color="#666666")
+            out.note("Sobol indices: %s does not vary over the design (indices NaN)."
+                     % outs[i])
         ax.axvline(0, color="black", lw=0.7)
         ax.set_title(outs[i], fontsize=9)
         ax.grid(axis="x", color="#eeeeee", lw=0.5)
@@ -129,8 +144,9 @@ def plot_sobol(sw, out):
             ax.set_yticklabels([_wrap(n, 28) for n in sw.names], fontsize=7.5)
             ax.legend(fontsize=8, frameon=False, loc="lower right")
     axes[0].invert_yaxis()
-    fig.suptitle("Sobol sensitivity indices (%d points x %d runs)"
-                 % (sw.n_points, sw.runs_per_point), fontsize=11)
+    base = " = %d base samples x %d" % (sw.base_samples, P + 2) if sw.base_samples else ""
+    fig.suptitle("Sobol sensitivity indices (%d points%s, %d runs each)"
+                 % (sw.n_points, base, sw.runs_per_point), fontsize=11)
     fig.subplots_adjust(left=0.25, right=0.98, bottom=0.12, top=0.86, wspace=0.08)
     out.save(fig, "sweep_sobol")
 

@@ -110,8 +110,9 @@ static const char help_summary[] =
 static const char help_report[] =
     "pdsim report FILE.h5... -o DIR [options]\n"
     "  Plots (PNG) and one index.html showing them with the summary tables, from a result\n"
-    "  file of pdsim run, an output of pdsim compare -o, and/or a sweep file (at most one\n"
-    "  of each, recognised by their contents). A run file gives the S-curve, the tile maps\n"
+    "  file of pdsim run, an output of pdsim compare -o, and/or a merged sweep file of pdsim\n"
+    "  sweep or merge (at most one of each, recognised by their contents; a sweep's part\n"
+    "  files are refused: merge them first). A run file gives the S-curve, the tile maps\n"
     "  and the adoption-year intervals, and its CSV summaries in DIR/csv; a comparison the\n"
     "  paired national difference and the per-unit shift in P(adopted by the year); a sweep\n"
     "  the response to each parameter and, for Sobol designs, the Sobol indices.\n"

@@ -27,7 +27,8 @@
 
 extern char **environ;
 
-enum { KIND_RUN, KIND_COMPARE, KIND_SWEEP, N_KINDS };
+/* KIND_PART (a sweep's part file) is recognised only to be refused */
+enum { KIND_RUN, KIND_COMPARE, KIND_SWEEP, N_KINDS, KIND_PART = N_KINDS };
 static const char *const kind_opt[N_KINDS] = {"--run", "--compare", "--sweep"};
 
 static int refuse(const char *path, const char *what)
@@ -65,8 +66,9 @@ static int check_sweep(const char *path, hid_t f)
         return 2;
     }
     if (!has_all(f, need))
-        return refuse(path, "missing datasets (expected /design/names, /design/points, /years, "
-                            "/provinces/code and /points/*, see docs/report.md)");
+        return refuse(
+            path, "missing datasets (expected /design/names, /design/points, /years, "
+                  "/provinces/code and /points/*, as pdsim merge writes them; see docs/sweep.md)");
     return 0;
 }
 
@@ -85,12 +87,17 @@ static int check_compare(const char *path, hid_t f)
     return 0;
 }
 
-/* KIND_SWEEP or KIND_COMPARE when f is one by its looks, else KIND_RUN. */
+/* KIND_SWEEP, KIND_PART or KIND_COMPARE when f is one by its looks, else
+ * KIND_RUN. */
 static int kind_of(hid_t f)
 {
     char k[64];
-    if (pds_h5_attr_read_str(f, "kind", k, sizeof k) == 0 && strcmp(k, "sweep") == 0)
-        return KIND_SWEEP;
+    if (pds_h5_attr_read_str(f, "kind", k, sizeof k) == 0) {
+        if (strcmp(k, "sweep") == 0)
+            return KIND_SWEEP;
+        if (strcmp(k, "sweep-part") == 0)
+            return KIND_PART;
+    }
     return H5Lexists(f, "/compare", H5P_DEFAULT) > 0 ? KIND_COMPARE : KIND_RUN;
 }
 
@@ -129,6 +136,9 @@ static int classify(const char *path, int *kind, char *dataset, size_t size)
         rc = check_sweep(path, f);
     else if (*kind == KIND_COMPARE)
         rc = check_compare(path, f);
+    else if (*kind == KIND_PART)
+        rc = refuse(path, "a part file of a sweep (kind = sweep-part); merge the parts with "
+                          "pdsim merge DIR -o SWEEP.h5 and report the merged file");
     H5Fclose(f);
     if (rc >= 0)
         return rc;

@@ -8,8 +8,10 @@ plots: every plot from small run, comparison and sweep files exists, decodes
        as a PNG of the expected size and is not blank; index.html links only
        files it ships; the tile map draws each of the 31 provinces exactly
        once; a dataset without a tile layout still gets a map of all units.
-bad:   missing, damaged, incomplete and older-format files give exit 2 and
-       one message, never a traceback.
+       The sweeps are real: tiny grid, LHS and Sobol sweeps of tests/data
+       run by `pdsim sweep` here (about a second), read as merge writes them.
+bad:   missing, damaged, incomplete and older-format files (also sweeps, and
+       a sweep's part file) give exit 2 and one message, never a traceback.
 """
 import csv
 import html.parser
@@ -25,7 +27,6 @@ import numpy as np
 
 PDSIM, ROOT = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from example_sweep import write_sweep  # noqa: E402
 CHINA = os.path.join(ROOT, "configs", "baseline.yaml")
 SCEN = os.path.join(ROOT, "configs", "scenario-document-2026.yaml")
 SMALL = os.path.join(ROOT, "tests", "data", "run.yaml")
@@ -53,6 +54,50 @@ def run_file(tmp, config, name, n=400, extra=()):
     r = pdsim("run", config, "-q", "-n", n, "-o", out, *extra)
     if r.returncode != 0:
         raise SystemExit("cannot make %s: %s" % (name, r.stderr))
+    return out
+
+
+# Tiny sweeps of the small test dataset; unit A adopted before the base year,
+# so its median year is the same at every point and its indices are NaN.
+SWEEPS = {
+    "grid": """design: grid
+runs_per_point: 100
+parameters:
+  model.docs: {levels: [0.1, 0.6]}
+  subunit_model.parent: {range: [0.5, 1.5], steps: 3}
+""",
+    "lhs": """design: lhs
+points: 12
+runs_per_point: 100
+parameters:
+  model.docs: {range: [0.0, 0.8]}
+  subunit_model.parent: {range: [0.5, 1.5]}
+  projection.size.years: {range: [2, 6]}
+""",
+    "sobol": """design: sobol
+points: 8
+runs_per_point: 100
+random_numbers: common
+bootstrap: 100
+parameters:
+  model.docs: {range: [0.0, 0.8]}
+  model.intercept: {range: [-5.0, -3.0]}
+  projection.default.years: {range: [2, 6]}
+outputs: [national_adopted_2020, p_all_adopted, median_year_F, median_year_A]
+""",
+}
+
+
+def sweep_file(tmp, design):
+    """The merged file of a real sweep of tests/data (`pdsim sweep` with all
+    points in one task merges it)."""
+    yml = os.path.join(tmp, "sweep-%s.yaml" % design)
+    with open(yml, "w") as fh:
+        fh.write("config: %s\nseed: 3\n%s" % (SMALL, SWEEPS[design]))
+    out = os.path.join(tmp, "sweep-%s.h5" % design)
+    r = pdsim("sweep", yml, "-q", "-o", os.path.join(tmp, "sweep-%s.parts" % design), "-m", out)
+    if r.returncode != 0:
+        raise SystemExit("cannot make the %s sweep: %s" % (design, r.stderr))
     return out
 
 
@@ -198,10 +243,10 @@ def test_plots(tmp):
     r = pdsim("compare", base, scen, "-o", diff, "-q")
     if r.returncode != 0:
         raise SystemExit("compare failed: " + r.stderr)
-    sweep = os.path.join(tmp, "sweep.h5")
-    write_sweep(sweep)
+    sweep = sweep_file(tmp, "sobol")
     d = os.path.join(tmp, "report")
     r = pdsim("report", base, diff, sweep, "-o", d, "--svg")
+    first_stderr = r.stderr
     check("report of a run, a comparison and a sweep exits 0", r.returncode == 0, r.stderr)
     check("no traceback, no missing glyphs", "Traceback" not in r.stderr and
           "missing from current font" not in r.stderr, r.stderr[-2000:])
@@ -285,15 +330,50 @@ def test_plots(tmp):
           r.returncode == 0 and all(os.path.isfile(os.path.join(d5, n + ".png")) for n in
                                     ("s_curve", "tile_map_p", "tile_map_median",
                                      "adoption_years")), r.stderr)
-    # a sweep without Sobol indices: the response only
-    sw2 = os.path.join(tmp, "lhs.h5")
-    write_sweep(sw2, sobol=False)
-    d4 = os.path.join(tmp, "report-lhs")
-    r = pdsim("report", sw2, "-o", d4, "-q")
-    check("a sweep without Sobol indices: response plot, no Sobol plot",
-          r.returncode == 0 and check_png(os.path.join(d4, "sweep_response.png"),
-                                          SIZES["sweep_response"]) is None and
-          not os.path.exists(os.path.join(d4, "sweep_sobol.png")), r.stderr)
+    check_sweeps(tmp, sweep, d, first_stderr)
+
+
+def check_sweeps(tmp, sobol, d, stderr):
+    """The sweep part of the report against the merged files themselves."""
+    import plot_sweep
+    with h5py.File(sobol, "r") as f:
+        names, outs = strs(f["design/names"]), strs(f["sobol/outputs"])
+        first, total = f["sobol/first_order"][()], f["sobol/total"][()]
+        pts, nat = f["design/points"][()], f["points/national_adopted_mean"][()]
+    sw = plot_sweep.SweepData(sobol)
+    check("the plots read the merged Sobol sweep as written: names, points, means, indices",
+          sw.names == names and np.array_equal(sw.points, pts) and
+          np.array_equal(sw.national, nat) and sw.sobol[0] == outs and
+          np.array_equal(sw.sobol[1], first, equal_nan=True) and
+          np.array_equal(sw.sobol[2], total, equal_nan=True) and
+          sw.n_points == 8 * (len(names) + 2) and sw.base_samples == 8)
+    check("an output that does not vary (median_year_A) has NaN indices in the file",
+          np.isnan(first[3, :, 0]).all() and np.isfinite(first[:3, :, 0]).all())
+    page = open(os.path.join(d, "index.html"), encoding="utf-8").read()
+    want = ["%.3f [%.3f, %.3f]" % tuple(first[i, j]) for i in range(3) for j in range(3)]
+    check("the page lists every first-order index of the file with its interval",
+          all(w in page for w in want) and all(n in page for n in names + outs),
+          str([w for w in want if w not in page]))
+    check("the output that does not vary is noted, not an error",
+          "median_year_A does not vary" in stderr and "median_year_A does not vary" in page)
+    for design in ("grid", "lhs"):
+        path = sweep_file(tmp, design)
+        dd = os.path.join(tmp, "report-" + design)
+        r = pdsim("report", path, "-o", dd, "--svg")
+        sw = plot_sweep.SweepData(path)
+        with h5py.File(path, "r") as f:
+            same = np.array_equal(sw.points, f["design/points"][()]) and \
+                np.array_equal(sw.p_all, f["points/p_all_adopted"][()]) and \
+                sw.design == design and sw.sobol is None
+        check("a real %s sweep (no Sobol indices): response plot, no Sobol plot" % design,
+              r.returncode == 0 and same and
+              check_png(os.path.join(dd, "sweep_response.png"), SIZES["sweep_response"]) is None
+              and not os.path.exists(os.path.join(dd, "sweep_sobol.png")), r.stderr)
+        # one column per parameter: its name under the bottom row
+        svg = open(os.path.join(dd, "sweep_response.svg"), encoding="utf-8").read() \
+            if r.returncode == 0 else ""
+        check("  ... one column per swept parameter, named",
+              all(n.split(".")[-1] in svg for n in sw.names), str(sw.names))
 
 
 # ------------------------------------------------------------------- bad
@@ -329,17 +409,24 @@ def test_bad(tmp):
     with h5py.File(nosum, "r+") as f:
         del f["summary/national_adopted_mean"]
     cases["summary dataset missing"] = (nosum, "/summary/national_adopted_mean")
+    real = sweep_file(tmp, "grid")
     sw = os.path.join(tmp, "sweep-incomplete.h5")
-    write_sweep(sw, complete=0)
+    shutil.copy(real, sw)
+    with h5py.File(sw, "r+") as f:
+        f.attrs.modify("complete", np.uint8(0))
     cases["incomplete sweep"] = (sw, "incomplete sweep")
     sw_old = os.path.join(tmp, "sweep-old.h5")
-    write_sweep(sw_old, version=0)
+    shutil.copy(real, sw_old)
+    with h5py.File(sw_old, "r+") as f:
+        f.attrs.modify("format_version", np.int64(0))
     cases["older sweep"] = (sw_old, "version 0, expected 1")
     sw_part = os.path.join(tmp, "sweep-no-points.h5")
-    write_sweep(sw_part)
+    shutil.copy(real, sw_part)
     with h5py.File(sw_part, "r+") as f:
         del f["points"]
     cases["sweep without /points"] = (sw_part, "missing datasets")
+    parts = os.path.join(tmp, "sweep-grid.parts")
+    cases["sweep part"] = (os.path.join(parts, sorted(os.listdir(parts))[0]), "pdsim merge")
     for name, (path, text_) in cases.items():
         verbs = [("report", ["-o", os.path.join(tmp, "r-" + name.replace(" ", "_"))])]
         if "sweep" not in name:
@@ -350,9 +437,7 @@ def test_bad(tmp):
                 os.path.basename(path) in r.stderr
             check("%s: %s file gives exit 2 and a message" % (verb, name), ok,
                   "exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
-    sw_ok = os.path.join(tmp, "sweep-ok.h5")
-    write_sweep(sw_ok)
-    r = pdsim("summary", sw_ok)
+    r = pdsim("summary", real)
     check("summary of a sweep file: exit 2, says what it is",
           r.returncode == 2 and "a sweep file, not a result file" in r.stderr, r.stderr)
     # the script on its own also refuses bad input without a traceback
