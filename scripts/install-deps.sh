@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages pdsim needs, skipping those already present.
-#   scripts/install-deps.sh [build|test|bench|calibrate|mpi|slurm|all]   (default: all)
+#   scripts/install-deps.sh [build|test|bench|calibrate|mpi|slurm|fuzz|memcheck|all]   (default: all)
 # Uses sudo when not run as root. Set PDSIM_NO_INSTALL=1 to only check.
 set -eu
 
@@ -12,6 +12,8 @@ bench_pkgs="time"
 calibrate_pkgs="python3-h5py python3-numpy python3-scipy"
 mpi_pkgs="libopenmpi-dev openmpi-bin"
 slurm_pkgs="slurm-wlm munge"
+fuzz_pkgs="clang libclang-rt-14-dev"
+memcheck_pkgs="valgrind"
 
 case "$want" in
     build) pkgs="$build_pkgs" ;;
@@ -20,8 +22,10 @@ case "$want" in
     calibrate) pkgs="$build_pkgs $calibrate_pkgs" ;;
     mpi) pkgs="$build_pkgs $mpi_pkgs" ;;
     slurm) pkgs="$slurm_pkgs" ;;
-    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs $calibrate_pkgs $mpi_pkgs $slurm_pkgs" ;;
-    *) echo "usage: $0 [build|test|bench|calibrate|mpi|slurm|all]" >&2; exit 2 ;;
+    fuzz) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
+    memcheck) pkgs="$build_pkgs $test_pkgs $memcheck_pkgs" ;;
+    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs $calibrate_pkgs $mpi_pkgs $slurm_pkgs $fuzz_pkgs $memcheck_pkgs" ;;
+    *) echo "usage: $0 [build|test|bench|calibrate|mpi|slurm|fuzz|memcheck|all]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -15,7 +15,7 @@ static const char usage[] =
     "pdsim: agent-based Monte Carlo simulation of policy diffusion\n"
     "\n"
     "usage:\n"
-    "  pdsim run CONFIG.yaml [-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q]\n"
+    "  pdsim run CONFIG.yaml [-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q] [--resume]\n"
     "  pdsim validate CONFIG.yaml\n"
     "  pdsim fit CONFIG.yaml [MODEL.yaml...] [--link logit|cloglog] [--firth] [--robust] [-o OUT.yaml]\n"
     "  pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
@@ -35,13 +35,22 @@ static const char usage[] =
 static const char help_run[] =
     "pdsim run CONFIG.yaml [options]\n"
     "  Simulate from the config's base year to its horizon and write an HDF5 file\n"
-    "  (temporary name until complete), then print a summary on stdout.\n"
-    "  -n, --runs N       Monte Carlo runs (overrides 'runs')\n"
+    "  (as OUT.h5.partial until complete, then renamed to OUT.h5), then print a\n"
+    "  summary on stdout.\n"
+    "  -n, --runs N       Monte Carlo runs (overrides 'runs'; at most 10^9)\n"
     "  -s, --seed S       random seed (overrides 'seed')\n"
     "  -o, --output FILE  output file (overrides 'output')\n"
     "  -j, --threads T    OpenMP threads (overrides 'threads'; 0 = all cores)\n"
     "  -q, --quiet        no progress and no summary\n"
-    "  Results depend only on the seed and run count, never on the threads.\n";
+    "  --resume           continue OUT.h5.partial left by an interrupted run of the\n"
+    "                     same config, dataset, models, seed and run count (refused\n"
+    "                     with exit 2 otherwise); without a partial file, start anew\n"
+    "  Results depend only on the seed and run count, never on the threads, and a\n"
+    "  resumed run gives the same file as an uninterrupted one.\n"
+    "  SIGINT or SIGTERM stops at the end of the chunk of runs in progress, keeps\n"
+    "  the runs done in OUT.h5.partial (marked complete = 0) and exits 1; an\n"
+    "  earlier OUT.h5 is untouched until a run completes. A write failure (disk\n"
+    "  full, file-size limit) exits 1 and removes the partial file.\n";
 
 static const char help_validate[] =
     "pdsim validate CONFIG.yaml\n"

@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -23,6 +24,7 @@ static void on_signal(int sig)
 
 typedef struct progress {
     int on;
+    uint64_t first; /* runs already done when this process started */
     struct timespec t0;
 } progress;
 
@@ -39,30 +41,91 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
     if (!p->on)
         return;
     double s = seconds_since(&p->t0);
-    double eta = done ? s * (double)(total - done) / (double)done : 0.0;
+    double eta = done > p->first ? s * (double)(total - done) / (double)(done - p->first) : 0.0;
     fprintf(stderr, "\rpdsim: %llu/%llu runs (%3.0f%%), %.1f s, about %.0f s left   ",
-            (unsigned long long)done, (unsigned long long)total, 100.0 * (double)done / (double)total,
-            s, eta);
+            (unsigned long long)done, (unsigned long long)total,
+            100.0 * (double)done / (double)total, s, eta);
     if (done == total)
         fputc('\n', stderr);
 }
 
 typedef struct sink_ctx {
     pds_h5out *out;
+    int failed; /* a write failed: the partial file cannot be trusted */
 } sink_ctx;
 
 static int write_chunk(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s,
                        const double *coefs)
 {
     sink_ctx *c = ctx;
-    return pds_h5out_write_runs(c->out, first, n, u, s, coefs);
+    if (pds_h5out_write_runs(c->out, first, n, u, s, coefs) != 0)
+        c->failed = 1;
+    return c->failed;
+}
+
+/* FNV-1a, 64 bits: enough to tell that an input changed between an
+ * interrupted run and its resumption. */
+static void hash_bytes(uint64_t *h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ p[i]) * 0x100000001b3ULL;
+}
+
+static void hash_file(uint64_t *h, const char *path)
+{
+    hash_bytes(h, path ? path : "", path ? strlen(path) + 1 : 1);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return;
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        hash_bytes(h, buf, n);
+    fclose(f);
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* The config's text and every file it reads: the models, the neighbour
+ * weights and each file of the dataset folder. */
+static void input_hash(const pds_run_config *cfg, char *out, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    hash_bytes(&h, cfg->text, strlen(cfg->text));
+    hash_file(&h, cfg->model_path);
+    hash_file(&h, cfg->subunit_model_path);
+    hash_file(&h, cfg->neighbour_weights_path);
+    struct dirent **list;
+    int n = scandir(cfg->dataset_path, &list, NULL, name_cmp);
+    for (int i = 0; i < n; i++) {
+        if (list[i]->d_name[0] != '.') {
+            size_t len = strlen(cfg->dataset_path) + strlen(list[i]->d_name) + 2;
+            char *p = malloc(len);
+            struct stat st;
+            if (p) {
+                snprintf(p, len, "%s/%s", cfg->dataset_path, list[i]->d_name);
+                if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+                    hash_file(&h, p);
+            }
+            free(p);
+        }
+        free(list[i]);
+    }
+    if (n >= 0)
+        free(list);
+    snprintf(out, size, "fnv1a64:%016llx", (unsigned long long)h);
 }
 
 static int parse_count(const char *opt, const char *s, double max, long *out)
 {
     long v;
     if (pds_parse_long(s, &v) != 0 || v < 0 || (double)v > max) {
-        fprintf(stderr, "pdsim: error: %s: expected an integer in 0..%.0f, got \"%s\"\n", opt, max, s);
+        fprintf(stderr, "pdsim: error: %s: expected an integer in 0..%.0f, got \"%s\"\n", opt, max,
+                s);
         return -1;
     }
     *out = v;
@@ -75,11 +138,11 @@ int pds_cmd_run(int argc, char **argv)
         {"runs", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"resume", no_argument, NULL, 'R'},       {NULL, 0, NULL, 0},
     };
     long runs = -1, threads = -1;
     const char *seed_s = NULL, *output = NULL;
-    int quiet = 0, c;
+    int quiet = 0, resume = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:s:o:j:qh", longopts, NULL)) != -1) {
@@ -105,6 +168,9 @@ int pds_cmd_run(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'R':
+            resume = 1;
+            break;
         case 'h': {
             char *topic[] = {"run"};
             return pds_cmd_help(1, topic);
@@ -120,7 +186,7 @@ int pds_cmd_run(int argc, char **argv)
     }
     if (optind != argc - 1) {
         fprintf(stderr, "pdsim: error: expected one CONFIG.yaml; usage: pdsim run CONFIG.yaml "
-                        "[-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q]\n");
+                        "[-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q] [--resume]\n");
         return 2;
     }
     uint64_t seed = 0;
@@ -192,25 +258,60 @@ int pds_cmd_run(int argc, char **argv)
     meta.uncertainty = ncoef ? "coefficients" : "none";
     meta.uncertainty_warning = unc_warning;
     meta.scenario_name = cfg->scenario.name ? cfg->scenario.name : "";
-    pds_h5out *out = pds_h5out_create(cfg->output_path, &meta, &diag);
-    if (!out) {
-        pds_cli_print_diag(&diag);
-        pds_diag_free(&diag);
-        pds_setup_free(&s);
-        return 1;
-    }
-    pds_summary *sum = pds_summary_create(w->n_units, pds_sim_n_years(s.sim), pds_sim_first_year(s.sim));
-    progress prog = {.on = !quiet && isatty(STDERR_FILENO)};
-    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    sink_ctx sc = {.out = out};
-    struct sigaction sa, old_int, old_term;
+    char hash[64];
+    input_hash(cfg, hash, sizeof hash);
+    meta.input_hash = hash;
+    pds_summary *sum =
+        pds_summary_create(w->n_units, pds_sim_n_years(s.sim), pds_sim_first_year(s.sim));
+    /* from here on an interruption keeps what is written; a file-size limit
+     * must make the write fail (EFBIG), not kill the run */
+    struct sigaction sa, old_int, old_term, old_xfsz;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &sa, &old_xfsz);
+    pds_h5out *out = NULL;
+    st = sum ? PDS_OK : PDS_ERR_RUNTIME;
+    if (st == PDS_OK && resume) {
+        out = pds_h5out_resume(cfg->output_path, &meta, sum, &diag, &st);
+        if (!quiet && st == PDS_OK)
+            fprintf(stderr,
+                    out ? "pdsim: resuming %s.partial at run %llu of %llu\n"
+                        : "pdsim: no %s.partial to resume; starting at run %llu of %llu\n",
+                    cfg->output_path, (unsigned long long)(out ? pds_h5out_written(out) : 0),
+                    (unsigned long long)cfg->runs);
+    }
+    if (st == PDS_OK && !out) {
+        char *partial = pds_h5out_partial_name(cfg->output_path);
+        if (!resume && partial && access(partial, F_OK) == 0 && !quiet)
+            fprintf(stderr,
+                    "pdsim: note: replacing %s left by an earlier run (--resume continues "
+                    "it instead)\n",
+                    partial);
+        free(partial);
+        out = pds_h5out_create(cfg->output_path, &meta, &diag);
+        st = out ? PDS_OK : PDS_ERR_RUNTIME;
+    }
+    if (st != PDS_OK) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGXFSZ, &old_xfsz, NULL);
+        pds_cli_print_diag(&diag);
+        pds_diag_free(&diag);
+        pds_summary_free(sum);
+        pds_setup_free(&s);
+        return pds_cli_exit(st);
+    }
+    uint64_t first = pds_h5out_written(out);
+    progress prog = {.on = !quiet && isatty(STDERR_FILENO), .first = first};
+    clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+    sink_ctx sc = {.out = out};
     pds_run_options ro = {
         .seed = cfg->seed,
         .n_runs = cfg->runs,
+        .first_run = first,
         .chunk_runs = (size_t)cfg->chunk_runs,
         .threads = (int)cfg->threads,
         .keep_subunits = store_sub,
@@ -220,28 +321,37 @@ int pds_cmd_run(int argc, char **argv)
         .progress_ctx = &prog,
         .stop = (volatile int *)&interrupted,
     };
-    st = sum ? pds_engine_run(s.sim, &ro, sum) : PDS_ERR_RUNTIME;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if (st == PDS_OK)
+    st = pds_engine_run(s.sim, &ro, sum);
+    int stopped = st != PDS_OK && interrupted && !sc.failed;
+    if (st == PDS_OK) {
         st = pds_h5out_finish(out, sum, &diag) == 0 ? PDS_OK : PDS_ERR_RUNTIME;
-    else
-        pds_h5out_abort(out);
-    if (interrupted) {
+    } else if (stopped) {
+        uint64_t done = pds_h5out_written(out);
         if (prog.on)
             fputc('\n', stderr);
-        fprintf(stderr, "pdsim: interrupted; no output written\n");
-    } else if (st != PDS_OK && diag.n == 0) {
+        if (pds_h5out_suspend(out, &diag) == 0)
+            fprintf(stderr,
+                    "pdsim: interrupted after %llu of %llu runs; they are kept in %s.partial; "
+                    "the same command with --resume completes it\n",
+                    (unsigned long long)done, (unsigned long long)cfg->runs, cfg->output_path);
+        else
+            fprintf(stderr, "pdsim: interrupted; no output written\n");
+    } else {
+        pds_h5out_abort(out);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGXFSZ, &old_xfsz, NULL);
+    if (st != PDS_OK && !stopped && diag.n == 0)
         fprintf(stderr, "pdsim: error: %s: writing the results failed (disk full?)\n",
                 cfg->output_path);
-    }
     pds_cli_print_diag(&diag);
     if (st == PDS_OK && !quiet) {
         double secs = seconds_since(&prog.t0);
         pds_cli_print_summary(&s, sum);
         printf("\n%llu runs in %.2f s (%.0f runs/s); results in %s\n",
-               (unsigned long long)cfg->runs, secs, (double)cfg->runs / (secs > 0 ? secs : 1e-9),
-               cfg->output_path);
+               (unsigned long long)cfg->runs, secs,
+               (double)(cfg->runs - first) / (secs > 0 ? secs : 1e-9), cfg->output_path);
     }
     pds_summary_free(sum);
     pds_diag_free(&diag);

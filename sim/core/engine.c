@@ -721,7 +721,9 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
         if (!scr[t] || !part[t])
             st = PDS_ERR_RUNTIME;
     }
-    uint64_t n = opt->n_runs;
+    /* chunks count from first_run; each run's numbers depend on its index only */
+    const uint64_t r0 = opt->first_run < opt->n_runs ? opt->first_run : opt->n_runs;
+    uint64_t n = opt->n_runs - r0;
     size_t n_chunks = (size_t)((n + chunk - 1) / chunk);
     int sink_failed = 0;
     for (size_t c = 0; st == PDS_OK && c <= n_chunks; c++) {
@@ -738,18 +740,20 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
 #pragma omp single nowait
             {
                 if (pm > 0 && opt->sink &&
-                    opt->sink(opt->sink_ctx, p0, pm, pu, opt->keep_subunits ? ps : NULL, pc) != 0)
+                    opt->sink(opt->sink_ctx, r0 + p0, pm, pu, opt->keep_subunits ? ps : NULL,
+                              pc) != 0)
                     sink_failed = 1;
             }
             if (m > 0)
-                run_chunk(s, opt, c0, m, ub[c % 2], sb[c % 2], s->P1 ? cb[c % 2] : NULL, scr, part);
+                run_chunk(s, opt, r0 + c0, m, ub[c % 2], sb[c % 2], s->P1 ? cb[c % 2] : NULL, scr,
+                          part);
         }
         if (sink_failed) {
             st = PDS_ERR_RUNTIME;
             break;
         }
         if (pm > 0 && opt->progress)
-            opt->progress(opt->progress_ctx, p0 + pm, n);
+            opt->progress(opt->progress_ctx, r0 + p0 + pm, opt->n_runs);
         if (stop) {
             st = PDS_ERR_RUNTIME;
             break;

@@ -105,6 +105,7 @@ typedef void (*pds_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 typedef struct pds_run_options {
     uint64_t seed;
     uint64_t n_runs;
+    uint64_t first_run;        /* resuming: runs [first_run, n_runs) only */
     size_t chunk_runs;         /* runs per chunk (memory is O(chunk_runs)) */
     int threads;               /* 0 = OpenMP default */
     int keep_subunits;         /* pass sub-unit years to the sink */

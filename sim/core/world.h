@@ -36,6 +36,12 @@ typedef struct pds_document {
     double weight; /* count x weight: contribution to the document variable */
 } pds_document;
 
+/* The most units and sub-units a dataset may have: beyond these the per-run
+ * tables and the output outgrow a machine, so such a dataset is refused
+ * while it is read. */
+#define PDS_MAX_UNITS 100000
+#define PDS_MAX_SUBUNITS 1000000
+
 typedef struct pds_world {
     size_t n_units;
     pds_unit *units;

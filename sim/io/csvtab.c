@@ -10,15 +10,17 @@
 typedef struct reader {
     pds_csvtab *t;
     pds_diag *diag;
-    long cur_line;   /* line being fed to the parser */
-    long row_line;   /* line on which the current row started */
-    char **fields;   /* fields of the current row */
+    long cur_line; /* line being fed to the parser */
+    long row_line; /* line on which the current row started */
+    char **fields; /* fields of the current row */
     size_t n_fields, cap_fields;
     size_t cap_rows;
     int header_done;
     int failed;      /* out of memory or too many bad rows */
     long quote_line; /* line on which the open quoted field began */
     size_t bad_rows;
+    size_t max_rows;  /* data rows allowed */
+    const char *what; /* what the rows are, for the message */
 } reader;
 
 static char *dupn(const char *s, size_t n)
@@ -89,11 +91,19 @@ static void on_row(int c, void *data)
         return;
     }
     if (r->n_fields != t->n_cols) {
-        pds_diag_add(r->diag, t->path, r->row_line, 0, "expected %zu fields (as in the header), got %zu",
-                     t->n_cols, r->n_fields);
+        pds_diag_add(r->diag, t->path, r->row_line, 0,
+                     "expected %zu fields (as in the header), got %zu", t->n_cols, r->n_fields);
         drop_fields(r);
         if (++r->bad_rows >= 20)
             r->failed = 1;
+        return;
+    }
+    if (t->n_rows == r->max_rows) {
+        pds_diag_add(r->diag, t->path, r->row_line, 0,
+                     "more than %zu %s: at most %zu are supported", r->max_rows, r->what,
+                     r->max_rows);
+        drop_fields(r);
+        r->failed = 1;
         return;
     }
     if (t->n_rows == r->cap_rows) {
@@ -137,6 +147,11 @@ void pds_csvtab_free(pds_csvtab *t)
 
 pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag)
 {
+    return pds_csvtab_read_max(path, PDS_CSV_MAX_ROWS, "data rows", diag);
+}
+
+pds_csvtab *pds_csvtab_read_max(const char *path, size_t max_rows, const char *what, pds_diag *diag)
+{
     FILE *f = fopen(path, "rb");
     if (!f) {
         pds_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
@@ -151,7 +166,7 @@ pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag)
     }
     t->path = dupn(path, strlen(path));
     size_t before = diag->n + diag->dropped;
-    reader r = {.t = t, .diag = diag};
+    reader r = {.t = t, .diag = diag, .max_rows = max_rows, .what = what};
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -271,8 +286,9 @@ int pds_csvtab_int(const pds_csvtab *t, size_t row, long col, long lo, long hi, 
     }
     long v;
     if (pds_parse_long(s, &v) != 0 || v < lo || v > hi) {
-        pds_diag_add(diag, t->path, t->line[row], 0, "%s: expected an integer in %ld..%ld%s, got \"%s\"",
-                     t->header[col], lo, hi, blank_ok ? " or blank" : "", s);
+        pds_diag_add(diag, t->path, t->line[row], 0,
+                     "%s: expected an integer in %ld..%ld%s, got \"%s\"", t->header[col], lo, hi,
+                     blank_ok ? " or blank" : "", s);
         return -1;
     }
     *out = v;

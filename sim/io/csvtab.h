@@ -16,9 +16,17 @@ typedef struct pds_csvtab {
     long *line;      /* [n_rows] line number of each row in the file */
 } pds_csvtab;
 
+/* Data rows any CSV file may have: past this a file is not input but an
+ * accident, and is refused before it fills the memory. */
+#define PDS_CSV_MAX_ROWS 10000000
+
 /* Read path; NULL on error (added to diag). Rows with a field count other
  * than the header's are errors. A UTF-8 byte-order mark is skipped. */
 pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag);
+/* The same, refusing a file with more than max_rows data rows (the message
+ * names the line of the first row too many and says what the rows are). */
+pds_csvtab *pds_csvtab_read_max(const char *path, size_t max_rows, const char *what,
+                                pds_diag *diag);
 void pds_csvtab_free(pds_csvtab *t);
 
 /* Column index of name, or -1. With required set, a missing column is added

@@ -115,8 +115,19 @@ char *pds_dataset_file(const char *dir, pds_dataset_role role, pds_diag *diag)
 
 /* Read dir/file if present, or always when required; a file the manifest
  * names must exist. *t = NULL when absent. */
-static int open_table(const char *dir, const char *file, int required, int named, pds_csvtab **t,
-                      pds_diag *diag)
+/* Units and sub-units have their own limits, so that an absurd file is
+ * refused at its first row too many, before the rest is read. */
+static pds_csvtab *read_role(const char *path, int role, pds_diag *diag)
+{
+    if (role == PDS_DATASET_UNITS)
+        return pds_csvtab_read_max(path, PDS_MAX_UNITS, "units", diag);
+    if (role == PDS_DATASET_SUBUNITS)
+        return pds_csvtab_read_max(path, PDS_MAX_SUBUNITS, "sub-units", diag);
+    return pds_csvtab_read(path, diag);
+}
+
+static int open_table(const char *dir, const char *file, int role, int required, int named,
+                      pds_csvtab **t, pds_diag *diag)
 {
     *t = NULL;
     char *path = join(dir, file);
@@ -131,7 +142,7 @@ static int open_table(const char *dir, const char *file, int required, int named
         free(path);
         return 0;
     }
-    *t = pds_csvtab_read(path, diag);
+    *t = read_role(path, role, diag);
     free(path);
     return *t ? 0 : -1;
 }
@@ -591,7 +602,7 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
         free_manifest(&f);
         goto fail;
     }
-#define OPEN(r, req, t) open_table(dir, f.role[r], req, named[r], t, diag)
+#define OPEN(r, req, t) open_table(dir, f.role[r], r, req, named[r], t, diag)
     bad |= OPEN(PDS_DATASET_UNITS, 1, &tu);
     if (opt->neighbour_weights) {
         tc = pds_csvtab_read(opt->neighbour_weights, diag);

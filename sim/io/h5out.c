@@ -26,16 +26,22 @@ struct pds_h5out {
     uint64_t written;
 };
 
-static int attr_set_u8(hid_t obj, const char *name, unsigned char v)
+/* Create or overwrite a scalar numeric attribute. */
+static int attr_set(hid_t obj, const char *name, hid_t type, const void *v)
 {
     if (H5Aexists(obj, name) > 0) {
         hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-        herr_t e = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_UCHAR, &v);
+        herr_t e = a < 0 ? -1 : H5Awrite(a, type, v);
         if (a >= 0)
             H5Aclose(a);
         return e < 0 ? -1 : 0;
     }
-    return pds_h5_attr_write_num(obj, name, H5T_NATIVE_UCHAR, &v);
+    return pds_h5_attr_write_num(obj, name, type, v);
+}
+
+static int attr_set_u8(hid_t obj, const char *name, unsigned char v)
+{
+    return attr_set(obj, name, H5T_NATIVE_UCHAR, &v);
 }
 
 static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
@@ -139,6 +145,9 @@ static int write_meta(hid_t f, const pds_h5meta *m)
     rc |= pds_h5_attr_write_num(f, "first_year", H5T_NATIVE_INT64, &fy);
     rc |= pds_h5_attr_write_num(f, "last_year", H5T_NATIVE_INT64, &ly);
     rc |= attr_set_u8(f, "complete", 0);
+    uint64_t none = 0;
+    rc |= attr_set(f, "runs_done", H5T_NATIVE_UINT64, &none);
+    rc |= pds_h5_attr_write_str(f, "input_hash", m->input_hash ? m->input_hash : "");
     rc |= pds_h5_attr_write_str(f, "config", m->config_text);
     rc |= pds_h5_attr_write_str(f, "config_path", m->config_path);
     rc |= pds_h5_attr_write_str(f, "dataset", m->dataset_path);
@@ -162,39 +171,88 @@ static int write_meta(hid_t f, const pds_h5meta *m)
     return rc;
 }
 
-pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *diag)
+char *pds_h5out_partial_name(const char *path)
+{
+    size_t n = strlen(path) + sizeof ".partial";
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s.partial", path);
+    return p;
+}
+
+/* The public writers report failures in diag or by their return value,
+ * without the library's own error stack on stderr. */
+#define QUIETLY(rc, call)                                                                          \
+    do {                                                                                           \
+        H5E_BEGIN_TRY                                                                              \
+        {                                                                                          \
+            rc = call;                                                                             \
+        }                                                                                          \
+        H5E_END_TRY;                                                                               \
+    } while (0)
+
+static pds_h5out *handle_new(const char *path, const pds_h5meta *m)
 {
     pds_h5out *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->file = h->d_units = h->d_subs = h->d_coef = -1;
     h->n_coef = m->n_coefficients;
-    size_t n = strlen(path) + 64;
-    h->path = malloc(strlen(path) + 1);
-    h->tmp = malloc(n);
+    h->path = strdup(path);
+    h->tmp = pds_h5out_partial_name(path);
     if (!h->path || !h->tmp) {
         free(h->path);
         free(h->tmp);
         free(h);
         return NULL;
     }
-    memcpy(h->path, path, strlen(path) + 1);
-    snprintf(h->tmp, n, "%s.tmp.%ld", path, (long)getpid());
     h->n_units = m->w->n_units;
     h->n_subs = m->store_subunits ? m->w->n_subunits : 0;
     h->n_runs = m->n_runs;
+    return h;
+}
 
+static void close_all(pds_h5out *h)
+{
+    H5E_BEGIN_TRY
+    {
+        if (h->d_units >= 0)
+            H5Dclose(h->d_units);
+        if (h->d_subs >= 0)
+            H5Dclose(h->d_subs);
+        if (h->d_coef >= 0)
+            H5Dclose(h->d_coef);
+        if (h->file >= 0)
+            H5Fclose(h->file);
+    }
+    H5E_END_TRY;
+    h->d_units = h->d_subs = h->d_coef = h->file = -1;
+}
+
+static void handle_free(pds_h5out *h)
+{
+    free(h->path);
+    free(h->tmp);
+    free(h);
+}
+
+static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *diag)
+{
+    pds_h5out *h = handle_new(path, m);
+    if (!h) {
+        pds_diag_add(diag, path, 0, 0, "out of memory");
+        return NULL;
+    }
     H5E_BEGIN_TRY
     {
         h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     }
     H5E_END_TRY;
     if (h->file < 0) {
-        pds_diag_add(diag, path, 0, 0,
-                     "cannot create the output file (is the folder there and writable?)");
-        free(h->path);
-        free(h->tmp);
-        free(h);
+        pds_diag_add(diag, h->tmp, 0, 0,
+                     "cannot create the output file (is the folder there and writable, and no "
+                     "other run writing it?)");
+        handle_free(h);
         return NULL;
     }
     int rc = write_meta(h->file, m);
@@ -266,14 +324,21 @@ pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *dia
     return h;
 }
 
+pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *m, pds_diag *diag)
+{
+    pds_h5out *h;
+    QUIETLY(h, create_loud(path, m, diag));
+    return h;
+}
+
 static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, const void *data)
 {
     /* HDF5 takes the buffer as const for writing */
     return pds_h5_rows(d, type, first, n, cols, (void *)(uintptr_t)data, 1);
 }
 
-int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
-                         const int16_t *sub_years, const double *coefs)
+static int write_runs_loud(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
+                           const int16_t *sub_years, const double *coefs)
 {
     int rc = write_rows(h->d_units, H5T_NATIVE_INT16, first_run, n, h->n_units, unit_years);
     if (!rc && h->d_subs >= 0 && sub_years)
@@ -285,7 +350,43 @@ int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16
     return rc;
 }
 
-int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)
+int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
+                         const int16_t *sub_years, const double *coefs)
+{
+    int rc;
+    QUIETLY(rc, write_runs_loud(h, first_run, n, unit_years, sub_years, coefs));
+    return rc;
+}
+
+/* Close the datasets and the file; rc, or -1 when a close fails (the last
+ * chunks and the metadata are written then). */
+static int close_checked(pds_h5out *h, int rc)
+{
+    hid_t *ds[] = {&h->d_units, &h->d_subs, &h->d_coef};
+    for (size_t i = 0; i < 3; i++) {
+        if (*ds[i] >= 0 && H5Dclose(*ds[i]) < 0)
+            rc = -1;
+        *ds[i] = -1;
+    }
+    if (h->file >= 0 && H5Fclose(h->file) < 0)
+        rc = -1;
+    h->file = -1;
+    return rc;
+}
+
+/* After a clean close free h; else report, remove the partial file, free h. */
+static int done_or_drop(pds_h5out *h, int rc, pds_diag *diag, const char *where, const char *what)
+{
+    if (rc) {
+        pds_diag_add(diag, where, 0, 0, "%s", what);
+        pds_h5out_abort(h);
+        return -1;
+    }
+    handle_free(h);
+    return 0;
+}
+
+static int finish_loud(pds_h5out *h, const pds_summary *s, pds_diag *diag)
 {
     size_t U = s->n_units, Y = s->n_years, Q = pds_n_national_quantiles;
     double *p = malloc((U * Y + 1) * sizeof(double));
@@ -329,50 +430,173 @@ int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)
     free(q);
     free(mean);
     if (!rc)
+        rc = attr_set(h->file, "runs_done", H5T_NATIVE_UINT64, &h->written);
+    if (!rc)
         rc = attr_set_u8(h->file, "complete", 1);
-    if (h->d_units >= 0)
-        H5Dclose(h->d_units);
-    if (h->d_subs >= 0)
-        H5Dclose(h->d_subs);
-    if (h->d_coef >= 0)
-        H5Dclose(h->d_coef);
-    h->d_units = h->d_subs = h->d_coef = -1;
-    if (!rc && H5Fclose(h->file) < 0)
-        rc = -1;
-    else if (rc)
-        H5Fclose(h->file);
-    h->file = -1;
+    rc = close_checked(h, rc);
     if (!rc && rename(h->tmp, h->path) != 0)
         rc = -1;
-    if (rc) {
-        pds_diag_add(diag, h->path, 0, 0, "cannot finish the output file (disk full?)");
-        pds_h5out_abort(h);
+    return done_or_drop(h, rc, diag, h->path, "cannot finish the output file (disk full?)");
+}
+
+int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)
+{
+    int rc;
+    QUIETLY(rc, finish_loud(h, s, diag));
+    return rc;
+}
+
+uint64_t pds_h5out_written(const pds_h5out *h)
+{
+    return h->written;
+}
+
+static int suspend_loud(pds_h5out *h, pds_diag *diag)
+{
+    int rc = attr_set(h->file, "runs_done", H5T_NATIVE_UINT64, &h->written);
+    rc = close_checked(h, rc);
+    return done_or_drop(h, rc, diag, h->tmp, "cannot save the runs done so far (disk full?)");
+}
+
+int pds_h5out_suspend(pds_h5out *h, pds_diag *diag)
+{
+    int rc;
+    QUIETLY(rc, suspend_loud(h, diag));
+    return rc;
+}
+
+/* Opens name under the runs group; checks it is [n_runs x cols]. */
+static hid_t open_rows(hid_t file, const char *name, uint64_t n_runs, size_t cols)
+{
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t sp = H5Dget_space(d);
+    hsize_t dims[2] = {0, 0};
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
+             H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[0] == n_runs && dims[1] == cols;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (!ok) {
+        H5Dclose(d);
         return -1;
     }
-    free(h->path);
-    free(h->tmp);
-    free(h);
-    return 0;
+    return d;
+}
+
+/* Which of the partial file's inputs differ from this run's; NULL when none. */
+static const char *resume_mismatch(hid_t f, const pds_h5meta *m, char *why, size_t size)
+{
+    int64_t fmt = 0, by = 0, fy = 0, ly = 0;
+    uint64_t seed = 0, n_runs = 0;
+    unsigned char complete = 1;
+    char hash[128];
+    if (pds_h5_attr_read_num(f, "format_version", H5T_NATIVE_INT64, &fmt) ||
+        pds_h5_attr_read_num(f, "seed", H5T_NATIVE_UINT64, &seed) ||
+        pds_h5_attr_read_num(f, "n_runs", H5T_NATIVE_UINT64, &n_runs) ||
+        pds_h5_attr_read_num(f, "base_year", H5T_NATIVE_INT64, &by) ||
+        pds_h5_attr_read_num(f, "first_year", H5T_NATIVE_INT64, &fy) ||
+        pds_h5_attr_read_num(f, "last_year", H5T_NATIVE_INT64, &ly) ||
+        pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) ||
+        pds_h5_attr_read_str(f, "input_hash", hash, sizeof hash))
+        return "it lacks the attributes of a partial result file of this version";
+    if (fmt != PDS_FORMAT_VERSION) {
+        snprintf(why, size, "it has format version %lld, this program writes %d", (long long)fmt,
+                 PDS_FORMAT_VERSION);
+        return why;
+    }
+    if (complete != 0)
+        return "it is marked complete";
+    if (seed != m->seed) {
+        snprintf(why, size, "it was started with seed %llu, this run has seed %llu",
+                 (unsigned long long)seed, (unsigned long long)m->seed);
+        return why;
+    }
+    if (n_runs != m->n_runs) {
+        snprintf(why, size, "it was started for %llu runs, this run asks for %llu",
+                 (unsigned long long)n_runs, (unsigned long long)m->n_runs);
+        return why;
+    }
+    if (by != m->base_year || fy != m->first_year || ly != m->last_year)
+        return "it was started with other base year or horizon";
+    if (strcmp(hash, m->input_hash ? m->input_hash : "") != 0)
+        return "the config, dataset or model files differ from those it was started with";
+    return NULL;
+}
+
+pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *summary,
+                            pds_diag *diag, pds_status *status)
+{
+    *status = PDS_OK;
+    pds_h5out *h = handle_new(path, m);
+    if (!h) {
+        pds_diag_add(diag, path, 0, 0, "out of memory");
+        *status = PDS_ERR_RUNTIME;
+        return NULL;
+    }
+    if (access(h->tmp, F_OK) != 0) {
+        handle_free(h);
+        return NULL;
+    }
+    const char *why = NULL;
+    char buf[256];
+    uint64_t done = 0;
+    H5E_BEGIN_TRY
+    {
+        h->file = H5Fopen(h->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+        if (h->file < 0)
+            why = "it cannot be opened for writing (damaged, or another run is writing it)";
+        if (!why)
+            why = resume_mismatch(h->file, m, buf, sizeof buf);
+        if (!why && (pds_h5_attr_read_num(h->file, "runs_done", H5T_NATIVE_UINT64, &done) ||
+                     done > m->n_runs))
+            why = "its attribute runs_done is missing or larger than n_runs";
+        if (!why && H5Lexists(h->file, "summary", H5P_DEFAULT) != 0)
+            why = "it already has a /summary group (damaged)";
+        if (!why) {
+            h->d_units = open_rows(h->file, "/runs/province_adoption_year", m->n_runs, h->n_units);
+            if (h->n_subs > 0)
+                h->d_subs = open_rows(h->file, "/runs/city_adoption_year", m->n_runs, h->n_subs);
+            if (h->n_coef > 0)
+                h->d_coef = open_rows(h->file, "/runs/coefficients", m->n_runs, h->n_coef);
+            if (h->d_units < 0 || (h->n_subs > 0 && h->d_subs < 0) ||
+                (h->n_coef > 0 && h->d_coef < 0))
+                why = "its /runs datasets do not have the shapes this run writes";
+        }
+        /* the summaries count whole runs: rebuild them from the stored rows */
+        size_t block = m->chunk_runs ? m->chunk_runs : 1024;
+        int16_t *rows = why ? NULL : malloc(block * (h->n_units ? h->n_units : 1) * sizeof *rows);
+        if (!why && !rows)
+            why = "out of memory";
+        for (uint64_t r = 0; !why && r < done; r += block) {
+            size_t n = done - r < block ? (size_t)(done - r) : block;
+            if (pds_h5_rows(h->d_units, H5T_NATIVE_INT16, r, n, h->n_units, rows, 0) != 0)
+                why = "its runs cannot be read back (damaged)";
+            else
+                pds_summary_add_runs(summary, rows, n);
+        }
+        free(rows);
+    }
+    H5E_END_TRY;
+    if (why) {
+        pds_diag_add(diag, h->tmp, 0, 0,
+                     "cannot resume: %s; run without --resume to start again (this replaces "
+                     "the partial file)",
+                     why);
+        close_all(h);
+        handle_free(h);
+        *status = PDS_ERR_INPUT;
+        return NULL;
+    }
+    h->written = done;
+    return h;
 }
 
 void pds_h5out_abort(pds_h5out *h)
 {
     if (!h)
         return;
-    H5E_BEGIN_TRY
-    {
-        if (h->d_units >= 0)
-            H5Dclose(h->d_units);
-        if (h->d_subs >= 0)
-            H5Dclose(h->d_subs);
-        if (h->d_coef >= 0)
-            H5Dclose(h->d_coef);
-        if (h->file >= 0)
-            H5Fclose(h->file);
-    }
-    H5E_END_TRY;
+    close_all(h);
     unlink(h->tmp);
-    free(h->path);
-    free(h->tmp);
-    free(h);
+    handle_free(h);
 }

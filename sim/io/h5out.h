@@ -1,6 +1,7 @@
-/* The HDF5 result file (see docs/output-format.md). Written under a
- * temporary name, streamed in chunks of runs, marked complete and renamed
- * only when everything is written. */
+/* The HDF5 result file (see docs/output-format.md). Written as OUT.partial,
+ * streamed in chunks of runs, marked complete and renamed to OUT only when
+ * everything is written. An interrupted run keeps OUT.partial, which a later
+ * run of the same inputs resumes. */
 #ifndef PDS_H5OUT_H
 #define PDS_H5OUT_H
 
@@ -34,14 +35,31 @@ typedef struct pds_h5meta {
     const char *uncertainty;              /* "none" or "coefficients" */
     const char *uncertainty_warning;      /* NULL or why the draws are approximate */
     const char *scenario_name;            /* "" when no scenario */
+    const char *input_hash;               /* fingerprint of the inputs (resume check) */
     const pds_world *w;
 } pds_h5meta;
 
 typedef struct pds_h5out pds_h5out;
 
-/* Create path's temporary sibling and write the metadata. NULL on failure
- * (message in diag). */
+/* Create (or replace) path's temporary sibling path.partial and write the
+ * metadata. NULL on failure (message in diag). */
 pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *meta, pds_diag *diag);
+
+/* The name of path's partial file: owned by the caller. */
+char *pds_h5out_partial_name(const char *path);
+
+/* Reopen path.partial left by an interrupted run of the same inputs and add
+ * the runs it holds to summary. NULL with *status = PDS_OK when there is no
+ * partial file; NULL with PDS_ERR_INPUT (message in diag) when it belongs to
+ * other inputs (seed, runs, config, dataset or models) or is damaged.
+ * (*h)->written tells where to go on. */
+pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *meta, pds_summary *summary,
+                            pds_diag *diag, pds_status *status);
+/* Runs [0, written) are in the file. */
+uint64_t pds_h5out_written(const pds_h5out *h);
+/* Record how many runs are written, flush and close, keeping path.partial
+ * for a later resume. 0, or -1 (then the partial file is removed). */
+int pds_h5out_suspend(pds_h5out *h, pds_diag *diag);
 /* Write rows [first_run, first_run + n). sub_years may be NULL when not stored. */
 int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
                          const int16_t *sub_years, const double *coefs);

@@ -5,7 +5,7 @@
 # whose optional second line is a further fixed string (what was expected).
 # For each case both `pdsim validate` and `pdsim run` must exit with status 2,
 # print the expected text, print no sanitizer report, and `pdsim run` must
-# leave no output file (neither OUT.h5 nor a temporary OUT.h5.tmp.*).
+# leave no output file (neither OUT.h5 nor a partial OUT.h5.partial).
 #   bad_inputs.sh PDSIM_BINARY CASES_DIR
 set -u
 
@@ -115,7 +115,7 @@ for dir in "$CASES"/*/; do
     if [ -e "$out" ]; then
         why="$why; run: left $out behind"
     fi
-    for f in "$out".tmp.*; do
+    for f in "$out".tmp.* "$out".partial; do
         if [ -e "$f" ]; then
             why="$why; run: left the temporary ${f##*/} behind"
         fi

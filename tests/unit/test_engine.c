@@ -524,6 +524,49 @@ static void link_inverse_is_safe(void **state)
     assert_true(fabs(pds_link_inverse(PDS_LINK_CLOGLOG, 0.3) - (1 - exp(-exp(0.3)))) < 1e-15);
 }
 
+/* Coefficients and covariates near the largest doubles overflow the linear
+ * predictor to +inf, -inf or (their sum) NaN: the hazard must stay in
+ * [0, 1], +inf adopting at once, -inf and NaN never. */
+static void overflowing_predictor_is_safe(void **state)
+{
+    (void)state;
+    static const pds_term_kind two_panel[] = {PDS_TERM_PANEL, PDS_TERM_PANEL};
+    static const struct {
+        double c0, c1;
+        int adopts;
+    } cases[] = {{1e300, 0, 1}, {-1e300, 0, 0}, {1e300, -1e300, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int l = 0; l < 2; l++) {
+            pds_world *w = tw_chain(4, 2, 2010, BASE);
+            for (size_t i = 0; i < 4 * (size_t)(BASE - 2010 + 1); i++)
+                w->panel[i] = 1e300;
+            const double coefs[] = {cases[c].c0, cases[c].c1};
+            pds_model *um = tw_model((pds_link)l, 0.0, 2, two_panel, coefs);
+            pds_sim *s = make_sim(w, um, NULL, NULL);
+            double eta = pds_sim_static_eta(s, 1, 0);
+            assert_true(cases[c].c1 != 0 ? isnan(eta) : isinf(eta));
+            void *scr = pds_sim_scratch_create(s);
+            int16_t uy[4], sy[8];
+            pds_summary *sum = pds_summary_create(4, pds_sim_n_years(s), BASE + 1);
+            for (uint64_t r = 0; r < 50; r++) {
+                pds_sim_run_one(s, 3, r, scr, uy, sy, NULL);
+                for (int u = 0; u < 4; u++)
+                    assert_int_equal(uy[u], cases[c].adopts ? BASE + 1 : 0);
+                pds_summary_add_runs(sum, uy, 1);
+            }
+            for (size_t k = 0; k < pds_sim_n_years(s); k++) {
+                double p = pds_summary_p_adopted(sum, 2, k);
+                assert_true(p == (cases[c].adopts ? 1.0 : 0.0));
+            }
+            pds_summary_free(sum);
+            free(scr);
+            pds_sim_free(s);
+            pds_model_free(um);
+            pds_world_free(w);
+        }
+    }
+}
+
 /* A unit model may not use sub-unit variables; missing panel columns are named. */
 static void binding_errors_are_reported(void **state)
 {
@@ -565,6 +608,7 @@ int main(void)
         cmocka_unit_test(covariate_shocks),
         cmocka_unit_test(summary_quantiles),
         cmocka_unit_test(link_inverse_is_safe),
+        cmocka_unit_test(overflowing_predictor_is_safe),
         cmocka_unit_test(binding_errors_are_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
