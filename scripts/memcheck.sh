@@ -43,7 +43,7 @@ for t in test_pcg test_engine test_io test_pp test_fit test_h5util test_backtest
     # shellcheck disable=SC2086
     step "unit.$t" $vg "build-debug/tests/$t"
 done
-for h in csv config model h5result; do
+for h in csv config model h5result sweep; do
     # shellcheck disable=SC2086
     step "replay.$h" $vg "build-debug/tests/fuzz/replay_$h" "tests/corpus/$h"
 done
