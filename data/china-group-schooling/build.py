@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Build the provisional china-group-schooling dataset.
 
-Deterministic: reads only the raw source folders under ../shared/data
-(relative to the repository root) and rewrites the CSV files next to this
+Deterministic: reads only the raw source folders under $PDSIM_RAW_DATA,
+else ../shared/data (relative to the repository root), and rewrites the CSV files next to this
 script. Run from anywhere:  python3 data/china-group-schooling/build.py
 Every rule applied here is described in README.md.
 """
@@ -14,7 +14,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SRC = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
+# the raw source folders: $PDSIM_RAW_DATA, else ../shared/data beside the repository
+SRC = os.path.normpath(os.environ.get("PDSIM_RAW_DATA") or os.path.join(ROOT, "..", "shared", "data"))
 
 YEARS = list(range(2013, 2024))
 NBS_LAST = 2019

@@ -2,7 +2,8 @@
 """Build the us-state-lottery dataset.
 
 Deterministic: reads only the raw source folder us-state-policies under
-../shared/data (relative to the repository root) and rewrites the CSV files
+$PDSIM_RAW_DATA, else ../shared/data (relative to the
+repository root), and rewrites the CSV files
 next to this script. Run from anywhere:  python3 data/us-state-lottery/build.py
 Every rule applied here is described in README.md.
 With --check, writes nothing and exits 1 when the files here differ from what
@@ -14,7 +15,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SRC = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "us-state-policies"))
+# the raw source folders: $PDSIM_RAW_DATA, else ../shared/data beside the repository
+SRC = os.path.normpath(os.path.join(os.environ.get("PDSIM_RAW_DATA") or os.path.join(ROOT, "..", "shared", "data"), "us-state-policies"))
 
 POLICY = "lott"
 LAST_YEAR = 1993  # end of observation: the series' last recorded adoption (README)

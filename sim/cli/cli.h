@@ -39,6 +39,11 @@ int pds_cli_make_dir(const char *dir);
 /* The Sobol index table of a merged sweep file on stdout (nothing when it
  * has none). */
 void pds_cli_print_sobol(const char *merged);
+/* The cases every subcommand's getopt_long loop (optstring starting with
+ * ':', opterr = 0) shares, for c = 'h', ':' or '?': -h/--help prints the
+ * verb's help (exit 0); a missing value or an unknown option is a usage
+ * error naming the option (exit 2). Returns the exit status. */
+int pds_cli_getopt_other(int c, const char *verb, char **argv);
 /* Map a status to the exit code. */
 int pds_cli_exit(pds_status st);
 

@@ -264,18 +264,8 @@ static int parse_args(int argc, char **argv, bt_args *a)
         case 'C':
             a->csv = optarg;
             break;
-        case 'h': {
-            char *topic[] = {"backtest"};
-            pds_cmd_help(1, topic);
-            return 0;
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help backtest'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "backtest", argv);
         }
     }
     if (optind != argc - 1 || !have_cutoff) {

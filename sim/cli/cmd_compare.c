@@ -611,17 +611,8 @@ int pds_cmd_compare(int argc, char **argv)
         case 'm':
             allow_model = 1;
             break;
-        case 'h': {
-            char *topic[] = {"compare"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help compare'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "compare", argv);
         }
     }
     if (argc - optind != 2) {

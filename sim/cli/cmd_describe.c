@@ -228,17 +228,8 @@ int pds_cmd_describe(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'h': {
-            char *topic[] = {"describe"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help describe'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "describe", argv);
         }
     }
     if (argc - optind != 1) {

@@ -259,17 +259,8 @@ int pds_cmd_fit(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'h': {
-            char *topic[] = {"fit"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help fit'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "fit", argv);
         }
     }
     int npos = argc - optind;

@@ -43,17 +43,8 @@ int pds_cmd_merge(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
-        case 'h': {
-            char *topic[] = {"merge"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help merge'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "merge", argv);
         }
     }
     if (optind >= argc || !out) {

@@ -297,17 +297,8 @@ int pds_cmd_report(int argc, char **argv)
             pass[np++] = "--tiles";
             pass[np++] = optarg;
             break;
-        case 'h': {
-            char *topic[] = {"report"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help report'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "report", argv);
         }
     }
     if (!out || optind >= argc) {

@@ -171,17 +171,8 @@ int pds_cmd_run(int argc, char **argv)
         case 'R':
             resume = 1;
             break;
-        case 'h': {
-            char *topic[] = {"run"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help run'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "run", argv);
         }
     }
     if (optind != argc - 1) {
@@ -189,17 +180,11 @@ int pds_cmd_run(int argc, char **argv)
                         "[-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q] [--resume]\n");
         return 2;
     }
-    uint64_t seed = 0;
-    if (seed_s) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(seed_s, &end, 10);
-        if (!*seed_s || *end || errno || seed_s[0] == '-') {
-            fprintf(stderr, "pdsim: error: --seed: expected a non-negative integer, got \"%s\"\n",
-                    seed_s);
-            return 2;
-        }
-        seed = (uint64_t)v;
+    unsigned long long seed = 0;
+    if (seed_s && pds_parse_u64(seed_s, &seed) != 0) {
+        fprintf(stderr, "pdsim: error: --seed: expected a non-negative integer, got \"%s\"\n",
+                seed_s);
+        return 2;
     }
 
     pds_diag diag;

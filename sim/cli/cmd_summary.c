@@ -407,17 +407,8 @@ int pds_cmd_summary(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
-        case 'h': {
-            char *topic[] = {"summary"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help summary'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "summary", argv);
         }
     }
     if (argc - optind != 1) {

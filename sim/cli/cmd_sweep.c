@@ -162,17 +162,8 @@ int pds_cmd_sweep(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
-        case 'h': {
-            char *topic[] = {"sweep"};
-            return pds_cmd_help(1, topic);
-        }
-        case ':':
-            fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help sweep'\n",
-                    argv[optind - 1]);
-            return 2;
+            return pds_cli_getopt_other(c, "sweep", argv);
         }
     }
     if (optind != argc - 1) {

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,4 +46,18 @@ int pds_cli_make_dir(const char *dir)
         return 1;
     }
     return 0;
+}
+
+int pds_cli_getopt_other(int c, const char *verb, char **argv)
+{
+    if (c == 'h') {
+        char *topic[] = {(char *)verb};
+        return pds_cmd_help(1, topic);
+    }
+    if (c == ':')
+        fprintf(stderr, "pdsim: error: option '%s' needs a value\n", argv[optind - 1]);
+    else
+        fprintf(stderr, "pdsim: error: unknown option '%s'; see 'pdsim help %s'\n",
+                argv[optind - 1], verb);
+    return 2;
 }
