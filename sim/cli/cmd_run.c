@@ -366,6 +366,9 @@ int pds_cmd_validate(int argc, char **argv)
                w->panel_last_year, w->n_documents, s.unit_model->name, s.unit_model->n_terms,
                s.sub_model ? ", sub-unit model " : "", s.sub_model ? s.sub_model->name : "",
                s.cfg->base_year + 1, s.cfg->horizon);
+        if (s.cfg->intercept_recalibration)
+            printf("%s: intercept recalibrated in-sample: %+.4f added to the model's intercept\n",
+                   argv[1], s.intercept_shift);
     }
     pds_cli_print_diag(&diag);
     pds_diag_free(&diag);

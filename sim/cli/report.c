@@ -45,6 +45,9 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
     printf("pdsim forecast: model %s, %llu runs, seed %llu, simulating %d..%d\n",
            s->unit_model->name, (unsigned long long)sum->n_runs, (unsigned long long)c->seed,
            sum->first_year, last);
+    if (c->intercept_recalibration)
+        printf("intercept recalibrated in-sample: %+.4f added to the model's intercept\n",
+               s->intercept_shift);
     printf("%zu of %zu units adopted by %ld (observed)\n\n", n_obs, w->n_units, c->base_year);
 
     int name_w = 4;
