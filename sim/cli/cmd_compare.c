@@ -443,7 +443,7 @@ static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, co
             yd[i * U + u] = v[i];
     }
     interval(&st->gained, R, pg);
-    hsize_t d2[2] = {3, Y}, d3[3] = {3, U, Y}, d1[1] = {3}, dy[1] = {Y}, du[1] = {U};
+    hsize_t d2[2] = {3, Y}, d3[3] = {3, U, Y}, d1[1] = {3}, dy[1] = {Y};
     hsize_t dyu[2] = {3, U};
     if (!e) {
         e |= pds_h5_write_dataset(
@@ -469,12 +469,8 @@ static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, co
             "variation at all");
         e |= pds_h5_write_dataset(g, "years", H5T_NATIVE_INT16, 1, dy, years,
                                   "the years of the year axis");
-        hid_t t = H5Tcopy(H5T_C_S1);
-        H5Tset_size(t, H5T_VARIABLE);
-        H5Tset_cset(t, H5T_CSET_UTF8);
-        e |= pds_h5_write_dataset(g, "province_code", t, 1, du, b->codes,
+        e |= pds_h5_write_strings(g, "province_code", (const char *const *)b->codes, U,
                                   "unit codes of the unit axis");
-        H5Tclose(t);
     }
     if (g >= 0)
         H5Gclose(g);
@@ -505,7 +501,7 @@ static int write_h5(const char *path, const stats *st, const pds_h5result *b, co
     if (!tmp)
         return 1;
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = pds_h5_file_create(tmp);
     int rc = 0;
     if (f < 0) {
         fprintf(stderr,

@@ -64,18 +64,6 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, con
     return d;
 }
 
-static int write_strings(hid_t loc, const char *name, const char *const *s, size_t n,
-                         const char *description)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    hsize_t dims[1] = {n};
-    int rc = pds_h5_write_dataset(loc, name, t, 1, dims, s, description);
-    H5Tclose(t);
-    return rc;
-}
-
 static int write_world(hid_t file, const pds_h5meta *m)
 {
     const pds_world *w = m->w;
@@ -94,9 +82,9 @@ static int write_world(hid_t file, const pds_h5meta *m)
             yr[i] = (int16_t)w->units[i].adoption_year;
         }
         hsize_t d[1] = {U};
-        rc |= write_strings(g, "code", a, U, "unit code, as in units.csv");
-        rc |= write_strings(g, "name", b, U, "unit name");
-        rc |= write_strings(g, "region", c, U, "region label");
+        rc |= pds_h5_write_strings(g, "code", a, U, "unit code, as in units.csv");
+        rc |= pds_h5_write_strings(g, "name", b, U, "unit name");
+        rc |= pds_h5_write_strings(g, "region", c, U, "region label");
         rc |= pds_h5_write_dataset(
             g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
             "adoption year in the dataset (0 = none), including years after the base year");
@@ -113,9 +101,9 @@ static int write_world(hid_t file, const pds_h5meta *m)
             yr[i] = (int16_t)w->subunits[i].adoption_year;
         }
         hsize_t d[1] = {S};
-        rc |= write_strings(g, "code", a, S, "sub-unit code, as in subunits.csv");
-        rc |= write_strings(g, "name", b, S, "sub-unit name");
-        rc |= write_strings(g, "province_code", c, S, "code of the parent unit");
+        rc |= pds_h5_write_strings(g, "code", a, S, "sub-unit code, as in subunits.csv");
+        rc |= pds_h5_write_strings(g, "name", b, S, "sub-unit name");
+        rc |= pds_h5_write_strings(g, "province_code", c, S, "code of the parent unit");
         rc |= pds_h5_write_dataset(g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
                                    "adoption year in the dataset (0 = none or unknown)");
         H5Gclose(g);
@@ -245,7 +233,7 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     }
     H5E_BEGIN_TRY
     {
-        h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        h->file = pds_h5_file_create(h->tmp);
     }
     H5E_END_TRY;
     if (h->file < 0) {
@@ -300,18 +288,21 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
         if (h->d_coef < 0) {
             rc = -1;
         } else {
-            hid_t t = H5Tcopy(H5T_C_S1);
-            H5Tset_size(t, H5T_VARIABLE);
-            H5Tset_cset(t, H5T_CSET_UTF8);
+            char *packed;
+            hid_t t = pds_h5_fixed_strings(m->coefficient_names, h->n_coef, &packed);
             hsize_t dn[1] = {h->n_coef};
-            hid_t sp = H5Screate_simple(1, dn, NULL);
-            hid_t a = H5Acreate2(h->d_coef, "names", t, sp, H5P_DEFAULT, H5P_DEFAULT);
-            if (a < 0 || H5Awrite(a, t, m->coefficient_names) < 0)
+            hid_t sp = t >= 0 ? H5Screate_simple(1, dn, NULL) : -1;
+            hid_t a =
+                sp >= 0 ? H5Acreate2(h->d_coef, "names", t, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+            if (a < 0 || H5Awrite(a, t, packed) < 0)
                 rc = -1;
             if (a >= 0)
                 H5Aclose(a);
-            H5Sclose(sp);
-            H5Tclose(t);
+            if (sp >= 0)
+                H5Sclose(sp);
+            if (t >= 0)
+                H5Tclose(t);
+            free(packed);
         }
     }
     if (g >= 0)
@@ -543,7 +534,7 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
     uint64_t done = 0;
     H5E_BEGIN_TRY
     {
-        h->file = H5Fopen(h->tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+        h->file = pds_h5_file_open_rw(h->tmp);
         if (h->file < 0)
             why = "it cannot be opened for writing (damaged, or another run is writing it)";
         if (!why)

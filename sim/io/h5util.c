@@ -7,6 +7,36 @@
 
 #include "h5out.h"
 
+static hid_t file_access(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
+hid_t pds_h5_file_create(const char *path)
+{
+    hid_t fapl = file_access();
+    if (fapl < 0)
+        return -1;
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
+hid_t pds_h5_file_open_rw(const char *path)
+{
+    hid_t fapl = file_access();
+    if (fapl < 0)
+        return -1;
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
 int pds_h5_attr_write_str(hid_t obj, const char *name, const char *val)
 {
     if (!val)
@@ -266,6 +296,31 @@ void pds_h5_strings_free(char **s, size_t n)
     free(s);
 }
 
+/* Fixed-length strings: each one copied into memory of HDF5's allocator, so
+ * that both kinds are freed the same way by pds_h5_strings_free. */
+static int read_fixed_strings(hid_t d, hid_t ft, size_t len, char **s)
+{
+    size_t size = H5Tget_size(ft);
+    if (size == 0 || size > 65536 || len > ((size_t)64 << 20) / size)
+        return -1;
+    char *buf = malloc(len * size);
+    hid_t mt = H5Tcopy(ft);
+    int rc = buf && mt >= 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        s[i] = H5allocate_memory(size + 1, 0);
+        if (!s[i]) {
+            rc = -1;
+            break;
+        }
+        memcpy(s[i], buf + i * size, size);
+        s[i][size] = '\0';
+    }
+    if (mt >= 0)
+        H5Tclose(mt);
+    free(buf);
+    return rc;
+}
+
 int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out)
 {
     *out = NULL;
@@ -277,21 +332,24 @@ int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out)
     hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
     hssize_t len =
         sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 ? H5Sget_simple_extent_npoints(sp) : -1;
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
     int rc = -1;
     char **s = NULL;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 && len > 0 &&
-        len < 1000000 && (*n == 0 || (size_t)len == *n)) {
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && len > 0 && len < 1000000 &&
+        (*n == 0 || (size_t)len == *n))
         s = calloc((size_t)len, sizeof(char *));
-        if (s && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0)
+    if (s && H5Tis_variable_str(ft) > 0) {
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0)
             rc = 0;
         for (hssize_t i = 0; rc == 0 && i < len; i++)
             if (!s[i])
                 rc = -1;
+        H5Tclose(t);
+    } else if (s) {
+        rc = read_fixed_strings(d, ft, (size_t)len, s);
     }
-    H5Tclose(t);
     if (ft >= 0)
         H5Tclose(ft);
     if (sp >= 0)
@@ -306,14 +364,38 @@ int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out)
     return 0;
 }
 
+hid_t pds_h5_fixed_strings(const char *const *s, size_t n, char **packed)
+{
+    size_t size = 1;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] && strlen(s[i]) + 1 > size)
+            size = strlen(s[i]) + 1;
+    *packed = calloc(n ? n : 1, size);
+    hid_t t = *packed ? H5Tcopy(H5T_C_S1) : -1;
+    if (t < 0 || H5Tset_size(t, size) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
+        H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        if (t >= 0)
+            H5Tclose(t);
+        free(*packed);
+        *packed = NULL;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (s[i])
+            memcpy(*packed + i * size, s[i], strlen(s[i]));
+    return t;
+}
+
 int pds_h5_write_strings(hid_t loc, const char *name, const char *const *s, size_t n,
                          const char *description)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
+    char *packed;
+    hid_t t = pds_h5_fixed_strings(s, n, &packed);
+    if (t < 0)
+        return -1;
     hsize_t dims[1] = {n};
-    int rc = pds_h5_write_dataset(loc, name, t, 1, dims, s, description);
+    int rc = pds_h5_write_dataset(loc, name, t, 1, dims, packed, description);
     H5Tclose(t);
+    free(packed);
     return rc;
 }

@@ -11,6 +11,15 @@
 
 #include "../core/diag.h"
 
+/* Create (truncating) or reopen for writing a file of pdsim in the file
+ * format of HDF5 1.10 and later, whose superblock, object headers, B-trees
+ * and heaps of names carry checksums: damaged metadata is then refused by
+ * the library instead of being trusted. Every file pdsim writes goes
+ * through these. A file id, or a negative value (HDF5 error stack left to
+ * the caller). */
+hid_t pds_h5_file_create(const char *path);
+hid_t pds_h5_file_open_rw(const char *path);
+
 /* Scalar attributes. Strings are written fixed-length UTF-8 and read in
  * either storage kind. Each returns 0, or -1 (absent, wrong kind, error). */
 int pds_h5_attr_write_str(hid_t obj, const char *name, const char *val);
@@ -58,15 +67,22 @@ int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int
 int pds_h5_read_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                         void *out);
 
-/* Read the 1-D string dataset loc/name (variable-length UTF-8, as pdsim
- * writes them). *n = 0 accepts any length and sets it; otherwise the length
- * must equal *n. *out is owned [*n]: free with pds_h5_strings_free. 0 or -1. */
+/* Read the 1-D string dataset loc/name, fixed-length (as pdsim writes
+ * them) or variable-length UTF-8 (as earlier versions did). *n = 0 accepts
+ * any length and sets it; otherwise the length must equal *n. *out is owned
+ * [*n]: free with pds_h5_strings_free. 0 or -1. */
 int pds_h5_read_strings(hid_t loc, const char *name, size_t *n, char ***out);
 void pds_h5_strings_free(char **s, size_t n);
 
-/* Write the 1-D string dataset loc/name, variable-length UTF-8, with a
- * `description` attribute. 0 or -1. */
+/* Write the 1-D string dataset loc/name as fixed-length UTF-8 strings (as
+ * long as the longest), with a `description` attribute: unlike
+ * variable-length strings they need no global heap, which HDF5 reads
+ * without a checksum. 0 or -1. */
 int pds_h5_write_strings(hid_t loc, const char *name, const char *const *s, size_t n,
                          const char *description);
+
+/* The fixed-length UTF-8 string type for s[0..n) and the strings packed in
+ * it into *packed (owned; free it). The type, or -1. */
+hid_t pds_h5_fixed_strings(const char *const *s, size_t n, char **packed);
 
 #endif

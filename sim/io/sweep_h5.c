@@ -402,7 +402,7 @@ static int create_part(pds_sweep_part *p, const pds_sweep *sw, size_t task, size
         }
         for (size_t i = 0; i < n * m.U; i++)
             st.median[i] = NAN;
-        p->file = H5Fcreate(p->partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        p->file = pds_h5_file_create(p->partial);
         rc = p->file < 0 || write_header(p->file, &m, "sweep-part") ||
              write_u64(p->file, "task", task) || write_u64(p->file, "tasks", tasks) ||
              write_u64(p->file, "first_point", first) || write_u64(p->file, "end_point", end) ||
@@ -463,7 +463,7 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
         hid_t f;
         H5E_BEGIN_TRY
         {
-            f = H5Fopen(p->partial, H5F_ACC_RDWR, H5P_DEFAULT);
+            f = pds_h5_file_open_rw(p->partial);
         }
         H5E_END_TRY;
         uint64_t k = 0, first = 0, end = 0;
@@ -648,7 +648,7 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
     int rc;
     H5E_BEGIN_TRY
     {
-        hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t f = pds_h5_file_create(tmp);
         rc = f < 0 || write_header(f, m, "sweep") || write_points(f, st, NULL, seeds, m->last_year);
         if (!rc && sobol) {
             hid_t g = H5Gopen2(f, "sobol", H5P_DEFAULT);

@@ -20,7 +20,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(path, sizeof path, "/tmp/pdsim-test-h5util-%ld.h5", (long)getpid());
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = pds_h5_file_create(path);
     if (f < 0)
         return -1;
     hid_t g = H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -33,7 +33,9 @@ static int setup(void **state)
     H5Tset_cset(t, H5T_CSET_UTF8);
     rc |= pds_h5_write_dataset(g, "s", t, 1, d1, s, "three strings");
     H5Tclose(t);
-    /* fixed-length strings, which the reader does not take */
+    /* as pdsim writes strings now: fixed-length, as long as the longest */
+    rc |= pds_h5_write_strings(g, "w", s, 3, "three strings, fixed-length");
+    /* fixed-length strings of another program, without terminating NULs */
     hid_t ft = H5Tcopy(H5T_C_S1);
     H5Tset_size(ft, 4);
     rc |= pds_h5_write_dataset(g, "fixed", ft, 1, dq, "abcdefghijklmnop", "fixed-length");
@@ -54,6 +56,10 @@ static void whole_dataset_with_its_shape(void **state)
     (void)state;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
+    /* the format with checksummed metadata: superblock version 2 or later */
+    H5F_info2_t info;
+    assert_true(H5Fget_info2(f, &info) >= 0);
+    assert_true(info.super.version >= 2);
     double m[6] = {0};
     hsize_t ok[2] = {2, 3}, wrong[2] = {3, 2}, flat[1] = {6};
     assert_int_equal(pds_h5_read_dataset(f, "/g/m", H5T_NATIVE_DOUBLE, 2, ok, m), 0);
@@ -84,13 +90,31 @@ static void strings_any_or_exact_length(void **state)
     n = 3;
     assert_int_equal(pds_h5_read_strings(f, "/g/s", &n, &s), 0);
     pds_h5_strings_free(s, n);
+    n = 0;
+    assert_int_equal(pds_h5_read_strings(f, "/g/w", &n, &s), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(s[0], "11");
+    assert_string_equal(s[1], "北京市");
+    assert_string_equal(s[2], "x,\"y\"");
+    pds_h5_strings_free(s, n);
+    hid_t d = H5Dopen2(f, "/g/w", H5P_DEFAULT), t = H5Dget_type(d);
+    assert_int_equal(H5Tis_variable_str(t), 0);
+    assert_int_equal(H5Tget_size(t), strlen("北京市") + 1);
+    assert_int_equal(H5Tget_cset(t), H5T_CSET_UTF8);
+    H5Tclose(t);
+    H5Dclose(d);
+    n = 0;
+    assert_int_equal(pds_h5_read_strings(f, "/g/fixed", &n, &s), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(s[0], "abcd");
+    assert_string_equal(s[3], "mnop");
+    pds_h5_strings_free(s, n);
     H5E_BEGIN_TRY
     {
         n = 4;
         assert_int_equal(pds_h5_read_strings(f, "/g/s", &n, &s), -1);
         assert_null(s);
         n = 0;
-        assert_int_equal(pds_h5_read_strings(f, "/g/fixed", &n, &s), -1);
         assert_int_equal(pds_h5_read_strings(f, "/g/m", &n, &s), -1);
         assert_int_equal(pds_h5_read_strings(f, "/nogroup/s", &n, &s), -1);
     }
