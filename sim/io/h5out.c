@@ -53,6 +53,9 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, con
         H5Pset_chunk(pl, rank, chunk);
         H5Pset_shuffle(pl);
         H5Pset_deflate(pl, 1);
+        /* last in the pipeline, so it checksums the compressed bytes: a damaged
+         * chunk fails to read instead of reaching the decompressor */
+        H5Pset_fletcher32(pl);
     }
     hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     H5Pclose(pl);
