@@ -11,12 +11,7 @@ D=$TESTS/data
 CONFIG=$D/run.yaml
 RUN="-q -n 2000 -s 5"
 
-# configs in $TMP need absolute paths to the dataset and models
-absolute() { # config in, config out
-    sed -e "s|^dataset: |dataset: $D/|" -e "s|^model: |model: $D/|" \
-        -e "s|^subunit_model: |subunit_model: $D/|" "$1" >"$2"
-}
-absolute "$CONFIG" "$TMP/base.yaml"
+absolute_config "$CONFIG" "$TMP/base.yaml"
 cp "$TMP/base.yaml" "$TMP/scen.yaml"
 printf 'scenario:\n  name: one more binding document in 2018\n  central_documents:\n    - {year: 2018, count: 1, weight: 2}\n' >>"$TMP/scen.yaml"
 cp "$TMP/base.yaml" "$TMP/null.yaml"

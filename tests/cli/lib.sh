@@ -6,6 +6,17 @@ trap 'rm -rf "$TMP"' EXIT
 pass=0
 fail=0
 
+# Copy a test config (IN) to OUT with its dataset and model paths made
+# absolute against $TESTS/data, so that OUT can live in $TMP; further sed
+# expressions (each after -e) are applied after that.
+absolute_config() { # IN OUT [-e EXPR]...
+    _src=$1 _dst=$2
+    shift 2
+    ad=$(cd "$TESTS/data" && pwd) &&
+        sed -e "s|^dataset: |dataset: $ad/|" -e "s|^model: |model: $ad/|" \
+            -e "s|^subunit_model: |subunit_model: $ad/|" "$@" "$_src" >"$_dst"
+}
+
 check() { # name, then a command that must succeed
     name=$1
     shift

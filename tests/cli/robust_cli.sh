@@ -90,8 +90,7 @@ check "killed 5 times at random points, resumed: h5diff identical to an uninterr
 
 # with coefficient draws too (/runs/coefficients is resumed like the years)
 resumed_with_draws() {
-    sed -e "s|^dataset: |dataset: $TESTS/data/|" -e "s|^model: |model: $TESTS/data/|" \
-        -e "s|^subunit_model: |subunit_model: $TESTS/data/|" "$CONFIG" >"$TMP/unc.yaml" &&
+    absolute_config "$CONFIG" "$TMP/unc.yaml" &&
         echo "uncertainty: coefficients" >>"$TMP/unc.yaml" &&
         "$PDSIM" run "$TMP/unc.yaml" -q -n "$RUNS" -s 4 -j 2 -o "$TMP/unc-ref.h5" 2>/dev/null || return 1
     interrupt TERM "$MAX_DELAY" "$TMP/unc.yaml" -q -n "$RUNS" -s 4 -j 1 -o "$TMP/unc.h5"
@@ -180,8 +179,7 @@ check "unwritable output path: exit 1 with the path" unwritable
 check "10^12 runs on the command line" status_is 2 "$PDSIM" run "$CONFIG" -q -n 1000000000000 -o "$TMP/big.h5"
 check "  ... says so" grep -q -e "--runs: expected an integer in 0..1000000000" "$TMP/s.err"
 absurd_config() { # sed expression, expected text
-    sed -e "s|^dataset: |dataset: $TESTS/data/|" -e "s|^model: |model: $TESTS/data/|" \
-        -e "s|^subunit_model: |subunit_model: $TESTS/data/|" -e "$1" "$CONFIG" >"$TMP/absurd.yaml"
+    absolute_config "$CONFIG" "$TMP/absurd.yaml" -e "$1"
     "$PDSIM" validate "$TMP/absurd.yaml" 2>"$TMP/absurd.err"
     rc=$?
     cat "$TMP/absurd.err"

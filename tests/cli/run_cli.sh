@@ -74,9 +74,7 @@ check "earlier output untouched by a failed run" earlier_kept
 
 # coefficient uncertainty: draws stored, warning without a covariance matrix
 uncertain_run() {
-    d=$(cd "$TESTS/data" && pwd)
-    sed -e "s|^dataset: |dataset: $d/|" -e "s|^model: |model: $d/|" -e "s|^subunit_model: |subunit_model: $d/|" \
-        "$CONFIG" >"$TMP/unc.yaml" && echo "uncertainty: coefficients" >>"$TMP/unc.yaml" &&
+    absolute_config "$CONFIG" "$TMP/unc.yaml" && echo "uncertainty: coefficients" >>"$TMP/unc.yaml" &&
         "$PDSIM" run "$TMP/unc.yaml" -n 300 -o "$TMP/unc.h5" >/dev/null 2>"$TMP/unc.err" &&
         grep -q "no covariance matrix" "$TMP/unc.err" &&
         h5dump -H -d /runs/coefficients "$TMP/unc.h5" | grep -q "( 300, 6 )" &&
@@ -85,8 +83,7 @@ uncertain_run() {
 check "uncertainty: coefficients stored with a warning" uncertain_run
 # a scenario that changes nothing gives the baseline's runs exactly
 null_scenario() {
-    cp "$CONFIG" "$TMP/null.yaml"
-    sed -i "s|^dataset: |dataset: $(cd "$TESTS/data" && pwd)/|; s|^model: |model: $(cd "$TESTS/data" && pwd)/|; s|^subunit_model: |subunit_model: $(cd "$TESTS/data" && pwd)/|" "$TMP/null.yaml"
+    absolute_config "$CONFIG" "$TMP/null.yaml"
     printf 'scenario:\n  name: nothing\n  central_documents:\n    - {year: 2030, count: 1}\n' >>"$TMP/null.yaml"
     "$PDSIM" run "$TMP/null.yaml" -q -n 3000 -s 5 -j 2 -o "$TMP/null.h5" &&
         h5diff -q "$TMP/b.h5" "$TMP/null.h5" /runs/province_adoption_year /runs/province_adoption_year &&
@@ -100,8 +97,7 @@ weights_run() { # weight of the A-B pair, output
     d=$(cd "$TESTS/data" && pwd)
     { echo "unit_a,unit_b,weight"; grep ',land$' "$d/small/contiguity.csv" | cut -d, -f1,2 |
         sed "s/\$/,2/; s/^A,B,2\$/A,B,$1/"; } >"$TMP/w.csv"
-    sed -e "s|^dataset: |dataset: $d/|" -e "s|^model: |model: $d/|" -e "s|^subunit_model: |subunit_model: $d/|" \
-        "$CONFIG" >"$TMP/w.yaml" && echo "neighbour_weights: $TMP/w.csv" >>"$TMP/w.yaml" &&
+    absolute_config "$CONFIG" "$TMP/w.yaml" && echo "neighbour_weights: $TMP/w.csv" >>"$TMP/w.yaml" &&
         "$PDSIM" run "$TMP/w.yaml" -q -n 3000 -s 5 -j 2 -o "$2"
 }
 uniform_weights() {

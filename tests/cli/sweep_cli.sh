@@ -175,8 +175,7 @@ numbers() { # file dataset: its values, one a line
     h5dump -d "$2" -y -w 0 "$1" | sed -n '/DATA {/,/}/p' | tr -s ' ,' '\n\n' | grep -E '^-?[0-9]'
 }
 reproduces_run() { # extra run-config line
-    sed -e "s|^dataset: |dataset: $D/|" -e "s|^model: |model: $D/|" \
-        -e "s|^subunit_model: |subunit_model: $D/|" "$D/run.yaml" >"$TMP/rr.yaml" &&
+    absolute_config "$D/run.yaml" "$TMP/rr.yaml" &&
         echo "$1" >>"$TMP/rr.yaml" &&
         # the run config of point 0: its model file with docs = 0.6
         sed 's/coef: 0.3,/coef: 0.6,/' "$D/model.yaml" >"$TMP/model06.yaml" &&
@@ -206,8 +205,7 @@ check "... also with intercept_recalibration (each point recalibrated)" reproduc
 # the design hash covers the model files, not only the sweep and run configs
 hash_of() { "$PDSIM" sweep "$1" --list | sed -n '1s/.*hash //p'; }
 hash_covers_model() {
-    sed -e "s|^dataset: |dataset: $D/|" -e "s|^subunit_model: |subunit_model: $D/|" \
-        -e "s|^model: .*|model: $TMP/m2.yaml|" "$D/run.yaml" >"$TMP/m2run.yaml" &&
+    absolute_config "$D/run.yaml" "$TMP/m2run.yaml" -e "s|^model: .*|model: $TMP/m2.yaml|" &&
         cp "$D/model.yaml" "$TMP/m2.yaml" &&
         sed -e "s|^config: .*|config: $TMP/m2run.yaml|" "$GRID" >"$TMP/m2sweep.yaml" &&
         h1=$(hash_of "$TMP/m2sweep.yaml") && [ "$h1" = "$(hash_of "$TMP/m2sweep.yaml")" ] &&
