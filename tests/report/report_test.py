@@ -389,42 +389,34 @@ def test_bad(tmp):
     with open(text, "w") as fh:
         fh.write("year,adopted\n")
     cases["text"] = (text, "not an HDF5 file")
-    inc = os.path.join(tmp, "incomplete.h5")
-    shutil.copy(good, inc)
-    with h5py.File(inc, "r+") as f:
-        f.attrs.modify("complete", np.uint8(0))
-    cases["incomplete"] = (inc, "incomplete")
-    old = os.path.join(tmp, "old.h5")
-    shutil.copy(good, old)
-    with h5py.File(old, "r+") as f:
-        f.attrs.modify("format_version", np.int64(0))
-    cases["older format"] = (old, "format version 0, expected 1")
-    nover = os.path.join(tmp, "noversion.h5")
-    shutil.copy(good, nover)
-    with h5py.File(nover, "r+") as f:
-        del f.attrs["format_version"]
-    cases["no format version"] = (nover, "format_version")
-    nosum = os.path.join(tmp, "nosummary.h5")
-    shutil.copy(good, nosum)
-    with h5py.File(nosum, "r+") as f:
-        del f["summary/national_adopted_mean"]
-    cases["summary dataset missing"] = (nosum, "/summary/national_adopted_mean")
+    def edited(src, name, edit):  # a copy of src changed by edit(h5py.File)
+        path = os.path.join(tmp, name)
+        shutil.copy(src, path)
+        with h5py.File(path, "r+") as f:
+            edit(f)
+        return path
+
+    def set_attr(key, value):
+        return lambda f: f.attrs.modify(key, value)
+
+    cases["incomplete"] = (edited(good, "incomplete.h5", set_attr("complete", np.uint8(0))),
+                           "incomplete")
+    cases["older format"] = (edited(good, "old.h5", set_attr("format_version", np.int64(0))),
+                             "format version 0, expected 1")
+    cases["no format version"] = (edited(good, "noversion.h5",
+                                         lambda f: f.attrs.__delitem__("format_version")),
+                                  "format_version")
+    cases["summary dataset missing"] = (edited(good, "nosummary.h5",
+                                               lambda f: f.__delitem__("summary/national_adopted_mean")),
+                                        "/summary/national_adopted_mean")
     real = sweep_file(tmp, "grid")
-    sw = os.path.join(tmp, "sweep-incomplete.h5")
-    shutil.copy(real, sw)
-    with h5py.File(sw, "r+") as f:
-        f.attrs.modify("complete", np.uint8(0))
-    cases["incomplete sweep"] = (sw, "incomplete sweep")
-    sw_old = os.path.join(tmp, "sweep-old.h5")
-    shutil.copy(real, sw_old)
-    with h5py.File(sw_old, "r+") as f:
-        f.attrs.modify("format_version", np.int64(0))
-    cases["older sweep"] = (sw_old, "version 0, expected 1")
-    sw_part = os.path.join(tmp, "sweep-no-points.h5")
-    shutil.copy(real, sw_part)
-    with h5py.File(sw_part, "r+") as f:
-        del f["points"]
-    cases["sweep without /points"] = (sw_part, "missing datasets")
+    cases["incomplete sweep"] = (edited(real, "sweep-incomplete.h5", set_attr("complete", np.uint8(0))),
+                                 "incomplete sweep")
+    cases["older sweep"] = (edited(real, "sweep-old.h5", set_attr("format_version", np.int64(0))),
+                            "version 0, expected 1")
+    cases["sweep without /points"] = (edited(real, "sweep-no-points.h5",
+                                             lambda f: f.__delitem__("points")),
+                                      "missing datasets")
     parts = os.path.join(tmp, "sweep-grid.parts")
     cases["sweep part"] = (os.path.join(parts, sorted(os.listdir(parts))[0]), "pdsim merge")
     for name, (path, text_) in cases.items():
