@@ -130,7 +130,7 @@ pds_status pds_design_sobol(size_t dim, size_t n, double *out)
 void pds_design_lhs(size_t dim, size_t n, uint64_t seed, double *out)
 {
     pds_pcg32 g;
-    pds_pcg32_seed(&g, seed, 0x1a7e4c0bull);
+    pds_pcg32_stream(&g, seed, 0, 0x1a7e4c0bull);
     size_t *perm = malloc((n ? n : 1) * sizeof *perm);
     if (!perm) {
         for (size_t i = 0; i < n * dim; i++)
@@ -247,7 +247,7 @@ void pds_design_sobol_indices(size_t n_params, size_t N, const double *y, size_t
         total[3 * i] = f[P + i];
     }
     pds_pcg32 g;
-    pds_pcg32_seed(&g, seed, 0x5a17e111ull);
+    pds_pcg32_stream(&g, seed, 0, 0x5a17e111ull);
     for (size_t b = 0; b < n_boot; b++) {
         for (size_t k = 0; k < N; k++)
             idx[k] = pds_pcg32_bounded(&g, (uint32_t)N);
@@ -272,17 +272,9 @@ done:
     free(col);
 }
 
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 uint64_t pds_design_point_seed(uint64_t seed, uint64_t point)
 {
-    return splitmix64(seed ^ splitmix64(point));
+    return pds_mix64(seed ^ pds_mix64(point));
 }
 
 uint64_t pds_design_hash(uint64_t h, const void *data, size_t n)

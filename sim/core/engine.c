@@ -13,9 +13,9 @@
 #include "dynamic.h"
 #include "pcg.h"
 
-/* Random-number purposes: a run's streams are (seed, 4 * run + purpose), so
- * each purpose has its own stream and none depends on another's use. */
-enum { PURPOSE_ADOPTION = 0, PURPOSE_INITIAL = 1, PURPOSE_COEFFICIENTS = 2 };
+/* A run's random numbers come from streams keyed by (seed, run, purpose)
+ * (pds_pcg32_stream), so each purpose has its own stream and none depends on
+ * another's use. */
 
 struct pds_sim {
     const pds_world *w;
@@ -523,7 +523,7 @@ static void draw_initial(const pds_sim *s, uint64_t seed, uint64_t run, scratch 
 {
     const pds_world *w = s->w;
     pds_pcg32 g;
-    pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_INITIAL);
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_INITIAL);
     for (size_t u = 0; u < s->U; u++) {
         int e = s->extra_sub[u];
         if (e <= 0)
@@ -551,7 +551,7 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
     const pds_model *m = s->unit_model;
     size_t P1 = s->P1, T = m->n_terms;
     pds_pcg32 g;
-    pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_COEFFICIENTS);
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_COEFFICIENTS);
     double z[256], *zz = P1 <= 256 ? z : malloc(P1 * sizeof(double));
     if (!zz) {
         memcpy(x->beta, s->mean, P1 * sizeof(double));
@@ -624,7 +624,7 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
             x->sub_cnt[w->subunits[i].parent]++;
 
     pds_pcg32 g;
-    pds_pcg32_seed(&g, seed, 4 * run + PURPOSE_ADOPTION);
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_ADOPTION);
     /* the state lives in a local whose address never escapes: a register */
     uint64_t rs = g.state;
     const uint64_t rinc = g.inc;

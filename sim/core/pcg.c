@@ -19,3 +19,9 @@ uint32_t pds_pcg32_bounded(pds_pcg32 *rng, uint32_t bound)
             return r % bound;
     }
 }
+
+void pds_pcg32_stream(pds_pcg32 *rng, uint64_t seed, uint64_t run, uint64_t purpose)
+{
+    uint64_t k = pds_mix64(pds_mix64(pds_mix64(seed) ^ run) ^ purpose);
+    pds_pcg32_seed(rng, k, pds_mix64(k ^ PDS_RNG_INC_KEY));
+}

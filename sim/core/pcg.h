@@ -39,4 +39,38 @@ static inline double pds_pcg32_uniform(pds_pcg32 *rng)
 /* Uniform integer in [0, bound), unbiased (Lemire's rejection method). */
 uint32_t pds_pcg32_bounded(pds_pcg32 *rng, uint32_t bound);
 
+/* SplitMix64's output function (Steele, Lea & Flood 2014): add the golden
+ * gamma 0x9e3779b97f4a7c15, then the variant-13 finaliser. A bijection of
+ * 64-bit words in which every input bit affects every output bit. */
+static inline uint64_t pds_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30u)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27u)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31u);
+}
+
+/* Stream keyed by (seed, run, purpose). Both the initial state and the
+ * increment come from mixing the key, so that no two streams share a state
+ * (PCG streams that share a state and differ only by increment are strongly
+ * correlated at equal draw positions):
+ *     k = mix64(mix64(mix64(seed) ^ run) ^ purpose)
+ *     pds_pcg32_seed(rng, initstate = k, initseq = mix64(k ^ PDS_RNG_INC_KEY))
+ * The scheme is spelled out in PDS_RNG_SCHEME, which result files carry. */
+#define PDS_RNG_INC_KEY 0x5851f42d4c957f2dULL
+void pds_pcg32_stream(pds_pcg32 *rng, uint64_t seed, uint64_t run, uint64_t purpose);
+
+/* Purposes of a run's streams. */
+enum { PDS_RNG_ADOPTION = 0, PDS_RNG_INITIAL = 1, PDS_RNG_COEFFICIENTS = 2 };
+
+#define PDS_RNG_SCHEME                                                                        \
+    "PCG32 XSH-RR 64/32 (pcg32_srandom_r seeding). The stream of (seed, run r, purpose q) "   \
+    "is seeded with initstate = k and initseq = M(k ^ 0x5851f42d4c957f2d), where k = "        \
+    "M(M(M(seed) ^ r) ^ q) and M is SplitMix64's output function (x += 0x9e3779b97f4a7c15; " \
+    "x = (x ^ x>>30) * 0xbf58476d1ce4e5b9; x = (x ^ x>>27) * 0x94d049bb133111eb; x ^ x>>31). " \
+    "q = 0: adoption draws, one uniform per unit then per sub-unit (grouped by parent) in "   \
+    "each simulated year, drawn also for agents already adopted; q = 1: initial draws of "    \
+    "undated adopted sub-units (partial Fisher-Yates per unit, Lemire bounded integers); "   \
+    "q = 2: coefficient draws (Box-Muller normals, two uniforms per pair, (u + 0.5) / 2^32)"
+
 #endif

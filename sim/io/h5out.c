@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/pcg.h"
 #include "h5util.h"
 #include "pds_version.h"
 
@@ -155,10 +156,7 @@ static int write_meta(hid_t f, const pds_h5meta *m)
     if (m->uncertainty_warning)
         rc |= pds_h5_attr_write_str(f, "uncertainty_warning", m->uncertainty_warning);
     rc |= pds_h5_attr_write_str(f, "scenario", m->scenario_name ? m->scenario_name : "");
-    rc |=
-        pds_h5_attr_write_str(f, "rng",
-                              "PCG32 XSH-RR 64/32; run r uses stream (seed, 4r) for adoption draws "
-                              "and (seed, 4r+1) for initial sub-unit draws");
+    rc |= pds_h5_attr_write_str(f, "rng", PDS_RNG_SCHEME);
     return rc;
 }
 
