@@ -41,6 +41,23 @@ struct pds_sim {
     double *xval;          /* [U x Y x terms] value of each static term (0 for the others) */
     double *mean;          /* [P1] estimates */
     double *chol;          /* [P1 x P1] lower Cholesky factor of the covariance */
+
+    /* per-run invariants, computed once (see docs/engine.md) */
+    int reference;         /* draw for every agent, adopted or not (the plain loop, for tests) */
+    size_t stride;         /* adoption draws per simulated year: U, plus S with a sub-unit model */
+    uint64_t n_jump;       /* the jump tables cover strides 0 .. n_jump - 1 */
+    uint64_t *jump_mult;   /* [n_jump] a^d */
+    uint64_t *jump_gsum;   /* [n_jump] 1 + a + ... + a^(d-1) */
+    uint32_t *act_u0;      /* units not adopted at the start of every run, ascending */
+    size_t n_act_u0;
+    uint32_t *act_s0;      /* positions i in sub_of of sub-units not dated by the base year */
+    size_t n_act_s0;
+    uint32_t *sub_par;     /* [S] parent of sub_of[i] */
+    size_t *pool0;         /* [S] per unit (from sub_start), its sub-units not dated by the
+                            * base year, in sub_of order: the candidates of draw_initial */
+    size_t *n_pool0;       /* [U] number of them */
+    double *nbr_cnt0;      /* [U] adopted-neighbour weight at the start of every run */
+    int *sub_cnt0;         /* [U] adopted sub-units at the start of every run */
 };
 
 typedef struct scratch {
@@ -49,6 +66,9 @@ typedef struct scratch {
     size_t *new_u;  /* [U] units adopting this year */
     size_t *new_s;  /* [S] sub-units adopting this year */
     size_t *pool;   /* [S] candidates when drawing initial adopters */
+    uint32_t *act_u; /* [U] units not adopted yet, ascending */
+    uint32_t *act_s; /* [S] positions in sub_of of sub-units not adopted yet, ascending */
+    uint64_t *thr_p; /* [U] this year's sub-unit threshold under each parent */
     double *eta0;   /* [U x Y] this run's static linear predictor (drawn coefficients) */
     double *beta;   /* [P1] this run's coefficients */
 } scratch;
@@ -341,17 +361,21 @@ static pds_status init_state(pds_sim *s, pds_diag *diag)
     }
     /* counts: the latest count at or before the base year fixes how many
      * sub-units of the unit had adopted; undated ones are drawn per run */
-    for (size_t u = 0; u < s->U; u++) {
-        int best_year = 0, count = -1;
-        for (size_t i = 0; i < w->n_subunit_counts; i++) {
-            const pds_subunit_count *c = &w->subunit_counts[i];
-            if (c->unit == u && c->year <= s->base_year && c->year > best_year) {
-                best_year = c->year;
-                count = c->adopted;
-            }
+    int *best = calloc(2 * s->U + 1, sizeof(int));
+    if (!best)
+        return PDS_ERR_RUNTIME;
+    int *cnt = best + s->U;
+    for (size_t i = 0; i < w->n_subunit_counts; i++) {
+        const pds_subunit_count *c = &w->subunit_counts[i];
+        if (c->unit < s->U && c->year <= s->base_year && c->year > best[c->unit]) {
+            best[c->unit] = c->year;
+            cnt[c->unit] = c->adopted;
         }
-        if (count < 0)
+    }
+    for (size_t u = 0; u < s->U; u++) {
+        if (best[u] == 0)
             continue;
+        int count = cnt[u];
         /* the loader checked count against the sub-units dated by the
          * count's year; more may be dated by the base year */
         int dated = 0;
@@ -360,7 +384,60 @@ static pds_status init_state(pds_sim *s, pds_diag *diag)
         s->extra_sub[u] = count > dated ? count - dated : 0;
         s->any_extra |= s->extra_sub[u] > 0;
     }
+    free(best);
     (void)diag;
+    return PDS_OK;
+}
+
+/* What every run starts from, once the initial and forced states are fixed:
+ * the agents still to adopt, the adopted-neighbour weights and adopted
+ * sub-unit counts (draw_initial always draws min(extra, undated) sub-units of
+ * a unit), and the jump tables. */
+static pds_status prepare_runs(pds_sim *s)
+{
+    const pds_world *w = s->w;
+    const size_t U = s->U, S = s->S;
+    s->stride = U + (s->sub_model ? S : 0);
+    /* a stride spans at most the draws of all remaining years */
+    s->n_jump = (uint64_t)s->Y * s->stride + 1;
+    if (s->n_jump > 65536)
+        s->n_jump = 65536;
+    s->jump_mult = malloc(s->n_jump * sizeof(uint64_t));
+    s->jump_gsum = malloc(s->n_jump * sizeof(uint64_t));
+    s->act_u0 = malloc((U + 1) * sizeof(uint32_t));
+    s->act_s0 = malloc((S + 1) * sizeof(uint32_t));
+    s->sub_par = malloc((S + 1) * sizeof(uint32_t));
+    s->nbr_cnt0 = calloc(U + 1, sizeof(double));
+    s->sub_cnt0 = calloc(U + 1, sizeof(int));
+    s->pool0 = malloc((S + 1) * sizeof(size_t));
+    s->n_pool0 = calloc(U + 1, sizeof(size_t));
+    if (!s->jump_mult || !s->jump_gsum || !s->act_u0 || !s->act_s0 || !s->sub_par ||
+        !s->nbr_cnt0 || !s->sub_cnt0 || !s->pool0 || !s->n_pool0)
+        return PDS_ERR_RUNTIME;
+    pds_pcg32_jump_table(s->jump_mult, s->jump_gsum, s->n_jump);
+    for (size_t u = 0; u < U; u++) {
+        if (s->init_unit[u] == 0) {
+            s->act_u0[s->n_act_u0++] = (uint32_t)u;
+            continue;
+        }
+        /* the same order of additions as a run's own count would take */
+        for (size_t i = w->nbr_start[u]; i < w->nbr_start[u + 1]; i++)
+            s->nbr_cnt0[w->nbr[i]] += pds_world_nbr_weight(w, i);
+    }
+    for (size_t u = 0; u < U; u++) {
+        int undated = 0;
+        for (size_t i = w->sub_start[u]; i < w->sub_start[u + 1]; i++) {
+            int dated = s->init_sub[w->sub_of[i]] != 0;
+            s->sub_cnt0[u] += dated;
+            undated += !dated;
+            s->sub_par[i] = (uint32_t)u;
+            if (!dated && s->sub_model)
+                s->act_s0[s->n_act_s0++] = (uint32_t)i;
+            if (!dated)
+                s->pool0[w->sub_start[u] + s->n_pool0[u]++] = w->sub_of[i];
+        }
+        s->sub_cnt0[u] += s->extra_sub[u] < undated ? s->extra_sub[u] : undated;
+    }
     return PDS_OK;
 }
 
@@ -430,6 +507,9 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
             s->forced[f->unit] = (int16_t)f->year;
         }
     }
+    s->reference = opt->reference_draws;
+    if (st == PDS_OK)
+        st = prepare_runs(s);
     if (st == PDS_OK && s->P1)
         st = prepare_draws(s, diag);
     pds_status st2 = bind_unit_model(s, opt, diag);
@@ -461,6 +541,15 @@ void pds_sim_free(pds_sim *s)
     free(s->xval);
     free(s->mean);
     free(s->chol);
+    free(s->jump_mult);
+    free(s->jump_gsum);
+    free(s->act_u0);
+    free(s->act_s0);
+    free(s->sub_par);
+    free(s->nbr_cnt0);
+    free(s->sub_cnt0);
+    free(s->pool0);
+    free(s->n_pool0);
     free(s);
 }
 
@@ -494,8 +583,8 @@ void *pds_sim_scratch_create(const pds_sim *s)
     /* one block, so that free(scratch) releases everything */
     size_t U = s->U + 1, S = s->S + 1;
     size_t nd = s->P1 ? s->U * s->Y + s->P1 : 0;
-    size_t bytes = sizeof(scratch) + (nd + U) * sizeof(double) + U * sizeof(int) +
-                   (U + 2 * S) * sizeof(size_t);
+    size_t bytes = sizeof(scratch) + (nd + U) * sizeof(double) + U * sizeof(uint64_t) +
+                   (U + 2 * S) * sizeof(size_t) + U * sizeof(int) + (U + S) * sizeof(uint32_t);
     char *blk = calloc(1, bytes);
     if (!blk)
         return NULL;
@@ -514,7 +603,13 @@ void *pds_sim_scratch_create(const pds_sim *s)
     p += S * sizeof(size_t);
     x->nbr_cnt = (double *)(void *)p;
     p += U * sizeof(double);
+    x->thr_p = (uint64_t *)(void *)p;
+    p += U * sizeof(uint64_t);
     x->sub_cnt = (int *)(void *)p;
+    p += U * sizeof(int);
+    x->act_u = (uint32_t *)(void *)p;
+    p += U * sizeof(uint32_t);
+    x->act_s = (uint32_t *)(void *)p;
     return x;
 }
 
@@ -528,10 +623,9 @@ static void draw_initial(const pds_sim *s, uint64_t seed, uint64_t run, scratch 
         int e = s->extra_sub[u];
         if (e <= 0)
             continue;
-        size_t n = 0;
-        for (size_t i = w->sub_start[u]; i < w->sub_start[u + 1]; i++)
-            if (sub_year[w->sub_of[i]] == 0)
-                x->pool[n++] = w->sub_of[i];
+        /* the sub-units of u not dated by the base year, in sub_of order */
+        size_t n = s->n_pool0[u];
+        memcpy(x->pool, s->pool0 + w->sub_start[u], n * sizeof(size_t));
         /* partial Fisher-Yates: the first e of a random permutation */
         for (size_t i = 0; i < (size_t)e && i < n; i++) {
             size_t j = i + pds_pcg32_bounded(&g, (uint32_t)(n - i));
@@ -592,27 +686,58 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
     }
 }
 
-void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratch_mem,
-                     int16_t *unit_year, int16_t *sub_year, double *coefs)
+/* Whether unready unit u adopts in simulated year k (calendar year `year`)
+ * given its uniform r: the hazard from the state at the end of year k - 1. */
+static inline int unit_adopts(const pds_sim *s, const scratch *x, const double *eta0, double b_nbr,
+                              double b_sub, size_t u, size_t k, int16_t year, uint32_t r)
+{
+    double eta = eta0[u * s->Y + k] + b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
+                 b_sub * x->sub_cnt[u] * s->pct_sub[u];
+    return (double)r < threshold(pds_link_inverse(s->unit_model->link, eta)) ||
+           s->forced[u] == year;
+}
+
+/* Threshold (on the 2^32 scale) of a not-adopted sub-unit of unit p in year
+ * k: it depends on whether p has adopted and on how many of its sub-units
+ * have. */
+static inline uint64_t sub_threshold(const pds_sim *s, const scratch *x, const int16_t *unit_year,
+                                     size_t p, size_t k)
 {
     const pds_world *w = s->w;
-    scratch *x = scratch_mem;
-    const size_t U = s->U, S = s->S, Y = s->Y;
-    const pds_link link = s->unit_model->link;
+    size_t n = w->sub_start[p + 1] - w->sub_start[p];
+    size_t m = (size_t)x->sub_cnt[p];
+    const uint64_t *thr = s->sub_thr + s->sub_off[p] + (k * 2 + (unit_year[p] != 0)) * n;
+    return m < n ? thr[m] : 0;
+}
 
-    const double *eta0 = s->eta0;
-    double b_nbr = s->b_nbr, b_sub = s->b_sub;
-    if (s->P1) {
-        draw_coefficients(s, seed, run, x, &b_nbr, &b_sub);
-        eta0 = x->eta0;
-        if (coefs)
-            memcpy(coefs, x->beta, s->P1 * sizeof(double));
+/* Apply this year's adoptions (synchronous update: they count from the next
+ * year on). */
+static void apply_adoptions(const pds_sim *s, scratch *x, size_t nu, size_t ns, int16_t year,
+                            int16_t *unit_year, int16_t *sub_year)
+{
+    const pds_world *w = s->w;
+    for (size_t i = 0; i < nu; i++) {
+        size_t u = x->new_u[i];
+        unit_year[u] = year;
+        for (size_t j = w->nbr_start[u]; j < w->nbr_start[u + 1]; j++)
+            x->nbr_cnt[w->nbr[j]] += pds_world_nbr_weight(w, j);
     }
-    memcpy(unit_year, s->init_unit, U * sizeof(int16_t));
-    memcpy(sub_year, s->init_sub, S * sizeof(int16_t));
-    if (s->any_extra)
-        draw_initial(s, seed, run, x, sub_year);
+    for (size_t i = 0; i < ns; i++) {
+        size_t c = x->new_s[i];
+        sub_year[c] = year;
+        x->sub_cnt[w->subunits[c].parent]++;
+    }
+}
 
+/* The plain loop: one uniform per agent per year, drawn and tested in turn,
+ * also for agents already adopted. Kept as the reference the fast loop is
+ * tested against. */
+static void run_years_reference(const pds_sim *s, scratch *x, const double *eta0, double b_nbr,
+                                double b_sub, uint64_t rs, const uint64_t rinc,
+                                int16_t *unit_year, int16_t *sub_year)
+{
+    const pds_world *w = s->w;
+    const size_t U = s->U, S = s->S, Y = s->Y;
     memset(x->nbr_cnt, 0, U * sizeof(double));
     memset(x->sub_cnt, 0, U * sizeof(int));
     for (size_t u = 0; u < U; u++)
@@ -622,12 +747,6 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
     for (size_t i = 0; i < S; i++)
         if (sub_year[i] != 0)
             x->sub_cnt[w->subunits[i].parent]++;
-
-    pds_pcg32 g;
-    pds_pcg32_stream(&g, seed, run, PDS_RNG_ADOPTION);
-    /* the state lives in a local whose address never escapes: a register */
-    uint64_t rs = g.state;
-    const uint64_t rinc = g.inc;
     for (size_t k = 0; k < Y; k++) {
         size_t nu = 0, ns = 0;
         int16_t year = (int16_t)(s->first_year + (int)k);
@@ -635,19 +754,13 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
             uint32_t r = pds_pcg32_step(&rs, rinc);
             if (unit_year[u] != 0)
                 continue;
-            double eta = eta0[u * Y + k] + b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
-                         b_sub * x->sub_cnt[u] * s->pct_sub[u];
-            if ((double)r < threshold(pds_link_inverse(link, eta)) || s->forced[u] == year)
+            if (unit_adopts(s, x, eta0, b_nbr, b_sub, u, k, year, r))
                 x->new_u[nu++] = u;
         }
         if (s->sub_model) {
             for (size_t p = 0; p < U; p++) {
-                size_t b = w->sub_start[p], e = w->sub_start[p + 1], n = e - b;
-                size_t m = (size_t)x->sub_cnt[p];
-                const uint64_t *thr =
-                    s->sub_thr + s->sub_off[p] + (k * 2 + (unit_year[p] != 0)) * n;
-                uint64_t t = m < n ? thr[m] : 0;
-                for (size_t i = b; i < e; i++) {
+                uint64_t t = sub_threshold(s, x, unit_year, p, k);
+                for (size_t i = w->sub_start[p]; i < w->sub_start[p + 1]; i++) {
                     uint32_t r = pds_pcg32_step(&rs, rinc);
                     size_t c = w->sub_of[i];
                     if (sub_year[c] == 0 && r < t)
@@ -655,18 +768,115 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
                 }
             }
         }
-        for (size_t i = 0; i < nu; i++) {
-            size_t u = x->new_u[i];
-            unit_year[u] = year;
-            for (size_t j = w->nbr_start[u]; j < w->nbr_start[u + 1]; j++)
-                x->nbr_cnt[w->nbr[j]] += pds_world_nbr_weight(w, j);
-        }
-        for (size_t i = 0; i < ns; i++) {
-            size_t c = x->new_s[i];
-            sub_year[c] = year;
-            x->sub_cnt[w->subunits[c].parent]++;
-        }
+        apply_adoptions(s, x, nu, ns, year, unit_year, sub_year);
     }
+}
+
+/* The uniform at draw position pos + d of a stream whose state is *rs at
+ * position pos; *rs moves to position pos + d + 1. */
+static inline uint32_t draw_ahead(const pds_sim *s, uint64_t *rs, uint64_t inc, uint64_t d)
+{
+    uint64_t st = d < s->n_jump ? s->jump_mult[d] * *rs + s->jump_gsum[d] * inc
+                                : pds_pcg32_advance_state(*rs, inc, d);
+    *rs = st * PDS_PCG32_MULT + inc;
+    return pds_pcg32_output(st);
+}
+
+/* The same draws, visiting only agents not adopted yet: the stream jumps
+ * over the draws of adopted agents, so every agent still gets the uniform
+ * at its own position (year k, index i: k * stride + i). */
+static void run_years_skip(const pds_sim *s, scratch *x, const double *eta0, double b_nbr,
+                           double b_sub, uint64_t rs, const uint64_t rinc, int16_t *unit_year,
+                           int16_t *sub_year)
+{
+    const pds_world *w = s->w;
+    const size_t U = s->U, Y = s->Y;
+    memcpy(x->nbr_cnt, s->nbr_cnt0, U * sizeof(double));
+    memcpy(x->sub_cnt, s->sub_cnt0, U * sizeof(int));
+    size_t na = s->n_act_u0, nsa;
+    memcpy(x->act_u, s->act_u0, na * sizeof(uint32_t));
+    if (s->any_extra) {
+        /* drop the undated sub-units drawn as adopted by the base year */
+        nsa = 0;
+        for (size_t j = 0; j < s->n_act_s0; j++) {
+            uint32_t i = s->act_s0[j];
+            x->act_s[nsa] = i;
+            nsa += sub_year[w->sub_of[i]] == 0;
+        }
+    } else {
+        nsa = s->n_act_s0;
+        memcpy(x->act_s, s->act_s0, nsa * sizeof(uint32_t));
+    }
+    uint64_t pos = 0; /* draw position of the state rs */
+    for (size_t k = 0; k < Y; k++) {
+        size_t nu = 0, ns = 0, keep = 0;
+        int16_t year = (int16_t)(s->first_year + (int)k);
+        const uint64_t base = (uint64_t)k * s->stride;
+        for (size_t j = 0; j < na; j++) {
+            uint32_t u = x->act_u[j];
+            uint64_t at = base + u;
+            uint32_t r = draw_ahead(s, &rs, rinc, at - pos);
+            pos = at + 1;
+            int adopt = unit_adopts(s, x, eta0, b_nbr, b_sub, u, k, year, r);
+            x->new_u[nu] = u;
+            nu += (size_t)adopt;
+            x->act_u[keep] = u;
+            keep += (size_t)!adopt;
+        }
+        na = keep;
+        if (nsa > 0) {
+            /* sub_threshold for every parent, with the tables in locals */
+            const size_t *restrict ss = w->sub_start, *restrict off = s->sub_off;
+            const uint64_t *restrict thr = s->sub_thr;
+            const int *restrict cnt = x->sub_cnt;
+            uint64_t *restrict tp = x->thr_p;
+            for (size_t p = 0; p < U; p++) {
+                size_t n = ss[p + 1] - ss[p], m = (size_t)cnt[p];
+                tp[p] = m < n ? thr[off[p] + (k * 2 + (unit_year[p] != 0)) * n + m] : 0;
+            }
+            const uint64_t sbase = base + U;
+            keep = 0;
+            for (size_t j = 0; j < nsa; j++) {
+                uint32_t i = x->act_s[j];
+                uint64_t at = sbase + i;
+                uint32_t r = draw_ahead(s, &rs, rinc, at - pos);
+                pos = at + 1;
+                int adopt = r < x->thr_p[s->sub_par[i]];
+                x->new_s[ns] = w->sub_of[i];
+                ns += (size_t)adopt;
+                x->act_s[keep] = i;
+                keep += (size_t)!adopt;
+            }
+            nsa = keep;
+        }
+        apply_adoptions(s, x, nu, ns, year, unit_year, sub_year);
+    }
+}
+
+void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratch_mem,
+                     int16_t *unit_year, int16_t *sub_year, double *coefs)
+{
+    scratch *x = scratch_mem;
+    const double *eta0 = s->eta0;
+    double b_nbr = s->b_nbr, b_sub = s->b_sub;
+    if (s->P1) {
+        draw_coefficients(s, seed, run, x, &b_nbr, &b_sub);
+        eta0 = x->eta0;
+        if (coefs)
+            memcpy(coefs, x->beta, s->P1 * sizeof(double));
+    }
+    memcpy(unit_year, s->init_unit, s->U * sizeof(int16_t));
+    memcpy(sub_year, s->init_sub, s->S * sizeof(int16_t));
+    if (s->any_extra)
+        draw_initial(s, seed, run, x, sub_year);
+
+    pds_pcg32 g;
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_ADOPTION);
+    /* the state lives in a local whose address never escapes: a register */
+    if (s->reference)
+        run_years_reference(s, x, eta0, b_nbr, b_sub, g.state, g.inc, unit_year, sub_year);
+    else
+        run_years_skip(s, x, eta0, b_nbr, b_sub, g.state, g.inc, unit_year, sub_year);
 }
 
 /* Runs [c0, c0 + m) into the buffers, accumulating into the thread's summary.

@@ -59,6 +59,8 @@ typedef struct pds_sim_options {
     int draw_coefficients;        /* each run draws the unit model's coefficients from
                                    * N(estimate, covariance), or independent normals from
                                    * the standard errors when there is no covariance */
+    int reference_draws;          /* 1: the plain loop that draws for every agent in turn,
+                                   * adopted or not (for tests: results are identical) */
 } pds_sim_options;
 
 /* Sub-units adopted by the base year whose adoption year is not known carry

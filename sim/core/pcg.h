@@ -25,6 +25,7 @@ static inline uint32_t pds_pcg32_step(uint64_t *state, uint64_t inc)
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
+
 static inline uint32_t pds_pcg32_next(pds_pcg32 *rng)
 {
     return pds_pcg32_step(&rng->state, rng->inc);
@@ -34,6 +35,31 @@ static inline uint32_t pds_pcg32_next(pds_pcg32 *rng)
 static inline double pds_pcg32_uniform(pds_pcg32 *rng)
 {
     return pds_pcg32_next(rng) * (1.0 / 4294967296.0);
+}
+
+/* The LCG's multiplier. */
+#define PDS_PCG32_MULT 6364136223846793005ULL
+
+/* The state delta steps on from state (increment inc), in O(log delta)
+ * multiplications (Brown, "Random number generation with arbitrary strides",
+ * 1994, as in the PCG paper's pcg_advance_lcg_64). */
+uint64_t pds_pcg32_advance_state(uint64_t state, uint64_t inc, uint64_t delta);
+static inline void pds_pcg32_advance(pds_pcg32 *rng, uint64_t delta)
+{
+    rng->state = pds_pcg32_advance_state(rng->state, rng->inc, delta);
+}
+
+/* Jump tables for short strides: for d < n, d steps take a state s to
+ * mult[d] * s + gsum[d] * inc, with mult[d] = a^d and
+ * gsum[d] = 1 + a + ... + a^(d-1) (mod 2^64). */
+void pds_pcg32_jump_table(uint64_t *mult, uint64_t *gsum, uint64_t n);
+
+/* The 32-bit output of a state, without stepping. */
+static inline uint32_t pds_pcg32_output(uint64_t old)
+{
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    uint32_t rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
 /* Uniform integer in [0, bound), unbiased (Lemire's rejection method). */

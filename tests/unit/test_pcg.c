@@ -21,6 +21,39 @@ static void known_answers(void **state)
         assert_int_equal(pds_pcg32_next(&g), expect[i]);
 }
 
+/* Advancing by d equals d single steps, for the O(log d) method and the
+ * jump tables alike. */
+static void advance_equals_steps(void **state)
+{
+    (void)state;
+    pds_pcg32 g;
+    pds_pcg32_seed(&g, 20231231u, 7u);
+    enum { N = 3000 };
+    static uint64_t states[N + 1], mult[N + 1], gsum[N + 1];
+    pds_pcg32 h = g;
+    for (int i = 0; i <= N; i++) {
+        states[i] = h.state;
+        (void)pds_pcg32_next(&h);
+    }
+    pds_pcg32_jump_table(mult, gsum, N + 1);
+    for (uint64_t d = 0; d <= N; d++) {
+        assert_true(pds_pcg32_advance_state(g.state, g.inc, d) == states[d]);
+        assert_true(mult[d] * g.state + gsum[d] * g.inc == states[d]);
+    }
+    /* the output of a state is the draw a step from it returns */
+    uint64_t st = g.state;
+    uint32_t o = pds_pcg32_output(st);
+    assert_int_equal(pds_pcg32_step(&st, g.inc), o);
+    /* a long stride, then back to the start: the period is 2^64 */
+    uint64_t far = pds_pcg32_advance_state(g.state, g.inc, 10000019u);
+    h = g;
+    for (int i = 0; i < 10000019; i++)
+        (void)pds_pcg32_next(&h);
+    assert_true(far == h.state);
+    uint64_t back = pds_pcg32_advance_state(far, g.inc, (uint64_t)0 - 10000019u);
+    assert_true(back == g.state);
+}
+
 static void streams_differ(void **state)
 {
     (void)state;
@@ -72,6 +105,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_answers),
+        cmocka_unit_test(advance_equals_steps),
         cmocka_unit_test(streams_differ),
         cmocka_unit_test(bounded_in_range_and_uniform),
         cmocka_unit_test(uniform_in_unit_interval),
