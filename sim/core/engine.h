@@ -5,8 +5,10 @@
  * adopted adopts with its hazard, computed from the state at the end of
  * year t-1 (synchronous update). A run's random numbers depend only on
  * (seed, run index): one uniform per unit and one per sub-unit per year, in
- * index order, drawn for adopted agents too, so that two configurations with
- * the same seed share their random numbers (common random numbers). */
+ * index order, each at a fixed position of the run's stream whether or not
+ * the agent has adopted (the loop jumps over the positions of adopted
+ * agents), so that two configurations with the same seed share their random
+ * numbers (common random numbers). See docs/engine.md. */
 #ifndef PDS_ENGINE_H
 #define PDS_ENGINE_H
 
