@@ -55,7 +55,9 @@ static const char help_run[] =
 static const char help_validate[] =
     "pdsim validate CONFIG.yaml\n"
     "  Load the config, dataset and models, and report every problem found with\n"
-    "  file:line. Exit 0 when all is well, 2 otherwise. Writes nothing.\n";
+    "  file:line. Exit 0 when all is well, 2 otherwise. Writes nothing. On success it\n"
+    "  prints what was loaded and, with a scenario, its changes and the channels it\n"
+    "  switches off.\n";
 
 static const char help_describe[] =
     "pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"

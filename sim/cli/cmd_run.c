@@ -369,6 +369,21 @@ int pds_cmd_validate(int argc, char **argv)
         if (s.cfg->intercept_recalibration)
             printf("%s: intercept recalibrated in-sample: %+.4f added to the model's intercept\n",
                    argv[1], s.intercept_shift);
+        const pds_run_scenario *sc = &s.cfg->scenario;
+        if (sc->name) {
+            printf("%s: scenario '%s': %zu extra document entries, %zu forced adoptions, %zu "
+                   "covariate changes; channels off:",
+                   argv[1], sc->name, sc->n_documents, sc->n_forced, sc->n_shocks);
+            if (sc->documents_channel && sc->neighbours_channel && sc->subunits_channel)
+                printf(" none");
+            if (!sc->documents_channel)
+                printf(" central_documents");
+            if (!sc->neighbours_channel)
+                printf(" neighbours");
+            if (!sc->subunits_channel)
+                printf(" subunits");
+            putchar('\n');
+        }
     }
     pds_cli_print_diag(&diag);
     pds_diag_free(&diag);
