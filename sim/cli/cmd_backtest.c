@@ -1,13 +1,17 @@
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/backtest.h"
+#include "../core/compare_fc.h"
 #include "../core/pp.h"
 #include "../io/csvtab.h"
 #include "../io/dataset.h"
@@ -15,6 +19,7 @@
 #include "cli.h"
 
 #define MAX_ORIGINS 200
+#define MAX_CONFIGS 16
 
 static volatile sig_atomic_t interrupted;
 
@@ -25,12 +30,14 @@ static void on_signal(int sig)
 }
 
 typedef struct bt_args {
-    const char *config;
+    const char *configs[MAX_CONFIGS];
+    size_t n_configs;
     long cutoff_from, cutoff_to;
     int refit, firth;
     long runs, threads;
     const char *seed_s;
     const char *csv;
+    const char *hazards_csv;
 } bt_args;
 
 static const char *const score_names[3] = {"Brier", "log score", "RPS"};
@@ -108,6 +115,7 @@ static void print_origin(const pds_backtest_result *r, const pds_model *m, int r
            "negative: the model is better)\n",
            r->n_risk);
     printf("%-22s %22s %22s %22s\n", "baseline", "Brier (sum)", "log score (sum)", "RPS");
+    pds_fc_diff pd[PDS_BT_N][3];
     for (int b = PDS_BT_NO_CHANNELS; b < PDS_BT_N; b++) {
         printf("%-22s", pds_backtest_names[b]);
         for (int sc = 0; sc < 3; sc++) {
@@ -119,13 +127,13 @@ static void print_origin(const pds_backtest_result *r, const pds_model *m, int r
             for (size_t i = 0; i < r->n_risk; i++)
                 ss += (a[i] - c[i] - mean) * (a[i] - c[i] - mean);
             double se = r->n_risk > 1 ? sqrt(ss / (n - 1) / n) : NAN;
+            pd[b][sc] = (pds_fc_diff){.diff = mean, .se = se};
             char cell[40];
             snprintf(cell, sizeof cell, "%+.4f (%.4f)", mean, se);
             printf(" %22s", cell);
         }
         putchar('\n');
     }
-
     printf("\ncalibration of the model (unit-years at risk by predicted hazard)\n");
     printf("%-12s %8s %8s %12s %10s %10s\n", "hazard", "n", "events", "mean pred.", "observed",
            "2 SE");
@@ -190,27 +198,44 @@ static void print_origin(const pds_backtest_result *r, const pds_model *m, int r
     }
     putchar('\n');
 
-    printf("\nverdict:\n");
+    printf("\nverdict (from the paired differences above: better or worse only when the "
+           "difference exceeds 2 standard errors):\n");
     for (int b = PDS_BT_NO_CHANNELS; b < PDS_BT_N; b++) {
-        int wins = 0;
+        printf("  against %-20s the model is:", pds_backtest_names[b]);
         for (int sc = 0; sc < 3; sc++)
-            wins += score_of(&r->f[PDS_BT_MODEL].scores, sc) < score_of(&r->f[b].scores, sc);
-        printf("  against %-20s the model is better on %d of 3 scores: %s\n", pds_backtest_names[b],
-               wins,
-               wins == 3   ? "it beats the baseline"
-               : wins == 0 ? "the baseline beats it"
-                           : "mixed");
+            printf("%s %s on %s", sc ? "," : "", pds_fc_verdict(&pd[b][sc]), score_names[sc]);
+        putchar('\n');
     }
 }
 
-static void csv_rows(FILE *o, const pds_backtest_result *r)
+static void csv_rows(FILE *o, const char *config, const pds_backtest_result *r)
 {
     for (int i = 0; i < PDS_BT_N; i++) {
         const pds_scores *s = &r->f[i].scores;
-        fprintf(o, "%d,%d,\"%s\",%zu,%zu,%zu,%.10g,%.10g,%.10g\n", r->cutoff, r->last_year,
+        pds_cli_csv_field(o, config);
+        fprintf(o, ",%d,%d,\"%s\",%zu,%zu,%zu,%.17g,%.17g,%.17g\n", r->cutoff, r->last_year,
                 pds_backtest_names[i], s->n_units, s->n_unit_years, s->n_events, s->brier,
                 s->log_score, s->rps);
     }
+}
+
+/* Every forecast hazard scored: one row per forecaster and unit-year of the
+ * window, for every unit at risk at the cutoff. */
+static void hazard_rows(FILE *o, const char *config, const pds_world *w,
+                        const pds_backtest_result *r)
+{
+    size_t Y = r->n_years;
+    for (int i = 0; i < PDS_BT_N; i++)
+        for (size_t u = 0; u < r->n_risk; u++) {
+            int oc = r->outcome[u];
+            for (size_t k = 0; k < Y; k++) {
+                pds_cli_csv_field(o, config);
+                fprintf(o, ",%d,\"%s\",", r->cutoff, pds_backtest_names[i]);
+                pds_cli_csv_field(o, w->units[r->risk_unit[u]].code);
+                fprintf(o, ",%d,%d,%d,%.17g\n", r->cutoff + 1 + (int)k,
+                        oc < 0 || (int)k <= oc, (int)k == oc, r->f[i].hazard[u * Y + k]);
+            }
+        }
 }
 
 static int parse_args(int argc, char **argv, bt_args *a)
@@ -223,6 +248,7 @@ static int parse_args(int argc, char **argv, bt_args *a)
         {"seed", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'C'},
+        {"hazards-csv", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -264,13 +290,26 @@ static int parse_args(int argc, char **argv, bt_args *a)
         case 'C':
             a->csv = optarg;
             break;
+        case 'H':
+            a->hazards_csv = optarg;
+            break;
         default:
             return pds_cli_getopt_other(c, "backtest", argv);
         }
     }
-    if (optind != argc - 1 || !have_cutoff) {
-        fprintf(stderr, "pdsim: error: usage: pdsim backtest CONFIG.yaml --cutoff YEAR|FROM..TO "
-                        "[--refit] [-n RUNS] [-s SEED] [-j THREADS] [--csv OUT.csv]\n");
+    if (optind >= argc || !have_cutoff) {
+        fprintf(stderr, "pdsim: error: usage: pdsim backtest CONFIG.yaml [CONFIG2.yaml ...] "
+                        "--cutoff YEAR|FROM..TO [--refit] [-n RUNS] [-s SEED] [-j THREADS] "
+                        "[--csv OUT.csv] [--hazards-csv HAZARDS.csv]\n");
+        return 2;
+    }
+    if (argc - optind > MAX_CONFIGS) {
+        fprintf(stderr, "pdsim: error: at most %d configs at once, got %d\n", MAX_CONFIGS,
+                argc - optind);
+        return 2;
+    }
+    if (a->csv && a->hazards_csv && strcmp(a->csv, a->hazards_csv) == 0) {
+        fprintf(stderr, "pdsim: error: --csv and --hazards-csv name the same file %s\n", a->csv);
         return 2;
     }
     if (a->firth && !a->refit) {
@@ -281,7 +320,8 @@ static int parse_args(int argc, char **argv, bt_args *a)
         fprintf(stderr, "pdsim: error: --cutoff: at most %d origins\n", MAX_ORIGINS);
         return 2;
     }
-    a->config = argv[optind];
+    for (int i = optind; i < argc; i++)
+        a->configs[a->n_configs++] = argv[i];
     return -1;
 }
 
@@ -289,7 +329,7 @@ static int parse_args(int argc, char **argv, bt_args *a)
  * asked), the backtest. */
 static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const int *observed,
                              const pds_model *spec, const pds_model *sub, int cutoff, uint64_t seed,
-                             pds_diag *diag, pds_backtest_result **out, pds_model **fitted,
+                             uint64_t runs, pds_diag *diag, pds_backtest_result **out, pds_model **fitted,
                              double *shift)
 {
     pds_dataset_options dopt = {.sea_links = cfg->sea_links,
@@ -335,7 +375,7 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
                     .panel_file = panel,
                     .draw_coefficients = cfg->uncertainty == 1},
             .run = {.seed = seed,
-                    .n_runs = a->runs > 0 ? (uint64_t)a->runs : cfg->runs,
+                    .n_runs = runs,
                     .chunk_runs = (size_t)cfg->chunk_runs,
                     .threads = a->threads >= 0 ? (int)a->threads : (int)cfg->threads,
                     .stop = (volatile int *)&interrupted},
@@ -347,6 +387,138 @@ static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const 
     return st;
 }
 
+/* A new file under a temporary name beside path: O_EXCL, no symlink followed. */
+static FILE *open_tmp(const char *path, char **tmp)
+{
+    *tmp = malloc(strlen(path) + 32);
+    if (!*tmp)
+        return NULL;
+    sprintf(*tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(*tmp);
+    }
+    return f;
+}
+
+/* Close f and rename it to path when all is well, else remove it. */
+static int finish_tmp(FILE **f, const char *tmp, const char *path, int ok)
+{
+    if (!*f)
+        return 0;
+    int bad = ferror(*f) != 0;
+    bad |= fclose(*f) != 0;
+    *f = NULL;
+    if (ok && !bad && rename(tmp, path) != 0)
+        bad = 1;
+    if (!ok || bad)
+        unlink(tmp);
+    if (bad && ok) {
+        fprintf(stderr, "pdsim: error: %s: cannot write\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when the files are the same (an output must not replace an input). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+typedef struct bt_config {
+    const char *path;
+    pds_run_config *cfg;
+    pds_model *spec, *sub;
+    double mean[PDS_BT_N][3];
+    int wins[PDS_BT_N][3];
+} bt_config;
+
+/* The pooled comparison of every forecaster over the origins. */
+static void print_comparison(const bt_args *a, const bt_config *c, const pds_fc_pool *pool)
+{
+    size_t K = a->n_configs, F = pool->n_fc;
+    pds_fc_diff cl;
+    pds_fc_pool_diff(pool, 0, 0, PDS_SC_RPS, &cl);
+    printf("\n== comparison of the forecasters over %zu origin%s (%ld..%ld): %zu unit-origins of "
+           "%zu units, %zu unit-years ==\n",
+           pool->n_origins, pool->n_origins == 1 ? "" : "s", a->cutoff_from, a->cutoff_to,
+           pool->n_rows, cl.n_clusters, pool->n_uy);
+    char label[MAX_CONFIGS + 3][24];
+    for (size_t k = 0; k < F; k++)
+        snprintf(label[k], sizeof label[k], "[%zu]", k + 1);
+    for (size_t k = 0; k < K; k++)
+        printf("  %-5s model of %s (%s)\n", label[k], c[k].path, c[k].spec->name);
+    for (int b = PDS_BT_NO_CHANNELS; b < PDS_BT_N; b++)
+        printf("  %-5s %s%s%s%s\n", label[K + (size_t)b - 1], pds_backtest_names[b],
+               K > 1 ? " (as fitted for " : "", K > 1 ? c[0].path : "", K > 1 ? ")" : "");
+    printf("\npooled scores (Brier and log score per unit-year, RPS per unit-origin; lower is "
+           "better)\n%-6s %10s %10s %10s\n",
+           "", score_names[0], score_names[1], score_names[2]);
+    for (size_t k = 0; k < F; k++) {
+        printf("%-6s", label[k]);
+        for (int sc = 0; sc < 3; sc++) {
+            pds_fc_diff d;
+            pds_fc_pool_diff(pool, k, k, sc, &d);
+            printf(" %10.5f", d.mean_a);
+        }
+        putchar('\n');
+    }
+    printf("\npaired differences A minus B (negative: A is better), standard errors clustered by "
+           "unit over all origins;\n\"better\" or \"worse\" only when |difference| > 2 SE, else "
+           "\"no clear difference\"\n");
+    printf("%-4s %-4s %22s %22s %22s   verdict for A (Brier, log score, RPS)\n", "A", "B",
+           "Brier", "log score", "RPS");
+    for (size_t x = 0; x < K; x++)
+        for (size_t y = 0; y < F; y++) {
+            if (y == x || (y < K && !(x > 0 && y == 0)))
+                continue; /* each config against the first and against each baseline */
+            printf("%-4s %-4s", label[x], label[y]);
+            const char *v[3];
+            for (int sc = 0; sc < 3; sc++) {
+                pds_fc_diff d;
+                pds_fc_pool_diff(pool, x, y, sc, &d);
+                char cell[48];
+                snprintf(cell, sizeof cell, "%+.5f (%.5f)", d.diff, d.se);
+                printf(" %22s", cell);
+                v[sc] = pds_fc_verdict(&d);
+            }
+            printf("   %s, %s, %s\n", v[0], v[1], v[2]);
+        }
+    double *w = malloc(F * sizeof *w), obj = NAN;
+    int iters = 0;
+    if (!w || pds_fc_stack(pool->uy_prob, pool->n_uy, F, w, &obj, &iters) != PDS_OK) {
+        printf("\nstacking weights: could not be computed\n");
+        free(w);
+        return;
+    }
+    printf("\nstacking weights (Yao et al. 2018): the mixture sum_k w_k h_k of the hazards that "
+           "maximizes the log score over the %zu held-out unit-years\n",
+           pool->n_uy);
+    for (size_t k = 0; k < F; k++)
+        printf("%-6s %9.6f\n", label[k], w[k]);
+    size_t best = 0;
+    double best_log = INFINITY;
+    for (size_t k = 0; k < F; k++) {
+        pds_fc_diff d;
+        pds_fc_pool_diff(pool, k, k, PDS_SC_LOG, &d);
+        if (d.mean_a < best_log) {
+            best_log = d.mean_a;
+            best = k;
+        }
+    }
+    printf("log score of the stacked forecast per unit-year: %.7f (best single forecaster: %s, "
+           "%.5f); in-sample for the weights, so optimistic\n",
+           -obj / (double)pool->n_uy, label[best], best_log);
+    free(w);
+}
+
 int pds_cmd_backtest(int argc, char **argv)
 {
     bt_args a;
@@ -355,25 +527,62 @@ int pds_cmd_backtest(int argc, char **argv)
         return rc;
     pds_diag diag;
     pds_diag_init(&diag);
-    pds_run_config *cfg = pds_run_config_load(a.config, &diag);
+    size_t K = a.n_configs;
+    bt_config c[MAX_CONFIGS];
+    memset(c, 0, sizeof c);
     pds_world *full = NULL;
-    pds_model *spec = NULL, *sub = NULL;
     int *observed = NULL;
-    FILE *csv = NULL;
-    char *csv_tmp = NULL;
+    FILE *csv = NULL, *hcsv = NULL;
+    char *csv_tmp = NULL, *hcsv_tmp = NULL;
+    pds_fc_pool *pool = NULL;
     pds_status st = PDS_OK;
-    if (cfg) {
+    int loaded = 1;
+    for (size_t k = 0; k < K; k++) {
+        c[k].path = a.configs[k];
+        c[k].cfg = pds_run_config_load(a.configs[k], &diag);
+        if (c[k].cfg) {
+            c[k].spec = pds_model_load(c[k].cfg->model_path, &diag);
+            if (c[k].cfg->subunit_model_path)
+                c[k].sub = pds_model_load(c[k].cfg->subunit_model_path, &diag);
+        }
+        loaded &= c[k].cfg && c[k].spec && (!c[k].cfg->subunit_model_path || c[k].sub);
+    }
+    const pds_run_config *cfg = c[0].cfg;
+    if (loaded) {
         pds_dataset_options dopt = {.sea_links = cfg->sea_links,
                                     .neighbour_weights = cfg->neighbour_weights_path};
         full = pds_dataset_load(cfg->dataset_path, &dopt, &diag);
-        spec = pds_model_load(cfg->model_path, &diag);
-        if (cfg->subunit_model_path)
-            sub = pds_model_load(cfg->subunit_model_path, &diag);
     }
-    if (!cfg || !full || !spec || (cfg->subunit_model_path && !sub)) {
+    if (!loaded || !full) {
         st = PDS_ERR_INPUT;
         goto done;
     }
+    for (size_t k = 1; k < K; k++) {
+        const pds_run_config *ck = c[k].cfg;
+        char *r0 = realpath(cfg->dataset_path, NULL), *rk = realpath(ck->dataset_path, NULL);
+        int same = r0 && rk && strcmp(r0, rk) == 0;
+        free(r0);
+        free(rk);
+        if (!same || ck->base_year != cfg->base_year) {
+            pds_diag_add(&diag, a.configs[k], 0, 0,
+                         "configs compared in one backtest must share the dataset and base_year: "
+                         "%s has %s, %ld, %s has %s, %ld",
+                         a.configs[0], cfg->dataset_path, cfg->base_year, a.configs[k],
+                         ck->dataset_path, ck->base_year);
+            st = PDS_ERR_INPUT;
+        }
+    }
+    for (size_t k = 0; k < K; k++)
+        for (int o = 0; o < 2; o++) {
+            const char *out = o ? a.hazards_csv : a.csv;
+            if (out && same_file(out, a.configs[k])) {
+                pds_diag_add(&diag, out, 0, 0, "%s would replace the config %s", o ? "--hazards-csv" : "--csv",
+                             a.configs[k]);
+                st = PDS_ERR_INPUT;
+            }
+        }
+    if (st != PDS_OK)
+        goto done;
     unsigned long long seed = cfg->seed;
     if (a.seed_s && pds_parse_u64(a.seed_s, &seed) != 0) {
         pds_diag_add(&diag, NULL, 0, 0, "--seed: expected a non-negative integer, got \"%s\"",
@@ -381,6 +590,7 @@ int pds_cmd_backtest(int argc, char **argv)
         st = PDS_ERR_INPUT;
         goto done;
     }
+    uint64_t runs = a.runs > 0 ? (uint64_t)a.runs : cfg->runs;
     int first = data_first_year(full), last = (int)cfg->base_year;
     if (a.cutoff_from < first || a.cutoff_to >= last) {
         char given[64];
@@ -388,46 +598,66 @@ int pds_cmd_backtest(int argc, char **argv)
             snprintf(given, sizeof given, "%ld..%ld", a.cutoff_from, a.cutoff_to);
         else
             snprintf(given, sizeof given, "%ld", a.cutoff_from);
-        pds_diag_add(&diag, a.config, 0, 0,
+        pds_diag_add(&diag, a.configs[0], 0, 0,
                      "--cutoff %s is outside the data: the observed history of %s covers %d..%d "
                      "(to the config's base_year), so a cutoff must lie in %d..%d",
                      given, cfg->dataset_path, first, last, first, last - 1);
         st = PDS_ERR_INPUT;
         goto done;
     }
-    if (cfg->scenario.name)
-        fprintf(stderr,
-                "pdsim: note: the config's scenario '%s' is ignored: a backtest forecasts "
-                "from the observed history\n",
-                cfg->scenario.name);
+    for (size_t k = 0; k < K; k++) {
+        if (c[k].cfg->scenario.name)
+            fprintf(stderr,
+                    "pdsim: note: %s: the scenario '%s' is ignored: a backtest forecasts "
+                    "from the observed history\n",
+                    a.configs[k], c[k].cfg->scenario.name);
+        if (k > 0 && !a.seed_s && c[k].cfg->seed != cfg->seed)
+            fprintf(stderr,
+                    "pdsim: note: %s: its seed %llu is not used: every config runs with the "
+                    "seed %llu of %s (common random numbers)\n",
+                    a.configs[k], (unsigned long long)c[k].cfg->seed, seed, a.configs[0]);
+        if (k > 0 && a.runs <= 0 && c[k].cfg->runs != cfg->runs)
+            fprintf(stderr,
+                    "pdsim: note: %s: its runs %llu are not used: every config runs %llu runs, "
+                    "as %s\n",
+                    a.configs[k], (unsigned long long)c[k].cfg->runs, (unsigned long long)runs,
+                    a.configs[0]);
+    }
     observed = calloc(full->n_units + 1, sizeof(int));
-    if (!observed) {
+    pool = pds_fc_pool_create(K + PDS_BT_N - 1, full->n_units);
+    if (!observed || !pool) {
         st = PDS_ERR_RUNTIME;
         goto done;
     }
     for (size_t u = 0; u < full->n_units; u++)
         observed[u] = full->units[u].adoption_year;
     if (a.csv) {
-        csv_tmp = malloc(strlen(a.csv) + 32);
-        if (csv_tmp) {
-            sprintf(csv_tmp, "%s.tmp.%ld", a.csv, (long)getpid());
-            csv = fopen(csv_tmp, "w");
-        }
+        csv = open_tmp(a.csv, &csv_tmp);
         if (!csv) {
             fprintf(stderr, "pdsim: error: %s: cannot write\n", a.csv);
             st = PDS_ERR_RUNTIME;
             goto done;
         }
-        fputs("cutoff,last_year,forecaster,units_at_risk,unit_years,events,brier,log_score,rps\n",
+        fputs("config,cutoff,last_year,forecaster,units_at_risk,unit_years,events,brier,log_score,"
+              "rps\n",
               csv);
     }
-    printf("Backtest of %s (model %s) on %s; observed history to %d; %llu runs, seed %llu%s\n",
-           a.config, spec->name, cfg->dataset_path, last,
-           (unsigned long long)(a.runs > 0 ? (uint64_t)a.runs : cfg->runs),
-           (unsigned long long)seed,
-           a.refit                        ? "; model refitted at each cutoff"
-           : cfg->intercept_recalibration ? "; intercept recalibrated at each cutoff"
-                                          : "");
+    if (a.hazards_csv) {
+        hcsv = open_tmp(a.hazards_csv, &hcsv_tmp);
+        if (!hcsv) {
+            fprintf(stderr, "pdsim: error: %s: cannot write\n", a.hazards_csv);
+            st = PDS_ERR_RUNTIME;
+            goto done;
+        }
+        fputs("config,cutoff,forecaster,unit,year,at_risk,adopted,hazard\n", hcsv);
+    }
+    for (size_t k = 0; k < K; k++)
+        printf("Backtest of %s (model %s) on %s; observed history to %d; %llu runs, seed %llu%s\n",
+               a.configs[k], c[k].spec->name, c[k].cfg->dataset_path, last,
+               (unsigned long long)runs, (unsigned long long)seed,
+               a.refit                              ? "; model refitted at each cutoff"
+               : c[k].cfg->intercept_recalibration ? "; intercept recalibrated at each cutoff"
+                                                    : "");
     size_t n_orig = (size_t)(a.cutoff_to - a.cutoff_from + 1);
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -435,78 +665,97 @@ int pds_cmd_backtest(int argc, char **argv)
     interrupted = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    double mean[PDS_BT_N][3] = {{0}};
-    int wins[PDS_BT_N][3] = {{0}};
     size_t done = 0;
     for (size_t o = 0; o < n_orig && st == PDS_OK; o++) {
-        pds_backtest_result *r = NULL;
-        pds_model *fitted = NULL;
-        double shift = NAN;
+        pds_backtest_result *r[MAX_CONFIGS] = {NULL};
         int cutoff = (int)a.cutoff_from + (int)o;
-        st = one_origin(&a, cfg, observed, spec, sub, cutoff, seed, &diag, &r, &fitted, &shift);
-        if (st == PDS_OK) {
-            done++;
-            print_origin(r, fitted ? fitted : spec, a.refit, shift);
-            if (csv)
-                csv_rows(csv, r);
-            for (int i = 0; i < PDS_BT_N; i++)
-                for (int sc = 0; sc < 3; sc++) {
-                    double v = score_of(&r->f[i].scores, sc);
-                    mean[i][sc] += v / (double)n_orig;
-                    wins[i][sc] += score_of(&r->f[PDS_BT_MODEL].scores, sc) < v;
-                }
-        } else if (n_orig > 1 && !interrupted) {
-            pds_diag_add(&diag, NULL, 0, 0, "backtest with cutoff %d failed (above)", cutoff);
+        for (size_t k = 0; k < K && st == PDS_OK; k++) {
+            pds_model *fitted = NULL;
+            double shift = NAN;
+            st = one_origin(&a, c[k].cfg, observed, c[k].spec, c[k].sub, cutoff, seed, runs,
+                            &diag, &r[k], &fitted, &shift);
+            if (st == PDS_OK) {
+                if (K > 1)
+                    printf("\n-- config %zu of %zu: %s --", k + 1, K, a.configs[k]);
+                print_origin(r[k], fitted ? fitted : c[k].spec, a.refit, shift);
+                if (csv)
+                    csv_rows(csv, a.configs[k], r[k]);
+                if (hcsv)
+                    hazard_rows(hcsv, a.configs[k], full, r[k]);
+                for (int i = 0; i < PDS_BT_N; i++)
+                    for (int sc = 0; sc < 3; sc++) {
+                        double v = score_of(&r[k]->f[i].scores, sc);
+                        c[k].mean[i][sc] += v / (double)n_orig;
+                        c[k].wins[i][sc] += score_of(&r[k]->f[PDS_BT_MODEL].scores, sc) < v;
+                    }
+            } else if ((n_orig > 1 || K > 1) && !interrupted) {
+                pds_diag_add(&diag, a.configs[k], 0, 0, "backtest with cutoff %d failed (above)",
+                             cutoff);
+            }
+            pds_model_free(fitted);
         }
-        pds_backtest_free(r);
-        pds_model_free(fitted);
+        if (st == PDS_OK) {
+            const pds_backtest_result *rr[MAX_CONFIGS + PDS_BT_N];
+            int which[MAX_CONFIGS + PDS_BT_N];
+            for (size_t k = 0; k < K; k++) {
+                rr[k] = r[k];
+                which[k] = PDS_BT_MODEL;
+            }
+            for (int b = PDS_BT_NO_CHANNELS; b < PDS_BT_N; b++) {
+                rr[K + (size_t)b - 1] = r[0];
+                which[K + (size_t)b - 1] = b;
+            }
+            st = pds_fc_pool_add(pool, rr, which, &diag);
+        }
+        if (st == PDS_OK)
+            done++;
+        for (size_t k = 0; k < K; k++)
+            pds_backtest_free(r[k]);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (interrupted) {
         fprintf(stderr, "pdsim: interrupted after %zu of %zu origins%s\n", done, n_orig,
-                a.csv ? "; no CSV written" : "");
+                a.csv || a.hazards_csv ? "; no CSV written" : "");
         st = PDS_ERR_RUNTIME;
     }
-    if (st == PDS_OK && n_orig > 1) {
-        printf("\n== rolling origin: %ld..%ld (%zu origins) ==\n", a.cutoff_from, a.cutoff_to,
-               n_orig);
-        printf("%-22s %10s %10s %10s   origins where the model scores better (Brier, log, RPS)\n",
-               "mean over origins", score_names[0], score_names[1], score_names[2]);
-        for (int i = 0; i < PDS_BT_N; i++) {
-            printf("%-22s %10.5f %10.5f %10.5f", pds_backtest_names[i], mean[i][0], mean[i][1],
-                   mean[i][2]);
-            if (i != PDS_BT_MODEL)
-                printf("   %d, %d, %d of %zu", wins[i][0], wins[i][1], wins[i][2], n_orig);
-            putchar('\n');
+    if (st == PDS_OK && n_orig > 1)
+        for (size_t k = 0; k < K; k++) {
+            printf("\n== rolling origin: %ld..%ld (%zu origins)%s%s ==\n", a.cutoff_from,
+                   a.cutoff_to, n_orig, K > 1 ? ", " : "", K > 1 ? a.configs[k] : "");
+            printf("%-22s %10s %10s %10s   origins where the model scores better (Brier, log, "
+                   "RPS)\n",
+                   "mean over origins", score_names[0], score_names[1], score_names[2]);
+            for (int i = 0; i < PDS_BT_N; i++) {
+                printf("%-22s %10.5f %10.5f %10.5f", pds_backtest_names[i], c[k].mean[i][0],
+                       c[k].mean[i][1], c[k].mean[i][2]);
+                if (i != PDS_BT_MODEL)
+                    printf("   %d, %d, %d of %zu", c[k].wins[i][0], c[k].wins[i][1],
+                           c[k].wins[i][2], n_orig);
+                putchar('\n');
+            }
         }
-    }
-    if (csv) {
-        int bad = ferror(csv) != 0;
-        bad |= fclose(csv) != 0;
-        csv = NULL;
-        if (st == PDS_OK && !bad && rename(csv_tmp, a.csv) != 0)
-            bad = 1;
-        if (st != PDS_OK || bad)
-            unlink(csv_tmp);
-        if (bad && st == PDS_OK) {
-            fprintf(stderr, "pdsim: error: %s: cannot write\n", a.csv);
-            st = PDS_ERR_RUNTIME;
-        }
-    }
+    if (st == PDS_OK)
+        print_comparison(&a, c, pool);
+    if (finish_tmp(&csv, csv_tmp, a.csv, st == PDS_OK) != 0)
+        st = PDS_ERR_RUNTIME;
+    if (finish_tmp(&hcsv, hcsv_tmp, a.hazards_csv, st == PDS_OK) != 0)
+        st = PDS_ERR_RUNTIME;
 done:
     fflush(stdout);
-    if (csv) {
-        fclose(csv);
-        unlink(csv_tmp);
-    }
+    finish_tmp(&csv, csv_tmp, a.csv, 0);
+    finish_tmp(&hcsv, hcsv_tmp, a.hazards_csv, 0);
     pds_cli_print_diag(&diag);
     free(csv_tmp);
+    free(hcsv_tmp);
     free(observed);
-    pds_model_free(sub);
-    pds_model_free(spec);
+    pds_fc_pool_free(pool);
+    for (size_t k = 0; k < K; k++) {
+        pds_model_free(c[k].sub);
+        pds_model_free(c[k].spec);
+        pds_run_config_free(c[k].cfg);
+    }
     pds_world_free(full);
-    pds_run_config_free(cfg);
     pds_diag_free(&diag);
     return pds_cli_exit(st);
 }

@@ -308,6 +308,9 @@ static double clamp01(double p)
     return p < PDS_SCORE_EPS ? PDS_SCORE_EPS : p > 1.0 - PDS_SCORE_EPS ? 1.0 - PDS_SCORE_EPS : p;
 }
 
+/* The baselines' hazards are clamped to [PDS_SCORE_EPS, 1 - PDS_SCORE_EPS]
+ * once, here, so that all three scores (and the exported hazards) see the
+ * same values. */
 static void baseline_hazards(pds_backtest_result *r)
 {
     size_t Y = r->n_years;
@@ -318,7 +321,7 @@ static void baseline_hazards(pds_backtest_result *r)
         /* the curve's growth in year t among those not yet adopted */
         double hl = clamp01(F0 < 1.0 ? (F1 - F0) / (1.0 - F0) : 1.0);
         for (size_t i = 0; i < r->n_risk; i++) {
-            r->f[PDS_BT_CONSTANT].hazard[i * Y + k] = r->constant_rate;
+            r->f[PDS_BT_CONSTANT].hazard[i * Y + k] = clamp01(r->constant_rate);
             r->f[PDS_BT_LOGISTIC].hazard[i * Y + k] = hl;
         }
     }

@@ -62,7 +62,8 @@ us_backtest() {
         "$PDSIM" backtest "$TMP/us/configs/c.yaml" --cutoff 1980 --refit -n 3000 -j 2 >"$TMP/us2.txt" &&
         all_scores "$TMP/us1.txt" && grep -q "^model refitted on 1964\.\.1980: .*neighbours_adopted_pct" "$TMP/us1.txt" &&
         grep -q "units at risk at the cutoff: 36 of 50 (14 adopted by 1980); adoptions in the window: 22" "$TMP/us1.txt" &&
-        sed 1d "$TMP/us1.txt" >"$TMP/a" && sed 1d "$TMP/us2.txt" >"$TMP/b" && cmp -s "$TMP/a" "$TMP/b"
+        sed -e 1d -e '/^  \[1\]   model of /d' "$TMP/us1.txt" >"$TMP/a" &&
+        sed -e 1d -e '/^  \[1\]   model of /d' "$TMP/us2.txt" >"$TMP/b" && cmp -s "$TMP/a" "$TMP/b"
 }
 check "US backtest 1980: scored against baselines; same for other codes and threads" us_backtest
 
@@ -70,7 +71,9 @@ rolling() {
     "$PDSIM" backtest "$US" --cutoff 1978..1982 --refit -n 3000 --csv "$TMP/r.csv" >"$TMP/roll.txt" &&
         grep -q "^== rolling origin: 1978\.\.1982 (5 origins) ==" "$TMP/roll.txt" &&
         grep -q "^constant hazard .* of 5$" "$TMP/roll.txt" &&
-        [ "$(wc -l <"$TMP/r.csv")" -eq 21 ] && grep -q "^1980,1993,\"model\",36,325,22," "$TMP/r.csv" && grep -q "^1980,1993,\"model, channels off\",36,325,22," "$TMP/r.csv" &&
+        [ "$(wc -l <"$TMP/r.csv")" -eq 21 ] && grep -q ",1980,1993,\"model\",36,325,22," "$TMP/r.csv" && grep -q ",1980,1993,\"model, channels off\",36,325,22," "$TMP/r.csv" &&
+        head -1 "$TMP/r.csv" | grep -q "^config,cutoff,last_year,forecaster," &&
+        grep -q "^== comparison of the forecasters over 5 origins (1978\.\.1982)" "$TMP/roll.txt" &&
         # the 1980 origin is the single-cutoff backtest
         sed -n '/^== cutoff 1980/,/^verdict/p' "$TMP/roll.txt" >"$TMP/a" &&
         "$PDSIM" backtest "$US" --cutoff 1980 --refit -n 3000 | sed -n '/^== cutoff 1980/,/^verdict/p' >"$TMP/b" &&
@@ -78,6 +81,36 @@ rolling() {
 }
 check "rolling origin 1978..1982 and CSV" rolling
 
+# several configs: the same units, seed and runs; the comparison and stacking
+two_configs() {
+    "$PDSIM" backtest "$CN" "$ROOT/configs/baseline-recalibrated.yaml" --cutoff 2019 -n 500 \
+        --hazards-csv "$TMP/h2.csv" >"$TMP/two.txt" &&
+        [ "$(grep -c '^-- config [12] of 2: ' "$TMP/two.txt")" -eq 2 ] &&
+        grep -q "^  \[2\]   model of .*baseline-recalibrated.yaml" "$TMP/two.txt" &&
+        grep -q "^\[2\]  \[1\] .*(.*).*(.*).*(.*)" "$TMP/two.txt" &&
+        grep -q "^\[1\]  \[5\] " "$TMP/two.txt" && ! grep -q "^\[1\]  \[2\] " "$TMP/two.txt" &&
+        grep -q "^stacking weights" "$TMP/two.txt" &&
+        [ "$(sed -n '/^stacking weights/,/^log score/p' "$TMP/two.txt" | grep -c '^\[[1-5]\]  *[01]\.[0-9]*$')" -eq 5 ] &&
+        # the first config's block is its single-config backtest (same seed and runs)
+        sed -n '/^-- config 1 of 2/,/^verdict/p' "$TMP/two.txt" | sed 1d >"$TMP/a" &&
+        "$PDSIM" backtest "$CN" --cutoff 2019 -n 500 | sed -n '/^== cutoff 2019/,/^verdict/p' >"$TMP/b" &&
+        [ -s "$TMP/a" ] && sed 's/^-- config 1 of 2: [^ ]* --//' "$TMP/a" | cmp -s - "$TMP/b" &&
+        [ "$(wc -l <"$TMP/h2.csv")" -eq $((1 + 2 * 4 * 25 * 4)) ]
+}
+check "two configs: same origins, comparison, stacking, hazards CSV" two_configs
+verdict_noise() { # no "beats": a difference within 2 SE is no clear difference
+    ! grep -q "beats" "$TMP/two.txt" && grep -q "no clear difference" "$TMP/two.txt"
+}
+check "verdict: no clear difference within 2 SE" verdict_noise
+other_dataset() { status_is 2 "$PDSIM" backtest "$CN" "$US" --cutoff 1990 -n 10 && stderr_has "must share the dataset and base_year"; }
+check "configs on different datasets: exit 2" other_dataset
+csv_over_config() {
+    cp "$US" "$TMP/us-copy.yaml" 2>/dev/null; sed "s|^dataset: \.\./|dataset: $ROOT/|; s|^model: \.\./|model: $ROOT/|; /^output:/d" "$US" >"$TMP/us-copy.yaml" &&
+        cp "$TMP/us-copy.yaml" "$TMP/keep.yaml" &&
+        status_is 2 "$PDSIM" backtest "$TMP/us-copy.yaml" --cutoff 1980 -n 10 --hazards-csv "$TMP/us-copy.yaml" &&
+        stderr_has "would replace the config" && cmp -s "$TMP/us-copy.yaml" "$TMP/keep.yaml"
+}
+check "an output naming a config: exit 2, config kept" csv_over_config
 check "cutoff after the data: exit 2" sh -c "'$PDSIM' backtest '$US' --cutoff 1993 2>&1 >/dev/null | grep -q 'outside the data.*1964..1993'; [ \$? -eq 0 ] && ! '$PDSIM' backtest '$US' --cutoff 1993 >/dev/null 2>&1"
 out_before() { status_is 2 "$PDSIM" backtest "$US" --cutoff 1950..1960 && stderr_has "outside the data"; }
 check "cutoff before the data: exit 2" out_before
@@ -93,7 +126,7 @@ bad_seed() { status_is 2 "$PDSIM" backtest "$US" --cutoff 1980 -s -5 && stderr_h
 check "bad --seed: exit 2" bad_seed
 no_cutoff() { status_is 2 "$PDSIM" backtest "$US" && stderr_has "usage"; }
 check "missing --cutoff: exit 2" no_cutoff
-no_csv_on_error() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2013 --csv "$TMP/e.csv" && [ ! -e "$TMP/e.csv" ] && ! ls "$TMP"/e.csv.tmp.* >/dev/null 2>&1; }
+no_csv_on_error() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2013 --csv "$TMP/e.csv" --hazards-csv "$TMP/eh.csv" && [ ! -e "$TMP/e.csv" ] && [ ! -e "$TMP/eh.csv" ] && ! ls "$TMP"/e.csv.tmp.* "$TMP"/eh.csv.tmp.* >/dev/null 2>&1; }
 check "no CSV left after an error" no_csv_on_error
-check "help backtest" sh -c "'$PDSIM' help backtest | grep -q 'Brier and log score per unit-year' && '$PDSIM' backtest --help | grep -q -- '--refit'"
+check "help backtest" sh -c "'$PDSIM' help backtest | grep -q 'Brier and log score per unit-year' && '$PDSIM' help backtest | grep -q -- '--hazards-csv' && '$PDSIM' help backtest | grep -q 'stacking weights' && '$PDSIM' backtest --help | grep -q -- '--refit'"
 finish

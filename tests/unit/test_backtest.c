@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "core/backtest.h"
+#include "core/compare_fc.h"
 #include "core/engine.h"
 #include "core/pp.h"
 #include "core/score.h"
@@ -354,6 +355,58 @@ static void known_model(void **state)
     pds_diag_free(&d);
 }
 
+/* Stacking weights of two forecasters: the interior optimum is the root of
+ * sum_n (q1 - q2) / (w q1 + (1 - w) q2), found here by bisection; a
+ * forecaster that is better on every unit-year takes all the weight; two
+ * identical forecasters split it with the objective unchanged. */
+static double stack_root(const double *q, size_t n)
+{
+    double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 200; it++) {
+        double w = 0.5 * (lo + hi), g = 0.0;
+        for (size_t i = 0; i < n; i++)
+            g += (q[2 * i] - q[2 * i + 1]) / (w * q[2 * i] + (1 - w) * q[2 * i + 1]);
+        if (g > 0)
+            lo = w;
+        else
+            hi = w;
+    }
+    return 0.5 * (lo + hi);
+}
+
+static void stacking(void **state)
+{
+    (void)state;
+    const double q[] = {0.9, 0.5, 0.2, 0.6, 0.7, 0.4, 0.05, 0.3, 0.95, 0.8};
+    double w[3], obj;
+    int it;
+    assert_int_equal(pds_fc_stack(q, 5, 2, w, &obj, &it), PDS_OK);
+    double r = stack_root(q, 5);
+    assert_true(r > 0.01 && r < 0.99);
+    assert_float_equal(w[0], r, 1e-9);
+    assert_float_equal(w[0] + w[1], 1.0, 1e-15);
+    double L = 0.0;
+    for (size_t i = 0; i < 5; i++)
+        L += log(r * q[2 * i] + (1 - r) * q[2 * i + 1]);
+    assert_float_equal(obj, L, 1e-12);
+    /* dominated: the second forecaster is worse everywhere */
+    const double d[] = {0.9, 0.5, 0.8, 0.6, 0.7, 0.4};
+    assert_int_equal(pds_fc_stack(d, 3, 2, w, &obj, &it), PDS_OK);
+    assert_float_equal(w[0], 1.0, 1e-12);
+    assert_float_equal(w[1], 0.0, 1e-12);
+    /* a third column equal to the first: the weights of the two add up to r */
+    double q3[15];
+    for (size_t i = 0; i < 5; i++) {
+        q3[3 * i] = q3[3 * i + 2] = q[2 * i];
+        q3[3 * i + 1] = q[2 * i + 1];
+    }
+    assert_int_equal(pds_fc_stack(q3, 5, 3, w, &obj, &it), PDS_OK);
+    assert_float_equal(w[0] + w[2], r, 1e-8);
+    assert_float_equal(obj, L, 1e-10);
+    const double bad[] = {0.5, 0.0};
+    assert_int_equal(pds_fc_stack(bad, 1, 2, w, &obj, &it), PDS_ERR_INPUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +417,7 @@ int main(void)
         cmocka_unit_test(refit_uses_history_only),
         cmocka_unit_test(year_term),
         cmocka_unit_test(known_model),
+        cmocka_unit_test(stacking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Two configs backtested together on rolling origins; backtest_hazards.py
+# recomputes the scores, the paired differences and the stacking weights from
+# the exported hazards (skipped, 77, without numpy, scipy and statsmodels).
+#   backtest_hazards.sh PDSIM_BINARY REPO_ROOT
+set -u
+PDSIM=$1
+ROOT=$(cd "$2" && pwd)
+if ! PY=$(sh "$ROOT/scripts/find-python.sh" numpy scipy statsmodels); then
+    echo "SKIPPED: no Python with numpy, scipy and statsmodels (set PDSIM_PYTHON)"
+    exit 77
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+"$PDSIM" backtest "$ROOT/configs/baseline.yaml" "$ROOT/configs/baseline-recalibrated.yaml" \
+    --cutoff 2017..2019 -n 400 -j 2 --csv "$TMP/s.csv" --hazards-csv "$TMP/h.csv" >"$TMP/out.txt" ||
+    exit 1
+"$PY" -I "$(dirname "$0")/backtest_hazards.py" "$TMP/h.csv" "$TMP/s.csv" "$TMP/out.txt" || exit 1
+# one config, refitted: the same checks
+"$PDSIM" backtest "$ROOT/configs/us-lottery.yaml" --cutoff 1979..1980 --refit -n 400 \
+    --csv "$TMP/s1.csv" --hazards-csv "$TMP/h1.csv" >"$TMP/out1.txt" || exit 1
+exec "$PY" -I "$(dirname "$0")/backtest_hazards.py" "$TMP/h1.csv" "$TMP/s1.csv" "$TMP/out1.txt"
