@@ -142,11 +142,15 @@ static int panel_value(const pds_world *w, const pds_sim_options *opt, size_t u,
         sxy += dt * x;
         n++;
     }
-    double slope = 0.0;
+    /* the fitted line evaluated at the projected year (not the last value
+     * continued with the fitted slope) */
+    double val = xl;
     double den = n * sxx - sx * sx;
-    if (n >= 2 && den > 0.0)
-        slope = (n * sxy - sx * sy) / den;
-    double val = xl + slope * (double)(y - last);
+    if (n >= 2 && den > 0.0) {
+        double slope = (n * sxy - sx * sy) / den;
+        double level = (sy - slope * sx) / n; /* fitted value at t = last */
+        val = level + slope * (double)(y - last);
+    }
     double lo = isnan(p->min) ? range[0] : p->min;
     double hi = isnan(p->max) ? range[1] : p->max;
     if (val < lo)
