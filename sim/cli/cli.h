@@ -23,6 +23,15 @@ int pds_cmd_merge(int argc, char **argv);
 
 /* Print every message of diag to stderr, prefixed "pdsim: error: ". */
 void pds_cli_print_diag(const pds_diag *d);
+/* Terminal columns of a UTF-8 string (East Asian wide characters take
+ * two), and the string padded with spaces to width columns. */
+int pds_cli_display_width(const char *s);
+void pds_cli_print_padded(const char *s, int width);
+/* A year, or ">LAST" for 0 (not adopted by the horizon LAST); and a range
+ * of two such years, "2026–2032", ">2035", or one year when both agree. */
+void pds_cli_year_text(char *buf, size_t n, int y, int last);
+void pds_cli_year_range(char *buf, size_t n, int lo, int hi, int last);
+
 /* The stdout summary of a finished run. */
 void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
 /* Write the tidy CSV summaries of a run result file into dir (created if

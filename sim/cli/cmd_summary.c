@@ -324,14 +324,6 @@ static int year_quantile(const sumfile *f, size_t u, double q)
     return 0;
 }
 
-static void year_text(char *buf, size_t n, int y, int last)
-{
-    if (y)
-        snprintf(buf, n, "%d", y);
-    else
-        snprintf(buf, n, ">%d", last);
-}
-
 static void print_table(const sumfile *f)
 {
     int last = (int)f->h.last_year, base = (int)f->h.base_year;
@@ -342,17 +334,20 @@ static void print_table(const sumfile *f)
            (unsigned long long)f->h.n_runs, (unsigned long long)f->h.seed,
            (long long)f->h.first_year, last);
     printf("%zu of %zu units adopted by %d (observed)\n\n", n_obs, f->U, base);
-    printf("%-8s %-7s %-13s %8s\n", "code", "median", "10-90%", "P(last)");
+    pds_cli_print_padded("code", 9);
+    pds_cli_print_padded("median", 8);
+    pds_cli_print_padded("10\u201390%", 14);
+    printf("%8s\n", "P(last)");
     for (size_t u = 0; u < f->U; u++) {
         if (f->observed[u] != 0 && f->observed[u] <= base)
             continue;
-        char m[16], lo[16], hi[16], iv[40];
-        year_text(m, sizeof m, year_quantile(f, u, 0.5), last);
-        year_text(lo, sizeof lo, year_quantile(f, u, 0.1), last);
-        year_text(hi, sizeof hi, year_quantile(f, u, 0.9), last);
-        snprintf(iv, sizeof iv, "%s-%s", lo, hi);
-        printf("%-8s %-7s %-13s %8.3f  %s\n", f->h.codes[u], m, iv, f->p[u * f->Y + f->Y - 1],
-               f->name[u]);
+        char m[16], iv[40];
+        pds_cli_year_text(m, sizeof m, year_quantile(f, u, 0.5), last);
+        pds_cli_year_range(iv, sizeof iv, year_quantile(f, u, 0.1), year_quantile(f, u, 0.9), last);
+        pds_cli_print_padded(f->h.codes[u], 9);
+        pds_cli_print_padded(m, 8);
+        pds_cli_print_padded(iv, 14);
+        printf("%8.3f  %s\n", f->p[u * f->Y + f->Y - 1], f->name[u]);
     }
     printf("\nNational curve (units adopted by the end of each year):\n");
     printf("%-6s %8s", "year", "mean");

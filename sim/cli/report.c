@@ -4,32 +4,58 @@
 #include "../io/h5out.h"
 #include "cli.h"
 
-/* Width of a UTF-8 string in terminal columns: CJK characters take two. */
-static int display_width(const char *s)
+/* East Asian wide and full-width code points (Unicode UAX #11, the blocks
+ * that occur in names), which take two terminal columns. */
+static int wide(unsigned long c)
+{
+    return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) ||
+           (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+           (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x20000 && c <= 0x3FFFD);
+}
+
+int pds_cli_display_width(const char *s)
 {
     int w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p & 0xC0) == 0x80)
-            continue;
-        w += *p >= 0xE0 ? 2 : 1;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned long c = *p;
+        int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        if (extra)
+            c &= 0x3Fu >> extra;
+        p++;
+        for (; extra > 0 && (*p & 0xC0) == 0x80; extra--, p++)
+            c = (c << 6) | (*p & 0x3Fu);
+        w += wide(c) ? 2 : 1;
     }
     return w;
 }
 
-static void print_padded(const char *s, int width)
+void pds_cli_print_padded(const char *s, int width)
 {
-    int w = display_width(s);
+    int w = pds_cli_display_width(s);
     fputs(s, stdout);
     for (; w < width; w++)
         putchar(' ');
 }
 
-static void year_text(int y, char *buf, size_t n, int last)
+void pds_cli_year_text(char *buf, size_t n, int y, int last)
 {
     if (y == 0)
         snprintf(buf, n, ">%d", last);
     else
         snprintf(buf, n, "%d", y);
+}
+
+void pds_cli_year_range(char *buf, size_t n, int lo, int hi, int last)
+{
+    char a[16], b[16];
+    pds_cli_year_text(a, sizeof a, lo, last);
+    pds_cli_year_text(b, sizeof b, hi, last);
+    if (lo == 0 || lo == hi)
+        snprintf(buf, n, "%s", a); /* one year, or not by the horizon at all */
+    else
+        snprintf(buf, n, "%s\u2013%s", a, b);
 }
 
 void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
@@ -52,14 +78,15 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
 
     int name_w = 4;
     for (size_t u = 0; u < w->n_units; u++) {
-        int dw = display_width(w->units[u].name);
+        int dw = pds_cli_display_width(w->units[u].name);
         if (dw > name_w)
             name_w = dw;
     }
     printf("Units not adopted by %ld:\n", c->base_year);
-    print_padded("code", 8);
-    print_padded("name", name_w + 2);
-    printf("%-7s %-13s", "median", "10-90%");
+    pds_cli_print_padded("code", 8);
+    pds_cli_print_padded("name", name_w + 2);
+    pds_cli_print_padded("median", 8);
+    pds_cli_print_padded("10\u201390%", 14);
     for (size_t i = 0; i < c->n_report_years; i++)
         printf("  P(%ld)", c->report_years[i]);
     putchar('\n');
@@ -67,17 +94,17 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
         int oy = w->units[u].adoption_year;
         if (oy != 0 && oy <= c->base_year)
             continue;
-        char med[16], lo[16], hi[16], iv[40];
-        year_text(pds_summary_unit_year_quantile(sum, u, 0.5), med, sizeof med, last);
-        year_text(pds_summary_unit_year_quantile(sum, u, 0.1), lo, sizeof lo, last);
-        year_text(pds_summary_unit_year_quantile(sum, u, 0.9), hi, sizeof hi, last);
-        snprintf(iv, sizeof iv, "%s-%s", lo, hi);
-        print_padded(w->units[u].code, 8);
-        print_padded(w->units[u].name, name_w + 2);
-        printf("%-7s %-13s", med, iv);
+        char med[16], iv[40];
+        pds_cli_year_text(med, sizeof med, pds_summary_unit_year_quantile(sum, u, 0.5), last);
+        pds_cli_year_range(iv, sizeof iv, pds_summary_unit_year_quantile(sum, u, 0.1),
+                           pds_summary_unit_year_quantile(sum, u, 0.9), last);
+        pds_cli_print_padded(w->units[u].code, 8);
+        pds_cli_print_padded(w->units[u].name, name_w + 2);
+        pds_cli_print_padded(med, 8);
+        pds_cli_print_padded(iv, 14);
         for (size_t i = 0; i < c->n_report_years; i++) {
             size_t k = (size_t)(c->report_years[i] - sum->first_year);
-            printf("  %*.3f", (int)strlen("P(2025)") - 2, pds_summary_p_adopted(sum, u, k));
+            printf("  %*.3f", (int)strlen("P(2025)"), pds_summary_p_adopted(sum, u, k));
         }
         putchar('\n');
     }
