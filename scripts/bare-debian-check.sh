@@ -65,11 +65,19 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pdsim-bare.XXXXXX")
 root="$work/root"
 log="$work/log"
 mkdir "$log"
+pid=""
 cleanup() {
-    if [ "${PDSIM_BARE_KEEP:-0}" = 1 ]; then
+    # never delete through a mount that mmdebstrap still holds in the root
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    if grep -q " $root/" /proc/self/mounts 2>/dev/null; then
+        echo "bare-debian-check: $root still has mounts; left in place" >&2
+    elif [ "${PDSIM_BARE_KEEP:-0}" = 1 ]; then
         echo "bare-debian-check: root kept in $root" >&2
     else
-        rm -rf "$work"
+        rm -rf --one-file-system "$work"
     fi
 }
 trap cleanup EXIT
@@ -89,7 +97,10 @@ done <"$log/commands"
 echo "bare-debian-check: bootstrapping Debian 12 (bookworm, variant apt) in $root" >&2
 start=$(date +%s)
 rc=0
-mmdebstrap "$@" bookworm "$root" >"$log/mmdebstrap.out" 2>&1 || rc=$?
+mmdebstrap "$@" bookworm "$root" >"$log/mmdebstrap.out" 2>&1 &
+pid=$!
+wait "$pid" || rc=$?
+pid=""
 end=$(date +%s)
 # the commands' own output (build messages, the forecast table)
 cat "$log/mmdebstrap.out" >&2
