@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,12 +53,31 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 typedef struct sink_ctx {
     pds_h5out *out;
     int failed; /* a write failed: the partial file cannot be trusted */
+    /* several models: the engine's rows are P1 wide in each model's own
+     * order; the file's are n_union wide, one column per distinct term */
+    size_t K, P1, n_union;
+    const size_t *const *map; /* [K][P1 of model k] column in the file */
+    const size_t *n_coef;     /* [K] coefficients of model k */
+    const double *cum;        /* [K] cumulative weights */
+    uint64_t seed;
+    double *row_buf;          /* [chunk x n_union] */
 } sink_ctx;
 
 static int write_chunk(void *ctx, uint64_t first, size_t n, const int16_t *u, const int16_t *s,
                        const double *coefs)
 {
     sink_ctx *c = ctx;
+    if (coefs && c->K > 1) {
+        for (size_t i = 0; i < n; i++) {
+            size_t k = pds_model_of_run(c->seed, first + i, c->cum, c->K);
+            double *o = c->row_buf + i * c->n_union;
+            for (size_t j = 0; j < c->n_union; j++)
+                o[j] = NAN;
+            for (size_t j = 0; j < c->n_coef[k]; j++)
+                o[c->map[k][j]] = coefs[i * c->P1 + j];
+        }
+        coefs = c->row_buf;
+    }
     if (pds_h5out_write_runs(c->out, first, n, u, s, coefs) != 0)
         c->failed = 1;
     return c->failed;
@@ -97,6 +117,8 @@ static void input_hash(const pds_run_config *cfg, char *out, size_t size)
     uint64_t h = 0xcbf29ce484222325ULL;
     hash_bytes(&h, cfg->text, strlen(cfg->text));
     hash_file(&h, cfg->model_path);
+    for (size_t k = 1; k < cfg->n_models; k++)
+        hash_file(&h, cfg->models_path[k]);
     hash_file(&h, cfg->subunit_model_path);
     hash_file(&h, cfg->neighbour_weights_path);
     struct dirent **list;
@@ -226,19 +248,66 @@ int pds_cmd_run(int argc, char **argv)
         .store_subunits = store_sub,
         .w = w,
     };
-    size_t ncoef = pds_sim_n_coefficients(s.sim);
+    /* the file's coefficient columns: the intercept, then every distinct
+     * term name of the models in order of first appearance */
+    const size_t K = s.n_models;
+    size_t ncoef = 0, p1max = 0, kn[PDS_MAX_MODELS];
+    size_t *cmap[PDS_MAX_MODELS] = {0};
     const char *coef_names[257];
     coef_names[0] = "(intercept)";
-    for (size_t j = 0; j + 1 < ncoef && j < 256; j++)
-        coef_names[j + 1] = s.unit_model->terms[j].name;
-    const char *unc_warning = NULL;
-    if (ncoef && !s.unit_model->cov) {
-        unc_warning = "the model file has no covariance matrix: coefficients were drawn as "
-                      "independent normals from the standard errors";
-        if (!quiet)
-            fprintf(stderr, "pdsim: warning: %s: %s\n", cfg->model_path, unc_warning);
+    int map_ok = 1;
+    for (size_t k = 0; k < K; k++) {
+        const pds_model *mk = s.models[k];
+        kn[k] = pds_sim_n_coefficients(s.sims[k]);
+        if (kn[k] > p1max)
+            p1max = kn[k];
+        cmap[k] = calloc(kn[k] + 1, sizeof(size_t));
+        if (!cmap[k]) {
+            map_ok = 0;
+            continue;
+        }
+        if (kn[k] && ncoef == 0)
+            ncoef = 1;
+        for (size_t j = 0; j + 1 < kn[k]; j++) {
+            size_t c2 = 1;
+            while (c2 < ncoef && strcmp(coef_names[c2], mk->terms[j].name) != 0)
+                c2++;
+            if (c2 == ncoef) {
+                if (ncoef == 257) {
+                    map_ok = 0;
+                    break;
+                }
+                coef_names[ncoef++] = mk->terms[j].name;
+            }
+            cmap[k][j + 1] = c2;
+        }
     }
-    meta.n_coefficients = ncoef <= 257 ? ncoef : 0;
+    const char *unc_warning = NULL;
+    for (size_t k = 0; k < K; k++) {
+        if (kn[k] && !s.models[k]->cov) {
+            unc_warning = "a model file has no covariance matrix: its coefficients were drawn as "
+                          "independent normals from the standard errors";
+            if (!quiet)
+                fprintf(stderr, "pdsim: warning: %s: %s\n",
+                        K > 1 ? cfg->models_path[k] : cfg->model_path,
+                        "the model file has no covariance matrix: coefficients were drawn as "
+                        "independent normals from the standard errors");
+        }
+    }
+    const char *model_names[PDS_MAX_MODELS];
+    double cum[PDS_MAX_MODELS], acc = 0;
+    for (size_t k = 0; k < K; k++) {
+        model_names[k] = s.models[k]->name;
+        acc += K > 1 ? cfg->model_weights[k] : 1.0;
+        cum[k] = k + 1 == K ? 1.0 : acc;
+    }
+    if (K > 1) {
+        meta.n_models = K;
+        meta.model_names = model_names;
+        meta.model_weights = cfg->model_weights;
+        meta.model_cum_weights = cum;
+    }
+    meta.n_coefficients = map_ok && ncoef <= 257 ? ncoef : 0;
     meta.coefficient_names = coef_names;
     meta.uncertainty = ncoef ? "coefficients" : "none";
     meta.uncertainty_warning = unc_warning;
@@ -286,13 +355,26 @@ int pds_cmd_run(int argc, char **argv)
         pds_cli_print_diag(&diag);
         pds_diag_free(&diag);
         pds_summary_free(sum);
+        for (size_t k = 0; k < K; k++)
+            free(cmap[k]);
         pds_setup_free(&s);
         return pds_cli_exit(st);
     }
     uint64_t first = pds_h5out_written(out);
     progress prog = {.on = !quiet && isatty(STDERR_FILENO), .first = first};
     clock_gettime(CLOCK_MONOTONIC, &prog.t0);
-    sink_ctx sc = {.out = out};
+    sink_ctx sc = {.out = out,
+                   .K = K,
+                   .P1 = p1max,
+                   .n_union = ncoef,
+                   .map = (const size_t *const *)cmap,
+                   .n_coef = kn,
+                   .cum = cum,
+                   .seed = cfg->seed};
+    if (K > 1 && ncoef &&
+        !(sc.row_buf = malloc((size_t)cfg->chunk_runs * ncoef * sizeof(double)))) {
+        st = PDS_ERR_RUNTIME;
+    }
     pds_run_options ro = {
         .seed = cfg->seed,
         .n_runs = cfg->runs,
@@ -305,8 +387,12 @@ int pds_cmd_run(int argc, char **argv)
         .progress = show_progress,
         .progress_ctx = &prog,
         .stop = (volatile int *)&interrupted,
+        .alternatives = K > 1 ? (const pds_sim *const *)s.sims : NULL,
+        .cum_weights = cum,
+        .n_alternatives = K,
     };
-    st = pds_engine_run(s.sim, &ro, sum);
+    if (st == PDS_OK)
+        st = pds_engine_run(s.sim, &ro, sum);
     int stopped = st != PDS_OK && interrupted && !sc.failed;
     if (st == PDS_OK) {
         st = pds_h5out_finish(out, sum, &diag) == 0 ? PDS_OK : PDS_ERR_RUNTIME;
@@ -340,6 +426,9 @@ int pds_cmd_run(int argc, char **argv)
     }
     pds_summary_free(sum);
     pds_diag_free(&diag);
+    free(sc.row_buf);
+    for (size_t k = 0; k < K; k++)
+        free(cmap[k]);
     pds_setup_free(&s);
     return pds_cli_exit(st);
 }

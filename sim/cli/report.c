@@ -68,9 +68,17 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
     for (size_t u = 0; u < w->n_units; u++)
         n_obs += w->units[u].adoption_year != 0 && w->units[u].adoption_year <= c->base_year;
 
-    printf("pdsim forecast: model %s, %llu runs, seed %llu, simulating %d..%d\n",
-           s->unit_model->name, (unsigned long long)sum->n_runs, (unsigned long long)c->seed,
-           sum->first_year, last);
+    if (s->n_models > 1) {
+        printf("pdsim forecast: %zu models (each run draws one:", s->n_models);
+        for (size_t k = 0; k < s->n_models; k++)
+            printf("%s %s %.3f", k ? "," : "", s->models[k]->name, c->model_weights[k]);
+        printf("), %llu runs, seed %llu, simulating %d..%d\n", (unsigned long long)sum->n_runs,
+               (unsigned long long)c->seed, sum->first_year, last);
+    } else {
+        printf("pdsim forecast: model %s, %llu runs, seed %llu, simulating %d..%d\n",
+               s->unit_model->name, (unsigned long long)sum->n_runs, (unsigned long long)c->seed,
+               sum->first_year, last);
+    }
     if (c->intercept_recalibration)
         printf("intercept recalibrated in-sample: %+.4f added to the model's intercept\n",
                s->intercept_shift);

@@ -883,12 +883,29 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
         run_years_skip(s, x, eta0, b_nbr, b_sub, g.state, g.inc, unit_year, sub_year);
 }
 
+size_t pds_model_of_run(uint64_t seed, uint64_t run, const double *cum_weights, size_t n)
+{
+    if (n <= 1)
+        return 0;
+    pds_pcg32 g;
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_MODEL);
+    double u = pds_pcg32_uniform(&g);
+    for (size_t k = 0; k + 1 < n; k++)
+        if (u < cum_weights[k])
+            return k;
+    return n - 1;
+}
+
 /* Runs [c0, c0 + m) into the buffers, accumulating into the thread's summary.
- * Called inside a parallel region: the loop is shared among its threads. */
+ * Called inside a parallel region: the loop is shared among its threads.
+ * With alternatives, scr holds K blocks per thread and each run's row of
+ * coefficients is P1 wide (the widest alternative's). */
 static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0, size_t m,
-                      int16_t *ub, int16_t *sb, double *cb, void **scr, pds_summary **part)
+                      int16_t *ub, int16_t *sb, double *cb, size_t P1, void **scr,
+                      pds_summary **part)
 {
     const size_t U = s->U, S = s->S;
+    const size_t K = opt->alternatives && opt->n_alternatives > 1 ? opt->n_alternatives : 1;
     long lm = (long)m;
 #pragma omp for schedule(dynamic, 16)
     for (long i = 0; i < lm; i++) {
@@ -896,9 +913,16 @@ static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0,
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
+        uint64_t run = c0 + (uint64_t)i;
+        size_t k = K > 1 ? pds_model_of_run(opt->seed, run, opt->cum_weights, K) : 0;
+        const pds_sim *sr = K > 1 ? opt->alternatives[k] : s;
         int16_t *urow = ub + (size_t)i * U;
-        pds_sim_run_one(s, opt->seed, c0 + (uint64_t)i, scr[t], urow, sb + (size_t)i * S,
-                        cb ? cb + (size_t)i * s->P1 : NULL);
+        double *crow = cb ? cb + (size_t)i * P1 : NULL;
+        if (crow && sr->P1 < P1)
+            for (size_t j = sr->P1; j < P1; j++)
+                crow[j] = NAN;
+        pds_sim_run_one(sr, opt->seed, run, scr[(size_t)t * K + k], urow, sb + (size_t)i * S,
+                        sr->P1 ? crow : NULL);
         pds_summary_add_runs(part[t], urow, 1);
     }
 }
@@ -915,6 +939,15 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     if (nt < 1)
         nt = 1;
     const size_t U = s->U, S = s->S;
+    const size_t K = opt->alternatives && opt->n_alternatives > 1 ? opt->n_alternatives : 1;
+    size_t P1 = s->P1;
+    for (size_t k = 0; K > 1 && k < K; k++) {
+        const pds_sim *a = opt->alternatives[k];
+        if (a->U != U || a->S != S || a->Y != s->Y || a->first_year != s->first_year)
+            return PDS_ERR_INPUT;
+        if (a->P1 > P1)
+            P1 = a->P1;
+    }
     /* two buffers: one thread hands chunk c to the sink while the others
      * (and then it too) compute chunk c + 1 */
     int16_t *ub[2], *sb[2];
@@ -922,17 +955,21 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     for (int b = 0; b < 2; b++) {
         ub[b] = malloc(chunk * U * sizeof(int16_t) + 1);
         sb[b] = malloc(chunk * S * sizeof(int16_t) + 1);
-        cb[b] = malloc((chunk * s->P1 + 1) * sizeof(double));
+        cb[b] = malloc((chunk * P1 + 1) * sizeof(double));
     }
-    void **scr = calloc((size_t)nt, sizeof(void *));
+    void **scr = calloc((size_t)nt * K, sizeof(void *));
     pds_summary **part = calloc((size_t)nt, sizeof(pds_summary *));
     pds_status st = (ub[0] && ub[1] && sb[0] && sb[1] && cb[0] && cb[1] && scr && part)
                         ? PDS_OK
                         : PDS_ERR_RUNTIME;
     for (int t = 0; st == PDS_OK && t < nt; t++) {
-        scr[t] = pds_sim_scratch_create(s);
+        for (size_t k = 0; k < K; k++) {
+            scr[(size_t)t * K + k] = pds_sim_scratch_create(K > 1 ? opt->alternatives[k] : s);
+            if (!scr[(size_t)t * K + k])
+                st = PDS_ERR_RUNTIME;
+        }
         part[t] = pds_summary_create(U, s->Y, s->first_year);
-        if (!scr[t] || !part[t])
+        if (!part[t])
             st = PDS_ERR_RUNTIME;
     }
     /* chunks count from first_run; each run's numbers depend on its index only */
@@ -948,7 +985,7 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
         uint64_t p0 = c0 - chunk;
         size_t pm = c > 0 ? (size_t)(n - p0 < chunk ? n - p0 : chunk) : 0;
         int16_t *pu = ub[(c + 1) % 2], *ps = sb[(c + 1) % 2];
-        double *pc = s->P1 ? cb[(c + 1) % 2] : NULL;
+        double *pc = P1 ? cb[(c + 1) % 2] : NULL;
 #pragma omp parallel num_threads(nt)
         {
 #pragma omp single nowait
@@ -959,8 +996,8 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
                     sink_failed = 1;
             }
             if (m > 0)
-                run_chunk(s, opt, r0 + c0, m, ub[c % 2], sb[c % 2], s->P1 ? cb[c % 2] : NULL, scr,
-                          part);
+                run_chunk(s, opt, r0 + c0, m, ub[c % 2], sb[c % 2], P1 ? cb[c % 2] : NULL, P1,
+                          scr, part);
         }
         if (sink_failed) {
             st = PDS_ERR_RUNTIME;
@@ -976,8 +1013,8 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     for (int t = 0; t < nt; t++) {
         if (st == PDS_OK && part[t] && pds_summary_merge(summary, part[t]) != PDS_OK)
             st = PDS_ERR_RUNTIME;
-        if (scr)
-            free(scr[t]);
+        for (size_t k = 0; scr && k < K; k++)
+            free(scr[(size_t)t * K + k]);
         if (part)
             pds_summary_free(part[t]);
     }

@@ -118,7 +118,19 @@ typedef struct pds_run_options {
     pds_progress_fn progress;  /* may be NULL */
     void *progress_ctx;
     volatile int *stop;        /* checked between chunks; may be NULL */
+    /* structural uncertainty: NULL, or n_alternatives prepared sims of the
+     * same world and years (the sim passed to pds_engine_run among them);
+     * run r uses alternatives[pds_model_of_run(seed, r, cum_weights, n)] */
+    const pds_sim *const *alternatives;
+    const double *cum_weights; /* [n_alternatives] cumulative, the last 1 */
+    size_t n_alternatives;
 } pds_run_options;
+
+/* The model run r uses, from the run's own stream (PDS_RNG_MODEL): the first
+ * k with u < cum_weights[k], u its first uniform; 0 when n <= 1. A function
+ * of (seed, run) alone, so a scenario run with the same seed uses the same
+ * model in every run. */
+size_t pds_model_of_run(uint64_t seed, uint64_t run, const double *cum_weights, size_t n);
 
 /* Run all runs in chunks, OpenMP over the runs of a chunk; results do not
  * depend on the number of threads. Accumulates into summary (created by the

@@ -145,6 +145,66 @@ static int parse_report_years(pds_yaml *y, yaml_node_t *n, void *target, pds_dia
     return bad ? -1 : 0;
 }
 
+typedef struct model_doc {
+    char *model;
+    double weight;
+} model_doc;
+
+static const pds_key model_entry_keys[] = {
+    {"model", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(model_doc, model), NULL,
+     "unit hazard model file (YAML)", NULL},
+    {"weight", PDS_KEY_DOUBLE, 1, 0, 1e300, NULL, NULL, offsetof(model_doc, weight), NULL,
+     "its weight (> 0); weights are normalised to sum 1", NULL},
+};
+
+static int seq_len(pds_yaml *y, yaml_node_t *n, const char *what, size_t *len, pds_diag *diag);
+
+/* models: [{model: FILE, weight: W}, ...]: each run draws one of them. */
+static int parse_models(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_config *c = target;
+    size_t len;
+    c->models_line = pds_yaml_line(n);
+    if (seq_len(y, n, "models", &len, diag) != 0)
+        return -1;
+    if (len < 1 || len > PDS_MAX_MODELS) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "models: expected 1..%d entries {model: FILE, weight: W}, got %zu",
+                     PDS_MAX_MODELS, len);
+        return -1;
+    }
+    c->models = calloc(len + 1, sizeof *c->models);
+    c->model_weights = calloc(len + 1, sizeof *c->model_weights);
+    if (!c->models || !c->model_weights)
+        return -1;
+    int bad = 0;
+    double total = 0;
+    for (size_t i = 0; i < len; i++) {
+        model_doc d = {0};
+        char where[32];
+        snprintf(where, sizeof where, "models[%zu]", i);
+        yaml_node_t *e = pds_yaml_node(y, n->data.sequence.items.start[i]);
+        if (pds_yaml_parse_map(y, e, model_entry_keys, 2, &d, where, diag) != 0) {
+            bad = 1;
+            free(d.model);
+            continue;
+        }
+        if (!(d.weight > 0)) {
+            pds_diag_add(diag, y->path, pds_yaml_line(e), pds_yaml_col(e),
+                         "%s.weight: expected a positive number, got %g", where, d.weight);
+            bad = 1;
+        }
+        c->models[c->n_models] = d.model;
+        c->model_weights[c->n_models++] = d.weight;
+        total += d.weight;
+    }
+    if (bad)
+        return -1;
+    for (size_t i = 0; i < c->n_models; i++)
+        c->model_weights[i] /= total;
+    return 0;
+}
+
 typedef struct doc_doc {
     long year;
     double count, weight;
@@ -363,8 +423,13 @@ static const char *const recalibration_names[] = {"none", "in-sample", NULL};
 const pds_key pds_run_config_keys[] = {
     {"dataset", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, OFF(dataset), NULL,
      "dataset folder (units.csv, contiguity.csv, ...)", NULL},
-    {"model", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, OFF(model), NULL, "unit hazard model (YAML)",
+    {"model", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(model), NULL,
+     "unit hazard model (YAML); required unless `models` is given",
      NULL},
+    {"models", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_models,
+     "instead of model: several unit models, [{model: FILE, weight: W}]; each run draws one "
+     "with these probabilities from its own stream (structural uncertainty)",
+     "list"},
     {"subunit_model", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(subunit_model), NULL,
      "sub-unit (city) hazard model; without it sub-units keep their base-year state", NULL},
     {"base_year", PDS_KEY_INT, 1, 1000, 3000, NULL, NULL, OFF(base_year), NULL,
@@ -467,6 +532,14 @@ void pds_run_config_free(pds_run_config *c)
         free(c->scenario.shocks[i].variable);
     }
     free(c->scenario.shocks);
+    for (size_t i = 0; i < c->n_models; i++) {
+        free(c->models[i]);
+        if (c->models_path)
+            free(c->models_path[i]);
+    }
+    free(c->models);
+    free(c->models_path);
+    free(c->model_weights);
     free(c);
 }
 
@@ -502,6 +575,12 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
                                  c, NULL, diag) != 0;
     yaml_node_t *root = pds_yaml_root(y);
     yaml_node_t *hn = key_node(y, root, "horizon"), *rn = key_node(y, root, "report_years");
+    if (!bad && !c->model == !c->n_models) {
+        pds_diag_add(diag, path, c->n_models ? c->models_line : 0, 0,
+                     c->model ? "give either model or models, not both"
+                              : "model: required (a unit hazard model file), or models: a list");
+        bad = 1;
+    }
     if (!bad && c->horizon <= c->base_year) {
         pds_diag_add(diag, path, pds_yaml_line(hn), pds_yaml_col(hn),
                      "horizon (%ld) must be after base_year (%ld)", c->horizon, c->base_year);
@@ -543,11 +622,21 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
         return NULL;
     }
     c->dataset_path = pds_path_relative_to(path, c->dataset);
+    if (c->n_models) {
+        c->models_path = calloc(c->n_models, sizeof *c->models_path);
+        for (size_t i = 0; c->models_path && i < c->n_models; i++)
+            c->models_path[i] = pds_path_relative_to(path, c->models[i]);
+        /* the first model stands for the config where one model is meant */
+        c->model = c->models[0] ? strdup(c->models[0]) : NULL;
+    }
     c->model_path = pds_path_relative_to(path, c->model);
     c->subunit_model_path = pds_path_relative_to(path, c->subunit_model);
     c->neighbour_weights_path = pds_path_relative_to(path, c->neighbour_weights);
     c->output_path =
         c->output ? pds_path_relative_to(path, c->output) : pds_default_output(path, ".h5");
+    for (size_t i = 0; i < c->n_models; i++)
+        if (!c->models_path || !c->models_path[i])
+            c->model_path = NULL; /* out of memory: fail below */
     if (!c->dataset_path || !c->model_path || !c->output_path ||
         (c->subunit_model && !c->subunit_model_path)) {
         pds_run_config_free(c);

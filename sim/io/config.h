@@ -12,6 +12,7 @@
 #include "yamldoc.h"
 
 #define PDS_MAX_REPORT_YEARS 16
+#define PDS_MAX_MODELS 16 /* unit models of one config (models:) */
 
 /* A scenario: changes to the baseline, run with the same seed so that the
  * differences are paired. */
@@ -74,6 +75,13 @@ typedef struct pds_run_config {
     int uncertainty;         /* 0 none, 1 coefficients drawn per run */
     int intercept_recalibration; /* 0 none, 1 in-sample: shift the unit model's intercept */
     pds_run_scenario scenario;
+    /* structural uncertainty: several unit models with weights (`models:`);
+     * n_models = 0 when the config names one `model:` */
+    size_t n_models;
+    char **models;           /* owned: model files, as written */
+    char **models_path;      /* owned: resolved */
+    double *model_weights;   /* owned: normalised to sum 1 */
+    long models_line;        /* line of `models:`, for errors */
 } pds_run_config;
 
 extern const pds_key pds_run_config_keys[];

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/engine.h"
 #include "../core/pcg.h"
 #include "h5util.h"
 #include "pds_version.h"
@@ -66,6 +67,63 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, con
         return -1;
     }
     return d;
+}
+
+static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, const void *data);
+
+/* Fixed-length string attribute name[n] on obj. */
+static int attr_strings(hid_t obj, const char *name, const char *const *v, size_t n)
+{
+    char *packed;
+    hid_t t = pds_h5_fixed_strings(v, n, &packed);
+    hsize_t dn[1] = {n};
+    hid_t sp = t >= 0 ? H5Screate_simple(1, dn, NULL) : -1;
+    hid_t a = sp >= 0 ? H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int rc = a < 0 || H5Awrite(a, t, packed) < 0 ? -1 : 0;
+    if (a >= 0)
+        H5Aclose(a);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    free(packed);
+    return rc;
+}
+
+/* /runs/model: the model of each run, a function of (seed, run) alone, so
+ * it is written whole at creation, block by block in bounded memory. */
+static int write_model_of_run(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
+{
+    hsize_t dims[1] = {m->n_runs}, ch[1] = {chunk_r};
+    hid_t d = make_dataset(g, "model", H5T_NATIVE_INT16, 1, dims, ch,
+                           "per run, the index of the unit model it used (names and weights in "
+                           "the attributes 'names' and 'weights'): structural uncertainty");
+    int rc = d < 0 ? -1 : attr_strings(d, "names", m->model_names, m->n_models);
+    if (!rc) {
+        hsize_t dn[1] = {m->n_models};
+        hid_t sp = H5Screate_simple(1, dn, NULL);
+        hid_t a = sp >= 0 ? H5Acreate2(d, "weights", H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT)
+                          : -1;
+        rc = a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, m->model_weights) < 0 ? -1 : 0;
+        if (a >= 0)
+            H5Aclose(a);
+        if (sp >= 0)
+            H5Sclose(sp);
+    }
+    enum { BLOCK = 65536 };
+    int16_t *buf = rc ? NULL : malloc(BLOCK * sizeof *buf);
+    if (!rc && !buf)
+        rc = -1;
+    for (uint64_t r0 = 0; !rc && r0 < m->n_runs; r0 += BLOCK) {
+        size_t n = m->n_runs - r0 < BLOCK ? (size_t)(m->n_runs - r0) : BLOCK;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (int16_t)pds_model_of_run(m->seed, r0 + i, m->model_cum_weights, m->n_models);
+        rc = write_rows(d, H5T_NATIVE_INT16, r0, n, 1, buf);
+    }
+    free(buf);
+    if (d >= 0)
+        H5Dclose(d);
+    return rc;
 }
 
 static int write_world(hid_t file, const pds_h5meta *m)
@@ -306,6 +364,8 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
             free(packed);
         }
     }
+    if (!rc && m->n_models > 1)
+        rc = write_model_of_run(g, m, chunk_r);
     if (g >= 0)
         H5Gclose(g);
     if (rc || H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {

@@ -36,6 +36,12 @@ typedef struct pds_h5meta {
     const char *uncertainty_warning;      /* NULL or why the draws are approximate */
     const char *scenario_name;            /* "" when no scenario */
     const char *input_hash;               /* fingerprint of the inputs (resume check) */
+    /* structural uncertainty: n_models > 1 unit models, run r used model
+     * pds_model_of_run(seed, r, model_cum_weights, n_models): /runs/model */
+    size_t n_models;
+    const char *const *model_names;       /* [n_models] */
+    const double *model_weights;          /* [n_models], sum 1 */
+    const double *model_cum_weights;      /* [n_models], cumulative */
     const pds_world *w;
 } pds_h5meta;
 

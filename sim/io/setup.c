@@ -11,6 +11,15 @@ void pds_setup_free(pds_setup *s)
 {
     if (!s)
         return;
+    for (size_t k = 1; k < s->n_models; k++) {
+        if (s->sims)
+            pds_sim_free(s->sims[k]);
+        if (s->models)
+            pds_model_free(s->models[k]);
+    }
+    free(s->sims);
+    free(s->models);
+    free(s->intercept_shifts);
     pds_sim_free(s->sim);
     pds_model_free(s->sub_model);
     pds_model_free(s->unit_model);
@@ -23,20 +32,29 @@ void pds_setup_free(pds_setup *s)
  * over the observed history (the default first year at risk to base_year)
  * equals the observed number: calibration in the mean, for a published model
  * applied to data it was not estimated on. */
-pds_status pds_setup_recalibrate(pds_setup *s, pds_diag *diag)
+static pds_status recalibrate_one(pds_setup *s, pds_model *m, double *shift, pds_diag *diag)
 {
     const pds_world *w = s->world;
-    pds_model *m = s->unit_model;
     pds_pp_table *t = NULL;
     int first = pds_pp_default_first_year(w, m);
     pds_status st = pds_pp_build(w, m, first, (int)s->cfg->base_year, diag, &t);
     if (st == PDS_OK)
-        st = pds_pp_intercept_shift(t, m, &s->intercept_shift, diag);
+        st = pds_pp_intercept_shift(t, m, shift, diag);
     if (st == PDS_OK)
-        m->intercept += s->intercept_shift;
+        m->intercept += *shift;
     else
         pds_diag_add(diag, s->cfg->path, 0, 0, "intercept_recalibration: in-sample failed (above)");
     pds_pp_free(t);
+    return st;
+}
+
+pds_status pds_setup_recalibrate(pds_setup *s, pds_diag *diag)
+{
+    pds_status st = recalibrate_one(s, s->unit_model, &s->intercept_shift, diag);
+    if (s->intercept_shifts)
+        s->intercept_shifts[0] = s->intercept_shift;
+    for (size_t k = 1; st == PDS_OK && k < s->n_models; k++)
+        st = recalibrate_one(s, s->models[k], &s->intercept_shifts[k], diag);
     return st;
 }
 
@@ -52,9 +70,21 @@ pds_status pds_setup_load(const char *config_path, pds_setup *out, pds_diag *dia
     /* load all three before giving up, so that one pass reports every error */
     out->world = pds_dataset_load(c->dataset_path, &dopt, diag);
     out->unit_model = pds_model_load(c->model_path, diag);
+    out->n_models = c->n_models ? c->n_models : 1;
+    out->models = calloc(out->n_models, sizeof *out->models);
+    out->sims = calloc(out->n_models, sizeof *out->sims);
+    out->intercept_shifts = calloc(out->n_models, sizeof *out->intercept_shifts);
+    if (!out->models || !out->sims || !out->intercept_shifts) {
+        pds_setup_free(out);
+        return PDS_ERR_RUNTIME;
+    }
+    out->models[0] = out->unit_model;
+    int bad_model = !out->unit_model;
+    for (size_t k = 1; k < out->n_models; k++)
+        bad_model |= !(out->models[k] = pds_model_load(c->models_path[k], diag));
     if (c->subunit_model_path)
         out->sub_model = pds_model_load(c->subunit_model_path, diag);
-    if (!out->world || !out->unit_model || (c->subunit_model_path && !out->sub_model)) {
+    if (!out->world || bad_model || (c->subunit_model_path && !out->sub_model)) {
         pds_setup_free(out);
         return PDS_ERR_INPUT;
     }
@@ -177,6 +207,13 @@ pds_status pds_setup_build_sim(pds_setup *out, pds_diag *diag)
     out->sim = NULL;
     pds_status st =
         pds_sim_create(out->world, out->unit_model, out->sub_model, &so, diag, &out->sim);
+    if (out->sims)
+        out->sims[0] = out->sim;
+    for (size_t k = 1; st == PDS_OK && k < out->n_models; k++) {
+        pds_sim_free(out->sims[k]);
+        out->sims[k] = NULL;
+        st = pds_sim_create(out->world, out->models[k], out->sub_model, &so, diag, &out->sims[k]);
+    }
     free(panel);
     free(forced);
     free(shocks);

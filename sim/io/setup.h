@@ -16,6 +16,12 @@ typedef struct pds_setup {
     pds_model *sub_model; /* NULL when the config names none */
     pds_sim *sim;
     double intercept_shift; /* added to the unit model's intercept (intercept_recalibration) */
+    /* every unit model of the config: one, or those of `models:`; models[0]
+     * is unit_model and sims[0] is sim (owned through those two) */
+    size_t n_models;
+    pds_model **models;       /* owned array; entries from 1 on owned */
+    pds_sim **sims;           /* owned array; entries from 1 on owned */
+    double *intercept_shifts; /* [n_models] */
 } pds_setup;
 
 /* Load and validate everything; every problem found goes to diag.
