@@ -546,6 +546,12 @@ int pds_cmd_backtest(int argc, char **argv)
                 c[k].sub = pds_model_load(c[k].cfg->subunit_model_path, &diag);
         }
         loaded &= c[k].cfg && c[k].spec && (!c[k].cfg->subunit_model_path || c[k].sub);
+        if (c[k].cfg && c[k].cfg->n_models > 1) {
+            pds_diag_add(&diag, c[k].cfg->path, c[k].cfg->models_line, 0,
+                         "models: backtest scores one unit model per config; give each model "
+                         "its own run config (model: FILE)");
+            loaded = 0;
+        }
     }
     const pds_run_config *cfg = c[0].cfg;
     if (loaded) {

@@ -575,10 +575,11 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
                                  c, NULL, diag) != 0;
     yaml_node_t *root = pds_yaml_root(y);
     yaml_node_t *hn = key_node(y, root, "horizon"), *rn = key_node(y, root, "report_years");
-    if (!bad && !c->model == !c->n_models) {
+    if (!c->model == !c->n_models && (c->model || !c->models)) {
+        /* (c->models without n_models: models: was given but is broken) */
         pds_diag_add(diag, path, c->n_models ? c->models_line : 0, 0,
                      c->model ? "give either model or models, not both"
-                              : "model: required (a unit hazard model file), or models: a list");
+                              : "missing required key 'model' (or 'models', a list of models)");
         bad = 1;
     }
     if (!bad && c->horizon <= c->base_year) {

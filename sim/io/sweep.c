@@ -623,6 +623,14 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     }
     free(cfg);
     pds_setup *s = &sw->setup;
+    if (s->n_models > 1) {
+        pds_diag_add(diag, path, config_line, 0,
+                     "config: the run config %s names several models (models:); a sweep varies "
+                     "one model: give it a config with model: FILE",
+                     sw->config);
+        pds_sweep_free(sw);
+        return NULL;
+    }
     sw->n_base_documents = s->world->n_documents - s->cfg->scenario.n_documents;
     sw->base_intercept = s->unit_model->intercept - s->intercept_shift;
     for (size_t p = 0; p < sw->n_params; p++)
