@@ -13,6 +13,7 @@
 
 #include "../io/csvtab.h"
 #include "../io/h5out.h"
+#include "../io/provenance.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -308,6 +309,17 @@ int pds_cmd_run(int argc, char **argv)
         meta.model_cum_weights = cum;
     }
     meta.n_coefficients = map_ok && ncoef <= 257 ? ncoef : 0;
+    /* the reliability note: the in-sample check of the model(s) as used
+     * (recalibrated where configured) and the dataset's provenance */
+    pds_insample insample;
+    pds_diag qd;
+    pds_diag_init(&qd);
+    if (pds_insample_check(w, (const pds_model *const *)s.models, cfg->model_weights, K,
+                           (int)cfg->base_year, &insample, &qd) == PDS_OK)
+        meta.insample = &insample;
+    pds_diag_free(&qd);
+    char *provenance = pds_provenance_summary(cfg->dataset_path);
+    meta.provenance = provenance;
     meta.coefficient_names = coef_names;
     meta.uncertainty = ncoef ? "coefficients" : "none";
     meta.uncertainty_warning = unc_warning;
@@ -357,6 +369,7 @@ int pds_cmd_run(int argc, char **argv)
         pds_summary_free(sum);
         for (size_t k = 0; k < K; k++)
             free(cmap[k]);
+        free(provenance);
         pds_setup_free(&s);
         return pds_cli_exit(st);
     }
@@ -420,6 +433,7 @@ int pds_cmd_run(int argc, char **argv)
     if (st == PDS_OK && !quiet) {
         double secs = seconds_since(&prog.t0);
         pds_cli_print_summary(&s, sum);
+        pds_cli_print_reliability(meta.insample, provenance, meta.uncertainty, K);
         printf("\n%llu runs in %.2f s (%.0f runs/s); results in %s\n",
                (unsigned long long)cfg->runs, secs,
                (double)(cfg->runs - first) / (secs > 0 ? secs : 1e-9), cfg->output_path);
@@ -427,6 +441,7 @@ int pds_cmd_run(int argc, char **argv)
     pds_summary_free(sum);
     pds_diag_free(&diag);
     free(sc.row_buf);
+    free(provenance);
     for (size_t k = 0; k < K; k++)
         free(cmap[k]);
     pds_setup_free(&s);

@@ -420,8 +420,14 @@ int pds_cmd_summary(int argc, char **argv)
     H5E_BEGIN_TRY
     {
         rc = sumfile_open(argv[optind], &f);
-        if (rc == 0 && !quiet)
+        if (rc == 0 && !quiet) {
             print_table(&f);
+            pds_insample q;
+            char prov[4096];
+            pds_h5result_reliability(&f.h, &q, prov, sizeof prov);
+            int n_models = H5Lexists(f.h.file, "/runs/model", H5P_DEFAULT) > 0 ? 2 : 1;
+            pds_cli_print_reliability(&q, prov, f.h.uncertainty, (size_t)n_models);
+        }
         if (rc == 0 && dir)
             rc = write_csvs(&f, dir, bom, runs);
         sumfile_close(&f);

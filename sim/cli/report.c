@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,4 +128,45 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
         printf("%-6d %8.2f %6d %9s %9s\n", sum->first_year + (int)k, pds_summary_national_mean(sum, k),
                pds_summary_national_quantile(sum, k, 0.5), a, b);
     }
+}
+
+void pds_cli_print_reliability(const pds_insample *q, const char *provenance,
+                               const char *uncertainty, size_t n_models)
+{
+    printf("\nReliability of this forecast:\n");
+    if (q && q->n_periods > 0) {
+        printf("  in-sample check (observed adoptions against the sum of the model's fitted "
+               "hazards over the unit-years at risk):\n");
+        printf("  %-11s %8s %9s %9s %7s %7s\n", "years", "at risk", "observed", "expected", "sd",
+               "z");
+        for (size_t i = 0; i <= q->n_periods; i++) {
+            const pds_insample_period *p = &q->period[i];
+            char yrs[32];
+            snprintf(yrs, sizeof yrs, "%d\u2013%d", p->first, p->last);
+            printf("  ");
+            pds_cli_print_padded(i == q->n_periods ? "all" : yrs, 11);
+            printf(" %8zu %9.0f %9.2f %7.2f %+7.2f%s\n", p->at_risk, p->observed, p->expected,
+                   p->sd, p->z, i < q->n_periods && !(fabs(p->z) <= 2) ? "  <- |z| > 2" : "");
+        }
+    } else {
+        printf("  in-sample check: not available\n");
+    }
+    if (provenance && *provenance) {
+        printf("  data provenance:\n");
+        const char *l = provenance;
+        while (*l) {
+            const char *e = strchr(l, '\n');
+            int n = e ? (int)(e - l) : (int)strlen(l);
+            printf("    %.*s\n", n, l);
+            l += n + (e ? 1 : 0);
+        }
+    }
+    printf("  uncertainty: %s%s\n", uncertainty && *uncertainty ? uncertainty : "none",
+           n_models > 1 ? ", structural (several models)" : "");
+    if (q && q->worst_abs_z_over_2)
+        printf("pdsim: warning: the model does not reproduce the observed past (|z| > 2 in a "
+               "period of the in-sample check): read the forecast with care\n");
+    if (!uncertainty || !*uncertainty || strcmp(uncertainty, "none") == 0)
+        printf("pdsim: warning: no parameter uncertainty: the intervals are Monte Carlo "
+               "variation of a model taken as exact, and are too narrow\n");
 }

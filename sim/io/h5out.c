@@ -126,6 +126,44 @@ static int write_model_of_run(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
     return rc;
 }
 
+/* /reliability: the in-sample check per period (the last row is the
+ * total) and the dataset's provenance counts. */
+static int write_reliability(hid_t file, const pds_h5meta *m)
+{
+    hid_t g = H5Gcreate2(file, "reliability", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = 0;
+    const pds_insample *q = m->insample;
+    if (q && q->n_periods > 0) {
+        size_t n = q->n_periods + 1;
+        int32_t yr[2 * (PDS_INSAMPLE_PERIODS + 1)];
+        double v[5 * (PDS_INSAMPLE_PERIODS + 1)];
+        for (size_t i = 0; i < n; i++) {
+            const pds_insample_period *p = &q->period[i];
+            yr[2 * i] = p->first;
+            yr[2 * i + 1] = p->last;
+            v[5 * i] = (double)p->at_risk;
+            v[5 * i + 1] = p->observed;
+            v[5 * i + 2] = p->expected;
+            v[5 * i + 3] = p->sd;
+            v[5 * i + 4] = p->z;
+        }
+        hsize_t d2[2] = {n, 2}, d5[2] = {n, 5};
+        rc |= pds_h5_write_dataset(g, "insample_years", H5T_NATIVE_INT32, 2, d2, yr,
+                                   "[period x 2] first and last outcome year of each period of "
+                                   "the in-sample check; the last row is the whole window");
+        rc |= pds_h5_write_dataset(
+            g, "insample", H5T_NATIVE_DOUBLE, 2, d5, v,
+            "[period x 5] unit-years at risk, observed adoptions, expected (sum of the unit "
+            "model's fitted hazards), sd (sqrt of sum p(1-p)), z = (observed - expected) / sd");
+    }
+    if (m->provenance)
+        rc |= pds_h5_attr_write_str(g, "data_provenance", m->provenance);
+    H5Gclose(g);
+    return rc;
+}
+
 static int write_world(hid_t file, const pds_h5meta *m)
 {
     const pds_world *w = m->w;
@@ -366,6 +404,8 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     }
     if (!rc && m->n_models > 1)
         rc = write_model_of_run(g, m, chunk_r);
+    if (!rc && (m->insample || m->provenance))
+        rc = write_reliability(h->file, m);
     if (g >= 0)
         H5Gclose(g);
     if (rc || H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../core/diag.h"
+#include "../core/insample.h"
 #include "../core/summary.h"
 #include "../core/world.h"
 
@@ -42,6 +43,9 @@ typedef struct pds_h5meta {
     const char *const *model_names;       /* [n_models] */
     const double *model_weights;          /* [n_models], sum 1 */
     const double *model_cum_weights;      /* [n_models], cumulative */
+    /* reliability of the forecast, written to /reliability (either NULL) */
+    const pds_insample *insample;         /* the in-sample check of the unit model(s) */
+    const char *provenance;               /* pds_provenance_summary of the dataset */
     const pds_world *w;
 } pds_h5meta;
 

@@ -1,3 +1,4 @@
+#include <math.h>
 #include "h5util.h"
 
 #include <stdio.h>
@@ -398,4 +399,58 @@ int pds_h5_write_strings(hid_t loc, const char *name, const char *const *s, size
     H5Tclose(t);
     free(packed);
     return rc;
+}
+
+void pds_h5result_reliability(const pds_h5result *h, pds_insample *q, char *prov, size_t size)
+{
+    memset(q, 0, sizeof *q);
+    prov[0] = '\0';
+    if (H5Lexists(h->file, "/reliability", H5P_DEFAULT) <= 0)
+        return;
+    hid_t g = H5Gopen2(h->file, "/reliability", H5P_DEFAULT);
+    if (g < 0)
+        return;
+    pds_h5_attr_read_str(g, "data_provenance", prov, size);
+    hid_t dy = H5Lexists(g, "insample_years", H5P_DEFAULT) > 0
+                   ? H5Dopen2(g, "insample_years", H5P_DEFAULT)
+                   : -1;
+    hid_t dv = H5Lexists(g, "insample", H5P_DEFAULT) > 0 ? H5Dopen2(g, "insample", H5P_DEFAULT)
+                                                          : -1;
+    hsize_t a[2] = {0, 0}, b[2] = {0, 0};
+    hid_t sa = dy >= 0 ? H5Dget_space(dy) : -1, sb = dv >= 0 ? H5Dget_space(dv) : -1;
+    int ok = sa >= 0 && sb >= 0 && H5Sget_simple_extent_ndims(sa) == 2 &&
+             H5Sget_simple_extent_ndims(sb) == 2;
+    if (ok) {
+        H5Sget_simple_extent_dims(sa, a, NULL);
+        H5Sget_simple_extent_dims(sb, b, NULL);
+        ok = a[0] == b[0] && a[0] >= 2 && a[0] <= PDS_INSAMPLE_PERIODS + 1 && a[1] == 2 &&
+             b[1] == 5;
+    }
+    int32_t yr[2 * (PDS_INSAMPLE_PERIODS + 1)];
+    double v[5 * (PDS_INSAMPLE_PERIODS + 1)];
+    if (ok && H5Dread(dy, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, yr) >= 0 &&
+        H5Dread(dv, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+        q->n_periods = (size_t)a[0] - 1;
+        for (size_t i = 0; i < a[0]; i++) {
+            pds_insample_period *p = &q->period[i];
+            p->first = yr[2 * i];
+            p->last = yr[2 * i + 1];
+            p->at_risk = v[5 * i] >= 0 && v[5 * i] < 1e15 ? (size_t)v[5 * i] : 0;
+            p->observed = v[5 * i + 1];
+            p->expected = v[5 * i + 2];
+            p->sd = v[5 * i + 3];
+            p->z = v[5 * i + 4];
+            if (i < q->n_periods && !(fabs(p->z) <= 2))
+                q->worst_abs_z_over_2 = 1;
+        }
+    }
+    if (sa >= 0)
+        H5Sclose(sa);
+    if (sb >= 0)
+        H5Sclose(sb);
+    if (dy >= 0)
+        H5Dclose(dy);
+    if (dv >= 0)
+        H5Dclose(dv);
+    H5Gclose(g);
 }

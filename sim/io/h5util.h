@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../core/diag.h"
+#include "../core/insample.h"
 
 /* Create (truncating) or reopen for writing a file of pdsim in the file
  * format of HDF5 1.10 and later, whose superblock, object headers, B-trees
@@ -55,6 +56,11 @@ typedef struct pds_h5result {
  * (H5E_BEGIN_TRY). Always close with pds_h5result_close, even on failure. */
 int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag);
 void pds_h5result_close(pds_h5result *h);
+
+/* /reliability of a result file: the in-sample check (n_periods = 0 when
+ * the file has none, e.g. files of earlier versions, or a bad shape) and the
+ * provenance text (prov[0] = '\0' when none). */
+void pds_h5result_reliability(const pds_h5result *h, pds_insample *q, char *prov, size_t size);
 
 /* Read rows [first, first + n) of /runs/province_adoption_year into buf
  * [n x n_units] and check each code (0, negative, or <= last_year).
