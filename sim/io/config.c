@@ -577,7 +577,9 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     yaml_node_t *hn = key_node(y, root, "horizon"), *rn = key_node(y, root, "report_years");
     if (!c->model == !c->n_models && (c->model || !c->models)) {
         /* (c->models without n_models: models: was given but is broken) */
-        pds_diag_add(diag, path, c->n_models ? c->models_line : 0, 0,
+        yaml_node_t *r0 = pds_yaml_root(y);
+        pds_diag_add(diag, path, c->n_models ? c->models_line : pds_yaml_line(r0),
+                     c->n_models ? 0 : pds_yaml_col(r0),
                      c->model ? "give either model or models, not both"
                               : "missing required key 'model' (or 'models', a list of models)");
         bad = 1;
