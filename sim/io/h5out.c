@@ -382,25 +382,8 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
         h->d_coef = make_dataset(g, "coefficients", H5T_NATIVE_DOUBLE, 2, dims, ch,
                                  "per run, the unit model's coefficients drawn for that run "
                                  "(columns named by the attribute 'names', intercept first)");
-        if (h->d_coef < 0) {
+        if (h->d_coef < 0 || attr_strings(h->d_coef, "names", m->coefficient_names, h->n_coef))
             rc = -1;
-        } else {
-            char *packed;
-            hid_t t = pds_h5_fixed_strings(m->coefficient_names, h->n_coef, &packed);
-            hsize_t dn[1] = {h->n_coef};
-            hid_t sp = t >= 0 ? H5Screate_simple(1, dn, NULL) : -1;
-            hid_t a =
-                sp >= 0 ? H5Acreate2(h->d_coef, "names", t, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
-            if (a < 0 || H5Awrite(a, t, packed) < 0)
-                rc = -1;
-            if (a >= 0)
-                H5Aclose(a);
-            if (sp >= 0)
-                H5Sclose(sp);
-            if (t >= 0)
-                H5Tclose(t);
-            free(packed);
-        }
     }
     if (!rc && m->n_models > 1)
         rc = write_model_of_run(g, m, chunk_r);
