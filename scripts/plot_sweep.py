@@ -37,12 +37,19 @@ class SweepData:
             self.national = f["points/national_adopted_mean"][()]
             self.p_all = f["points/p_all_adopted"][()]
             self.sobol = None
+            self.boot_used, self.bootstrap = None, 0
             if "sobol/outputs" in f:
                 need(f, path, ["sobol/first_order", "sobol/total"])
                 outs = strings(f["sobol/outputs"])
                 shape_is(f, path, "sobol/first_order", (len(outs), P, 3))
                 shape_is(f, path, "sobol/total", (len(outs), P, 3))
                 self.sobol = (outs, f["sobol/first_order"][()], f["sobol/total"][()])
+                # resamples behind each interval (absent in older files)
+                if "sobol/bootstrap_used" in f:
+                    shape_is(f, path, "sobol/bootstrap_used", (len(outs), P, 2))
+                self.boot_used = (f["sobol/bootstrap_used"][()]
+                                  if "sobol/bootstrap_used" in f else None)
+                self.bootstrap = int(f.attrs.get("bootstrap", 0))
         if n < 1 or P < 1:
             raise InputError("%s: no design points or no parameters" % path)
 
@@ -144,6 +151,15 @@ def plot_sobol(sw, out):
             ax.set_yticklabels([_wrap(n, 28) for n in sw.names], fontsize=7.5)
             ax.legend(fontsize=8, frameon=False, loc="lower right")
     axes[0].invert_yaxis()
+    if sw.boot_used is not None:
+        lo_used = int(sw.boot_used[:O].min()) if sw.boot_used[:O].size else 0
+        if lo_used < sw.bootstrap:
+            out.note("Sobol indices: some intervals rest on fewer resamples than the %d drawn "
+                     "(at least %d; resamples that gave NaN are left out)."
+                     % (sw.bootstrap, lo_used))
+        else:
+            out.note("Sobol indices: every interval rests on all %d bootstrap resamples."
+                     % sw.bootstrap)
     base = " = %d base samples x %d" % (sw.base_samples, P + 2) if sw.base_samples else ""
     fig.suptitle("Sobol sensitivity indices (%d points%s, %d runs each)"
                  % (sw.n_points, base, sw.runs_per_point), fontsize=11)

@@ -11,13 +11,20 @@ void pds_cli_print_sobol(const char *merged)
     if (pds_sweep_indices_read(merged, &ix) != 0)
         return;
     for (size_t o = 0; o < ix.n_outputs; o++) {
-        printf("Sobol indices of %s (95%% bootstrap intervals):\n", ix.outputs[o]);
-        printf("  %-40s %-26s %s\n", "parameter", "first order", "total");
+        printf("Sobol indices of %s (95%% bootstrap intervals, %lld resamples drawn):\n",
+               ix.outputs[o], (long long)ix.bootstrap);
+        printf("  %-40s %-26s %-26s%s\n", "parameter", "first order", "total",
+               ix.used ? " resamples used (first, total)" : "");
         for (size_t p = 0; p < ix.n_params; p++) {
             const double *f = ix.first + (o * ix.n_params + p) * 3;
             const double *t = ix.total + (o * ix.n_params + p) * 3;
-            printf("  %-40s %6.3f [%6.3f, %6.3f]   %6.3f [%6.3f, %6.3f]\n", ix.params[p], f[0],
+            printf("  %-40s %6.3f [%6.3f, %6.3f]   %6.3f [%6.3f, %6.3f]", ix.params[p], f[0],
                    f[1], f[2], t[0], t[1], t[2]);
+            if (ix.used)
+                printf("   %llu, %llu",
+                       (unsigned long long)ix.used[(o * ix.n_params + p) * 2],
+                       (unsigned long long)ix.used[(o * ix.n_params + p) * 2 + 1]);
+            putchar('\n');
         }
     }
     pds_sweep_indices_free(&ix);

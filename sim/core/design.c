@@ -106,25 +106,83 @@ static void direction_numbers(size_t j, uint32_t *v)
 
 pds_status pds_design_sobol(size_t dim, size_t n, double *out)
 {
-    if (dim == 0 || dim > PDS_SOBOL_MAX_DIM || (uint64_t)n >= PDS_SOBOL_MAX_POINTS)
+    return pds_design_sobol_from(dim, 1, n, out);
+}
+
+/* Coordinate j of Sobol point i as 32 bits: the Gray-code construction,
+ * x_i = XOR of v[c] over the bits c set in gray(i) = i ^ (i >> 1), which
+ * equals the recursive x_i = x_{i-1} ^ v[lowest zero bit of i - 1]. */
+static uint32_t sobol_gray(const uint32_t *v, uint64_t i)
+{
+    uint64_t g = i ^ (i >> 1);
+    uint32_t x = 0;
+    for (int c = 0; g; c++, g >>= 1)
+        if (g & 1u)
+            x ^= v[c];
+    return x;
+}
+
+pds_status pds_design_sobol_from(size_t dim, uint64_t first, size_t n, double *out)
+{
+    if (dim == 0 || dim > PDS_SOBOL_MAX_DIM || first >= PDS_SOBOL_MAX_POINTS ||
+        (uint64_t)n >= PDS_SOBOL_MAX_POINTS - first)
         return PDS_ERR_INPUT;
     for (size_t j = 0; j < dim; j++) {
         uint32_t v[SOBOL_BITS];
         direction_numbers(j, v);
-        uint32_t x = 0;
+        uint32_t x = n ? sobol_gray(v, first) : 0;
         /* Gray-code order: point i differs from point i-1 in the direction
          * number of the lowest zero bit of i-1 */
-        for (size_t i = 1; i <= n; i++) {
-            size_t c = 0, b = i - 1;
-            while (b & 1u) {
-                b >>= 1;
-                c++;
+        for (size_t k = 0; k < n; k++) {
+            if (k > 0) {
+                uint64_t b = first + k - 1;
+                size_t c = 0;
+                while (b & 1u) {
+                    b >>= 1;
+                    c++;
+                }
+                x ^= v[c];
             }
-            x ^= v[c];
-            out[(i - 1) * dim + j] = (double)x / 4294967296.0;
+            out[k * dim + j] = (double)x / 4294967296.0;
         }
     }
     return PDS_OK;
+}
+
+/* Owen's nested uniform scramble of the 32 bits of x in dimension j. */
+static uint32_t owen_scramble(uint32_t x, uint64_t seed, size_t j)
+{
+    uint32_t y = 0;
+    for (int k = 0; k < SOBOL_BITS; k++) {
+        uint32_t prefix = k ? x >> (SOBOL_BITS - k) : 0;
+        pds_pcg32 g;
+        pds_pcg32_stream(&g, seed, (uint64_t)j,
+                         PDS_SOBOL_OWEN_PURPOSE ^ ((uint64_t)k << 32 | prefix));
+        uint32_t flip = pds_pcg32_next(&g) >> 31;
+        y |= (((x >> (SOBOL_BITS - 1 - k)) & 1u) ^ flip) << (SOBOL_BITS - 1 - k);
+    }
+    return y;
+}
+
+pds_status pds_design_sobol_owen(size_t dim, size_t n, uint64_t seed, double *out)
+{
+    pds_status st = pds_design_sobol_from(dim, 0, n, out);
+    if (st != PDS_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < dim; j++) {
+            uint32_t x = (uint32_t)(out[i * dim + j] * 4294967296.0);
+            out[i * dim + j] = (double)owen_scramble(x, seed, j) / 4294967296.0;
+        }
+    return PDS_OK;
+}
+
+uint64_t pds_design_sobol_default_skip(size_t N)
+{
+    uint64_t s = 1;
+    while (s < (uint64_t)N)
+        s <<= 1;
+    return s;
 }
 
 void pds_design_lhs(size_t dim, size_t n, uint64_t seed, double *out)
@@ -154,13 +212,24 @@ void pds_design_lhs(size_t dim, size_t n, uint64_t seed, double *out)
 
 pds_status pds_design_saltelli(size_t n_params, size_t N, double *out)
 {
+    pds_sobol_seq seq = {.scramble = 0, .skip = 1};
+    return pds_design_saltelli_seq(n_params, N, &seq, out);
+}
+
+pds_status pds_design_saltelli_seq(size_t n_params, size_t N, const pds_sobol_seq *seq,
+                                   double *out)
+{
     size_t P = n_params, R = pds_design_saltelli_rows(P);
     if (P == 0 || 2 * P > PDS_SOBOL_MAX_DIM)
         return PDS_ERR_INPUT;
     double *ab = malloc((N ? N : 1) * 2 * P * sizeof *ab);
     if (!ab)
         return PDS_ERR_RUNTIME;
-    pds_status st = pds_design_sobol(2 * P, N, ab);
+    pds_status st =
+        seq->scramble
+            ? pds_design_sobol_owen(2 * P, N, seq->seed, ab)
+            : pds_design_sobol_from(2 * P, seq->skip ? seq->skip : pds_design_sobol_default_skip(N),
+                                    N, ab);
     if (st != PDS_OK) {
         free(ab);
         return st;
@@ -225,9 +294,17 @@ static double sorted_quantile(const double *v, size_t n, double p)
 void pds_design_sobol_indices(size_t n_params, size_t N, const double *y, size_t n_boot,
                               uint64_t seed, double *first, double *total)
 {
+    pds_design_sobol_indices_used(n_params, N, y, n_boot, seed, first, total, NULL);
+}
+
+void pds_design_sobol_indices_used(size_t n_params, size_t N, const double *y, size_t n_boot,
+                                   uint64_t seed, double *first, double *total, uint64_t *used)
+{
     size_t P = n_params, R = pds_design_saltelli_rows(P);
     for (size_t i = 0; i < 3 * P; i++)
         first[i] = total[i] = NAN;
+    for (size_t i = 0; used && i < 2 * P; i++)
+        used[i] = 0;
     size_t *idx = malloc((N ? N : 1) * sizeof *idx);
     double *f = malloc(P * 2 * sizeof *f);
     double *bf = malloc((n_boot ? n_boot : 1) * P * 2 * sizeof *bf);
@@ -258,6 +335,8 @@ void pds_design_sobol_indices(size_t n_params, size_t N, const double *y, size_t
         for (size_t b = 0; b < n_boot; b++)
             if (!isnan(bf[b * 2 * P + q]))
                 col[n++] = bf[b * 2 * P + q];
+        if (used)
+            used[q < P ? 2 * q : 2 * (q - P) + 1] = n;
         if (n == 0)
             continue;
         qsort(col, n, sizeof *col, cmp_double);

@@ -15,6 +15,7 @@
 
 const char *const pds_design_names[] = {"grid", "lhs", "sobol", NULL};
 static const char *const numbers_names[] = {"per_point", "common", NULL};
+static const char *const scramble_names[] = {"owen", "none", NULL};
 
 /* One entry of `parameters`, as written. */
 typedef struct param_doc {
@@ -221,7 +222,7 @@ const pds_key pds_sweep_keys[] = {
     {"runs_per_point", PDS_KEY_U64, 1, 1, 1e9, NULL, NULL, OFF(runs_per_point), NULL,
      "Monte Carlo runs at each design point", NULL},
     {"seed", PDS_KEY_U64, 0, 0, 1.9e19, "1", NULL, OFF(seed), NULL,
-     "seed of the design (lhs) and of the runs", NULL},
+     "seed of the design (lhs, sobol scramble) and of the runs", NULL},
     {"random_numbers", PDS_KEY_ENUM, 0, 0, 0, "per_point", numbers_names, OFF(common_numbers), NULL,
      "per_point: point p's runs use a seed mixed from (seed, p); common: every point uses seed "
      "(common random numbers)",
@@ -234,6 +235,14 @@ const pds_key pds_sweep_keys[] = {
      "list"},
     {"bootstrap", PDS_KEY_INT, 0, 0, 100000, "1000", NULL, OFF(bootstrap), NULL,
      "sobol: bootstrap resamples for the 95% intervals", NULL},
+    {"scramble", PDS_KEY_ENUM, 0, 0, 0, "owen", scramble_names, OFF(unscrambled), NULL,
+     "sobol: owen (nested uniform scramble keyed by seed; points 0..N-1) or none (the plain "
+     "sequence, skipping as SALib does)",
+     NULL},
+    {"skip", PDS_KEY_U64, 0, 0, 1073741824, "0", NULL, OFF(skip), NULL,
+     "sobol with scramble: none: points of the sequence skipped; 0 = the smallest power of 2 "
+     ">= points",
+     NULL},
     {"threads", PDS_KEY_INT, 0, 0, 1024, "0", NULL, OFF(threads), NULL,
      "OpenMP threads per task; 0 = OMP_NUM_THREADS or all cores", NULL},
     {"chunk_runs", PDS_KEY_INT, 0, 1, 1048576, "4096", NULL, OFF(chunk_runs), NULL,
@@ -451,11 +460,39 @@ static uint64_t hash_file(uint64_t h, const char *path)
     return h;
 }
 
+/* The node of key in the mapping root (NULL when absent). */
+static yaml_node_t *root_key(pds_yaml *y, yaml_node_t *root, const char *key)
+{
+    if (root->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = pds_yaml_node(y, p->key);
+        const char *s = k ? pds_yaml_scalar(k) : NULL;
+        if (s && strcmp(s, key) == 0)
+            return k;
+    }
+    return NULL;
+}
+
 /* Points of the design; 0 or -1 with a message. */
-static int generate(pds_sweep *sw, yaml_node_t *root, pds_diag *diag)
+static int generate(pds_sweep *sw, pds_yaml *y, yaml_node_t *root, pds_diag *diag)
 {
     size_t P = sw->n_params;
     long line = pds_yaml_line(root), col = pds_yaml_col(root);
+    yaml_node_t *kscr = root_key(y, root, "scramble"), *kskip = root_key(y, root, "skip");
+    if ((kscr || kskip) && sw->design != PDS_DESIGN_SOBOL) {
+        yaml_node_t *k = kscr ? kscr : kskip;
+        pds_diag_add(diag, sw->path, pds_yaml_line(k), pds_yaml_col(k),
+                     "%s: applies to design: sobol only", kscr ? "scramble" : "skip");
+        return -1;
+    }
+    if (kskip && !sw->unscrambled) {
+        pds_diag_add(diag, sw->path, pds_yaml_line(kskip), pds_yaml_col(kskip),
+                     "skip: applies to the plain sequence only: add scramble: none (the "
+                     "scrambled design takes points 0..N-1)");
+        return -1;
+    }
     if (sw->design == PDS_DESIGN_GRID) {
         double n = 1.0;
         for (size_t p = 0; p < P; p++) {
@@ -527,8 +564,11 @@ static int generate(pds_sweep *sw, yaml_node_t *root, pds_diag *diag)
             return -1;
         if (sw->design == PDS_DESIGN_LHS)
             pds_design_lhs(P, sw->n_points, sw->seed, sw->unit_points);
-        else if (pds_design_saltelli(P, (size_t)sw->points, sw->unit_points) != PDS_OK)
-            return -1;
+        else {
+            pds_sobol_seq seq = {.scramble = !sw->unscrambled, .seed = sw->seed, .skip = sw->skip};
+            if (pds_design_saltelli_seq(P, (size_t)sw->points, &seq, sw->unit_points) != PDS_OK)
+                return -1;
+        }
         for (size_t i = 0; i < sw->n_points; i++)
             for (size_t p = 0; p < P; p++) {
                 const pds_sweep_param *q = &sw->params[p];
@@ -606,7 +646,7 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     sw->path = strdup(path);
     sw->text = y->text;
     y->text = NULL;
-    if (!sw->path || bad || generate(sw, root, diag) != 0) {
+    if (!sw->path || bad || generate(sw, y, root, diag) != 0) {
         pds_yaml_free(y);
         pds_sweep_free(sw);
         return NULL;

@@ -65,6 +65,8 @@ typedef struct pds_sweep {
     long threads;       /* 0 = all cores */
     long chunk_runs;
     long bootstrap; /* sobol: bootstrap resamples */
+    int unscrambled; /* sobol: 0 = Owen-scrambled points (default), 1 = the plain sequence */
+    uint64_t skip;   /* sobol, unscrambled: points skipped; 0 = smallest power of 2 >= N */
     size_t n_params;
     pds_sweep_param *params; /* owned */
     size_t n_outputs;        /* sobol: outputs analysed */

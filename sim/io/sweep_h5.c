@@ -611,7 +611,8 @@ static int is_dir(const char *p)
     return stat(p, &s) == 0 && S_ISDIR(s.st_mode);
 }
 
-static void merge_sobol(const meta *m, const pds_sweep_stats *st, double *first, double *total)
+static void merge_sobol(const meta *m, const pds_sweep_stats *st, double *first, double *total,
+                        uint64_t *used)
 {
     size_t P = m->P, N = (size_t)m->sobol_base;
     double *y = malloc((m->n_points + 1) * sizeof *y);
@@ -619,12 +620,15 @@ static void merge_sobol(const meta *m, const pds_sweep_stats *st, double *first,
         double *f = first + o * P * 3, *t = total + o * P * 3;
         for (size_t i = 0; i < P * 3; i++)
             f[i] = t[i] = NAN;
+        for (size_t i = 0; i < P * 2; i++)
+            used[o * P * 2 + i] = 0;
         int ok = y != NULL;
         for (size_t i = 0; ok && i < m->n_points; i++)
             ok = pds_sweep_output_value(m->outputs[o], (int)m->first_year, m->codes, st, i,
                                         &y[i]) == 0;
         if (ok)
-            pds_design_sobol_indices(P, N, y, (size_t)m->bootstrap, m->seed, f, t);
+            pds_design_sobol_indices_used(P, N, y, (size_t)m->bootstrap, m->seed, f, t,
+                                          used + o * P * 2);
     }
     free(y);
 }
@@ -638,12 +642,14 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
         return -1;
     snprintf(tmp, n, "%s.tmp.%ld", out, (long)getpid());
     double *first = NULL, *total = NULL;
+    uint64_t *used = NULL;
     int sobol = strcmp(m->design, "sobol") == 0 && m->O > 0;
     if (sobol) {
         first = malloc(m->O * m->P * 3 * sizeof *first);
         total = malloc(m->O * m->P * 3 * sizeof *total);
-        if (first && total)
-            merge_sobol(m, st, first, total);
+        used = malloc(m->O * m->P * 2 * sizeof *used);
+        if (first && total && used)
+            merge_sobol(m, st, first, total, used);
     }
     int rc;
     H5E_BEGIN_TRY
@@ -652,14 +658,18 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
         rc = f < 0 || write_header(f, m, "sweep") || write_points(f, st, NULL, seeds, m->last_year);
         if (!rc && sobol) {
             hid_t g = H5Gopen2(f, "sobol", H5P_DEFAULT);
-            hsize_t d[3] = {m->O, m->P, 3};
-            rc = g < 0 || !first || !total ||
+            hsize_t d[3] = {m->O, m->P, 3}, du[3] = {m->O, m->P, 2};
+            rc = g < 0 || !first || !total || !used ||
                  pds_h5_write_dataset(g, "first_order", H5T_NATIVE_DOUBLE, 3, d, first,
                                       "first-order index of each parameter for each output: "
                                       "estimate, 95% bootstrap low, high (Saltelli 2010)") ||
                  pds_h5_write_dataset(g, "total", H5T_NATIVE_DOUBLE, 3, d, total,
                                       "total-order index: estimate, 95% bootstrap low, high "
-                                      "(Jansen 1999)");
+                                      "(Jansen 1999)") ||
+                 pds_h5_write_dataset(g, "bootstrap_used", H5T_NATIVE_UINT64, 3, du, used,
+                                      "bootstrap resamples each interval rests on (first "
+                                      "order, total): the bootstrap attribute less the "
+                                      "resamples that gave NaN and were left out");
             if (g >= 0)
                 H5Gclose(g);
         }
@@ -671,6 +681,7 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
     H5E_END_TRY;
     free(first);
     free(total);
+    free(used);
     if (rc || rename(tmp, out) != 0) {
         unlink(tmp);
         pds_diag_add(diag, out, 0, 0, "cannot write the merged file (disk full?)");
@@ -916,6 +927,7 @@ void pds_sweep_indices_free(pds_sweep_indices *ix)
     free_strs(ix->params, ix->n_params);
     free(ix->first);
     free(ix->total);
+    free(ix->used);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -937,6 +949,17 @@ int pds_sweep_indices_read(const char *path, pds_sweep_indices *ix)
                          read_all(f, "/sobol/total", H5T_NATIVE_DOUBLE, n, ix->total) == 0
                      ? 0
                      : -1;
+            /* files written before the counts were recorded have none */
+            size_t nu = ix->n_outputs * ix->n_params * 2;
+            ix->used = rc == 0 && H5Lexists(f, "/sobol/bootstrap_used", H5P_DEFAULT) > 0
+                           ? malloc((nu + 1) * sizeof *ix->used)
+                           : NULL;
+            if (ix->used &&
+                read_all(f, "/sobol/bootstrap_used", H5T_NATIVE_UINT64, nu, ix->used) != 0)
+                rc = -1;
+            ix->bootstrap = 0;
+            if (rc == 0 && H5Aexists(f, "bootstrap") > 0)
+                pds_h5_attr_read_num(f, "bootstrap", H5T_NATIVE_INT64, &ix->bootstrap);
         }
         if (f >= 0)
             H5Fclose(f);

@@ -46,6 +46,9 @@ typedef struct pds_sweep_indices {
     size_t n_outputs, n_params;
     char **outputs, **params; /* owned */
     double *first, *total;    /* owned: [n_outputs x n_params x 3] estimate, low, high */
+    uint64_t *used;           /* owned: [n_outputs x n_params x 2] resamples behind each
+                               * interval (first order, total); NULL in older files */
+    int64_t bootstrap;        /* resamples drawn (the root attribute) */
 } pds_sweep_indices;
 
 /* 0, or -1 when the file has no Sobol indices or cannot be read. */

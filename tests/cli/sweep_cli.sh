@@ -168,6 +168,23 @@ sobol_layout() {
         h5dump -d /sobol/total -w 0 "$TMP/so1.h5" | grep -q "(0,2,0): 0, 0, 0"
 }
 check "sobol: outputs, index shapes, a parameter without effect gets 0" sobol_layout
+# the resamples behind each interval: recorded and printed
+sobol_resamples() {
+    h5dump -H -d /sobol/bootstrap_used "$TMP/so1.h5" | grep -q "( 3, 3, 2 )" &&
+        "$PDSIM" merge "$TMP/so4" -o "$TMP/so4b.h5" >"$TMP/mg.txt" &&
+        grep -q "200 resamples drawn" "$TMP/mg.txt" && grep -q "resamples used (first, total)" "$TMP/mg.txt"
+}
+check "sobol: resamples behind each interval recorded and printed" sobol_resamples
+# scramble: none takes the plain points skip..skip+N-1: skip 1 gives (1/2, ...) first
+plain_sequence() {
+    sed -e "s|^config: |config: $D/|" "$SOBOL" >"$TMP/plain.yaml" &&
+        printf 'scramble: none\nskip: 1\n' >>"$TMP/plain.yaml" &&
+        "$PDSIM" sweep "$TMP/plain.yaml" --list >"$TMP/pl.txt" &&
+        awk -F'\t' 'NR == 3 && $3 != "0.40000000000000002" { exit 1 }' "$TMP/pl.txt" &&
+        sed -e "s|^config: |config: $D/|" "$SOBOL" >"$TMP/owen.yaml" &&
+        "$PDSIM" sweep "$TMP/owen.yaml" --list >"$TMP/ow.txt" && ! cmp -s "$TMP/pl.txt" "$TMP/ow.txt"
+}
+check "sobol: scramble: none with skip 1 is the earlier design; owen differs" plain_sequence
 
 # a point reproduces pdsim run of its run config with the point's values
 # and seed; with intercept_recalibration each point is recalibrated

@@ -106,15 +106,19 @@ static void saltelli_arrangement(void **state)
             }
 }
 
-/* Run f on the Saltelli design over [lo, hi]^P and estimate the indices. */
-static void estimate(size_t P, size_t N, double lo, double hi, double (*f)(const double *),
-                     double *first, double *total)
+/* Run f on the Saltelli design (points from seq, NULL = the unscrambled
+ * points 1..N) over [lo, hi]^P and estimate the indices. */
+static void estimate_seq(size_t P, size_t N, double lo, double hi, double (*f)(const double *),
+                         const pds_sobol_seq *seq, double *first, double *total)
 {
     size_t R = P + 2;
     double *x = malloc(N * R * P * sizeof *x), *y = malloc(N * R * sizeof *y);
     assert_non_null(x);
     assert_non_null(y);
-    assert_int_equal(pds_design_saltelli(P, N, x), PDS_OK);
+    if (seq)
+        assert_int_equal(pds_design_saltelli_seq(P, N, seq, x), PDS_OK);
+    else
+        assert_int_equal(pds_design_saltelli(P, N, x), PDS_OK);
     for (size_t k = 0; k < N * R; k++) {
         double v[8];
         for (size_t i = 0; i < P; i++)
@@ -124,6 +128,13 @@ static void estimate(size_t P, size_t N, double lo, double hi, double (*f)(const
     pds_design_sobol_indices(P, N, y, 500, 3, first, total);
     free(x);
     free(y);
+}
+
+static void estimate(size_t P, size_t N, double lo, double hi, double (*f)(const double *),
+                     double *first, double *total)
+{
+    pds_sobol_seq seq = {.scramble = 1, .seed = 20231231};
+    estimate_seq(P, N, lo, hi, f, &seq, first, total);
 }
 
 /* The estimate lies within 4 bootstrap standard errors (interval width /
@@ -188,6 +199,138 @@ static void linear_and_constant(void **state)
         assert_true(isnan(first[i]) && isnan(total[i]));
 }
 
+/* Points first.. of the plain sequence are rows of the full sequence. */
+static void sobol_from(void **state)
+{
+    (void)state;
+    size_t d = 7, n = 200;
+    double full[201 * 7], part[50 * 7];
+    assert_int_equal(pds_design_sobol_from(d, 0, n + 1, full), PDS_OK);
+    for (size_t j = 0; j < d; j++)
+        assert_true(full[j] == 0.0); /* the origin */
+    assert_int_equal(pds_design_sobol_from(d, 137, 50, part), PDS_OK);
+    for (size_t i = 0; i < 50 && 137 + i <= n; i++)
+        for (size_t j = 0; j < d; j++)
+            assert_true(part[i * d + j] == full[(137 + i) * d + j]);
+    double one[7];
+    assert_int_equal(pds_design_sobol(d, 1, one), PDS_OK);
+    for (size_t j = 0; j < d; j++)
+        assert_true(one[j] == full[d + j]);
+}
+
+/* The base matrices of a Saltelli design: every A_j differs from B_j in every
+ * column (so that each AB_j^(i) differs from A_j and every base sample adds
+ * to every numerator), and each of the N equal strata of each of the 2P
+ * columns holds exactly one A (and one B) value. Returns the number of
+ * violations; without per_column, only rows A_j = B_j count as repeats (the
+ * plain sequence's early points share values across dimensions). */
+static int base_matrix_faults(size_t P, size_t N, const double *x, int per_column)
+{
+    size_t R = P + 2;
+    int faults = 0;
+    int *hits = calloc(N, sizeof *hits);
+    assert_non_null(hits);
+    for (size_t c = 0; c < 2 * P; c++) {
+        for (size_t k = 0; k < N; k++)
+            hits[k] = 0;
+        for (size_t j = 0; j < N; j++) {
+            double v = x[(j * R + (c < P ? 0 : R - 1)) * P + c % P];
+            if (!(v >= 0.0 && v < 1.0))
+                faults++;
+            else
+                hits[(size_t)(v * (double)N)]++;
+        }
+        for (size_t k = 0; k < N; k++)
+            faults += hits[k] != 1;
+    }
+    for (size_t j = 0; j < N; j++) {
+        int same = 0;
+        for (size_t i = 0; i < P; i++)
+            same += x[(j * R) * P + i] == x[(j * R + R - 1) * P + i];
+        faults += per_column ? same : same == (int)P;
+    }
+    free(hits);
+    return faults;
+}
+
+static void scrambled_design(void **state)
+{
+    (void)state;
+    size_t P = 4, R = P + 2;
+    for (size_t N = 2; N <= 1024; N *= 4) {
+        double *x = malloc(N * R * P * sizeof *x), *y = malloc(N * R * P * sizeof *y);
+        assert_non_null(x);
+        assert_non_null(y);
+        pds_sobol_seq owen = {.scramble = 1, .seed = 99}, plain = {.scramble = 0};
+        assert_int_equal(pds_design_saltelli_seq(P, N, &owen, x), PDS_OK);
+        assert_int_equal(base_matrix_faults(P, N, x, 1), 0);
+        /* reproducible from the seed; another seed gives other points */
+        assert_int_equal(pds_design_saltelli_seq(P, N, &owen, y), PDS_OK);
+        int differ = 0;
+        for (size_t i = 0; i < N * R * P; i++) {
+            assert_true(x[i] == y[i]);
+        }
+        owen.seed = 100;
+        assert_int_equal(pds_design_saltelli_seq(P, N, &owen, y), PDS_OK);
+        for (size_t i = 0; i < N * R * P; i++)
+            differ += x[i] != y[i];
+        assert_true(differ > (int)(N * R * P) / 2);
+        /* the plain sequence skipping the smallest power of 2 >= N, as SALib */
+        assert_int_equal(pds_design_saltelli_seq(P, N, &plain, x), PDS_OK);
+        assert_int_equal(base_matrix_faults(P, N, x, 0), 0);
+        assert_true(pds_design_sobol_default_skip(N) == N);
+        free(x);
+        free(y);
+    }
+    /* the points 1..N of the plain sequence (the old design) fail both: A_1 = B_1 =
+     * (1/2, ...), and point 2^m is missing from the first stratum */
+    double x[8 * 6 * 4];
+    assert_int_equal(pds_design_saltelli(P, 8, x), PDS_OK);
+    assert_true(base_matrix_faults(P, 8, x, 0) > 0);
+    /* the first base samples do not depend on N */
+    double a[16 * 6 * 4], b[64 * 6 * 4];
+    pds_sobol_seq owen = {.scramble = 1, .seed = 5};
+    assert_int_equal(pds_design_saltelli_seq(P, 16, &owen, a), PDS_OK);
+    assert_int_equal(pds_design_saltelli_seq(P, 64, &owen, b), PDS_OK);
+    for (size_t i = 0; i < 16 * 6 * 4; i++)
+        assert_true(a[i] == b[i]);
+}
+
+/* Ishigami indices at equal cost (N base samples, N (P + 2) evaluations) on
+ * the old design (plain points 1..N), the plain design skipping N points and
+ * the Owen-scrambled design (over 20 seeds): mean width of the 95% intervals
+ * and root mean square error against the exact indices, summed over the six
+ * indices. The scrambled design's intervals are no wider than the old ones
+ * (within 10%: the widths of one design are themselves bootstrap estimates). */
+static void interval_widths(void **state)
+{
+    (void)state;
+    const double a = 7.0, b = 0.1, pi4 = pow(M_PI, 4), pi8 = pi4 * pi4;
+    double v1 = 0.5 * pow(1.0 + b * pi4 / 5.0, 2), v2 = a * a / 8.0, v13 = b * b * pi8 * 8.0 / 225.0;
+    double d = v1 + v2 + v13;
+    double exact[6] = {v1 / d, v2 / d, 0.0, (v1 + v13) / d, v2 / d, v13 / d};
+    for (size_t N = 256; N <= 1024; N *= 4) {
+        double width[3] = {0}, sq[3] = {0}, first[9], total[9];
+        int reps[3] = {1, 1, 20};
+        for (int kind = 0; kind < 3; kind++)
+            for (int r = 0; r < reps[kind]; r++) {
+                pds_sobol_seq seq = {.scramble = kind == 2, .seed = 1000 + (uint64_t)r};
+                estimate_seq(3, N, -M_PI, M_PI, ishigami, kind ? &seq : NULL, first, total);
+                for (size_t i = 0; i < 3; i++) {
+                    width[kind] += (first[3 * i + 2] - first[3 * i + 1]) / reps[kind];
+                    width[kind] += (total[3 * i + 2] - total[3 * i + 1]) / reps[kind];
+                    sq[kind] += pow(first[3 * i] - exact[i], 2) / reps[kind];
+                    sq[kind] += pow(total[3 * i] - exact[3 + i], 2) / reps[kind];
+                }
+            }
+        print_message("Ishigami, N = %zu: summed 95%% interval width: old %.4f, plain skip N "
+                      "%.4f, Owen-scrambled %.4f (mean of 20); root summed squared error: "
+                      "old %.4f, plain skip N %.4f, Owen-scrambled %.4f (RMS over 20)\n",
+                      N, width[0], width[1], width[2], sqrt(sq[0]), sqrt(sq[1]), sqrt(sq[2]));
+        assert_true(width[2] <= 1.1 * width[0]);
+    }
+}
+
 static void point_seeds_distinct(void **state)
 {
     (void)state;
@@ -207,7 +350,8 @@ int main(void)
         cmocka_unit_test(sobol_known_points),        cmocka_unit_test(sobol_stratified),
         cmocka_unit_test(lhs_one_point_per_stratum), cmocka_unit_test(saltelli_arrangement),
         cmocka_unit_test(ishigami_indices),          cmocka_unit_test(linear_and_constant),
-        cmocka_unit_test(point_seeds_distinct),
+        cmocka_unit_test(point_seeds_distinct),      cmocka_unit_test(sobol_from),
+        cmocka_unit_test(scrambled_design),          cmocka_unit_test(interval_widths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
