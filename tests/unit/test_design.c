@@ -331,6 +331,33 @@ static void interval_widths(void **state)
     }
 }
 
+/* Resamples in which the output does not vary give NaN and are counted out:
+ * with N = 4 base samples of which only the first varies, a resample misses
+ * it with probability (3/4)^4 = 0.32. */
+static void resamples_counted(void **state)
+{
+    (void)state;
+    size_t P = 2, N = 4, R = P + 2, B = 2000;
+    double y[16], first[6], total[6];
+    uint64_t used[4];
+    for (size_t k = 0; k < N * R; k++)
+        y[k] = 1.0;
+    y[0] = 2.0;     /* f(A_1) */
+    y[R - 1] = 3.0; /* f(B_1) */
+    pds_design_sobol_indices_used(P, N, y, B, 9, first, total, used);
+    for (size_t i = 0; i < 4; i++) {
+        double missed = (double)(B - used[i]) / (double)B;
+        if (fabs(missed - pow(0.75, 4)) > 4 * sqrt(pow(0.75, 4) * (1 - pow(0.75, 4)) / (double)B))
+            fail_msg("%llu of %zu resamples used", (unsigned long long)used[i], B);
+    }
+    /* an output that varies everywhere: every resample counts */
+    for (size_t k = 0; k < N * R; k++)
+        y[k] = (double)(k * k % 7);
+    pds_design_sobol_indices_used(P, N, y, B, 9, first, total, used);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(used[i] == B);
+}
+
 static void point_seeds_distinct(void **state)
 {
     (void)state;
@@ -352,6 +379,7 @@ int main(void)
         cmocka_unit_test(ishigami_indices),          cmocka_unit_test(linear_and_constant),
         cmocka_unit_test(point_seeds_distinct),      cmocka_unit_test(sobol_from),
         cmocka_unit_test(scrambled_design),          cmocka_unit_test(interval_widths),
+        cmocka_unit_test(resamples_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
