@@ -2,10 +2,13 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct reader {
     pds_csvtab *t;
@@ -34,6 +37,41 @@ static char *dupn(const char *s, size_t n)
     return d;
 }
 
+int pds_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t k;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            k = 1, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (n - i <= k)
+            return 0;
+        unsigned v = c & (0x3F >> k);
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+            v = (v << 6) | (p[i + j] & 0x3F);
+        }
+        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
 static void on_field(void *s, size_t len, void *data)
 {
     reader *r = data;
@@ -41,6 +79,13 @@ static void on_field(void *s, size_t len, void *data)
         return;
     if (r->n_fields == 0)
         r->row_line = r->cur_line;
+    if (s && !pds_utf8_valid(s, len)) {
+        pds_diag_add(r->diag, r->t->path, r->cur_line, 0,
+                     "field %zu is not valid UTF-8 text (save the file as UTF-8)",
+                     r->n_fields + 1);
+        if (++r->bad_rows >= 20)
+            r->failed = 1;
+    }
     if (r->n_fields == r->cap_fields) {
         size_t cap = r->cap_fields ? 2 * r->cap_fields : 16;
         char **f = realloc(r->fields, cap * sizeof *f);
@@ -150,13 +195,69 @@ pds_csvtab *pds_csvtab_read(const char *path, pds_diag *diag)
     return pds_csvtab_read_max(path, PDS_CSV_MAX_ROWS, "data rows", diag);
 }
 
-pds_csvtab *pds_csvtab_read_max(const char *path, size_t max_rows, const char *what, pds_diag *diag)
+/* One line (with its newline) into *buf, at most PDS_CSV_MAX_LINE bytes.
+ * Returns its length, 0 at end of file, -1 on a read error, -2 for a line
+ * too long, -3 for a NUL byte (both found as soon as they are read, so that
+ * /dev/zero or a binary file is refused at once). */
+static ssize_t read_line(FILE *f, char **buf, size_t *cap)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        pds_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+    size_t n = 0;
+    for (;;) {
+        int c = getc_unlocked(f);
+        if (c == EOF)
+            break;
+        if (c == '\0')
+            return -3;
+        if (n >= PDS_CSV_MAX_LINE)
+            return -2;
+        if (n + 2 > *cap) {
+            size_t nc = *cap ? 2 * *cap : 256;
+            char *b = realloc(*buf, nc);
+            if (!b)
+                return -4;
+            *buf = b;
+            *cap = nc;
+        }
+        (*buf)[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (ferror(f))
+        return -1;
+    if (n)
+        (*buf)[n] = '\0';
+    return (ssize_t)n;
+}
+
+FILE *pds_open_input(const char *path, pds_diag *diag)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            pds_diag_add(diag, path, 0, 0, "cannot open: a loop of symbolic links");
+        else
+            pds_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        pds_diag_add(diag, path, 0, 0, "is a folder: expected a file");
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        pds_diag_add(diag, path, 0, 0, "out of memory");
+        close(fd);
+    }
+    return f;
+}
+
+pds_csvtab *pds_csvtab_read_max(const char *path, size_t max_rows, const char *what, pds_diag *diag)
+{
+    FILE *f = pds_open_input(path, diag);
+    if (!f)
+        return NULL;
     pds_csvtab *t = calloc(1, sizeof *t);
     struct csv_parser p;
     if (!t || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
@@ -171,17 +272,33 @@ pds_csvtab *pds_csvtab_read_max(const char *path, size_t max_rows, const char *w
     size_t cap = 0;
     ssize_t len;
     int parse_error = 0;
-    while (!r.failed && (len = getline(&buf, &cap, f)) > 0) {
+    int read_failed = 0;
+    while (!r.failed && (len = read_line(f, &buf, &cap)) != 0) {
         r.cur_line++;
+        if (len == -3) {
+            pds_diag_add(diag, path, r.cur_line, 0, "contains a NUL byte: not a text CSV file");
+            parse_error = 1;
+            break;
+        }
+        if (len == -2) {
+            pds_diag_add(diag, path, r.cur_line, 0,
+                         "line longer than %d bytes: not a CSV file of this kind",
+                         PDS_CSV_MAX_LINE);
+            parse_error = 1;
+            break;
+        }
+        if (len == -4) {
+            r.failed = 1;
+            break;
+        }
+        if (len < 0) {
+            read_failed = 1;
+            break;
+        }
         const char *s = buf;
         if (r.cur_line == 1 && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
             s += 3;
             len -= 3;
-        }
-        if (memchr(s, '\0', (size_t)len)) {
-            pds_diag_add(diag, path, r.cur_line, 0, "contains a NUL byte: not a text CSV file");
-            parse_error = 1;
-            break;
         }
         int was_quoted = p.quoted;
         size_t fed = csv_parse(&p, s, (size_t)len, on_field, on_row, &r);
@@ -203,8 +320,8 @@ pds_csvtab *pds_csvtab_read_max(const char *path, size_t max_rows, const char *w
                          csv_strerror(csv_error(&p)));
         parse_error = 1;
     }
-    if (ferror(f)) {
-        pds_diag_add(diag, path, 0, 0, "read error");
+    if (read_failed || ferror(f)) {
+        pds_diag_add(diag, path, 0, 0, "read error: %s", strerror(errno));
         parse_error = 1;
     }
     free(buf);
@@ -264,6 +381,10 @@ int pds_parse_u64(const char *s, unsigned long long *out)
 int pds_parse_double(const char *s, double *out)
 {
     if (!s || !*s)
+        return -1;
+    /* decimal notation only: strtod would also take hexadecimal (0x5A0),
+     * hexadecimal floats, "inf", "nan" and leading blanks */
+    if (s[strspn(s, "0123456789+-.eE")] != '\0')
         return -1;
     char *end;
     errno = 0;

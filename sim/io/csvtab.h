@@ -19,6 +19,16 @@ typedef struct pds_csvtab {
 /* Data rows any CSV file may have: past this a file is not input but an
  * accident, and is refused before it fills the memory. */
 #define PDS_CSV_MAX_ROWS 10000000
+/* Bytes a CSV line may have: no input file of pdsim comes near it, and a
+ * file without line ends (a device, a binary file) is refused early. */
+#define PDS_CSV_MAX_LINE (1 << 20)
+
+/* Open path for reading; a folder, a loop of symbolic links or any other
+ * failure is added to diag (file named) and gives NULL. */
+#include <stdio.h>
+FILE *pds_open_input(const char *path, pds_diag *diag);
+/* 1 when s[0..n) is well-formed UTF-8 (no overlong forms, no surrogates). */
+int pds_utf8_valid(const char *s, size_t n);
 
 /* Read path; NULL on error (added to diag). Rows with a field count other
  * than the header's are errors. A UTF-8 byte-order mark is skipped. */

@@ -1,7 +1,9 @@
 #include "dataset.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +25,12 @@ static char *join(const char *dir, const char *file)
     return p;
 }
 
+/* Absent only when nothing is there: any other failure (a loop of symbolic
+ * links, no permission) is left to the reader, which names it. */
 static int exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0;
+    return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
 /* The file of each role: named in the folder's dataset.yaml, else the generic
@@ -65,6 +69,23 @@ const pds_key *pds_dataset_manifest_keys(size_t *n)
     return manifest_keys;
 }
 
+/* Line and column of the value of key in the manifest's root mapping. */
+static void manifest_pos(pds_yaml *y, const char *key, long *line, long *col)
+{
+    yaml_node_t *root = pds_yaml_root(y);
+    if (!root || root->type != YAML_MAPPING_NODE)
+        return;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        const char *k = pds_yaml_scalar(pds_yaml_node(y, p->key));
+        yaml_node_t *v = pds_yaml_node(y, p->value);
+        if (k && v && strcmp(k, key) == 0) {
+            *line = pds_yaml_line(v);
+            *col = pds_yaml_col(v);
+        }
+    }
+}
+
 /* 0 and the role files (named ones marked in named[]); -1 on a bad manifest. */
 static int read_manifest(const char *dir, files *f, int *named, pds_diag *diag)
 {
@@ -80,7 +101,9 @@ static int read_manifest(const char *dir, files *f, int *named, pds_diag *diag)
                : -1;
         for (int i = 0; rc == 0 && i < PDS_DATASET_N_ROLES; i++)
             if (f->role[i] && (!*f->role[i] || strchr(f->role[i], '/'))) {
-                pds_diag_add(diag, path, 0, 0,
+                long line = 0, col = 0;
+                manifest_pos(y, manifest_keys[i].name, &line, &col);
+                pds_diag_add(diag, path, line, col,
                              "%s: expected a file name inside the dataset folder, got \"%s\"",
                              manifest_keys[i].name, f->role[i]);
                 rc = -1;
@@ -283,6 +306,106 @@ static int load_pairs(pds_world *w, const pds_csvtab *t, const pds_dataset_optio
         (*pb)[*np] = (size_t)ib;
         (*np)++;
     }
+    return bad ? -1 : 0;
+}
+
+/* Sorting helpers for the checks below (qsort has no context argument). */
+static const size_t *sort_a, *sort_b;
+static const pds_subunit_count *sort_c;
+static size_t pair_lo(size_t i) { return sort_a[i] < sort_b[i] ? sort_a[i] : sort_b[i]; }
+static size_t pair_hi(size_t i) { return sort_a[i] < sort_b[i] ? sort_b[i] : sort_a[i]; }
+static int cmp_pair(const void *x, const void *y)
+{
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    if (pair_lo(i) != pair_lo(j))
+        return pair_lo(i) < pair_lo(j) ? -1 : 1;
+    if (pair_hi(i) != pair_hi(j))
+        return pair_hi(i) < pair_hi(j) ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+/* Line of the first row of t naming units a and b (either order). */
+static long pair_line(const pds_world *w, const pds_csvtab *t, long ca, long cb, size_t a,
+                      size_t b, int nth)
+{
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const char *x = pds_csvtab_cell(t, r, (size_t)ca), *y = pds_csvtab_cell(t, r, (size_t)cb);
+        const char *ua = w->units[a].code, *ub = w->units[b].code;
+        if (((strcmp(x, ua) == 0 && strcmp(y, ub) == 0) ||
+             (strcmp(x, ub) == 0 && strcmp(y, ua) == 0)) &&
+            nth-- == 0)
+            return t->line[r];
+    }
+    return 0;
+}
+
+/* A pair given twice must say the same thing: with weights, a second weight
+ * that differs would otherwise be dropped without a word. */
+static int check_pair_weights(const pds_world *w, const pds_csvtab *t, const size_t *pa,
+                              const size_t *pb, const double *pw, size_t np, pds_diag *diag)
+{
+    if (!pw || np < 2)
+        return 0;
+    size_t *ix = malloc(np * sizeof *ix);
+    if (!ix)
+        return -1;
+    for (size_t i = 0; i < np; i++)
+        ix[i] = i;
+    sort_a = pa;
+    sort_b = pb;
+    qsort(ix, np, sizeof *ix, cmp_pair);
+    int bad = 0;
+    for (size_t k = 1; k < np; k++) {
+        size_t i = ix[k - 1], j = ix[k];
+        if (pair_lo(i) != pair_lo(j) || pair_hi(i) != pair_hi(j) || pw[i] == pw[j])
+            continue;
+        long ca = pds_csvtab_col(t, "unit_a", 0, diag), cb = pds_csvtab_col(t, "unit_b", 0, diag);
+        pds_diag_add(diag, t->path, pair_line(w, t, ca, cb, pa[i], pb[i], 1), 0,
+                     "the pair %s-%s is given twice with different weights (%g, and %g on line "
+                     "%ld)",
+                     w->units[pa[i]].code, w->units[pb[i]].code, pw[j], pw[i],
+                     pair_line(w, t, ca, cb, pa[i], pb[i], 0));
+        bad = 1;
+    }
+    free(ix);
+    return bad ? -1 : 0;
+}
+
+static int cmp_count(const void *x, const void *y)
+{
+    const pds_subunit_count *a = &sort_c[*(const size_t *)x], *b = &sort_c[*(const size_t *)y];
+    if (a->unit != b->unit)
+        return a->unit < b->unit ? -1 : 1;
+    return (a->year > b->year) - (a->year < b->year);
+}
+
+/* Counts are cumulative: a unit's adopted sub-units cannot fall from one
+ * year to a later one. Row r of t is count r (all rows were kept). */
+static int check_counts_rise(const pds_world *w, const pds_csvtab *t, pds_diag *diag)
+{
+    size_t n = w->n_subunit_counts;
+    if (!t || n < 2 || n != t->n_rows)
+        return 0;
+    size_t *ix = malloc(n * sizeof *ix);
+    if (!ix)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        ix[i] = i;
+    sort_c = w->subunit_counts;
+    qsort(ix, n, sizeof *ix, cmp_count);
+    int bad = 0;
+    for (size_t k = 1; k < n; k++) {
+        const pds_subunit_count *a = &sort_c[ix[k - 1]], *b = &sort_c[ix[k]];
+        if (a->unit == b->unit && b->adopted < a->adopted) {
+            pds_diag_add(diag, t->path, t->line[ix[k]], 0,
+                         "adopted: %d for unit '%s' in %d is below the %d of %d (line %ld): "
+                         "the counts are cumulative and cannot fall",
+                         b->adopted, w->units[b->unit].code, b->year, a->adopted, a->year,
+                         t->line[ix[k - 1]]);
+            bad = 1;
+        }
+    }
+    free(ix);
     return bad ? -1 : 0;
 }
 
@@ -619,9 +742,13 @@ pds_world *pds_dataset_load(const char *dir, const pds_dataset_options *opt, pds
     if (bad || load_units(w, tu, diag) != 0)
         goto fail;
     bad |= load_pairs(w, tc, opt, &pa, &pb, &pw, &np, diag);
+    if (!bad)
+        bad |= check_pair_weights(w, tc, pa, pb, pw, np, diag);
     bad |= load_subunits(w, ts, diag);
     if (!bad)
         bad |= load_counts(w, tn, diag);
+    if (!bad)
+        bad |= check_counts_rise(w, tn, diag);
     bad |= load_documents(w, td, diag);
     bad |= load_panel(w, tp, tu, diag);
     if (bad)

@@ -14,11 +14,9 @@
 
 static char *read_all(const char *path, size_t *len, pds_diag *diag)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        pds_diag_add(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+    FILE *f = pds_open_input(path, diag);
+    if (!f)
         return NULL;
-    }
     char *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
@@ -48,7 +46,7 @@ static char *read_all(const char *path, size_t *len, pds_diag *diag)
     int err = ferror(f);
     fclose(f);
     if (err) {
-        pds_diag_add(diag, path, 0, 0, "read error");
+        pds_diag_add(diag, path, 0, 0, "read error: %s", strerror(errno));
         free(buf);
         return NULL;
     }
@@ -86,7 +84,15 @@ static int check_events(const char *text, size_t len, const char *path, pds_diag
         }
         yaml_event_type_t type = e.type;
         long line = (long)e.start_mark.line + 1, col = (long)e.start_mark.column + 1;
+        /* a "\0" escape would silently cut the string where C reads it */
+        int nul = type == YAML_SCALAR_EVENT &&
+                  memchr(e.data.scalar.value, '\0', e.data.scalar.length) != NULL;
         yaml_event_delete(&e);
+        if (nul) {
+            pds_diag_add(diag, path, line, col, "a NUL character in a string: not allowed");
+            rc = -1;
+            break;
+        }
         if (type == YAML_STREAM_END_EVENT)
             break;
         if (type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
