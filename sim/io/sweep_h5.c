@@ -12,9 +12,23 @@
 #include <unistd.h>
 
 #include "../core/design.h"
+#include "../core/world.h"
 #include "h5out.h"
 #include "h5util.h"
 #include "pds_version.h"
+
+/* Bounds on what a part file may claim, as the sweep loader enforces them
+ * (sim/io/sweep.c) and the dataset limits (sim/core/world.h): a file that
+ * claims more is damaged or forged and is refused before anything is sized
+ * from it. */
+#define YEAR_MIN 1000
+#define YEAR_MAX 3000
+#define MAX_POINTS 10000000ull
+#define MAX_PARAMS 1000ull
+#define MAX_OUTPUTS 1000ull
+#define MAX_BOOTSTRAP 100000
+#define MAX_TASKS 1000000ull
+#define MAX_NUMBERS (1ull << 30) /* numbers a merged sweep holds: 8 GB */
 
 /* What a sweep file says about its sweep: the root attributes, the design,
  * the years and units. Read from a part, or taken from the loaded sweep. */
@@ -131,6 +145,40 @@ static int read_all(hid_t f, const char *name, hid_t type, size_t n, void *buf)
     return ok ? 0 : -1;
 }
 
+/* Dataset name has exactly the rank and dimensions dims. */
+static int dims_are(hid_t f, const char *name, int rank, const hsize_t *dims)
+{
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0)
+        return 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    hid_t sp = H5Dget_space(d);
+    hsize_t got[4] = {0};
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank && rank <= 4 &&
+             H5Sget_simple_extent_dims(sp, got, NULL) == rank;
+    for (int k = 0; ok && k < rank; k++)
+        ok = got[k] == dims[k];
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(d);
+    return ok;
+}
+
+/* The per-point datasets of a part (or partial) holding n points of Y years
+ * and U units have exactly these shapes: nothing is read into, or written
+ * from, a buffer of another size. */
+static int points_shapes_ok(hid_t f, size_t n, size_t Y, size_t U, int with_index)
+{
+    hsize_t d1[1] = {n}, dy[2] = {n, Y}, dq[3] = {n, pds_n_national_quantiles, Y},
+            du[2] = {n, U};
+    return (!with_index || dims_are(f, "/points/index", 1, d1)) &&
+           dims_are(f, "/points/seed", 1, d1) &&
+           dims_are(f, "/points/national_adopted_mean", 2, dy) &&
+           dims_are(f, "/points/national_adopted_quantiles", 3, dq) &&
+           dims_are(f, "/points/p_all_adopted", 1, d1) && dims_are(f, "/points/median_year", 2, du);
+}
+
 static char *read_text_attr(hid_t f, const char *name)
 {
     /* texts are config files: a few kilobytes */
@@ -157,8 +205,15 @@ static int meta_read(hid_t f, meta *m)
               pds_h5_attr_read_num(f, "base_year", H5T_NATIVE_INT64, &m->base_year) ||
               pds_h5_attr_read_num(f, "first_year", H5T_NATIVE_INT64, &m->first_year) ||
               pds_h5_attr_read_num(f, "last_year", H5T_NATIVE_INT64, &m->last_year);
-    if (bad || m->last_year < m->first_year || m->last_year - m->first_year > 1000 ||
-        m->n_points == 0 || m->n_points > 100000000)
+    /* every figure is checked before it sizes or indexes anything */
+    int design_ok = 0;
+    for (int k = 0; pds_design_names[k]; k++)
+        design_ok |= strcmp(m->design, pds_design_names[k]) == 0;
+    if (bad || !design_ok || m->base_year < YEAR_MIN || m->base_year > YEAR_MAX ||
+        m->first_year != m->base_year + 1 || m->last_year < m->first_year ||
+        m->last_year > YEAR_MAX || m->n_points == 0 || m->n_points > MAX_POINTS ||
+        m->bootstrap < 0 || m->bootstrap > MAX_BOOTSTRAP ||
+        (strcmp(m->numbers, "common") != 0 && strcmp(m->numbers, "per_point") != 0))
         return -1;
     m->Y = (size_t)(m->last_year - m->first_year + 1);
     m->config = read_text_attr(f, "config");
@@ -170,6 +225,19 @@ static int meta_read(hid_t f, meta *m)
     if (H5Lexists(f, "/sobol", H5P_DEFAULT) > 0)
         m->outputs = read_strs(f, "/sobol/outputs", &m->O);
     if (!m->config || !m->run_config || !m->names || !m->codes || !m->unames || nu2 != m->U)
+        return -1;
+    if (m->P == 0 || m->P > MAX_PARAMS || m->n_points * m->P > MAX_POINTS * MAX_PARAMS ||
+        m->U == 0 || m->U > PDS_MAX_UNITS || m->O > MAX_OUTPUTS)
+        return -1;
+    hsize_t dp[2] = {m->n_points, m->P};
+    if ((m->n_points * (m->Y * (pds_n_national_quantiles + 1) + m->U + 1 + m->P)) > MAX_NUMBERS ||
+        !dims_are(f, "/design/points", 2, dp))
+        return -1;
+    /* a Sobol design is N base samples of P + 2 rows each; the others have none */
+    if (strcmp(m->design, "sobol") == 0
+            ? m->sobol_base == 0 || 2 * m->P > PDS_SOBOL_MAX_DIM ||
+                  m->sobol_base * pds_design_saltelli_rows(m->P) != m->n_points
+            : m->sobol_base != 0)
         return -1;
     m->points = malloc(m->n_points * m->P * sizeof *m->points);
     m->lower = malloc((m->P + 1) * sizeof *m->lower);
@@ -474,6 +542,17 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
                  pds_h5_attr_read_num(f, "first_point", H5T_NATIVE_UINT64, &first) == 0 &&
                  pds_h5_attr_read_num(f, "end_point", H5T_NATIVE_UINT64, &end) == 0 &&
                  first == f0 && end == e0 && k <= end - first;
+        if (ok && !points_shapes_ok(f, e0 - f0, p->n_years, p->n_units, 1)) {
+            /* written for other years or units: never written into */
+            H5Fclose(f);
+            pds_diag_add(diag, p->partial, 0, 0,
+                         "an unfinished part of this sweep whose datasets are not of %zu points, "
+                         "%zu years and %zu units (damaged, or edited): remove it to start the "
+                         "task again",
+                         e0 - f0, p->n_years, p->n_units);
+            part_free(p);
+            return PDS_ERR_INPUT;
+        }
         if (ok) {
             p->file = f;
             *done = (size_t)k;
@@ -801,10 +880,12 @@ pds_status pds_sweep_merge(const char *const *inputs, size_t n_inputs, const cha
                        pds_h5_attr_read_num(p->file, "tasks", H5T_NATIVE_UINT64, &p->tasks) ||
                        pds_h5_attr_read_num(p->file, "first_point", H5T_NATIVE_UINT64, &p->first) ||
                        pds_h5_attr_read_num(p->file, "end_point", H5T_NATIVE_UINT64, &p->end) ||
-                       p->task >= p->tasks || p->end < p->first) {
+                       p->task >= p->tasks || p->tasks > MAX_TASKS || p->end < p->first ||
+                       p->end > MAX_POINTS) {
                 pds_diag_add(diag, p->path, 0, 0,
-                             "missing or bad attributes (expected sweep_hash, task < tasks, "
-                             "first_point <= end_point)");
+                             "missing or bad attributes (expected sweep_hash, task < tasks <= "
+                             "%llu, first_point <= end_point <= %llu)",
+                             MAX_TASKS, MAX_POINTS);
             } else if (hash0[0] && strcmp(hash, hash0) != 0) {
                 pds_diag_add(diag, p->path, 0, 0,
                              "belongs to another sweep: design hash %s, but %s has %s", hash,
@@ -875,6 +956,28 @@ pds_status pds_sweep_merge(const char *const *inputs, size_t n_inputs, const cha
     if (mrc != 0) {
         pds_diag_add(diag, parts[0].path, 0, 0,
                      "cannot read the design, years or units (damaged part file?)");
+        st = PDS_ERR_INPUT;
+        goto done;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        size_t f0, e0;
+        pds_sweep_task_points((size_t)m.n_points, (size_t)parts[i].task, (size_t)tasks, &f0, &e0);
+        int ok = parts[i].first == f0 && parts[i].end == e0;
+        H5E_BEGIN_TRY
+        {
+            ok = ok && points_shapes_ok(parts[i].file, e0 - f0, m.Y, m.U, 1);
+        }
+        H5E_END_TRY;
+        if (!ok) {
+            pds_diag_add(diag, parts[i].path, 0, 0,
+                         "its points %llu..%llu or their datasets do not match the design of %s "
+                         "(%llu points, %zu years, %zu units): damaged part file?",
+                         (unsigned long long)parts[i].first, (unsigned long long)parts[i].end,
+                         parts[0].path, (unsigned long long)m.n_points, m.Y, m.U);
+            bad = 1;
+        }
+    }
+    if (bad) {
         st = PDS_ERR_INPUT;
         goto done;
     }
