@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/world.h"
 #include "h5out.h"
 
 static hid_t file_access(void)
@@ -91,8 +92,12 @@ int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
                 H5free_memory(s);
         } else {
             size_t n = H5Tget_size(t);
-            char *buf = calloc(n + 1, 1);
+            char *buf = n > 0 && n <= ((size_t)64 << 20) ? calloc(n + 1, 1) : NULL;
             H5Tset_size(mt, n);
+            /* read the stored padding as it is: converting a null-padded
+             * string (h5py's) to a null-terminated one of the same size
+             * would drop its last character */
+            H5Tset_strpad(mt, H5Tget_strpad(t));
             if (buf && H5Aread(a, mt, buf) >= 0) {
                 snprintf(out, size, "%s", buf);
                 rc = 0;
@@ -173,9 +178,38 @@ static int read_codes(pds_h5result *h, pds_diag *diag)
         H5Lexists(h->file, "/provinces/code", H5P_DEFAULT) <= 0)
         return bad(diag, h->path, "no /provinces/code (expected a result file of pdsim run)");
     h->n_units = 0;
-    if (pds_h5_read_strings(h->file, "/provinces/code", &h->n_units, &h->codes) != 0)
+    if (pds_h5_read_strings(h->file, "/provinces/code", &h->n_units, &h->codes) != 0 ||
+        h->n_units > PDS_MAX_UNITS)
         return bad(diag, h->path, "cannot read /provinces/code (expected one string per unit)");
     return 0;
+}
+
+/* The dataset's storage holds all of its n elements of size bytes: every
+ * chunk is written, or a contiguous dataset has its full size. A file whose
+ * shape claims more rows than it stores is refused before anything is read
+ * or sized from the claim. */
+static int storage_complete(hid_t d, hsize_t n, size_t size)
+{
+    hid_t dcpl = H5Dget_create_plist(d), sp = H5Dget_space(d);
+    int ok = 0;
+    if (dcpl >= 0 && sp >= 0) {
+        H5D_layout_t layout = H5Pget_layout(dcpl);
+        if (layout == H5D_CHUNKED) {
+            hsize_t dims[2] = {0, 0}, chunk[2] = {0, 0}, have = 0;
+            if (H5Sget_simple_extent_dims(sp, dims, NULL) == 2 &&
+                H5Pget_chunk(dcpl, 2, chunk) == 2 && chunk[0] > 0 && chunk[1] > 0 &&
+                H5Dget_num_chunks(d, sp, &have) >= 0)
+                ok = have == ((dims[0] + chunk[0] - 1) / chunk[0]) *
+                                 ((dims[1] + chunk[1] - 1) / chunk[1]);
+        } else if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT) {
+            ok = H5Dget_storage_size(d) == n * size;
+        }
+    }
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return ok;
 }
 
 int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
@@ -211,12 +245,13 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
         return bad(diag, path,
                    "missing root attributes (expected seed, n_runs, first_year, "
                    "last_year, base_year)");
-    /* the years are stored as int16, and a horizon before the start is no run */
-    if (h->n_runs < 1 || h->first_year < 1 || h->last_year >= INT16_MAX ||
-        h->last_year < h->first_year || h->base_year >= h->first_year)
+    /* the limits of a run config: a file claiming more is damaged or forged,
+     * and nothing is sized from it */
+    if (h->n_runs < 1 || h->n_runs > PDS_RESULT_MAX_RUNS || h->base_year < 1000 ||
+        h->last_year > 3000 || h->last_year < h->first_year || h->base_year >= h->first_year)
         return bad(diag, path,
-                   "bad root attributes (expected n_runs >= 1 and "
-                   "base_year < first_year <= last_year)");
+                   "bad root attributes (expected 1 <= n_runs <= 10^9 and "
+                   "1000 <= base_year < first_year <= last_year <= 3000)");
     pds_h5_attr_read_str(h->file, "dataset", h->dataset, sizeof h->dataset);
     pds_h5_attr_read_str(h->file, "model", h->model, sizeof h->model);
     /* files without the attribute predate coefficient uncertainty */
@@ -233,7 +268,8 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
     hsize_t dims[2] = {0, 0};
     int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
              H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[0] == h->n_runs &&
-             dims[1] == h->n_units && t >= 0 && H5Tget_class(t) == H5T_INTEGER;
+             dims[1] == h->n_units && t >= 0 && H5Tget_class(t) == H5T_INTEGER &&
+             storage_complete(h->runs, dims[0] * dims[1], H5Tget_size(t));
     if (sp >= 0)
         H5Sclose(sp);
     if (t >= 0)
@@ -241,7 +277,7 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
     if (!ok) {
         pds_diag_add(diag, path, 0, 0,
                      "/runs/province_adoption_year: expected integers of shape [n_runs = %llu "
-                     "x units = %zu]",
+                     "x units = %zu], all of them stored",
                      (unsigned long long)h->n_runs, h->n_units);
         return PDS_ERR_INPUT;
     }

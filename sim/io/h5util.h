@@ -37,9 +37,13 @@ int pds_h5_write_dataset(hid_t loc, const char *name, hid_t type, int rank, cons
  * cols columns, to or from buf in memory type type. 0 or -1. */
 int pds_h5_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols, void *buf, int write);
 
+/* Runs a result file may hold: the limit of a run config. */
+#define PDS_RESULT_MAX_RUNS 1000000000ull
+
 /* A finished result file of pdsim run, opened read-only and checked:
  * complete = 1, the current format version, the root attributes, the unit
- * codes, and /runs/province_adoption_year of shape [n_runs x n_units]. */
+ * codes, and /runs/province_adoption_year of shape [n_runs x n_units]
+ * with all of its data stored; every size within the limits of a run. */
 typedef struct pds_h5result {
     const char *path; /* as given; not owned */
     hid_t file;       /* -1 when closed */

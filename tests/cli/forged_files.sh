@@ -2,8 +2,10 @@
 # Part files whose attributes or datasets were edited (with h5py) claim
 # absurd sizes: merge refuses each (exit 2, file named), without a crash,
 # a hang or an output file, and a sweep task refuses to resume a partial
-# part whose datasets are wider than its sweep's.
-#   forged_parts.sh PDSIM_BINARY TESTS_DIR
+# part whose datasets are wider than its sweep's. Result files that claim
+# more runs, units or years than they hold are refused by summary and
+# compare at once.
+#   forged_files.sh PDSIM_BINARY TESTS_DIR
 set -u
 PDSIM=$1
 TESTS=$(cd "$2" && pwd)
@@ -64,5 +66,37 @@ check "resuming a partial part with a wider dataset is refused, the partial kept
     [ $? -eq 2 ] && grep -q "datasets are not of" "$4" && ! grep -q Sanitizer "$4" &&
         cmp -s "$3/$5.partial" "$6" && [ ! -e "$3/$5" ]' \
     sh "$PDSIM" "$TMP/sobol.yaml" "$TMP/w" "$TMP/w.err" "$P0" "$TMP/w.keep"
+
+# result files claiming more than they hold
+"$PDSIM" run "$TESTS/data/run.yaml" -q -n 2000 -o "$TMP/a.h5" 2>/dev/null ||
+    { absolute_config "$TESTS/data/run.yaml" "$TMP/run.yaml" &&
+        "$PDSIM" run "$TMP/run.yaml" -q -n 2000 -o "$TMP/a.h5"; } || exit 1
+refused_result() { # name, then forge_result.py arguments after IN OUT
+    n=$1
+    shift
+    $PY -I "$TESTS/cli/forge_result.py" "$TMP/a.h5" "$TMP/$n.h5" "$@" || return 1
+    for cmd in summary compare; do
+        if [ $cmd = summary ]; then
+            set -- summary "$TMP/$n.h5"
+        else
+            set -- compare "$TMP/$n.h5" "$TMP/$n.h5"
+        fi
+        status_is 2 timeout -k 2 20 "$PDSIM" "$@" || { echo "$cmd: $(cat "$TMP/s.err")"; return 1; }
+        grep -q -F "$TMP/$n.h5: " "$TMP/s.err" || return 1
+        ! grep -q -e Sanitizer -e 'out of memory' "$TMP/s.err" || return 1
+    done
+}
+check "a result file claiming 10^15 runs" refused_result r15 1000000000000000
+check "a result file claiming 10^9 runs, one chunk stored" refused_result r9 1000000000
+check "a result file claiming 10^5 runs, one chunk stored" refused_result r5 100000
+check "a result file claiming 999,999 units and years 1..32000" \
+    refused_result u999999 2000 999999 1 32000
+check "a result file claiming 99,999 units and years 1001..3000, one chunk stored" \
+    refused_result u99999 2000 99999 1001 3000
+
+# h5py writes null-padded strings: a faithful copy is the same result
+$PY -I "$TESTS/cli/h5py_copy.py" "$TMP/a.h5" "$TMP/copy.h5"
+check "a faithful h5py copy of a result pairs with the original" \
+    "$PDSIM" compare "$TMP/a.h5" "$TMP/copy.h5" -q
 
 finish
