@@ -5,7 +5,8 @@
 #   scripts/find-python.sh MODULE...
 mods=$(echo "$@" | tr ' ' ',')
 for cand in ${PDSIM_PYTHON:-} /usr/bin/python3 python3; do
-    if "$cand" -c "import ${mods:-sys}" 2>/dev/null; then
+    # isolated mode (-I): a module file in the current folder is not imported
+    if "$cand" -I -c "import ${mods:-sys}" 2>/dev/null; then
         echo "$cand"
         exit 0
     fi

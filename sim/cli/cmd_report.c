@@ -171,6 +171,17 @@ static int run_quiet(char *const *argv)
     return st;
 }
 
+/* "--opt=value", owned: one argument, so that a value beginning with '-'
+ * (a file named -x.h5) is never taken for an option. */
+static char *opt_value(const char *opt, const char *value)
+{
+    size_t n = strlen(opt) + strlen(value) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s=%s", opt, value);
+    return s;
+}
+
 /* The same order as the other Python-using parts of the project:
  * PDSIM_PYTHON, then Debian's /usr/bin/python3, then python3 on PATH. */
 static const char *find_python(void)
@@ -179,7 +190,9 @@ static const char *find_python(void)
     for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
         if (!cands[i] || !*cands[i])
             continue;
-        char *argv[] = {(char *)cands[i], "-c", "import h5py, matplotlib, numpy", NULL};
+        /* isolated mode (-I): neither the current folder nor PYTHON*
+         * variables nor user site packages can put code in the way */
+        char *argv[] = {(char *)cands[i], "-I", "-c", "import h5py, matplotlib, numpy", NULL};
         if (run_quiet(argv) == 0)
             return cands[i];
     }
@@ -236,8 +249,11 @@ static void dataset_files(const char *dir, char **args, int *na, char *owned[2])
             fprintf(stderr, "pdsim: note: %s\n", d.msgs[k]);
         pds_diag_free(&d);
         if (owned[i] && access(owned[i], R_OK) == 0) {
-            args[(*na)++] = (char *)opts[i];
-            args[(*na)++] = owned[i];
+            char *o = opt_value(opts[i], owned[i]);
+            free(owned[i]);
+            owned[i] = o;
+            if (o)
+                args[(*na)++] = o;
         }
     }
 }
@@ -370,30 +386,41 @@ int pds_cmd_report(int argc, char **argv)
     }
     char *args[MAX_ARGS + 24];
     int na = 0;
+    char *eq[N_KINDS + 2] = {NULL};
+    int neq = 0;
     args[na++] = (char *)py;
+    args[na++] = "-I";
     args[na++] = script;
-    args[na++] = "--out";
-    args[na++] = (char *)out;
+    args[na++] = eq[neq++] = opt_value("--out", out);
     for (int k = 0; k < N_KINDS; k++)
-        if (files[k]) {
-            args[na++] = (char *)kind_opt[k];
-            args[na++] = (char *)files[k];
-        }
+        if (files[k])
+            args[na++] = eq[neq++] = opt_value(kind_opt[k], files[k]);
     for (int i = 0; i < np; i++)
         args[na++] = pass[i];
     char *owned[2] = {NULL, NULL};
     if (files[KIND_RUN]) {
         if (ds) {
-            args[na++] = "--dataset";
-            args[na++] = ds;
+            args[na++] = eq[neq++] = opt_value("--dataset", ds);
             dataset_files(ds, args, &na, owned);
         }
     }
     args[na] = NULL;
+    for (int i = 0; i < na; i++)
+        if (!args[i]) {
+            for (int k = 0; k < neq; k++)
+                free(eq[k]);
+            free(ds);
+            free(owned[0]);
+            free(owned[1]);
+            fprintf(stderr, "pdsim: error: out of memory\n");
+            return 1;
+        }
     pid_t pid;
     int st = 0;
     int started =
         posix_spawnp(&pid, py, NULL, NULL, args, environ) == 0 && waitpid(pid, &st, 0) == pid;
+    for (int k = 0; k < neq; k++)
+        free(eq[k]);
     free(ds);
     free(owned[0]);
     free(owned[1]);
