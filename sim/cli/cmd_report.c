@@ -389,7 +389,8 @@ int pds_cmd_report(int argc, char **argv)
     char *eq[N_KINDS + 2] = {NULL};
     int neq = 0;
     args[na++] = (char *)py;
-    args[na++] = "-I";
+    args[na++] = "-I"; /* isolated; and -B: no bytecode written next to the scripts */
+    args[na++] = "-B";
     args[na++] = script;
     args[na++] = eq[neq++] = opt_value("--out", out);
     for (int k = 0; k < N_KINDS; k++)
