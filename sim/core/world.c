@@ -35,13 +35,129 @@ void pds_world_free(pds_world *w)
         free(w->var_names[v]);
     free(w->var_names);
     free(w->panel);
+    free(w->unit_by_code);
+    free(w->sub_by_code);
     free(w);
 }
 
+typedef struct keyed {
+    const char *key;
+    size_t i;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+void pds_sort_codes(const char *const *codes, size_t n, size_t *order)
+{
+    keyed *k = malloc((n + 1) * sizeof *k);
+    if (!k) {
+        /* out of memory: an insertion sort needs none */
+        for (size_t i = 0; i < n; i++) {
+            size_t j = i;
+            const char *c = codes[i] ? codes[i] : "";
+            while (j > 0 && strcmp(codes[order[j - 1]] ? codes[order[j - 1]] : "", c) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = i;
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k[i].key = codes[i] ? codes[i] : "";
+        k[i].i = i;
+    }
+    qsort(k, n, sizeof *k, keyed_cmp);
+    for (size_t i = 0; i < n; i++)
+        order[i] = k[i].i;
+    free(k);
+}
+
+int pds_find_duplicates(const char *const *codes, size_t n, char *dup)
+{
+    size_t *order = malloc((n + 1) * sizeof(size_t));
+    if (!order)
+        return -1;
+    pds_sort_codes(codes, n, order);
+    memset(dup, 0, n);
+    for (size_t j = 1; j < n; j++) {
+        const char *a = codes[order[j - 1]], *b = codes[order[j]];
+        if (strcmp(a ? a : "", b ? b : "") == 0)
+            dup[order[j]] = 1;
+    }
+    free(order);
+    return 0;
+}
+
+static size_t *code_index(const char *const *codes, size_t n)
+{
+    size_t *order = malloc((n + 1) * sizeof(size_t));
+    if (order)
+        pds_sort_codes(codes, n, order);
+    return order;
+}
+
+pds_status pds_world_index_codes(pds_world *w)
+{
+    const char **c = malloc((w->n_units + w->n_subunits + 1) * sizeof(char *));
+    if (!c)
+        return PDS_ERR_RUNTIME;
+    for (size_t i = 0; i < w->n_units; i++)
+        c[i] = w->units[i].code;
+    free(w->unit_by_code);
+    w->unit_by_code = code_index(c, w->n_units);
+    for (size_t i = 0; i < w->n_subunits; i++)
+        c[i] = w->subunits[i].code;
+    free(w->sub_by_code);
+    w->sub_by_code = code_index(c, w->n_subunits);
+    free(c);
+    return w->unit_by_code && w->sub_by_code ? PDS_OK : PDS_ERR_RUNTIME;
+}
+
+/* Binary search of code among n entries sorted by codeof(order[.]). */
+#define FIND_SORTED(order, n, codeof, code)                                                        \
+    do {                                                                                           \
+        size_t lo = 0, hi = (n);                                                                   \
+        while (lo < hi) {                                                                          \
+            size_t mid = lo + (hi - lo) / 2;                                                       \
+            int c = strcmp(codeof((order)[mid]), (code));                                          \
+            if (c == 0)                                                                            \
+                return (long)(order)[mid];                                                         \
+            if (c < 0)                                                                             \
+                lo = mid + 1;                                                                      \
+            else                                                                                   \
+                hi = mid;                                                                          \
+        }                                                                                          \
+        return -1;                                                                                 \
+    } while (0)
+
 long pds_world_unit_index(const pds_world *w, const char *code)
 {
+#define UNIT_CODE(i) w->units[i].code
+    if (w->unit_by_code)
+        FIND_SORTED(w->unit_by_code, w->n_units, UNIT_CODE, code);
+#undef UNIT_CODE
     for (size_t i = 0; i < w->n_units; i++)
         if (strcmp(w->units[i].code, code) == 0)
+            return (long)i;
+    return -1;
+}
+
+long pds_world_subunit_index(const pds_world *w, const char *code)
+{
+#define SUB_CODE(i) w->subunits[i].code
+    if (w->sub_by_code)
+        FIND_SORTED(w->sub_by_code, w->n_subunits, SUB_CODE, code);
+#undef SUB_CODE
+    for (size_t i = 0; i < w->n_subunits; i++)
+        if (strcmp(w->subunits[i].code, code) == 0)
             return (long)i;
     return -1;
 }
@@ -54,11 +170,38 @@ long pds_world_var_index(const pds_world *w, const char *name)
     return -1;
 }
 
-static int pair_seen(const size_t *a, const size_t *b, size_t i)
+typedef struct pair_key {
+    size_t lo, hi, i;
+} pair_key;
+
+static int pair_cmp(const void *a, const void *b)
 {
-    for (size_t j = 0; j < i; j++)
-        if ((a[j] == a[i] && b[j] == b[i]) || (a[j] == b[i] && b[j] == a[i]))
-            return 1;
+    const pair_key *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    if (x->hi != y->hi)
+        return x->hi < y->hi ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* dup[i] = 1 for a self-pair or a pair (either way round) that appeared
+ * earlier; sorting makes it O(n log n). */
+static int mark_duplicate_pairs(const size_t *a, const size_t *b, size_t n, char *dup)
+{
+    pair_key *k = malloc((n + 1) * sizeof *k);
+    if (!k)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        k[i].lo = a[i] < b[i] ? a[i] : b[i];
+        k[i].hi = a[i] < b[i] ? b[i] : a[i];
+        k[i].i = i;
+        dup[i] = (char)(a[i] == b[i]);
+    }
+    qsort(k, n, sizeof *k, pair_cmp);
+    for (size_t j = 1; j < n; j++)
+        if (k[j].lo == k[j - 1].lo && k[j].hi == k[j - 1].hi)
+            dup[k[j].i] = 1;
+    free(k);
     return 0;
 }
 
@@ -88,13 +231,13 @@ pds_status pds_world_index(pds_world *w, const size_t *a, const size_t *b, const
     w->sub_of = malloc((w->n_subunits + 1) * sizeof(size_t));
     size_t *fill = calloc(n + 1, sizeof(size_t));
     char *dup = calloc(n_pairs + 1, 1);
-    if (!w->nbr_start || !w->nbr || !w->sub_start || !w->sub_of || !fill || !dup) {
+    if (!w->nbr_start || !w->nbr || !w->sub_start || !w->sub_of || !fill || !dup ||
+        mark_duplicate_pairs(a, b, n_pairs, dup) != 0) {
         free(fill);
         free(dup);
         return PDS_ERR_RUNTIME;
     }
     for (size_t i = 0; i < n_pairs; i++) {
-        dup[i] = (char)(a[i] == b[i] || pair_seen(a, b, i));
         if (dup[i])
             continue;
         w->nbr_start[a[i] + 1]++;

@@ -70,6 +70,11 @@ typedef struct pds_world {
     int panel_first_year;
     int panel_last_year;
     double *panel;
+
+    /* unit and sub-unit indices sorted by code, for look-ups in O(log n);
+     * NULL until pds_world_index_codes builds them (then lookups are linear) */
+    size_t *unit_by_code;
+    size_t *sub_by_code;
 } pds_world;
 
 /* Owned, zero-initialised world; NULL when out of memory. */
@@ -79,6 +84,19 @@ void pds_world_free(pds_world *w);
 
 /* Unit / sub-unit / panel-variable index by code or name; -1 when absent. */
 long pds_world_unit_index(const pds_world *w, const char *code);
+long pds_world_subunit_index(const pds_world *w, const char *code);
+
+/* Sort the unit and sub-unit codes for fast look-ups (codes must be unique).
+ * Call again after adding units or sub-units. */
+pds_status pds_world_index_codes(pds_world *w);
+
+/* order[0..n) = 0..n-1 sorted by (codes[i], i): equal codes end up
+ * adjacent, the first occurrence first. NULL codes sort as "". */
+void pds_sort_codes(const char *const *codes, size_t n, size_t *order);
+
+/* dup[i] = 1 when codes[i] equals an earlier codes[j], else 0; in
+ * O(n log n). -1 when out of memory. */
+int pds_find_duplicates(const char *const *codes, size_t n, char *dup);
 long pds_world_var_index(const pds_world *w, const char *name);
 
 /* Build the neighbour and sub-unit index arrays from pairs (a[i], b[i]) and

@@ -1,5 +1,7 @@
 #include "csvtab.h"
 
+#include "../core/world.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -128,11 +130,18 @@ static void on_row(int c, void *data)
         r->fields = NULL;
         r->n_fields = r->cap_fields = 0;
         r->header_done = 1;
+        /* sorted, so that a header of many columns is checked in O(n log n) */
+        char *dup = malloc(t->n_cols + 1);
+        if (!dup || pds_find_duplicates((const char *const *)t->header, t->n_cols, dup) != 0) {
+            free(dup);
+            r->failed = 1;
+            return;
+        }
         for (size_t i = 0; i < t->n_cols; i++)
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(t->header[i], t->header[j]) == 0)
-                    pds_diag_add(r->diag, t->path, r->row_line, 0,
-                                 "column '%s' appears twice in the header", t->header[i]);
+            if (dup[i])
+                pds_diag_add(r->diag, t->path, r->row_line, 0,
+                             "column '%s' appears twice in the header", t->header[i]);
+        free(dup);
         return;
     }
     if (r->n_fields != t->n_cols) {

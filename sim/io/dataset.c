@@ -193,12 +193,24 @@ static long unit_ref(const pds_world *w, const pds_csvtab *t, size_t r, long col
     return u;
 }
 
-static long find_sub(const pds_world *w, const char *code)
+/* dup[r] = 1 when row r's code (column col) repeats an earlier row's. */
+static char *duplicate_rows(const pds_csvtab *t, long col)
 {
-    for (size_t i = 0; i < w->n_subunits; i++)
-        if (strcmp(w->subunits[i].code, code) == 0)
-            return (long)i;
-    return -1;
+    const char **codes = malloc((t->n_rows + 1) * sizeof(char *));
+    char *dup = malloc(t->n_rows + 1);
+    if (codes && dup) {
+        for (size_t r = 0; r < t->n_rows; r++)
+            codes[r] = pds_csvtab_cell(t, r, (size_t)col);
+        if (pds_find_duplicates(codes, t->n_rows, dup) != 0) {
+            free(dup);
+            dup = NULL;
+        }
+    } else {
+        free(dup);
+        dup = NULL;
+    }
+    free(codes);
+    return dup;
 }
 
 static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
@@ -213,8 +225,11 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         return -1;
     }
     w->units = calloc(t->n_rows, sizeof *w->units);
-    if (!w->units)
+    char *dup = duplicate_rows(t, c_code);
+    if (!w->units || !dup) {
+        free(dup);
         return -1;
+    }
     int bad = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *code = pds_csvtab_cell(t, r, (size_t)c_code);
@@ -223,7 +238,7 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
             bad = 1;
             continue;
         }
-        if (pds_world_unit_index(w, code) >= 0) {
+        if (dup[r]) {
             pds_diag_add(diag, t->path, t->line[r], 0, "code: unit '%s' appears twice", code);
             bad = 1;
             continue;
@@ -237,9 +252,14 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         u->region = strdup(pds_csvtab_cell(t, r, (size_t)c_region));
         u->adoption_year = (int)y;
         w->n_units++;
-        if (!u->code || !u->name || !u->region)
+        if (!u->code || !u->name || !u->region) {
+            free(dup);
             return -1;
+        }
     }
+    free(dup);
+    if (!bad && pds_world_index_codes(w) != PDS_OK)
+        return -1;
     return bad ? -1 : 0;
 }
 
@@ -419,8 +439,11 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         return -1;
     long c_code = col[0], c_name = col[1], c_par = col[2], c_year = col[3];
     w->subunits = calloc(t->n_rows + 1, sizeof *w->subunits);
-    if (!w->subunits)
+    char *dup = duplicate_rows(t, c_code);
+    if (!w->subunits || !dup) {
+        free(dup);
         return -1;
+    }
     int bad = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *code = pds_csvtab_cell(t, r, (size_t)c_code);
@@ -431,7 +454,7 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
             pds_diag_add(diag, t->path, t->line[r], 0,
                          "code: expected a sub-unit code, got a blank");
             ok = 0;
-        } else if (find_sub(w, code) >= 0) {
+        } else if (dup[r]) {
             pds_diag_add(diag, t->path, t->line[r], 0, "code: sub-unit '%s' appears twice", code);
             ok = 0;
         }
@@ -448,9 +471,14 @@ static int load_subunits(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         s->name = strdup(pds_csvtab_cell(t, r, (size_t)c_name));
         s->parent = (size_t)p;
         s->adoption_year = (int)y;
-        if (!s->code || !s->name)
+        if (!s->code || !s->name) {
+            free(dup);
             return -1;
+        }
     }
+    free(dup);
+    if (!bad && pds_world_index_codes(w) != PDS_OK)
+        return -1;
     return bad ? -1 : 0;
 }
 
@@ -464,8 +492,28 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         return -1;
     long c_unit = col[0], c_year = col[1], c_n = col[2];
     w->subunit_counts = calloc(t->n_rows + 1, sizeof *w->subunit_counts);
-    if (!w->subunit_counts)
+    /* the sub-units of each unit (by_unit[start[u] .. start[u+1])), and the
+     * counts accepted so far per unit as linked lists (head, next) */
+    size_t U = w->n_units;
+    size_t *start = calloc(U + 2, sizeof(size_t));
+    size_t *by_unit = malloc((w->n_subunits + 1) * sizeof(size_t));
+    long *head = malloc((U + 1) * sizeof(long));
+    long *next = malloc((t->n_rows + 1) * sizeof(long));
+    if (!w->subunit_counts || !start || !by_unit || !head || !next) {
+        free(start);
+        free(by_unit);
+        free(head);
+        free(next);
         return -1;
+    }
+    for (size_t i = 0; i < w->n_subunits; i++)
+        start[w->subunits[i].parent + 2]++;
+    for (size_t u = 0; u < U; u++)
+        start[u + 2] += start[u + 1];
+    for (size_t i = 0; i < w->n_subunits; i++)
+        by_unit[start[w->subunits[i].parent + 1]++] = i;
+    for (size_t u = 0; u < U; u++)
+        head[u] = -1;
     int bad = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
         const char *code = pds_csvtab_cell(t, r, (size_t)c_unit);
@@ -477,11 +525,10 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         if (pds_csvtab_int(t, r, c_n, 0, 1000000, 0, &n, diag) != 0)
             ok = 0;
         if (ok) {
-            size_t ns = 0, dated = 0;
-            for (size_t i = 0; i < w->n_subunits; i++) {
-                ns += w->subunits[i].parent == (size_t)u;
-                dated += w->subunits[i].parent == (size_t)u && w->subunits[i].adoption_year != 0 &&
-                         w->subunits[i].adoption_year <= y;
+            size_t ns = start[u + 1] - start[u], dated = 0;
+            for (size_t j = start[u]; j < start[u + 1]; j++) {
+                const pds_subunit *su = &w->subunits[by_unit[j]];
+                dated += su->adoption_year != 0 && su->adoption_year <= y;
             }
             if ((size_t)n < dated) {
                 pds_diag_add(
@@ -495,8 +542,8 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
                              "adopted: %ld exceeds the %zu sub-units of unit '%s'", n, ns, code);
                 ok = 0;
             }
-            for (size_t i = 0; ok && i < w->n_subunit_counts; i++)
-                if (w->subunit_counts[i].unit == (size_t)u && w->subunit_counts[i].year == (int)y) {
+            for (long i = head[u]; ok && i >= 0; i = next[i])
+                if (w->subunit_counts[i].year == (int)y) {
                     pds_diag_add(diag, t->path, t->line[r], 0, "unit '%s', year %ld appears twice",
                                  code, y);
                     ok = 0;
@@ -506,11 +553,17 @@ static int load_counts(pds_world *w, const pds_csvtab *t, pds_diag *diag)
             bad = 1;
             continue;
         }
+        next[w->n_subunit_counts] = head[u];
+        head[u] = (long)w->n_subunit_counts;
         pds_subunit_count *c = &w->subunit_counts[w->n_subunit_counts++];
         c->unit = (size_t)u;
         c->year = (int)y;
         c->adopted = (int)n;
     }
+    free(start);
+    free(by_unit);
+    free(head);
+    free(next);
     return bad ? -1 : 0;
 }
 

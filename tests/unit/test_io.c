@@ -14,6 +14,7 @@
 #include "io/csvtab.h"
 #include "io/dataset.h"
 #include "io/model_io.h"
+#include "core/world.h"
 
 #ifndef PDS_TEST_DATA
 #error "PDS_TEST_DATA must name tests/data"
@@ -126,6 +127,72 @@ static void number_parsing_is_strict(void **state)
     assert_int_equal(pds_parse_double("-Infinity", &x), -1);
     assert_int_equal(pds_parse_double("1e999", &x), -1);
     assert_int_equal(pds_parse_double("3 apples", &x), -1);
+}
+
+/* The sorted look-ups and duplicate checks of loading against the plain
+ * quadratic definitions, on codes with many repeats. */
+static void sorted_lookups_match_linear_search(void **state)
+{
+    (void)state;
+    enum { N = 600, PAIRS = 900 };
+    char buf[N][8];
+    const char *codes[N];
+    char dup[N];
+    unsigned x = 12345u;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        snprintf(buf[i], sizeof buf[i], "%u", (x >> 16) % 400u);
+        codes[i] = buf[i];
+    }
+    assert_int_equal(pds_find_duplicates(codes, N, dup), 0);
+    size_t n_dup = 0;
+    for (size_t i = 0; i < N; i++) {
+        int earlier = 0;
+        for (size_t j = 0; j < i; j++)
+            earlier |= strcmp(codes[i], codes[j]) == 0;
+        assert_int_equal(dup[i], earlier);
+        n_dup += (size_t)earlier;
+    }
+    assert_true(n_dup > 100); /* the check above saw repeats */
+
+    /* a world of the unique codes: indexed look-up = linear look-up */
+    pds_world *w = pds_world_create();
+    w->units = calloc(N, sizeof *w->units);
+    for (size_t i = 0; i < N; i++)
+        if (!dup[i])
+            w->units[w->n_units++].code = strdup(codes[i]);
+    long linear[N];
+    for (size_t i = 0; i < N; i++)
+        linear[i] = pds_world_unit_index(w, codes[i]);
+    assert_int_equal(pds_world_unit_index(w, "nope"), -1);
+    assert_int_equal(pds_world_index_codes(w), PDS_OK);
+    assert_non_null(w->unit_by_code);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(linear[i] >= 0);
+        assert_int_equal(pds_world_unit_index(w, codes[i]), linear[i]);
+    }
+    assert_int_equal(pds_world_unit_index(w, "nope"), -1);
+
+    /* neighbour pairs: repeats either way round and self-pairs count once */
+    size_t a[PAIRS], b[PAIRS], U = w->n_units;
+    for (size_t i = 0; i < PAIRS; i++) {
+        x = x * 1103515245u + 12345u;
+        a[i] = (x >> 16) % 30u;
+        x = x * 1103515245u + 12345u;
+        b[i] = (x >> 16) % 30u;
+    }
+    assert_int_equal(pds_world_index(w, a, b, NULL, PAIRS), PDS_OK);
+    for (size_t u = 0; u < U; u++)
+        for (size_t v = 0; v < U; v++) {
+            int want = 0;
+            for (size_t i = 0; i < PAIRS; i++)
+                want |= u != v && ((a[i] == u && b[i] == v) || (a[i] == v && b[i] == u));
+            int got = 0;
+            for (size_t j = w->nbr_start[u]; j < w->nbr_start[u + 1]; j++)
+                got += w->nbr[j] == v;
+            assert_int_equal(got, want);
+        }
+    pds_world_free(w);
 }
 
 static void dataset_small_loads(void **state)
@@ -325,6 +392,7 @@ int main(void)
         cmocka_unit_test(csv_quotes_bom_and_lines),
         cmocka_unit_test(csv_errors_name_the_line),
         cmocka_unit_test(number_parsing_is_strict),
+        cmocka_unit_test(sorted_lookups_match_linear_search),
         cmocka_unit_test(dataset_small_loads),
         cmocka_unit_test(dataset_manifest_renames_files),
         cmocka_unit_test(model_loads),
