@@ -232,6 +232,9 @@ int pds_cmd_run(int argc, char **argv)
     }
     const pds_world *w = s.world;
     int store_sub = cfg->store_subunit_years && w->n_subunits > 0;
+    /* the chunk by bytes unless the config fixes it: the file's chunks and
+     * the engine's buffers hold the same runs */
+    cfg->chunk_runs = (long)pds_sim_chunk_runs(s.sim, (size_t)cfg->chunk_runs, store_sub);
     pds_h5meta meta = {
         .config_path = cfg->path,
         .config_text = cfg->text,

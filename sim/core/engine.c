@@ -899,7 +899,8 @@ size_t pds_model_of_run(uint64_t seed, uint64_t run, const double *cum_weights, 
 /* Runs [c0, c0 + m) into the buffers, accumulating into the thread's summary.
  * Called inside a parallel region: the loop is shared among its threads.
  * With alternatives, scr holds K blocks per thread and each run's row of
- * coefficients is P1 wide (the widest alternative's). */
+ * coefficients is P1 wide (the widest alternative's). sb holds a row per run
+ * when sub-unit years are kept, else a row per thread. */
 static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0, size_t m,
                       int16_t *ub, int16_t *sb, double *cb, size_t P1, void **scr,
                       pds_summary **part)
@@ -921,15 +922,27 @@ static void run_chunk(const pds_sim *s, const pds_run_options *opt, uint64_t c0,
         if (crow && sr->P1 < P1)
             for (size_t j = sr->P1; j < P1; j++)
                 crow[j] = NAN;
-        pds_sim_run_one(sr, opt->seed, run, scr[(size_t)t * K + k], urow, sb + (size_t)i * S,
+        int16_t *srow = sb + (opt->keep_subunits ? (size_t)i : (size_t)t) * S;
+        pds_sim_run_one(sr, opt->seed, run, scr[(size_t)t * K + k], urow, srow,
                         sr->P1 ? crow : NULL);
         pds_summary_add_runs(part[t], urow, 1);
     }
 }
 
+size_t pds_sim_chunk_runs(const pds_sim *s, size_t requested, int keep_subunits)
+{
+    if (requested)
+        return requested;
+    size_t row = (s->U + (keep_subunits ? s->S : 0)) * sizeof(int16_t) + s->P1 * sizeof(double);
+    size_t n = PDS_CHUNK_BYTES / (row ? row : 1);
+    if (n > PDS_CHUNK_MAX_RUNS)
+        n = PDS_CHUNK_MAX_RUNS;
+    return n ? n : 1;
+}
+
 pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summary *summary)
 {
-    size_t chunk = opt->chunk_runs ? opt->chunk_runs : 1024;
+    size_t chunk = pds_sim_chunk_runs(s, opt->chunk_runs, opt->keep_subunits);
     if (chunk > opt->n_runs && opt->n_runs > 0)
         chunk = (size_t)opt->n_runs;
     int nt = 1;
@@ -950,11 +963,13 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
     }
     /* two buffers: one thread hands chunk c to the sink while the others
      * (and then it too) compute chunk c + 1 */
+    /* sub-unit years not kept: each thread overwrites one row of its own */
     int16_t *ub[2], *sb[2];
     double *cb[2];
+    size_t sub_rows = opt->keep_subunits ? chunk : (size_t)nt;
     for (int b = 0; b < 2; b++) {
         ub[b] = malloc(chunk * U * sizeof(int16_t) + 1);
-        sb[b] = malloc(chunk * S * sizeof(int16_t) + 1);
+        sb[b] = malloc(sub_rows * S * sizeof(int16_t) + 1);
         cb[b] = malloc((chunk * P1 + 1) * sizeof(double));
     }
     void **scr = calloc((size_t)nt * K, sizeof(void *));

@@ -110,7 +110,8 @@ typedef struct pds_run_options {
     uint64_t seed;
     uint64_t n_runs;
     uint64_t first_run;        /* resuming: runs [first_run, n_runs) only */
-    size_t chunk_runs;         /* runs per chunk (memory is O(chunk_runs)) */
+    size_t chunk_runs;         /* runs per chunk (memory is O(chunk_runs)); 0 = by bytes
+                                * (pds_sim_chunk_runs) */
     int threads;               /* 0 = OpenMP default */
     int keep_subunits;         /* pass sub-unit years to the sink */
     pds_chunk_sink sink;       /* may be NULL */
@@ -131,6 +132,14 @@ typedef struct pds_run_options {
  * of (seed, run) alone, so a scenario run with the same seed uses the same
  * model in every run. */
 size_t pds_model_of_run(uint64_t seed, uint64_t run, const double *cum_weights, size_t n);
+
+/* Runs per chunk: `requested` when nonzero, else as many as fill
+ * PDS_CHUNK_BYTES of stored results (unit years, sub-unit years when kept,
+ * coefficients), between 1 and PDS_CHUNK_MAX_RUNS. Memory is then bounded by
+ * the bytes, whatever the number of units and sub-units. */
+#define PDS_CHUNK_BYTES ((size_t)4 << 20)
+#define PDS_CHUNK_MAX_RUNS 4096
+size_t pds_sim_chunk_runs(const pds_sim *s, size_t requested, int keep_subunits);
 
 /* Run all runs in chunks, OpenMP over the runs of a chunk; results do not
  * depend on the number of threads. Accumulates into summary (created by the

@@ -442,8 +442,9 @@ const pds_key pds_run_config_keys[] = {
      "random seed; a run's numbers depend only on (seed, run)", NULL},
     {"threads", PDS_KEY_INT, 0, 0, 1024, "0", NULL, OFF(threads), NULL,
      "OpenMP threads; 0 = OMP_NUM_THREADS or all cores", NULL},
-    {"chunk_runs", PDS_KEY_INT, 0, 1, 1048576, "4096", NULL, OFF(chunk_runs), NULL,
-     "runs per HDF5 chunk: memory grows with this, not with runs", NULL},
+    {"chunk_runs", PDS_KEY_INT, 0, 0, 1048576, "0", NULL, OFF(chunk_runs), NULL,
+     "runs per HDF5 chunk: memory grows with this, not with runs; 0 = as many as fill "
+     "4 MB (at most 4096)", NULL},
     {"output", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(output), NULL,
      "output HDF5 file; default output/<config name>.h5", NULL},
     {"store_subunit_years", PDS_KEY_BOOL, 0, 0, 0, "true", NULL, OFF(store_subunit_years), NULL,

@@ -62,7 +62,7 @@ typedef struct pds_run_config {
     uint64_t runs;           /* Monte Carlo runs */
     uint64_t seed;           /* base seed */
     long threads;            /* 0 = all cores */
-    long chunk_runs;         /* runs per HDF5 chunk and per buffer */
+    long chunk_runs;         /* runs per HDF5 chunk and per buffer; 0 = by bytes */
     int store_subunit_years; /* write /runs/city_adoption_year */
     int sea_links;           /* use contiguity rows of type sea */
     char *neighbour_weights; /* weights file as written; NULL = contiguity.csv */
