@@ -73,6 +73,7 @@ median() { # numbers on stdin -> median
 
 # one measured command: appends "runs/s seconds peak_MB" to file $1
 measure_run() { # out bin config runs threads
+    rm -f "$tmp/out.h5" # pdsim run refuses to replace a result unasked
     /usr/bin/time -f "%e %M" -o "$tmp/time.txt" \
         "$2" run "$3" -n "$4" -j "$5" -o "$tmp/out.h5" >"$tmp/stdout.txt"
     rate=$(sed -n 's/.* runs in \([0-9.]*\) s (\([0-9]*\) runs\/s).*/\2/p' "$tmp/stdout.txt")

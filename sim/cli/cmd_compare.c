@@ -77,8 +77,18 @@ static int check_pairing(const pds_h5result *b, const pds_h5result *s, int allow
         return refuse_num(b, s, "last_year", b->last_year, s->last_year);
     if (b->base_year != s->base_year)
         return refuse_num(b, s, "base_year", b->base_year, s->base_year);
-    if (!same_path(b->dataset, s->dataset))
+    /* the same dataset is the same contents, wherever it lies and however
+     * its path is spelt; older files without the hash are compared by path */
+    if (b->dataset_hash[0] && s->dataset_hash[0]) {
+        if (strcmp(b->dataset_hash, s->dataset_hash) != 0) {
+            char x[4200], y[4200];
+            snprintf(x, sizeof x, "%s, contents %s", b->dataset, b->dataset_hash);
+            snprintf(y, sizeof y, "%s, contents %s", s->dataset, s->dataset_hash);
+            return refuse(b, s, "dataset", x, y);
+        }
+    } else if (!same_path(b->dataset, s->dataset)) {
         return refuse(b, s, "dataset", b->dataset, s->dataset);
+    }
     if (strcmp(b->uncertainty, s->uncertainty) != 0)
         return refuse(b, s, "uncertainty", b->uncertainty, s->uncertainty);
     if (!allow_model && !same_path(b->model, s->model)) {
@@ -535,7 +545,7 @@ static int is_input(const char *out, const char *base, const char *scen)
 }
 
 static int compare(const char *base, const char *scen, const char *csv, const char *out, int quiet,
-                   int allow_model)
+                   int allow_model, int replace)
 {
     const char *outs[2] = {csv, out};
     for (int i = 0; i < 2; i++)
@@ -546,6 +556,17 @@ static int compare(const char *base, const char *scen, const char *csv, const ch
                     outs[i]);
             return 2;
         }
+    for (int i = 0; i < 2; i++)
+        if (outs[i] && !replace && access(outs[i], F_OK) == 0) {
+            fprintf(stderr,
+                    "pdsim: error: %s: the output exists; nothing was compared. Add --replace "
+                    "to replace it, or choose another name\n",
+                    outs[i]);
+            return 2;
+        }
+    for (int i = 0; i < 2; i++)
+        if (outs[i] && pds_cli_make_parent(outs[i]) != 0)
+            return 1;
     pds_h5result b = {.file = -1, .runs = -1}, s = {.file = -1, .runs = -1};
     int rc = 0;
     pds_diag d;
@@ -587,10 +608,11 @@ int pds_cmd_compare(int argc, char **argv)
     static const struct option longopts[] = {
         {"csv", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},     {"allow-model-change", no_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},      {"replace", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
     };
     const char *csv = NULL, *out = NULL;
-    int quiet = 0, allow_model = 0, c;
+    int quiet = 0, allow_model = 0, replace = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -607,13 +629,17 @@ int pds_cmd_compare(int argc, char **argv)
         case 'm':
             allow_model = 1;
             break;
+        case 'F':
+            replace = 1;
+            break;
         default:
             return pds_cli_getopt_other(c, "compare", argv);
         }
     }
     if (argc - optind != 2) {
         fprintf(stderr, "pdsim: error: expected two result files; usage: pdsim compare BASE.h5 "
-                        "SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change]\n");
+                        "SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change] "
+                        "[--replace]\n");
         return 2;
     }
     int rc;
@@ -621,7 +647,7 @@ int pds_cmd_compare(int argc, char **argv)
      * would only repeat it at length */
     H5E_BEGIN_TRY
     {
-        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model);
+        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model, replace);
     }
     H5E_END_TRY;
     return rc;

@@ -3,6 +3,7 @@
 
 #include "../io/config.h"
 #include "../io/dataset.h"
+#include "../io/study.h"
 #include "../io/sweep.h"
 #include "cli.h"
 
@@ -16,17 +17,20 @@ static const char usage[] =
     "\n"
     "usage:\n"
     "  pdsim run CONFIG.yaml [-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q] [--resume]\n"
+    "            [--replace]\n"
     "  pdsim validate CONFIG.yaml\n"
     "  pdsim fit CONFIG.yaml [MODEL.yaml...] [--link logit|cloglog] [--firth] [--robust] [-o OUT.yaml]\n"
     "  pdsim fit DATASET-DIR MODEL.yaml... [options]\n"
     "  pdsim compare BASE.h5 SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change]\n"
+    "                [--replace]\n"
     "  pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"
-    "  pdsim summary OUT.h5 [--csv DIR] [--bom] [--runs] [-q]\n"
-    "  pdsim report FILE.h5... -o DIR [--svg] [--year Y] [--pinyin] [--dpi N]\n"
+    "  pdsim summary OUT.h5 [--csv DIR] [--bom] [--runs] [--replace] [-q]\n"
+    "  pdsim report FILE.h5... -o DIR [--svg] [--year Y] [--pinyin] [--dpi N] [--replace]\n"
+    "  pdsim study STUDY.yaml [-n RUNS] [-j JOBS] [-o DIR] [--replace] [-q]\n"
     "  pdsim backtest CONFIG.yaml... --cutoff YEAR|FROM..TO [--refit] [-n RUNS] [--csv OUT.csv]\n"
     "  pdsim sweep SWEEP.yaml [--task I --tasks N] [-o DIR] [-m MERGED.h5] [-j THREADS] [--list] [-q]\n"
     "  pdsim merge DIR|PART.h5... -o OUT.h5 [-q]\n"
-    "  pdsim help [run|validate|fit|compare|describe|summary|report|backtest|sweep|merge|\n"
+    "  pdsim help [run|validate|fit|compare|describe|summary|report|backtest|sweep|merge|study|\n"
     "             config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
@@ -42,6 +46,8 @@ static const char help_run[] =
     "  -o, --output FILE  output file (overrides 'output')\n"
     "  -j, --threads T    OpenMP threads (overrides 'threads'; 0 = all cores)\n"
     "  -q, --quiet        no progress and no summary\n"
+    "  --replace          replace an existing OUT.h5 (without it, or 'replace: true' in\n"
+    "                     the config, run refuses an existing output with exit 2)\n"
     "  --resume           continue OUT.h5.partial left by an interrupted run of the\n"
     "                     same config, dataset, models, seed and run count (refused\n"
     "                     with exit 2 otherwise); without a partial file, start anew\n"
@@ -57,7 +63,7 @@ static const char help_validate[] =
     "  Load the config, dataset and models, and report every problem found with\n"
     "  file:line. Exit 0 when all is well, 2 otherwise. Writes nothing. On success it\n"
     "  prints what was loaded and, with a scenario, its changes and the channels it\n"
-    "  switches off.\n";
+    "  switches off, then every setting after extends, with canonical paths, as YAML.\n";
 
 static const char help_describe[] =
     "pdsim describe CONFIG.yaml [--model MODEL.yaml] [--reference TABLE.csv]\n"
@@ -93,27 +99,34 @@ static const char help_compare[] =
     "pdsim compare BASE.h5 SCENARIO.h5 [options]\n"
     "  Paired differences between a scenario and its baseline, run with the same seed\n"
     "  (run r of both used the same random numbers). Refuses files whose seed, run count,\n"
-    "  years, dataset, model, uncertainty setting or units differ (exit 2).\n"
+    "  years, dataset (by the content hash of its files), model, uncertainty setting or\n"
+    "  units differ (exit 2).\n"
     "  Reports, with 95% intervals: national adopters per year, each unit's P(adopted by\n"
     "  year) and mean adoption year, unit-years gained; and the variance reduction that\n"
     "  pairing achieved against independent seeds.\n"
     "  --csv OUT.csv            tidy CSV of every quantity\n"
     "  -o OUT.h5                the same in an HDF5 group /compare\n"
     "  --allow-model-change     allow different model files (a coefficient scenario)\n"
+    "  --replace                replace existing output files (refused otherwise, exit 2)\n"
     "  -q                       no table on stdout\n";
 
 static const char help_summary[] =
     "pdsim summary OUT.h5 [options]\n"
     "  Print the forecast summary of a finished run file: each unit not adopted by the\n"
-    "  base year with its median adoption year, 10-90% range and P(adopted by last_year),\n"
-    "  then the national curve. Refuses a missing, damaged, incomplete or older file (exit 2).\n"
+    "  base year with its median adoption year, 10-90% range and P(adopted by each report\n"
+    "  year), then the national curve (the table pdsim run prints). Refuses a missing,\n"
+    "  damaged, incomplete or older file (exit 2).\n"
     "  --csv DIR   also write tidy CSV files (UTF-8) into DIR, created if needed:\n"
-    "              provinces.csv      code,name,region,observed_adoption_year\n"
+    "              forecast.csv       code,name,name_en,region,status,observed_adoption_year,\n"
+    "                                 median_year,q10_year,q90_year,p_adopted_by_YEAR...\n"
+    "              provinces.csv      code,name,name_en,region,observed_adoption_year\n"
     "              province_year.csv  code,name,year,p_adopted\n"
     "              national_year.csv  year,mean,q05,q10,q25,q50,q75,q90,q95\n"
     "              national_count.csv year,adopted,runs\n"
     "              runs.csv           run,code,adoption_year (only with --runs)\n"
-    "              numbers read back exactly as the HDF5 values (see docs/report.md)\n"
+    "              numbers read back exactly as the HDF5 values (see docs/report.md);\n"
+    "              a year is an empty cell (NA) when not adopted (by last_year)\n"
+    "  --replace   replace existing CSV files in DIR (refused otherwise, exit 2)\n"
     "  --bom       start each CSV with a UTF-8 byte-order mark (for Excel)\n"
     "  --runs      also write runs.csv, one row per run and unit (large)\n"
     "  -q          print nothing on stdout\n";
@@ -130,7 +143,8 @@ static const char help_report[] =
     "  Needs Python 3 with h5py and matplotlib: $PDSIM_PYTHON, else /usr/bin/python3, else\n"
     "  python3 (exit 1 with a message when none has them; scripts/install-deps.sh installs\n"
     "  them and a CJK font). Bad or incomplete input files: exit 2.\n"
-    "  -o, --output DIR   output folder, created if needed\n"
+    "  -o, --output DIR   output folder, created if needed; one holding a report is\n"
+    "                     refused (exit 2) unless --replace\n"
     "  --svg              also write each plot as SVG\n"
     "  --year Y           year of the P(adopted by Y) map, the shifts and the sweep response\n"
     "                     (default: the first multiple of 5 from the middle of the simulated\n"
@@ -217,6 +231,27 @@ static const char help_model[] =
     "  year (outcome year - 2000, a time trend) (unit models); central_documents,\n"
     "  parent_adopted, siblings_adopted_pct (sub-unit models).\n";
 
+static const char help_study[] =
+    "pdsim study STUDY.yaml [options]\n"
+    "  Run the baseline and every scenario of the study file (several at once when the\n"
+    "  cores allow), compare each scenario with the baseline run by run, write each run's\n"
+    "  CSV files, tidy CSV files across the study with a scenario column, and each\n"
+    "  comparison's report, into the study's folder (see docs/study.md):\n"
+    "    runs/NAME.h5, runs/NAME.txt    each run and its forecast table\n"
+    "    compare/NAME.{h5,csv,txt}      each scenario against the baseline\n"
+    "    csv/NAME/*.csv, csv/study_forecast.csv, csv/study_national.csv\n"
+    "    report/NAME/index.html, index.html, logs/\n"
+    "  A step whose inputs (every setting, config, model and dataset file, and the runs\n"
+    "  it reads) are unchanged since it last succeeded is skipped; a run stopped part-way\n"
+    "  is resumed. A step whose inputs changed is redone and says so.\n"
+    "  -n, --runs N     runs of every config (overrides the study file and the configs)\n"
+    "  -j, --jobs J     steps at the same time (0 = one per core)\n"
+    "  -o, --output DIR the study's folder (overrides 'output')\n"
+    "  --replace        allow replacing a run with one of fewer runs (refused otherwise,\n"
+    "                   so that a quick trial does not replace a real result; use -o)\n"
+    "  -q               print nothing but errors\n"
+    "study file keys:\n";
+
 static const char help_dataset[] =
     "dataset folder (CSV with a header row; extra columns are ignored):\n"
     "  units.csv           code,name,region,adoption_year (blank = not adopted)\n"
@@ -260,6 +295,11 @@ int pds_cmd_help(int argc, char **argv)
         pds_yaml_describe(pds_sweep_keys, pds_n_sweep_keys, 1, put_line, stdout);
     } else if (strcmp(topic, "merge") == 0)
         fputs(help_merge, stdout);
+    else if (strcmp(topic, "study") == 0) {
+        fputs(help_study, stdout);
+        pds_yaml_describe(pds_study_keys, pds_n_study_keys, 0, put_line, stdout);
+    } else if (strcmp(topic, "study-md") == 0)
+        pds_yaml_describe(pds_study_keys, pds_n_study_keys, 1, put_line, stdout);
     else if (strcmp(topic, "model") == 0)
         fputs(help_model, stdout);
     else if (strcmp(topic, "dataset") == 0) {
@@ -282,7 +322,7 @@ int pds_cmd_help(int argc, char **argv)
     } else {
         fprintf(stderr,
                 "pdsim: no help on '%s'; topics: run, validate, fit, compare, describe, summary, "
-                "report, backtest, sweep, merge, config, model, dataset\n",
+                "report, backtest, sweep, merge, study, config, model, dataset\n",
                 topic);
         return 2;
     }

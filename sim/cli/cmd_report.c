@@ -187,7 +187,18 @@ static char *opt_value(const char *opt, const char *value)
 static const char *find_python(void)
 {
     const char *cands[] = {getenv("PDSIM_PYTHON"), "/usr/bin/python3", "python3"};
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+    /* an interpreter named on purpose is used or refused, never replaced */
+    if (cands[0] && *cands[0]) {
+        char *argv[] = {(char *)cands[0], "-c", "import h5py, matplotlib, numpy", NULL};
+        if (run_quiet(argv) == 0)
+            return cands[0];
+        fprintf(stderr,
+                "pdsim: error: PDSIM_PYTHON=%s: cannot run it, or it lacks h5py, numpy or "
+                "matplotlib; expected a Python 3 with them (or unset PDSIM_PYTHON)\n",
+                cands[0]);
+        return NULL;
+    }
+    for (size_t i = 1; i < sizeof cands / sizeof cands[0]; i++) {
         if (!cands[i] || !*cands[i])
             continue;
         /* isolated mode (-I): neither the current folder nor PYTHON*
@@ -267,8 +278,10 @@ int pds_cmd_report(int argc, char **argv)
         {"year", required_argument, NULL, 'y'},    {"pinyin", no_argument, NULL, 'p'},
         {"dataset", required_argument, NULL, 'd'}, {"tiles", required_argument, NULL, 't'},
         {"dpi", required_argument, NULL, 'r'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {"replace", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
     };
+    int replace = 0;
     /* options handed on to the script as they are */
     char *pass[MAX_ARGS];
     int np = 0, c;
@@ -309,6 +322,9 @@ int pds_cmd_report(int argc, char **argv)
         case 'd':
             dataset = optarg;
             break;
+        case 'F':
+            replace = 1;
+            break;
         case 't':
             pass[np++] = "--tiles";
             pass[np++] = optarg;
@@ -319,7 +335,7 @@ int pds_cmd_report(int argc, char **argv)
     }
     if (!out || optind >= argc) {
         fprintf(stderr, "pdsim: error: expected result files and -o DIR; usage: pdsim report "
-                        "FILE.h5... -o DIR [--svg] [--year Y] [--pinyin]\n");
+                        "FILE.h5... -o DIR [--svg] [--year Y] [--pinyin] [--replace]\n");
         return 2;
     }
     const char *files[N_KINDS] = {NULL, NULL, NULL};
@@ -370,6 +386,16 @@ int pds_cmd_report(int argc, char **argv)
         fprintf(stderr, "pdsim: error: --dataset %s: not a folder\n", dataset);
         return 2;
     }
+    char index[4200];
+    snprintf(index, sizeof index, "%s/index.html", out);
+    if (!replace && access(index, F_OK) == 0) {
+        fprintf(stderr,
+                "pdsim: error: %s: a report is already there; nothing was drawn. Add --replace to "
+                "replace it, or choose another folder\n",
+                out);
+        free(ds);
+        return 2;
+    }
     if (pds_cli_make_dir(out) != 0) {
         free(ds);
         return 1;
@@ -378,7 +404,7 @@ int pds_cmd_report(int argc, char **argv)
         /* the page links these, so they are part of what it ships */
         char csvdir[4096];
         snprintf(csvdir, sizeof csvdir, "%s/csv", out);
-        rc = pds_cli_summary_csv(files[KIND_RUN], csvdir, 0, 0);
+        rc = pds_cli_summary_csv(files[KIND_RUN], csvdir, 0, 0, 1);
         if (rc) {
             free(ds);
             return rc;

@@ -14,6 +14,7 @@
 #include "../io/csvtab.h"
 #include "../io/h5out.h"
 #include "../io/provenance.h"
+#include "../io/inputs.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -161,11 +162,12 @@ int pds_cmd_run(int argc, char **argv)
         {"runs", required_argument, NULL, 'n'},   {"seed", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {"resume", no_argument, NULL, 'R'},       {NULL, 0, NULL, 0},
+        {"resume", no_argument, NULL, 'R'},       {"replace", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
     };
     long runs = -1, threads = -1;
     const char *seed_s = NULL, *output = NULL;
-    int quiet = 0, resume = 0, c;
+    int quiet = 0, resume = 0, replace = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:s:o:j:qh", longopts, NULL)) != -1) {
@@ -194,13 +196,16 @@ int pds_cmd_run(int argc, char **argv)
         case 'R':
             resume = 1;
             break;
+        case 'F':
+            replace = 1;
+            break;
         default:
             return pds_cli_getopt_other(c, "run", argv);
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "pdsim: error: expected one CONFIG.yaml; usage: pdsim run CONFIG.yaml "
-                        "[-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q] [--resume]\n");
+                        "[-n RUNS] [-s SEED] [-o OUT.h5] [-j THREADS] [-q] [--resume] [--replace]\n");
         return 2;
     }
     unsigned long long seed = 0;
@@ -230,6 +235,22 @@ int pds_cmd_run(int argc, char **argv)
         free(cfg->output_path);
         cfg->output_path = strdup(output);
     }
+    /* a finished result is never replaced without being asked to */
+    if (access(cfg->output_path, F_OK) == 0 && !replace && !cfg->replace) {
+        fprintf(stderr,
+                "pdsim: error: %s: the output exists; nothing was run. Add --replace (or "
+                "'replace: true' in the config) to replace it, or choose another name with -o\n",
+                cfg->output_path);
+        pds_diag_free(&diag);
+        pds_setup_free(&s);
+        return 2;
+    }
+    int existed = access(cfg->output_path, F_OK) == 0;
+    if (pds_cli_make_parent(cfg->output_path) != 0) {
+        pds_diag_free(&diag);
+        pds_setup_free(&s);
+        return 1;
+    }
     const pds_world *w = s.world;
     int store_sub = cfg->store_subunit_years && w->n_subunits > 0;
     /* the chunk by bytes unless the config fixes it: the file's chunks and
@@ -238,6 +259,7 @@ int pds_cmd_run(int argc, char **argv)
     pds_h5meta meta = {
         .config_path = cfg->path,
         .config_text = cfg->text,
+        .config_resolved = cfg->resolved,
         .dataset_path = cfg->dataset_path,
         .model_path = cfg->model_path,
         .model_name = s.unit_model->name,
@@ -328,8 +350,11 @@ int pds_cmd_run(int argc, char **argv)
     meta.uncertainty_warning = unc_warning;
     meta.scenario_name = cfg->scenario.name ? cfg->scenario.name : "";
     char hash[64];
-    input_hash(cfg, hash, sizeof hash);
+    pds_input_hash(cfg, hash, sizeof hash);
     meta.input_hash = hash;
+    char dhash[64];
+    pds_dataset_hash(cfg->dataset_path, dhash, sizeof dhash);
+    meta.dataset_hash = dhash;
     pds_summary *sum =
         pds_summary_create(w->n_units, pds_sim_n_years(s.sim), pds_sim_first_year(s.sim));
     /* from here on an interruption keeps what is written; a file-size limit
@@ -441,6 +466,9 @@ int pds_cmd_run(int argc, char **argv)
                (unsigned long long)cfg->runs, secs,
                (double)(cfg->runs - first) / (secs > 0 ? secs : 1e-9), cfg->output_path);
     }
+    if (st == PDS_OK && existed && !quiet)
+        fprintf(stderr, "pdsim: note: %s: replaced the earlier result (%s)\n", cfg->output_path,
+                replace ? "--replace" : "replace: true in the config");
     pds_summary_free(sum);
     pds_diag_free(&diag);
     free(sc.row_buf);
@@ -491,6 +519,13 @@ int pds_cmd_validate(int argc, char **argv)
                 printf(" subunits");
             putchar('\n');
         }
+        char *full = pds_run_config_dump(s.cfg, 1);
+        if (full)
+            printf("\n# every setting%s (paths canonical):\n%s", s.cfg->n_sources > 1 ?
+                   ", after extends" : "", full);
+        for (size_t i = 1; i < s.cfg->n_sources; i++)
+            printf("# extends %s\n", s.cfg->sources[i]);
+        free(full);
     }
     pds_cli_print_diag(&diag);
     pds_diag_free(&diag);

@@ -18,7 +18,10 @@
 typedef struct sumfile {
     pds_h5result h;
     size_t U, Y, Q;
-    char **name, **region; /* [U] */
+    char **name, **region, **name_en; /* [U]; name_en "" when the file has none */
+    long report_years[16];            /* the years of P(adopted by) in the tables */
+    size_t n_report_years;
+    pds_summary *sum;                 /* the counts, rebuilt from the summaries */
     int16_t *observed;     /* [U] observed adoption year, 0 = none */
     int16_t *years;        /* [Y] */
     double *p;             /* [U x Y] P(adopted by the end of the year) */
@@ -32,6 +35,8 @@ static void sumfile_close(sumfile *f)
 {
     pds_h5_strings_free(f->name, f->U);
     pds_h5_strings_free(f->region, f->U);
+    pds_h5_strings_free(f->name_en, f->U);
+    pds_summary_free(f->sum);
     free(f->observed);
     free(f->years);
     free(f->p);
@@ -136,6 +141,50 @@ static int sumfile_open(const char *path, sumfile *f)
     for (size_t k = 0; k < Y; k++)
         if (f->years[k] != f->h.first_year + (int64_t)k)
             return missing(path, "/years (expected first_year .. last_year)");
+    /* files written before names in English were stored have none */
+    n = U;
+    if (pds_h5_read_strings(file, "/provinces/name_en", &n, &f->name_en) != 0) {
+        f->name_en = calloc(U + 1, sizeof *f->name_en);
+        for (size_t u = 0; f->name_en && u < U; u++)
+            f->name_en[u] = strdup("");
+    }
+    /* the run's report years, from the settings it stored */
+    char *cfg = malloc(1 << 16);
+    if (cfg && pds_h5_attr_read_str(file, "config_resolved", cfg, 1 << 16) == 0) {
+        const char *ry = strstr(cfg, "\nreport_years: [");
+        for (const char *q = ry ? ry + 15 : NULL; q && *q && *q != ']' && f->n_report_years < 16;) {
+            char *end;
+            long v = strtol(q + 1, &end, 10);
+            if (end == q + 1)
+                break;
+            if (v >= f->h.first_year && v <= f->h.last_year)
+                f->report_years[f->n_report_years++] = v;
+            q = end;
+        }
+    }
+    free(cfg);
+    if (f->n_report_years == 0) {
+        /* as a config without report_years: three spread to the horizon */
+        long span = (long)Y, step = span >= 3 ? span / 3 : 1;
+        for (long yv = (long)f->h.last_year; yv >= f->h.first_year && f->n_report_years < 3;
+             yv -= step)
+            f->report_years[f->n_report_years++] = yv;
+        for (size_t i = 0; i < f->n_report_years / 2; i++) {
+            long t = f->report_years[i];
+            f->report_years[i] = f->report_years[f->n_report_years - 1 - i];
+            f->report_years[f->n_report_years - 1 - i] = t;
+        }
+    }
+    /* the run counts behind the probabilities: p = runs / n_runs exactly */
+    f->sum = pds_summary_create(U, Y, (int)f->h.first_year);
+    if (!f->name_en || !f->sum) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
+    }
+    f->sum->n_runs = f->h.n_runs;
+    for (size_t i = 0; i < U * Y; i++)
+        f->sum->adopted_by_year[i] = (uint64_t)llround(f->p[i] * (double)f->h.n_runs);
+    memcpy(f->sum->national_hist, f->count, Y * (U + 1) * sizeof *f->count);
     return 0;
 }
 
@@ -150,6 +199,13 @@ static void put_num(FILE *out, double x)
             break;
     }
     fputs(buf, out);
+}
+
+/* A year, or an empty cell (NA in R and Stata) for 0: not adopted. */
+static void put_year(FILE *out, int y)
+{
+    if (y)
+        fprintf(out, "%d", y);
 }
 
 typedef struct csvout {
@@ -192,15 +248,56 @@ static int csv_end(csvout *c)
 
 static int write_provinces(csvout *c, const sumfile *f)
 {
-    if (csv_begin(c, "provinces.csv", "code,name,region,observed_adoption_year"))
+    if (csv_begin(c, "provinces.csv", "code,name,name_en,region,observed_adoption_year"))
         return 1;
     for (size_t u = 0; u < f->U; u++) {
         pds_cli_csv_field(c->f, f->h.codes[u]);
         fputc(',', c->f);
         pds_cli_csv_field(c->f, f->name[u]);
         fputc(',', c->f);
+        pds_cli_csv_field(c->f, f->name_en[u]);
+        fputc(',', c->f);
         pds_cli_csv_field(c->f, f->region[u]);
-        fprintf(c->f, ",%d\n", f->observed[u]);
+        fputc(',', c->f);
+        put_year(c->f, f->observed[u]);
+        fputc('\n', c->f);
+    }
+    return csv_end(c);
+}
+
+/* The forecast per unit, one row each: the median adoption year, the 10-90%
+ * interval and P(adopted by each report year). */
+static int write_forecast(csvout *c, const sumfile *f)
+{
+    char header[1024] = "code,name,name_en,region,status,observed_adoption_year,median_year,"
+                        "q10_year,q90_year";
+    for (size_t i = 0; i < f->n_report_years; i++) {
+        char col[40];
+        snprintf(col, sizeof col, ",p_adopted_by_%ld", f->report_years[i]);
+        strncat(header, col, sizeof header - strlen(header) - 1);
+    }
+    if (csv_begin(c, "forecast.csv", header))
+        return 1;
+    int base = (int)f->h.base_year;
+    for (size_t u = 0; u < f->U; u++) {
+        int oy = f->observed[u], obs = oy != 0 && oy <= base;
+        const char *cells[4] = {f->h.codes[u], f->name[u], f->name_en[u], f->region[u]};
+        for (int i = 0; i < 4; i++) {
+            pds_cli_csv_field(c->f, cells[i]);
+            fputc(',', c->f);
+        }
+        fputs(obs ? "observed," : "forecast,", c->f);
+        put_year(c->f, obs ? oy : 0);
+        const double q[3] = {0.5, 0.1, 0.9};
+        for (int i = 0; i < 3; i++) {
+            fputc(',', c->f);
+            put_year(c->f, obs ? oy : pds_summary_unit_year_quantile(f->sum, u, q[i]));
+        }
+        for (size_t i = 0; i < f->n_report_years; i++) {
+            fputc(',', c->f);
+            put_num(c->f, f->p[u * f->Y + (size_t)(f->report_years[i] - f->h.first_year)]);
+        }
+        fputc('\n', c->f);
     }
     return csv_end(c);
 }
@@ -282,7 +379,9 @@ static int write_runs(csvout *c, const sumfile *f)
             for (size_t u = 0; u < U; u++) {
                 fprintf(c->f, "%llu,", (unsigned long long)(r0 + r));
                 pds_cli_csv_field(c->f, f->h.codes[u]);
-                fprintf(c->f, ",%d\n", buf[r * U + u]);
+                fputc(',', c->f);
+                put_year(c->f, buf[r * U + u]);
+                fputc('\n', c->f);
             }
     }
     free(buf);
@@ -297,12 +396,28 @@ static int write_runs(csvout *c, const sumfile *f)
     return rc;
 }
 
-static int write_csvs(const sumfile *f, const char *dir, int bom, int runs)
+static const char *const csv_names[] = {"forecast.csv", "provinces.csv", "province_year.csv",
+                                        "national_year.csv", "national_count.csv", "runs.csv"};
+
+static int write_csvs(const sumfile *f, const char *dir, int bom, int runs, int replace)
 {
+    for (size_t i = 0; !replace && i < sizeof csv_names / sizeof csv_names[0]; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, csv_names[i]);
+        if ((runs || strcmp(csv_names[i], "runs.csv") != 0) && access(p, F_OK) == 0) {
+            fprintf(stderr,
+                    "pdsim: error: %s: exists; nothing was written. Add --replace to replace "
+                    "the CSV files in %s, or choose another folder\n",
+                    p, dir);
+            return 2;
+        }
+    }
     if (pds_cli_make_dir(dir) != 0)
         return 1;
     csvout c = {.dir = dir, .bom = bom};
-    int rc = write_provinces(&c, f);
+    int rc = write_forecast(&c, f);
+    if (!rc)
+        rc = write_provinces(&c, f);
     if (!rc)
         rc = write_province_year(&c, f);
     if (!rc)
@@ -362,7 +477,7 @@ static void print_table(const sumfile *f)
     }
 }
 
-int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs)
+int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs, int replace)
 {
     sumfile f;
     int rc;
@@ -370,7 +485,7 @@ int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs)
     {
         rc = sumfile_open(path, &f);
         if (rc == 0)
-            rc = write_csvs(&f, dir, bom, runs);
+            rc = write_csvs(&f, dir, bom, runs, replace);
         sumfile_close(&f);
     }
     H5E_END_TRY;
@@ -382,10 +497,11 @@ int pds_cmd_summary(int argc, char **argv)
     static const struct option longopts[] = {
         {"csv", required_argument, NULL, 'c'}, {"bom", no_argument, NULL, 'b'},
         {"runs", no_argument, NULL, 'r'},      {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},      {"replace", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
     };
     const char *dir = NULL;
-    int bom = 0, runs = 0, quiet = 0, c;
+    int bom = 0, runs = 0, quiet = 0, replace = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
@@ -402,17 +518,21 @@ int pds_cmd_summary(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'F':
+            replace = 1;
+            break;
         default:
             return pds_cli_getopt_other(c, "summary", argv);
         }
     }
     if (argc - optind != 1) {
         fprintf(stderr, "pdsim: error: expected one result file; usage: pdsim summary OUT.h5 "
-                        "[--csv DIR] [--bom] [--runs] [-q]\n");
+                        "[--csv DIR] [--bom] [--runs] [--replace] [-q]\n");
         return 2;
     }
-    if ((bom || runs) && !dir) {
-        fprintf(stderr, "pdsim: error: --bom and --runs apply to the CSV files: add --csv DIR\n");
+    if ((bom || runs || replace) && !dir) {
+        fprintf(stderr,
+                "pdsim: error: --bom, --runs and --replace apply to the CSV files: add --csv DIR\n");
         return 2;
     }
     sumfile f;
@@ -429,7 +549,7 @@ int pds_cmd_summary(int argc, char **argv)
             pds_cli_print_reliability(&q, prov, f.h.uncertainty, (size_t)n_models);
         }
         if (rc == 0 && dir)
-            rc = write_csvs(&f, dir, bom, runs);
+            rc = write_csvs(&f, dir, bom, runs, replace);
         sumfile_close(&f);
     }
     H5E_END_TRY;

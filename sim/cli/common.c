@@ -1,6 +1,8 @@
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -37,6 +39,25 @@ void pds_cli_csv_field(FILE *f, const char *s)
 int pds_cli_make_dir(const char *dir)
 {
     struct stat st;
+    /* every missing folder on the way, as mkdir -p */
+    char *p = strdup(dir);
+    if (!p) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
+    }
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (stat(p, &st) != 0 && mkdir(p, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", p,
+                    strerror(errno));
+            free(p);
+            return 1;
+        }
+        *q = '/';
+    }
+    free(p);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
         return 1;
@@ -46,6 +67,21 @@ int pds_cli_make_dir(const char *dir)
         return 1;
     }
     return 0;
+}
+
+int pds_cli_make_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
+    }
+    int rc = pds_cli_make_dir(dir);
+    free(dir);
+    return rc;
 }
 
 int pds_cli_getopt_other(int c, const char *verb, char **argv)

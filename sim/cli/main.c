@@ -5,6 +5,27 @@
 #include "cli.h"
 #include "pds_version.h"
 
+/* Levenshtein distance, for "did you mean" (short words only). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), d[32];
+    if (la > 30 || lb > 30)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        d[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = d[0];
+        d[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t t = d[j], sub = prev + (a[i - 1] != b[j - 1]);
+            size_t best = d[j] + 1 < d[j - 1] + 1 ? d[j] + 1 : d[j - 1] + 1;
+            d[j] = sub < best ? sub : best;
+            prev = t;
+        }
+    }
+    return d[lb];
+}
+
 int main(int argc, char **argv)
 {
     /* HDF5 1.10 crashes in its exit handler on a file whose close failed
@@ -39,8 +60,26 @@ int main(int argc, char **argv)
         return pds_cmd_report(argc - 1, argv + 1);
     if (strcmp(verb, "sweep") == 0)
         return pds_cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(verb, "study") == 0)
+        return pds_cmd_study(argc - 1, argv + 1);
     if (strcmp(verb, "merge") == 0)
         return pds_cmd_merge(argc - 1, argv + 1);
-    fprintf(stderr, "pdsim: unknown command '%s'; try 'pdsim help'\n", verb);
+    static const char *const verbs[] = {"run",     "validate", "fit",   "compare", "describe",
+                                        "summary", "report",   "backtest", "sweep", "merge",
+                                        "study",   "help"};
+    const char *near = NULL;
+    size_t best = 3;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        size_t dist = edit_distance(verb, verbs[i]);
+        if (dist < best && dist <= (strlen(verbs[i]) > 4 ? 2u : 1u)) {
+            best = dist;
+            near = verbs[i];
+        }
+    }
+    if (near)
+        fprintf(stderr, "pdsim: unknown command '%s'; did you mean '%s'? (pdsim help lists them)\n",
+                verb, near);
+    else
+        fprintf(stderr, "pdsim: unknown command '%s'; try 'pdsim help'\n", verb);
     return 2;
 }

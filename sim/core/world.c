@@ -17,6 +17,7 @@ void pds_world_free(pds_world *w)
         free(w->units[i].code);
         free(w->units[i].name);
         free(w->units[i].region);
+        free(w->units[i].name_en);
     }
     free(w->units);
     for (size_t i = 0; i < w->n_subunits; i++) {

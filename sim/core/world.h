@@ -13,6 +13,7 @@ typedef struct pds_unit {
     char *code;       /* owned; unique among units */
     char *name;       /* owned */
     char *region;     /* owned; free-text label */
+    char *name_en;    /* owned; the name in English (units file column name_en), or "" */
     int adoption_year; /* observed adoption year; 0 = not adopted in the data */
 } pds_unit;
 

@@ -1,10 +1,14 @@
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "inputs.h"
 
 #define MAX_RUNS 1000000000.0 /* 10^9: beyond this a single file is the wrong tool */
 #define MAX_YEARS_SIMULATED 500
@@ -32,7 +36,9 @@ const size_t pds_n_projection_keys = sizeof pds_projection_keys / sizeof pds_pro
 static int parse_one_proj(pds_yaml *y, yaml_node_t *n, const char *where, pds_projection *out,
                           pds_diag *diag)
 {
-    proj_doc d = {.min = NAN, .max = NAN};
+    /* start from what is there: a config that extends another changes only the
+     * keys it names */
+    proj_doc d = {.rule = (int)out->rule, .years = out->years, .min = out->min, .max = out->max};
     if (pds_yaml_parse_map(y, n, pds_projection_keys, pds_n_projection_keys, &d, where, diag) != 0)
         return -1;
     if (!isnan(d.min) && !isnan(d.max) && d.min > d.max) {
@@ -76,21 +82,27 @@ static int parse_projection(pds_yaml *y, yaml_node_t *n, void *target, pds_diag 
                 bad = 1;
                 continue;
             }
+            /* variables named here replace or join those of a config this one
+             * extends */
             size_t k = (size_t)(vn->data.mapping.pairs.top - vn->data.mapping.pairs.start);
-            free(c->proj);
-            c->proj = calloc(k + 1, sizeof *c->proj);
-            c->n_proj = 0;
-            if (!c->proj)
+            size_t n0 = c->n_proj;
+            pds_projection *grown = realloc(c->proj, (n0 + k + 1) * sizeof *c->proj);
+            if (!grown)
                 return -1;
+            c->proj = grown;
             for (yaml_node_pair_t *q = vn->data.mapping.pairs.start; q < vn->data.mapping.pairs.top;
                  q++) {
                 const char *var = pds_yaml_scalar(pds_yaml_node(y, q->key));
                 char where[256];
                 snprintf(where, sizeof where, "projection.variables.%s", var ? var : "?");
-                pds_projection pr = {0};
+                pds_projection pr = {.rule = PDS_PROJ_HOLD, .years = 5, .min = NAN, .max = NAN};
                 int twice = 0;
+                size_t at = c->n_proj;
                 for (size_t i = 0; var && i < c->n_proj; i++)
-                    twice |= strcmp(c->proj[i].variable, var) == 0;
+                    if (strcmp(c->proj[i].variable, var) == 0) {
+                        twice |= i >= n0;
+                        at = i;
+                    }
                 if (twice) {
                     yaml_node_t *qk = pds_yaml_node(y, q->key);
                     pds_diag_add(diag, y->path, pds_yaml_line(qk), pds_yaml_col(qk),
@@ -98,8 +110,14 @@ static int parse_projection(pds_yaml *y, yaml_node_t *n, void *target, pds_diag 
                     bad = 1;
                     continue;
                 }
+                if (at < c->n_proj)
+                    pr = c->proj[at];
                 if (!var || parse_one_proj(y, pds_yaml_node(y, q->value), where, &pr, diag) != 0) {
                     bad = 1;
+                    continue;
+                }
+                if (at < c->n_proj) {
+                    c->proj[at] = pr;
                     continue;
                 }
                 size_t len = strlen(var) + 1;
@@ -297,6 +315,10 @@ static int parse_forced(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
     size_t len;
     if (seq_len(y, n, "scenario.forced_adoption", &len, diag) != 0)
         return -1;
+    for (size_t i = 0; i < sc->n_forced; i++)
+        free(sc->forced[i].unit);
+    free(sc->forced);
+    sc->n_forced = 0;
     sc->forced = calloc(len + 1, sizeof *sc->forced);
     if (!sc->forced)
         return -1;
@@ -314,6 +336,7 @@ static int parse_forced(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
         sc->forced[sc->n_forced].unit = d.unit;
         sc->forced[sc->n_forced].year = (int)d.year;
         sc->forced[sc->n_forced].line = pds_yaml_line(item);
+        sc->forced[sc->n_forced].file = y->path;
         sc->n_forced++;
     }
     return bad ? -1 : 0;
@@ -322,7 +345,7 @@ static int parse_forced(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
 static int parse_channels(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
 {
     pds_run_scenario *sc = target;
-    channel_doc d = {1, 1, 1};
+    channel_doc d = {sc->documents_channel, sc->neighbours_channel, sc->subunits_channel};
     if (pds_yaml_parse_map(y, n, channel_keys, 3, &d, "scenario.channels", diag) != 0)
         return -1;
     sc->documents_channel = d.documents;
@@ -358,6 +381,12 @@ static int parse_shocks(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
     size_t len;
     if (seq_len(y, n, "scenario.covariates", &len, diag) != 0)
         return -1;
+    for (size_t i = 0; i < sc->n_shocks; i++) {
+        free(sc->shocks[i].unit);
+        free(sc->shocks[i].variable);
+    }
+    free(sc->shocks);
+    sc->n_shocks = 0;
     sc->shocks = calloc(len + 1, sizeof *sc->shocks);
     if (!sc->shocks)
         return -1;
@@ -392,6 +421,7 @@ static int parse_shocks(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
         s->add = !isnan(d.add);
         s->amount = s->add ? d.add : d.set;
         s->line = pds_yaml_line(item);
+        s->file = y->path;
     }
     return bad ? -1 : 0;
 }
@@ -421,6 +451,10 @@ static const char *const recalibration_names[] = {"none", "in-sample", NULL};
 
 #define OFF(f) offsetof(pds_run_config, f)
 const pds_key pds_run_config_keys[] = {
+    {"extends", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(extends), NULL,
+     "a run config whose settings this one starts from; the keys given here replace its values "
+     "(mappings key by key, lists whole); output and replace are not inherited",
+     NULL},
     {"dataset", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, OFF(dataset), NULL,
      "dataset folder (units.csv, contiguity.csv, ...)", NULL},
     {"model", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(model), NULL,
@@ -447,6 +481,9 @@ const pds_key pds_run_config_keys[] = {
      "4 MB (at most 4096)", NULL},
     {"output", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(output), NULL,
      "output HDF5 file; default output/<config name>.h5", NULL},
+    {"replace", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, OFF(replace), NULL,
+     "an existing output file may be replaced (pdsim run --replace); otherwise run refuses it",
+     NULL},
     {"store_subunit_years", PDS_KEY_BOOL, 0, 0, 0, "true", NULL, OFF(store_subunit_years), NULL,
      "write per-run sub-unit adoption years (/runs/city_adoption_year)", NULL},
     {"sea_links", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, OFF(sea_links), NULL,
@@ -475,6 +512,15 @@ const pds_key pds_run_config_keys[] = {
      "mapping"},
 };
 const size_t pds_n_run_config_keys = sizeof pds_run_config_keys / sizeof pds_run_config_keys[0];
+
+static int access_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    fclose(f);
+    return 0;
+}
 
 char *pds_path_relative_to(const char *file, const char *rel)
 {
@@ -513,6 +559,10 @@ void pds_run_config_free(pds_run_config *c)
     pds_yaml_free_fields(pds_run_config_keys, pds_n_run_config_keys, c);
     free(c->path);
     free(c->text);
+    for (size_t i = 0; i < c->n_sources; i++)
+        free(c->sources[i]);
+    free(c->sources);
+    free(c->resolved);
     free(c->dataset_path);
     free(c->model_path);
     free(c->subunit_model_path);
@@ -544,8 +594,8 @@ void pds_run_config_free(pds_run_config *c)
     free(c);
 }
 
-/* The value node of key in the mapping, or the mapping itself when absent. */
-static yaml_node_t *key_node(pds_yaml *y, yaml_node_t *map, const char *key)
+/* The value node of key in the mapping, or NULL when absent. */
+static yaml_node_t *find_key(pds_yaml *y, yaml_node_t *map, const char *key)
 {
     if (map && map->type == YAML_MAPPING_NODE)
         for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -554,17 +604,122 @@ static yaml_node_t *key_node(pds_yaml *y, yaml_node_t *map, const char *key)
             if (k && strcmp(k, key) == 0)
                 return pds_yaml_node(y, p->value);
         }
-    return map;
+    return NULL;
+}
+
+#define MAX_EXTENDS 8
+
+/* The files of one config: the config itself first, then the one it
+ * extends, and so on. */
+typedef struct layers {
+    pds_yaml *y[MAX_EXTENDS + 1];
+    size_t n;
+} layers;
+
+/* The file and node where key was last set (the nearest layer naming it),
+ * or the top file's root. */
+static yaml_node_t *where_set(layers *L, const char *key, pds_yaml **y)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        yaml_node_t *n = find_key(L->y[i], pds_yaml_root(L->y[i]), key);
+        if (n) {
+            *y = L->y[i];
+            return n;
+        }
+    }
+    *y = L->y[0];
+    return pds_yaml_root(L->y[0]);
+}
+
+/* Load path and, through extends, every config below it, into L. */
+static int load_layers(const char *path, layers *L, pds_diag *diag)
+{
+    char *cur = strdup(path);
+    int rc = cur ? 0 : -1;
+    while (rc == 0) {
+        pds_yaml *y = pds_yaml_load(cur, diag);
+        if (!y) {
+            rc = -1;
+            break;
+        }
+        L->y[L->n++] = y;
+        yaml_node_t *root = pds_yaml_root(y);
+        yaml_node_t *en = find_key(y, root, "extends");
+        if (!en)
+            break;
+        const char *base = pds_yaml_scalar(en);
+        if (!base || !*base) {
+            pds_diag_add(diag, y->path, pds_yaml_line(en), pds_yaml_col(en),
+                         "extends: expected the path of a run config, relative to this file");
+            rc = -1;
+            break;
+        }
+        char *next = pds_path_relative_to(cur, base);
+        char *canon = pds_canonical_path(next);
+        int loop = 0;
+        for (size_t i = 0; canon && i < L->n; i++) {
+            char *ci = pds_canonical_path(L->y[i]->path);
+            loop |= ci && strcmp(ci, canon) == 0;
+            free(ci);
+        }
+        if (!next || !canon) {
+            rc = -1;
+        } else if (loop) {
+            pds_diag_add(diag, y->path, pds_yaml_line(en), pds_yaml_col(en),
+                         "extends: %s is already in the chain of configs it extends (a loop)",
+                         base);
+            rc = -1;
+        } else if (L->n > MAX_EXTENDS) {
+            pds_diag_add(diag, y->path, pds_yaml_line(en), pds_yaml_col(en),
+                         "extends: more than %d configs deep", MAX_EXTENDS);
+            rc = -1;
+        } else if (access_file(next) != 0) {
+            pds_diag_add(diag, y->path, pds_yaml_line(en), pds_yaml_col(en),
+                         "extends: %s: cannot read the file (%s); expected a run config, the "
+                         "path relative to this file",
+                         next, strerror(errno));
+            rc = -1;
+        }
+        free(canon);
+        free(cur);
+        cur = next;
+    }
+    free(cur);
+    return rc;
+}
+
+static const char *const path_keys[] = {"dataset", "model", "subunit_model", "neighbour_weights"};
+
+/* The resolved path of each path key that this layer sets: relative to the
+ * layer's own file, canonical when it exists. */
+static int resolve_paths(pds_run_config *c, pds_yaml *y)
+{
+    char **field[4] = {&c->dataset_path, &c->model_path, &c->subunit_model_path,
+                       &c->neighbour_weights_path};
+    char *value[4] = {c->dataset, c->model, c->subunit_model, c->neighbour_weights};
+    for (int i = 0; i < 4; i++) {
+        if (!find_key(y, pds_yaml_root(y), path_keys[i]) || !value[i])
+            continue;
+        char *joined = pds_path_relative_to(y->path, value[i]);
+        free(*field[i]);
+        *field[i] = pds_canonical_path(joined);
+        free(joined);
+        if (!*field[i])
+            return -1;
+    }
+    return 0;
 }
 
 pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
 {
-    pds_yaml *y = pds_yaml_load(path, diag);
-    if (!y)
-        return NULL;
-    pds_run_config *c = calloc(1, sizeof *c);
+    layers L = {.n = 0};
+    pds_run_config *c = NULL;
+    int bad = load_layers(path, &L, diag) != 0;
+    if (!bad)
+        c = calloc(1, sizeof *c);
     if (!c) {
-        pds_yaml_free(y);
+        for (size_t i = 0; i < L.n; i++)
+            pds_yaml_free(L.y[i]);
         return NULL;
     }
     c->scenario.documents_channel = c->scenario.neighbours_channel = 1;
@@ -572,26 +727,65 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     c->default_proj.rule = PDS_PROJ_HOLD;
     c->default_proj.years = 5;
     c->default_proj.min = c->default_proj.max = NAN;
-    int bad = pds_yaml_parse_map(y, pds_yaml_root(y), pds_run_config_keys, pds_n_run_config_keys,
-                                 c, NULL, diag) != 0;
-    yaml_node_t *root = pds_yaml_root(y);
-    yaml_node_t *hn = key_node(y, root, "horizon"), *rn = key_node(y, root, "report_years");
+    /* the deepest config first, with the defaults; each one above replaces
+     * what it names */
+    int seen_scenario = 0;
+    for (size_t i = L.n; i-- > 0;) {
+        pds_yaml *y = L.y[i];
+        y->overlay = i + 1 < L.n;
+        if (i == 0) {
+            /* each config names its own output */
+            free(c->output);
+            c->output = NULL;
+            c->replace = 0;
+        }
+        bad |= pds_yaml_parse_map(y, pds_yaml_root(y), pds_run_config_keys, pds_n_run_config_keys,
+                                  c, NULL, diag) != 0;
+        bad |= resolve_paths(c, y) != 0;
+        seen_scenario |= find_key(y, pds_yaml_root(y), "scenario") != NULL;
+        y->overlay = 0;
+    }
+    pds_yaml *y0 = L.y[0];
+    if (L.n > 1) {
+        /* a required key may come from any of the files */
+        for (size_t k = 0; k < pds_n_run_config_keys; k++) {
+            int found = 0;
+            for (size_t i = 0; i < L.n; i++)
+                found |= find_key(L.y[i], pds_yaml_root(L.y[i]), pds_run_config_keys[k].name) != 0;
+            if (pds_run_config_keys[k].required && !found) {
+                pds_diag_add(diag, y0->path, pds_yaml_line(pds_yaml_root(y0)),
+                             pds_yaml_col(pds_yaml_root(y0)),
+                             "missing required key '%s' (%s) here or in the configs it extends",
+                             pds_run_config_keys[k].name, pds_run_config_keys[k].help);
+                bad = 1;
+            }
+        }
+        if (seen_scenario && !c->scenario.name) {
+            pds_yaml *ys;
+            yaml_node_t *sn = where_set(&L, "scenario", &ys);
+            pds_diag_add(diag, ys->path, pds_yaml_line(sn), pds_yaml_col(sn),
+                         "missing required key 'scenario.name' (name of the scenario)");
+            bad = 1;
+        }
+    }
     if (!c->model == !c->n_models && (c->model || !c->models)) {
         /* (c->models without n_models: models: was given but is broken) */
-        yaml_node_t *r0 = pds_yaml_root(y);
-        pds_diag_add(diag, path, c->n_models ? c->models_line : pds_yaml_line(r0),
+        yaml_node_t *r0 = pds_yaml_root(y0);
+        pds_diag_add(diag, y0->path, c->n_models ? c->models_line : pds_yaml_line(r0),
                      c->n_models ? 0 : pds_yaml_col(r0),
                      c->model ? "give either model or models, not both"
                               : "missing required key 'model' (or 'models', a list of models)");
         bad = 1;
     }
+    pds_yaml *yh, *yr;
+    yaml_node_t *hn = where_set(&L, "horizon", &yh), *rn = where_set(&L, "report_years", &yr);
     if (!bad && c->horizon <= c->base_year) {
-        pds_diag_add(diag, path, pds_yaml_line(hn), pds_yaml_col(hn),
+        pds_diag_add(diag, yh->path, pds_yaml_line(hn), pds_yaml_col(hn),
                      "horizon (%ld) must be after base_year (%ld)", c->horizon, c->base_year);
         bad = 1;
     }
     if (!bad && c->horizon - c->base_year > MAX_YEARS_SIMULATED) {
-        pds_diag_add(diag, path, pds_yaml_line(hn), pds_yaml_col(hn),
+        pds_diag_add(diag, yh->path, pds_yaml_line(hn), pds_yaml_col(hn),
                      "horizon - base_year = %ld: at most %d simulated years", c->horizon - c->base_year,
                      MAX_YEARS_SIMULATED);
         bad = 1;
@@ -609,42 +803,231 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     }
     for (size_t i = 0; !bad && i < c->n_report_years; i++) {
         if (c->report_years[i] <= c->base_year || c->report_years[i] > c->horizon) {
-            pds_diag_add(diag, path, pds_yaml_line(rn), pds_yaml_col(rn),
+            pds_diag_add(diag, yr->path, pds_yaml_line(rn), pds_yaml_col(rn),
                          "report_years: %ld is outside the simulated years %ld..%ld",
                          c->report_years[i], c->base_year + 1, c->horizon);
             bad = 1;
         }
     }
-    c->path = malloc(strlen(path) + 1);
-    if (c->path)
-        memcpy(c->path, path, strlen(path) + 1);
-    c->text = y->text;
-    y->text = NULL;
-    pds_yaml_free(y);
-    if (bad || !c->path) {
+    c->path = strdup(path);
+    c->text = y0->text;
+    y0->text = NULL;
+    c->sources = calloc(L.n, sizeof *c->sources);
+    if (c->sources)
+        for (size_t i = 0; i < L.n; i++)
+            if ((c->sources[i] = pds_canonical_path(L.y[i]->path)))
+                c->n_sources++;
+    /* the scenario's entries name their file for later messages: make them
+     * point at the copies kept here */
+    for (size_t i = 0; c->sources && i < c->scenario.n_forced; i++)
+        for (size_t k = 0; k < L.n; k++)
+            if (c->scenario.forced[i].file == L.y[k]->path)
+                c->scenario.forced[i].file = k == 0 ? c->path : c->sources[k];
+    for (size_t i = 0; c->sources && i < c->scenario.n_shocks; i++)
+        for (size_t k = 0; k < L.n; k++)
+            if (c->scenario.shocks[i].file == L.y[k]->path)
+                c->scenario.shocks[i].file = k == 0 ? c->path : c->sources[k];
+    for (size_t i = 0; i < L.n; i++)
+        pds_yaml_free(L.y[i]);
+    if (bad || !c->path || !c->text || c->n_sources != L.n) {
         pds_run_config_free(c);
         return NULL;
     }
-    c->dataset_path = pds_path_relative_to(path, c->dataset);
     if (c->n_models) {
         c->models_path = calloc(c->n_models, sizeof *c->models_path);
-        for (size_t i = 0; c->models_path && i < c->n_models; i++)
-            c->models_path[i] = pds_path_relative_to(path, c->models[i]);
+        for (size_t i = 0; c->models_path && i < c->n_models; i++) {
+            char *j = pds_path_relative_to(path, c->models[i]);
+            c->models_path[i] = pds_canonical_path(j);
+            free(j);
+        }
         /* the first model stands for the config where one model is meant */
+        free(c->model);
         c->model = c->models[0] ? strdup(c->models[0]) : NULL;
+        free(c->model_path);
+        c->model_path = c->models_path && c->models_path[0] ? strdup(c->models_path[0]) : NULL;
     }
-    c->model_path = pds_path_relative_to(path, c->model);
-    c->subunit_model_path = pds_path_relative_to(path, c->subunit_model);
-    c->neighbour_weights_path = pds_path_relative_to(path, c->neighbour_weights);
-    c->output_path =
-        c->output ? pds_path_relative_to(path, c->output) : pds_default_output(path, ".h5");
     for (size_t i = 0; i < c->n_models; i++)
         if (!c->models_path || !c->models_path[i])
             c->model_path = NULL; /* out of memory: fail below */
-    if (!c->dataset_path || !c->model_path || !c->output_path ||
+    c->output_path =
+        c->output ? pds_path_relative_to(path, c->output) : pds_default_output(path, ".h5");
+    c->resolved = pds_run_config_dump(c, 0);
+    if (!c->dataset_path || !c->model_path || !c->output_path || !c->resolved ||
         (c->subunit_model && !c->subunit_model_path)) {
         pds_run_config_free(c);
         return NULL;
     }
     return c;
+}
+
+/* A growing text buffer for the dump. */
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    int failed;
+} sbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (b->failed || k < 0) {
+        b->failed = 1;
+        return;
+    }
+    if (b->n + (size_t)k + 1 > b->cap) {
+        size_t cap = (b->n + (size_t)k + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->failed = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)k;
+}
+
+/* A double-quoted YAML string. */
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_printf(b, "\"");
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\')
+            sb_printf(b, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            sb_printf(b, "\\x%02x", (unsigned char)*s);
+        else
+            sb_printf(b, "%c", *s);
+    }
+    sb_printf(b, "\"");
+}
+
+/* The shortest text that reads back as x. */
+static void sb_num(sbuf *b, double x)
+{
+    char buf[40];
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    sb_printf(b, "%s", buf);
+}
+
+static void sb_proj(sbuf *b, const pds_projection *p)
+{
+    sb_printf(b, "{rule: %s", rule_names[p->rule]);
+    if (p->rule == PDS_PROJ_TREND) {
+        sb_printf(b, ", years: %d", p->years);
+        if (!isnan(p->min)) {
+            sb_printf(b, ", min: ");
+            sb_num(b, p->min);
+        }
+        if (!isnan(p->max)) {
+            sb_printf(b, ", max: ");
+            sb_num(b, p->max);
+        }
+    }
+    sb_printf(b, "}\n");
+}
+
+char *pds_run_config_dump(const pds_run_config *c, int full)
+{
+    sbuf b = {0};
+    sb_printf(&b, "dataset: ");
+    sb_str(&b, c->dataset_path);
+    sb_printf(&b, "\nmodel: ");
+    sb_str(&b, c->model_path);
+    sb_printf(&b, "\n");
+    if (c->subunit_model_path) {
+        sb_printf(&b, "subunit_model: ");
+        sb_str(&b, c->subunit_model_path);
+        sb_printf(&b, "\n");
+    }
+    sb_printf(&b, "base_year: %ld\nhorizon: %ld\nruns: %llu\nseed: %llu\n", c->base_year,
+              c->horizon, (unsigned long long)c->runs, (unsigned long long)c->seed);
+    if (full) {
+        sb_printf(&b, "threads: %ld\noutput: ", c->threads);
+        sb_str(&b, c->output_path);
+        sb_printf(&b, "\nreplace: %s\n", c->replace ? "true" : "false");
+    }
+    sb_printf(&b, "chunk_runs: %ld\nstore_subunit_years: %s\nsea_links: %s\n", c->chunk_runs,
+              c->store_subunit_years ? "true" : "false", c->sea_links ? "true" : "false");
+    if (c->neighbour_weights_path) {
+        sb_printf(&b, "neighbour_weights: ");
+        sb_str(&b, c->neighbour_weights_path);
+        sb_printf(&b, "\n");
+    }
+    sb_printf(&b, "report_years: [");
+    for (size_t i = 0; i < c->n_report_years; i++)
+        sb_printf(&b, "%s%ld", i ? ", " : "", c->report_years[i]);
+    sb_printf(&b, "]\nuncertainty: %s\nintercept_recalibration: %s\n",
+              uncertainty_names[c->uncertainty], recalibration_names[c->intercept_recalibration]);
+    sb_printf(&b, "projection:\n  default: ");
+    sb_proj(&b, &c->default_proj);
+    if (c->n_proj) {
+        sb_printf(&b, "  variables:\n");
+        for (size_t i = 0; i < c->n_proj; i++) {
+            sb_printf(&b, "    %s: ", c->proj[i].variable);
+            sb_proj(&b, &c->proj[i]);
+        }
+    }
+    const pds_run_scenario *sc = &c->scenario;
+    if (sc->name) {
+        sb_printf(&b, "scenario:\n  name: ");
+        sb_str(&b, sc->name);
+        sb_printf(&b, "\n");
+        if (sc->n_documents) {
+            sb_printf(&b, "  central_documents: [");
+            for (size_t i = 0; i < sc->n_documents; i++) {
+                sb_printf(&b, "%s{year: %d, count: ", i ? ", " : "", sc->documents[i].year);
+                sb_num(&b, sc->document_count[i]);
+                sb_printf(&b, ", weight: ");
+                sb_num(&b, sc->document_weight[i]);
+                sb_printf(&b, "}");
+            }
+            sb_printf(&b, "]\n");
+        }
+        if (sc->n_forced) {
+            sb_printf(&b, "  forced_adoption: [");
+            for (size_t i = 0; i < sc->n_forced; i++) {
+                sb_printf(&b, "%s{unit: ", i ? ", " : "");
+                sb_str(&b, sc->forced[i].unit);
+                sb_printf(&b, ", year: %d}", sc->forced[i].year);
+            }
+            sb_printf(&b, "]\n");
+        }
+        if (sc->n_shocks) {
+            sb_printf(&b, "  covariates: [");
+            for (size_t i = 0; i < sc->n_shocks; i++) {
+                const pds_scenario_shock *q = &sc->shocks[i];
+                sb_printf(&b, "%s{unit: ", i ? ", " : "");
+                sb_str(&b, q->unit);
+                sb_printf(&b, ", variable: ");
+                sb_str(&b, q->variable);
+                sb_printf(&b, ", from: %d, to: %d, %s: ", q->from, q->to, q->add ? "add" : "set");
+                sb_num(&b, q->amount);
+                sb_printf(&b, "}");
+            }
+            sb_printf(&b, "]\n");
+        }
+        sb_printf(&b, "  channels: {central_documents: %s, neighbours: %s, subunits: %s}\n",
+                  sc->documents_channel ? "true" : "false",
+                  sc->neighbours_channel ? "true" : "false",
+                  sc->subunits_channel ? "true" : "false");
+    }
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
 }

@@ -20,6 +20,7 @@ typedef struct pds_scenario_forced {
     char *unit;  /* owned unit code */
     int year;
     long line;   /* in the config, for errors */
+    const char *file; /* the config file that says it (one of sources) */
 } pds_scenario_forced;
 
 typedef struct pds_scenario_shock {
@@ -29,6 +30,7 @@ typedef struct pds_scenario_shock {
     int add;         /* 1 add, 0 set */
     double amount;
     long line;
+    const char *file; /* the config file that says it (one of sources) */
 } pds_scenario_shock;
 
 typedef struct pds_run_scenario {
@@ -49,11 +51,18 @@ typedef struct pds_run_scenario {
 typedef struct pds_run_config {
     char *path;              /* the config file, as given */
     char *text;              /* its text, stored in the output */
+    char *extends;           /* the config it extends, as written; NULL = none */
+    char **sources;          /* owned: canonical paths of the config and of every config it
+                              * extends, the config itself first */
+    size_t n_sources;
+    char *resolved;          /* owned: every setting after extends, as YAML (pds_run_config_dump) */
+    int replace;             /* an existing output may be replaced */
     char *dataset;           /* dataset folder, as written */
     char *model;             /* unit model file, as written */
     char *subunit_model;     /* sub-unit model file, as written; NULL = none */
     char *output;            /* output file, as written; NULL = default */
-    char *dataset_path;      /* resolved paths */
+    char *dataset_path;      /* resolved paths: canonical (realpath) when the file exists,
+                              * each relative to the config file that names it */
     char *model_path;
     char *subunit_model_path;
     char *output_path;       /* resolved; default output/<config name>.h5 under the cwd */
@@ -92,6 +101,11 @@ extern const size_t pds_n_projection_keys;
 /* NULL on error, with every problem found in diag. */
 pds_run_config *pds_run_config_load(const char *path, pds_diag *diag);
 void pds_run_config_free(pds_run_config *c);
+
+/* Every setting of c as YAML text that pdsim reads back as the same config
+ * (paths canonical). With full, also output and threads, which do not change
+ * the results. Owned. */
+char *pds_run_config_dump(const pds_run_config *c, int full);
 
 /* "output/<file name without folder and .yaml/.yml><suffix>", the default
  * output of a config or sweep file. Owned. */

@@ -220,6 +220,7 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
     if (need_cols(t, names, col, 4, diag) != 0)
         return -1;
     long c_code = col[0], c_name = col[1], c_region = col[2], c_year = col[3];
+    long c_en = pds_csvtab_col(t, "name_en", 0, diag); /* optional: the name in English */
     if (t->n_rows == 0) {
         pds_diag_add(diag, t->path, 1, 0, "no units: expected at least one data row");
         return -1;
@@ -250,9 +251,10 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         u->code = strdup(code);
         u->name = strdup(pds_csvtab_cell(t, r, (size_t)c_name));
         u->region = strdup(pds_csvtab_cell(t, r, (size_t)c_region));
+        u->name_en = strdup(c_en >= 0 ? pds_csvtab_cell(t, r, (size_t)c_en) : "");
         u->adoption_year = (int)y;
         w->n_units++;
-        if (!u->code || !u->name || !u->region) {
+        if (!u->code || !u->name || !u->region || !u->name_en) {
             free(dup);
             return -1;
         }

@@ -185,6 +185,11 @@ static int write_world(hid_t file, const pds_h5meta *m)
         rc |= pds_h5_write_strings(g, "code", a, U, "unit code, as in units.csv");
         rc |= pds_h5_write_strings(g, "name", b, U, "unit name");
         rc |= pds_h5_write_strings(g, "region", c, U, "region label");
+        for (size_t i = 0; i < U; i++)
+            b[i] = w->units[i].name_en ? w->units[i].name_en : "";
+        rc |= pds_h5_write_strings(g, "name_en", b, U,
+                                   "unit name in English (units file column name_en; empty "
+                                   "when the dataset has none)");
         rc |= pds_h5_write_dataset(
             g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
             "adoption year in the dataset (0 = none), including years after the base year");
@@ -238,7 +243,10 @@ static int write_meta(hid_t f, const pds_h5meta *m)
     rc |= pds_h5_attr_write_str(f, "input_hash", m->input_hash ? m->input_hash : "");
     rc |= pds_h5_attr_write_str(f, "config", m->config_text);
     rc |= pds_h5_attr_write_str(f, "config_path", m->config_path);
+    rc |= pds_h5_attr_write_str(f, "config_resolved",
+                                m->config_resolved ? m->config_resolved : m->config_text);
     rc |= pds_h5_attr_write_str(f, "dataset", m->dataset_path);
+    rc |= pds_h5_attr_write_str(f, "dataset_hash", m->dataset_hash ? m->dataset_hash : "");
     rc |= pds_h5_attr_write_str(f, "model", m->model_path);
     rc |= pds_h5_attr_write_str(f, "model_name", m->model_name);
     rc |= pds_h5_attr_write_str(f, "subunit_model",

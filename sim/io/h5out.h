@@ -19,6 +19,8 @@
 typedef struct pds_h5meta {
     const char *config_path;
     const char *config_text;
+    const char *config_resolved; /* every setting after extends (pds_run_config_dump) */
+    const char *dataset_hash;    /* content hash of the dataset folder (pds_dataset_hash) */
     const char *dataset_path;
     const char *model_path;
     const char *model_name;

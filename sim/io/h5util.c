@@ -253,6 +253,10 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
                    "bad root attributes (expected 1 <= n_runs <= 10^9 and "
                    "1000 <= base_year < first_year <= last_year <= 3000)");
     pds_h5_attr_read_str(h->file, "dataset", h->dataset, sizeof h->dataset);
+    if (pds_h5_attr_read_str(h->file, "dataset_hash", h->dataset_hash, sizeof h->dataset_hash))
+        h->dataset_hash[0] = '\0';
+    if (pds_h5_attr_read_str(h->file, "input_hash", h->input_hash, sizeof h->input_hash))
+        h->input_hash[0] = '\0';
     pds_h5_attr_read_str(h->file, "model", h->model, sizeof h->model);
     /* files without the attribute predate coefficient uncertainty */
     if (pds_h5_attr_read_str(h->file, "uncertainty", h->uncertainty, sizeof h->uncertainty) != 0)

@@ -51,6 +51,8 @@ typedef struct pds_h5result {
     uint64_t seed, n_runs;
     int64_t first_year, last_year, base_year;
     char dataset[4096], model[4096], uncertainty[64];
+    char dataset_hash[64]; /* content hash of the dataset folder; "" in older files */
+    char input_hash[64];   /* fingerprint of every input of the run; "" when absent */
     size_t n_units;
     char **codes; /* [n_units], owned */
 } pds_h5result;

@@ -142,7 +142,7 @@ pds_status pds_setup_build_sim(pds_setup *out, pds_diag *diag)
     for (size_t i = 0; i < sc->n_forced; i++) {
         long u = pds_world_unit_index(out->world, sc->forced[i].unit);
         if (u < 0) {
-            pds_diag_add(diag, c->path, sc->forced[i].line, 0,
+            pds_diag_add(diag, sc->forced[i].file ? sc->forced[i].file : c->path, sc->forced[i].line, 0,
                          "scenario.forced_adoption: unknown unit code \"%s\"", sc->forced[i].unit);
             bad = 1;
         } else {
@@ -159,12 +159,12 @@ pds_status pds_setup_build_sim(pds_setup *out, pds_diag *diag)
         const pds_scenario_shock *q = &sc->shocks[i];
         long u = strcmp(q->unit, "*") == 0 ? -1 : pds_world_unit_index(out->world, q->unit);
         if (u < 0 && strcmp(q->unit, "*") != 0) {
-            pds_diag_add(diag, c->path, q->line, 0, "scenario.covariates: unknown unit code \"%s\"",
+            pds_diag_add(diag, q->file ? q->file : c->path, q->line, 0, "scenario.covariates: unknown unit code \"%s\"",
                          q->unit);
             bad = 1;
         }
         if (pds_world_var_index(out->world, q->variable) < 0) {
-            pds_diag_add(diag, c->path, q->line, 0,
+            pds_diag_add(diag, q->file ? q->file : c->path, q->line, 0,
                          "scenario.covariates: the dataset's panel.csv has no column '%s'",
                          q->variable);
             bad = 1;

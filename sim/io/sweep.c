@@ -700,7 +700,7 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     h = pds_design_hash(h, nums, sizeof nums);
     for (size_t i = 0; i < sw->n_outputs; i++)
         h = hash_str(h, sw->outputs[i]);
-    h = hash_str(h, s->cfg->text);
+    h = hash_str(h, s->cfg->resolved ? s->cfg->resolved : s->cfg->text);
     h = hash_file(h, s->cfg->model_path);
     h = hash_file(h, s->cfg->subunit_model_path);
     snprintf(sw->hash, sizeof sw->hash, "%016llx", (unsigned long long)h);

@@ -357,7 +357,7 @@ int pds_yaml_parse_map(pds_yaml *y, yaml_node_t *map, const pds_key *keys, size_
     char seen[128] = {0};
     if (n_keys > sizeof seen)
         return -1;
-    for (size_t i = 0; i < n_keys; i++)
+    for (size_t i = 0; i < n_keys && !y->overlay; i++)
         if (keys[i].def && keys[i].type != PDS_KEY_CUSTOM &&
             set_field(y, NULL, keys[i].def, &keys[i], target, keys[i].name, diag) != 0)
             bad = 1;
@@ -404,7 +404,7 @@ int pds_yaml_parse_map(pds_yaml *y, yaml_node_t *map, const pds_key *keys, size_
         if (set_field(y, vn, NULL, &keys[i], target, what, diag) != 0)
             bad = 1;
     }
-    for (size_t i = 0; i < n_keys; i++) {
+    for (size_t i = 0; i < n_keys && !y->overlay; i++) {
         if (keys[i].required && !seen[i]) {
             pds_diag_add(diag, y->path, pds_yaml_line(map), pds_yaml_col(map),
                          "missing required key '%s%s%s' (%s)", where ? where : "", where ? "." : "",

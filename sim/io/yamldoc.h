@@ -14,6 +14,8 @@ typedef struct pds_yaml {
     char *path;          /* owned */
     char *text;          /* owned: the file's text */
     yaml_document_t doc;
+    int overlay;         /* parse_map onto values already set (a config that extends
+                          * another): no defaults, no check for required keys */
 } pds_yaml;
 
 /* NULL on error (added to diag: file:line:col). An empty document is an error. */
@@ -50,7 +52,9 @@ typedef struct pds_key {
 } pds_key;
 
 /* Parse the mapping node into target by the table: apply defaults, reject
- * unknown keys, duplicate keys and missing required keys. 0 when clean. */
+ * unknown keys, duplicate keys and missing required keys. 0 when clean.
+ * With y->overlay the keys present replace the values already in target,
+ * and the others keep them. */
 int pds_yaml_parse_map(pds_yaml *y, yaml_node_t *map, const pds_key *keys, size_t n_keys,
                        void *target, const char *where, pds_diag *diag);
 /* Free the STRING fields of target filled by the table. */

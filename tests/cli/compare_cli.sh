@@ -42,7 +42,7 @@ sed "s|^dataset: .*|dataset: $TMP/ds|" "$TMP/base.yaml" >"$TMP/ds.yaml"
 } 2>"$TMP/runs.err"
 
 zeros() { # files and options...: exit 0, "no difference", every CSV difference exactly 0
-    "$PDSIM" compare "$@" --csv "$TMP/z.csv" >"$TMP/z.txt" &&
+    "$PDSIM" compare "$@" --csv "$TMP/z.csv" --replace >"$TMP/z.txt" &&
         grep -q "no difference in any run" "$TMP/z.txt" &&
         [ "$(wc -l <"$TMP/z.csv")" -gt 1 ] &&
         awk -F, 'NR > 1 && $1 != "variance_reduction" && ($6 != "0" || $7 != "0" || $8 != "0") { bad = 1 }
@@ -123,6 +123,6 @@ quiet() {
     "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" -q >"$TMP/q.txt" && [ ! -s "$TMP/q.txt" ]
 }
 check "-q prints nothing" quiet
-check "unwritable --csv exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv /nonexistent-dir/x.csv
-check "unwritable -o exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o /nonexistent-dir/x.h5
+check "unwritable --csv exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv /dev/null/x.csv
+check "unwritable -o exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o /dev/null/x.h5
 finish

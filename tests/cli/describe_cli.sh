@@ -46,7 +46,7 @@ check "validate with intercept_recalibration: in-sample" "$PDSIM" validate "$TMP
 same_shift() { # validate and run report the shift describe computes
     d=$("$PDSIM" describe "$TMP/recal.yaml" | sed -n 's/.*(shift \([-+0-9.]*\),.*/\1/p')
     v=$("$PDSIM" validate "$TMP/recal.yaml" | sed -n 's/.*in-sample: \([-+0-9.]*\) added.*/\1/p')
-    r=$("$PDSIM" run "$TMP/recal.yaml" -n 100 | sed -n 's/.*in-sample: \([-+0-9.]*\) added.*/\1/p')
+    r=$("$PDSIM" run "$TMP/recal.yaml" -n 100 --replace | sed -n 's/.*in-sample: \([-+0-9.]*\) added.*/\1/p')
     [ -n "$d" ] && awk -v d="$d" -v v="$v" -v r="$r" 'BEGIN { exit !(v != "" && r != "" &&
         d - v < 1e-4 && v - d < 1e-4 && v == r) }'
 }

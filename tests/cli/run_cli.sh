@@ -49,7 +49,7 @@ check "different seed differs" differ "$TMP/b.h5" "$TMP/d.h5"
 check "complete attribute set" complete_is_one "$TMP/a.h5"
 check "no temporary files left" no_leftovers
 check "summary printed" sh -c "'$PDSIM' run '$CONFIG' -n 500 -o '$TMP/g.h5' | grep -q 'National curve'"
-check "unwritable output exits 1" status_is 1 "$PDSIM" run "$CONFIG" -q -n 10 -o /nonexistent-dir/x.h5
+check "unwritable output exits 1" status_is 1 "$PDSIM" run "$CONFIG" -q -n 10 -o /dev/null/x.h5
 
 # SIGINT during a long run: exit 1, no output file, a partial file marked
 # incomplete (tests/cli/robust_cli.sh resumes such files)

@@ -207,7 +207,7 @@ reproduces_run() { # extra run-config line
             cfg=$TMP/rr.yaml
             [ $p -eq 0 ] && cfg=$TMP/rr06.yaml
             seed=$(awk -F'\t' -v row=$((p + 3)) 'NR == row { print $2 }' "$TMP/rrl.txt") &&
-                "$PDSIM" run "$cfg" -q -n 1500 -s "$seed" -o "$TMP/rr$p.h5" &&
+                "$PDSIM" run "$cfg" -q -n 1500 -s "$seed" -o "$TMP/rr$p.h5" --replace &&
                 numbers "$TMP/rr$p.h5" /summary/national_adopted_mean >"$TMP/run.txt" &&
                 sed -n "$((p * 10 + 1)),$((p * 10 + 10))p" "$TMP/pts.txt" | diff "$TMP/run.txt" - ||
                 return 1

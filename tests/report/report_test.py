@@ -51,7 +51,7 @@ def pdsim(*args, env=None):
 
 def run_file(tmp, config, name, n=400, extra=()):
     out = os.path.join(tmp, name)
-    r = pdsim("run", config, "-q", "-n", n, "-o", out, *extra)
+    r = pdsim("run", config, "-q", "-n", n, "-o", out, "--replace", *extra)
     if r.returncode != 0:
         raise SystemExit("cannot make %s: %s" % (name, r.stderr))
     return out
@@ -120,6 +120,8 @@ def test_csv(tmp):
     with h5py.File(h5, "r") as f:
         codes, names = strs(f["provinces/code"]), strs(f["provinces/name"])
         region = strs(f["provinces/region"])
+        name_en = strs(f["provinces/name_en"])
+        base_year = f.attrs["base_year"]
         obs = f["provinces/observed_adoption_year"][()]
         years = f["years"][()]
         p = f["summary/p_adopted_by_year"][()]
@@ -137,9 +139,41 @@ def test_csv(tmp):
         if r.returncode != 0:
             continue
         okb, head, rows = read_csv(os.path.join(d, "provinces.csv"), bom)
-        check("provinces.csv: columns, BOM as asked, rows" + tag,
-              okb and head == ["code", "name", "region", "observed_adoption_year"] and
-              rows == [[c, n, g, str(int(o))] for c, n, g, o in zip(codes, names, region, obs)])
+        check("provinces.csv: columns, BOM as asked, rows, not adopted as an empty cell" + tag,
+              okb and head == ["code", "name", "name_en", "region", "observed_adoption_year"] and
+              rows == [[c, n, e, g, str(int(o)) if o else ""]
+                       for c, n, e, g, o in zip(codes, names, name_en, region, obs)])
+        # forecast.csv against its definition, computed here from the runs
+        okb, head, rows = read_csv(os.path.join(d, "forecast.csv"), bom)
+        ry = [2025, 2030, 2035]
+        ok = okb and head == ["code", "name", "name_en", "region", "status",
+                              "observed_adoption_year", "median_year", "q10_year",
+                              "q90_year"] + ["p_adopted_by_%d" % y for y in ry]
+        ok = ok and len(rows) == len(codes)
+        base = int(base_year)
+        for u, r_ in enumerate(rows if ok else []):
+            col = runs[:, u]
+            adopted = [(col != 0) & (col <= y) for y in years]
+            observed = obs[u] != 0 and obs[u] <= base
+
+            def qyear(q):
+                for k, y in enumerate(years):
+                    if adopted[k].mean() >= q:
+                        return str(int(y))
+                return ""
+            want = [codes[u], names[u], name_en[u], region[u],
+                    "observed" if observed else "forecast",
+                    str(int(obs[u])) if observed else ""]
+            want += [str(int(obs[u]))] * 3 if observed else [qyear(0.5), qyear(0.1), qyear(0.9)]
+            ok = ok and r_[:9] == want
+            ok = ok and all(abs(float(r_[9 + i]) - adopted[list(years).index(y)].mean()) < 1e-12
+                            for i, y in enumerate(ry))
+            if not ok:
+                print("    row", r_, "expected", want)
+        check("forecast.csv: status, median and 10-90% years (empty = after the horizon) and "
+              "P(adopted by 2025, 2030, 2035) as computed from the runs" + tag, ok, str(head))
+        ok = ok and any(r_[5] == "" for r_ in rows) and any(r_[5] != "" for r_ in rows)
+        check("forecast.csv: empty observed year for units not adopted" + tag, ok)
         okb, head, rows = read_csv(os.path.join(d, "province_year.csv"), bom)
         ok = okb and head == ["code", "name", "year", "p_adopted"] and len(rows) == p.size
         ok = ok and [(r_[0], r_[1], int(r_[2])) for r_ in rows] == [
@@ -169,7 +203,9 @@ def test_csv(tmp):
             ok = okb and head == ["run", "code", "adoption_year"] and len(rows) == runs.size
             ok = ok and all(int(r_[0]) == i // len(codes) and r_[1] == codes[i % len(codes)]
                             for i, r_ in enumerate(rows))
-            got = np.array([int(r_[2]) for r_ in rows]).reshape(runs.shape) if ok else None
+            got = np.array([int(r_[2]) if r_[2] else 0 for r_ in rows]).reshape(runs.shape) \
+                if ok else None
+            ok = ok and all((r_[2] == "") == (int(runs.flat[i]) == 0) for i, r_ in enumerate(rows))
             check("runs.csv reads back exactly as /runs/province_adoption_year",
                   ok and np.array_equal(got, runs))
         else:

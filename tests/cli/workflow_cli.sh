@@ -1,0 +1,144 @@
+#!/bin/sh
+# The analyst's workflow: canonical paths and datasets paired by content,
+# extends, no result replaced unasked, folders made as needed, pdsim study
+# (runs, comparisons, CSV, skipping what is up to date), "did you mean".
+#   workflow_cli.sh PDSIM_BINARY TESTS_DIR
+set -u
+PDSIM=$1
+TESTS=$2
+. "$TESTS/cli/lib.sh"
+P=$TMP/proj
+mkdir -p "$P/configs" "$P/data" "$P/models"
+cp -r "$TESTS/data/small" "$P/data/small"
+cp "$TESTS/data/model.yaml" "$TESTS/data/city_model.yaml" "$P/models/"
+cat >"$P/configs/base.yaml" <<'YAML'
+dataset: ../data/small
+model: ../models/model.yaml
+subunit_model: ../models/city_model.yaml
+base_year: 2015
+horizon: 2025
+runs: 600
+seed: 7
+chunk_runs: 256
+output: ../output/base.h5
+report_years: [2018, 2020, 2025]
+projection:
+  default: {rule: hold}
+  variables:
+    size: {rule: trend, years: 3}
+YAML
+cat >"$P/configs/scen.yaml" <<'YAML'
+extends: base.yaml
+output: ../output/scen.h5
+scenario:
+  name: one more binding document in 2018
+  central_documents:
+    - {year: 2018, count: 1, weight: 2}
+YAML
+REAL=$(cd "$P" && pwd -P)
+
+# --- canonical paths and pairing by content
+check "run the baseline from the project folder" sh -c "cd '$P' && '$PDSIM' run configs/base.yaml -q"
+check "run the scenario from configs/" sh -c "cd '$P/configs' && '$PDSIM' run scen.yaml -q"
+check "the stored dataset path is canonical" sh -c \
+    "h5dump -a /dataset '$P/output/scen.h5' | grep -q '\"$REAL/data/small\"'"
+check "compare from the project folder pairs them" sh -c \
+    "cd '$P' && '$PDSIM' compare output/base.h5 output/scen.h5 >'$TMP/cmp.txt' && grep -q 'paired comparison' '$TMP/cmp.txt'"
+cp -r "$P/data/small" "$TMP/copy-of-small"
+sed "s|^dataset: .*|dataset: $TMP/copy-of-small|" "$P/configs/base.yaml" >"$P/configs/elsewhere.yaml"
+check "a copy of the dataset elsewhere pairs by its contents" sh -c \
+    "cd '$P' && '$PDSIM' run configs/elsewhere.yaml -q -o output/elsewhere.h5 && '$PDSIM' compare -q output/base.h5 output/elsewhere.h5"
+echo '2019,1,1,one more' >>"$TMP/copy-of-small/documents.csv"
+check "a changed copy is refused" sh -c \
+    "cd '$P' && '$PDSIM' run configs/elsewhere.yaml -q -o output/changed.h5 && ! '$PDSIM' compare -q output/base.h5 output/changed.h5 2>'$TMP/e.txt' && grep -q 'dataset differs.*contents' '$TMP/e.txt'"
+
+# --- extends
+check "validate shows the resolved config" sh -c \
+    "'$PDSIM' validate '$P/configs/scen.yaml' >'$TMP/v.txt' && grep -q '^# every setting, after extends' '$TMP/v.txt' && grep -q '^seed: 7$' '$TMP/v.txt' && grep -q '^  central_documents: \[{year: 2018, count: 1, weight: 2}\]' '$TMP/v.txt' && grep -q '^model: \"$REAL/models/model.yaml\"' '$TMP/v.txt'"
+check "extends: the scenario's own output, not the baseline's" sh -c \
+    "grep -q '^output: .*output/scen.h5\"' '$TMP/v.txt'"
+mkdir -p "$P/other"
+cp "$P/models/model.yaml" "$P/other/model.yaml"
+printf 'extends: ../configs/base.yaml\nmodel: model.yaml\nprojection:\n  variables:\n    share: {rule: hold}\n' >"$P/other/o.yaml"
+check "a path is relative to the file that names it" sh -c \
+    "'$PDSIM' validate '$P/other/o.yaml' >'$TMP/o.txt' 2>&1; grep -q '^model: \"$REAL/other/model.yaml\"' '$TMP/o.txt' && grep -q '^dataset: \"$REAL/data/small\"' '$TMP/o.txt'"
+check "projection variables merge key by key" sh -c \
+    "grep -q '^    size: {rule: trend, years: 3}' '$TMP/o.txt' && grep -q '^    share: {rule: hold}' '$TMP/o.txt'"
+printf 'extends: loop-b.yaml\n' >"$P/configs/loop-a.yaml"
+printf 'extends: loop-a.yaml\n' >"$P/configs/loop-b.yaml"
+check "an extends loop: exit 2 with file:line:col" sh -c \
+    "status_is() { :; }; '$PDSIM' validate '$P/configs/loop-a.yaml' 2>'$TMP/l.txt'; [ \$? -eq 2 ] && grep -q 'loop-b.yaml:1:10: extends: loop-a.yaml is already in the chain' '$TMP/l.txt'"
+printf 'extends: nowhere.yaml\n' >"$P/configs/missing.yaml"
+check "extends naming no file: exit 2 with file:line:col" sh -c \
+    "'$PDSIM' validate '$P/configs/missing.yaml' 2>'$TMP/m.txt'; [ \$? -eq 2 ] && grep -q 'missing.yaml:1:10: extends: .*nowhere.yaml: cannot read' '$TMP/m.txt'"
+printf 'extends: base.yaml\nhorizon: 2013\n' >"$P/configs/early.yaml"
+check "a bad override names its own file" sh -c \
+    "'$PDSIM' validate '$P/configs/early.yaml' 2>'$TMP/h.txt'; [ \$? -eq 2 ] && grep -q 'early.yaml:2:10: horizon (2013) must be after base_year' '$TMP/h.txt'"
+printf 'extends: part.yaml\nbase_year: 2015\n' >"$P/configs/top.yaml"
+printf 'model: ../models/model.yaml\nhorizon: 2025\n' >"$P/configs/part.yaml"
+check "a required key missing from every file is named" sh -c \
+    "'$PDSIM' validate '$P/configs/top.yaml' 2>'$TMP/r.txt'; [ \$? -eq 2 ] && grep -q \"missing required key 'dataset'.*configs it extends\" '$TMP/r.txt'"
+
+# --- nothing replaced unasked
+cp "$P/output/base.h5" "$TMP/base.before"
+check "run refuses an existing output (exit 2, file untouched)" sh -c \
+    "cd '$P' && '$PDSIM' run configs/base.yaml -q -n 100 2>'$TMP/x.txt'; [ \$? -eq 2 ] && grep -q 'the output exists; nothing was run. Add --replace' '$TMP/x.txt' && cmp -s '$TMP/base.before' output/base.h5"
+check "run --replace replaces it and says so" sh -c \
+    "cd '$P' && '$PDSIM' run configs/base.yaml -n 100 --replace >/dev/null 2>'$TMP/x.txt' && grep -q 'replaced the earlier result (--replace)' '$TMP/x.txt' && h5dump -a /n_runs output/base.h5 | grep -q '(0): 100'"
+printf 'extends: base.yaml\noutput: ../output/base.h5\nreplace: true\nruns: 200\n' >"$P/configs/rep.yaml"
+check "replace: true in the config replaces it" sh -c \
+    "cd '$P' && '$PDSIM' run configs/rep.yaml -q && h5dump -a /n_runs output/base.h5 | grep -q '(0): 200'"
+printf 'extends: rep.yaml\noutput: ../output/base.h5\n' >"$P/configs/rep2.yaml"
+check "replace is not inherited" sh -c \
+    "cd '$P' && ! '$PDSIM' run configs/rep2.yaml -q 2>/dev/null"
+check "compare refuses an existing -o and --csv" sh -c \
+    "cd '$P' && '$PDSIM' run configs/base.yaml -q --replace && '$PDSIM' compare -q output/base.h5 output/scen.h5 -o output/c.h5 --csv output/c.csv && ! '$PDSIM' compare -q output/base.h5 output/scen.h5 -o output/c.h5 2>/dev/null && ! '$PDSIM' compare -q output/base.h5 output/scen.h5 --csv output/c.csv 2>/dev/null && '$PDSIM' compare -q output/base.h5 output/scen.h5 -o output/c.h5 --csv output/c.csv --replace"
+check "summary --csv refuses existing files" sh -c \
+    "cd '$P' && '$PDSIM' summary -q output/base.h5 --csv out/csv && ! '$PDSIM' summary -q output/base.h5 --csv out/csv 2>/dev/null && '$PDSIM' summary -q output/base.h5 --csv out/csv --replace"
+
+# --- folders made as needed
+check "run -o new/folders/x.h5 makes the folders" sh -c "cd '$P' && '$PDSIM' run configs/base.yaml -q -n 50 -o new/a/b/x.h5 && [ -f new/a/b/x.h5 ]"
+check "summary --csv a/b/c makes every level" sh -c "cd '$P' && '$PDSIM' summary -q output/base.h5 --csv a/b/c && [ -f a/b/c/forecast.csv ]"
+check "run and summary print the same table" sh -c \
+    "cd '$P' && '$PDSIM' run configs/base.yaml --replace -o output/t.h5 | sed '1d' | head -n -2 >'$TMP/t1.txt' && '$PDSIM' summary output/t.h5 | sed 1d >'$TMP/t2.txt' && grep -q 'Units not adopted by 2015' '$TMP/t1.txt' && diff '$TMP/t1.txt' '$TMP/t2.txt' >/dev/null"
+
+# --- pdsim study
+cat >"$P/configs/scen2.yaml" <<'YAML'
+extends: base.yaml
+output: ../output/scen2.h5
+scenario:
+  name: no neighbours
+  channels: {neighbours: false}
+YAML
+printf 'baseline: base.yaml\nscenarios: [scen.yaml, scen2.yaml]\noutput: ../study\nreport: false\n' >"$P/configs/study.yaml"
+S=$P/study
+check "study runs everything" sh -c "'$PDSIM' study '$P/configs/study.yaml' >'$TMP/s1.txt' 2>'$TMP/s1.err'"
+check "study: runs, comparisons, tables, CSV, tidy CSV, index" sh -c \
+    "for f in runs/base.h5 runs/scen.h5 runs/scen2.h5 runs/base.txt compare/scen.h5 compare/scen.csv compare/scen.txt compare/scen2.h5 csv/base/forecast.csv csv/scen2/forecast.csv csv/study_forecast.csv csv/study_national.csv index.html; do [ -s '$S/'\$f ] || { echo missing \$f; exit 1; }; done"
+check "study: its comparison is pdsim compare's" sh -c \
+    "cd '$P' && '$PDSIM' compare study/runs/base.h5 study/runs/scen.h5 | sed 1d >'$TMP/c1.txt' && sed 1d study/compare/scen.txt | diff '$TMP/c1.txt' -"
+check "study: tidy CSV, one row per scenario and unit, a scenario column" sh -c \
+    "head -1 '$S/csv/study_forecast.csv' | grep -q '^scenario,code,name,' && [ \$(grep -c '^base,' '$S/csv/study_forecast.csv') -eq \$(grep -c '^scen2,' '$S/csv/study_forecast.csv') ] && [ \$(wc -l <'$S/csv/study_forecast.csv') -eq \$((3 * (\$(wc -l <'$P/data/small/units.csv') - 1) + 1)) ]"
+find "$S" -type f ! -path '*/logs/*' -exec cksum {} + | sort >"$TMP/sum1.txt"
+check "study again: every step skipped, nothing rewritten" sh -c \
+    "'$PDSIM' study '$P/configs/study.yaml' >'$TMP/s2.txt' && ! grep -q '^  done' '$TMP/s2.txt' && [ \$(grep -c '^  skipped' '$TMP/s2.txt') -eq 9 ] && find '$S' -type f ! -path '*/logs/*' -exec cksum {} + | sort | diff '$TMP/sum1.txt' - >/dev/null"
+sed -i 's/weight: 2}/weight: 3}/' "$P/configs/scen.yaml"
+check "a changed scenario: only its run and what depends on it are redone" sh -c \
+    "'$PDSIM' study '$P/configs/study.yaml' >'$TMP/s3.txt' && grep -q 'done     run scen (inputs changed' '$TMP/s3.txt' && grep -q 'skipped  run base' '$TMP/s3.txt' && grep -q 'skipped  run scen2' '$TMP/s3.txt' && grep -q 'done     compare scen with' '$TMP/s3.txt' && grep -q 'skipped  compare scen2' '$TMP/s3.txt' && grep -q 'done     tidy' '$TMP/s3.txt'"
+check "a changed dataset file reruns everything" sh -c \
+    "echo >>'$P/data/small/documents.csv' && '$PDSIM' study '$P/configs/study.yaml' >'$TMP/s4.txt' && [ \$(grep -c '^  done     run' '$TMP/s4.txt') -eq 3 ]"
+check "study -n fewer runs into the same folder is refused" sh -c \
+    "cp '$S/runs/base.h5' '$TMP/sb.h5'; '$PDSIM' study '$P/configs/study.yaml' -n 100 2>'$TMP/s5.err'; [ \$? -eq 2 ] && grep -q 'holds 600 runs and this study would replace it with 100' '$TMP/s5.err' && cmp -s '$TMP/sb.h5' '$S/runs/base.h5'"
+check "study -n into another folder (-o) is a separate trial" sh -c \
+    "'$PDSIM' study '$P/configs/study.yaml' -q -n 100 -o '$TMP/trial' && h5dump -a /n_runs '$TMP/trial/runs/scen.h5' | grep -q '(0): 100'"
+printf 'extends: base.yaml\noutput: ../output/s3.h5\nseed: 8\n' >"$P/configs/seed8.yaml"
+printf 'baseline: base.yaml\nscenarios: [seed8.yaml]\nreport: false\n' >"$P/configs/badstudy.yaml"
+check "a scenario with another seed: exit 2 before anything runs" sh -c \
+    "'$PDSIM' study '$P/configs/badstudy.yaml' -o '$TMP/bad' 2>'$TMP/b.err'; [ \$? -eq 2 ] && grep -q 'seed 8 differs from the baseline' '$TMP/b.err' && [ ! -e '$TMP/bad' ]"
+printf 'baseline: base.yaml\nscenarios: []\nbogus: 1\n' >"$P/configs/bad2.yaml"
+check "a bad study file: every problem with file:line:col" sh -c \
+    "'$PDSIM' study '$P/configs/bad2.yaml' 2>'$TMP/b2.err'; [ \$? -eq 2 ] && grep -q 'bad2.yaml:2:12: scenarios: expected at least one' '$TMP/b2.err' && grep -q \"bad2.yaml:3:1: unknown key 'bogus'\" '$TMP/b2.err'"
+
+# --- did you mean
+check "a mistyped verb gets a suggestion" sh -c "'$PDSIM' fitt 2>'$TMP/d.txt'; [ \$? -eq 2 ] && grep -q \"did you mean 'fit'\" '$TMP/d.txt'"
+finish
