@@ -24,6 +24,8 @@ class CompareData:
             shape_is(f, path, "compare/p_adopted_by_year_diff", (3, U, Y))
             self.national = f["compare/national_adopted_diff"][()]
             self.p = f["compare/p_adopted_by_year_diff"][()]
+            # the year pdsim compare chose for its table (absent in older files)
+            self.year = int(f.attrs["year"]) if "year" in f.attrs else None
             self.year_diff = (f["compare/mean_adoption_year_diff"][()]
                               if "compare/mean_adoption_year_diff" in f else None)
             self.gained = (f["compare/province_years_gained"][()]
@@ -111,8 +113,11 @@ def plot_map(cmp, out, year, run, pinyin):
         i = idx[code]
         v = cmp.p[0, i, k]
         face.append(cmap(norm(v)))
-        sub.append("0" if v == 0 else "%+.2f" % v if abs(v) >= 0.01 else "%+.3f" % v)
-        strong.append(cmp.p[1, i, k] > 0 or cmp.p[2, i, k] < 0)
+        sub.append("0" if v == 0 else "%+.2f" % v if abs(v) >= 0.01 else
+                   "%+.3f" % v if abs(v) >= 0.0005 else "±0.000")
+        # outlined only when the shift is both significant and visible in
+        # the label: a tiny shift with a tight interval is no news
+        strong.append((cmp.p[1, i, k] > 0 or cmp.p[2, i, k] < 0) and abs(v) >= 0.0005)
     fig = out.figure("compare_map")
     ax = fig.add_axes([0.02, 0.1, 0.96, 0.82])
     draw_tiles(ax, run, pinyin, face, sub, strong)

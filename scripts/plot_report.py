@@ -249,7 +249,10 @@ def main(argv):
             out.note("No romanised names (column name_en of the units file) were found: "
                      "units are labelled by their codes.")
         years = run.years if run is not None else cmp.years if cmp is not None else sw.years
+        # a comparison's own year first, so that the report and pdsim compare's
+        # table speak of the same year
         year = a.year if a.year is not None else (
+            cmp.year if cmp is not None and cmp.year is not None else
             plot_run.default_year(run) if run is not None else int(years[len(years) // 2]))
         if not int(years[0]) <= year <= int(years[-1]):
             raise InputError("--year %d: expected a simulated year in %d..%d"

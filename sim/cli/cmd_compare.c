@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../io/h5out.h"
+#include "../io/csvtab.h"
 #include "../io/h5util.h"
 #include "cli.h"
 
@@ -147,6 +148,9 @@ static void interval(const acc *a, double n, double out[3])
 
 typedef struct stats {
     size_t U, Y;
+    size_t k;          /* index of the comparison year of the unit table */
+    int year_given;    /* k set by --year */
+    char **names;      /* [U] unit names of the baseline file, or NULL */
     double R;
     int first, last, base;
     acc *nb, *ns, *nd; /* [Y] national count in base, scenario, difference */
@@ -289,6 +293,118 @@ static void fmt_ratio(char *out, size_t size, double r)
         snprintf(out, size, "%.1f", r);
 }
 
+/* Width of a UTF-8 string in terminal columns: CJK characters take two. */
+static int text_width(const char *t)
+{
+    int w = 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            w += *p >= 0xE0 ? 2 : 1;
+    return w;
+}
+
+/* The year index at which the scenario moves the units most: the largest
+ * sum over units of |P(adopted by the year) scenario - baseline|; when it
+ * moves nothing, the year in which the baseline's adoption is most uncertain
+ * (the largest sum of p (1 - p)). */
+static size_t comparison_year(const stats *st)
+{
+    size_t best = st->Y - 1, spread = st->Y - 1;
+    double most = 0, most_spread = -1;
+    for (size_t k = 0; k < st->Y; k++) {
+        double shift = 0, v = 0;
+        for (size_t u = 0; u < st->U; u++) {
+            double p = st->pb[u * st->Y + k] / st->R;
+            shift += fabs(st->ps[u * st->Y + k] - st->pb[u * st->Y + k]) / st->R;
+            v += p * (1 - p);
+        }
+        if (shift > most + 1e-12) {
+            most = shift;
+            best = k;
+        }
+        if (v > most_spread + 1e-12) {
+            most_spread = v;
+            spread = k;
+        }
+    }
+    return most > 0 ? best : spread;
+}
+
+/* "key.sub: value" for each line of a resolved config (nested mappings by
+ * indentation, two spaces a level). */
+typedef struct setting {
+    char key[256];
+    const char *value;
+} setting;
+
+static size_t flatten(char *text, setting *out, size_t max)
+{
+    char path[8][128];
+    size_t n = 0;
+    for (char *line = strtok(text, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+        size_t ind = strspn(line, " ") / 2;
+        char *colon = strstr(line, ":");
+        if (!colon || ind >= 8 || line[0] == '#')
+            continue;
+        *colon = '\0';
+        snprintf(path[ind], sizeof path[ind], "%s", line + 2 * ind);
+        const char *v = colon[1] == ' ' ? colon + 2 : colon + 1;
+        if (!*v)
+            continue; /* a mapping: its keys follow */
+        setting *st = &out[n++];
+        st->key[0] = '\0';
+        for (size_t i = 0; i <= ind; i++) {
+            strncat(st->key, path[i], sizeof st->key - strlen(st->key) - 1);
+            if (i < ind)
+                strncat(st->key, ".", sizeof st->key - strlen(st->key) - 1);
+        }
+        st->value = v;
+    }
+    return n;
+}
+
+#define MAX_SETTINGS 512
+
+/* Every setting in which the two files' stored configs differ, after
+ * extends, with canonical paths; runs and seed were checked already. */
+static void print_config_diff(const pds_h5result *b, const pds_h5result *s)
+{
+    char *tb = malloc(1 << 16), *ts = malloc(1 << 16);
+    setting *fb = calloc(MAX_SETTINGS, sizeof *fb), *fs = calloc(MAX_SETTINGS, sizeof *fs);
+    if (!tb || !ts || !fb || !fs ||
+        pds_h5_attr_read_str(b->file, "config_resolved", tb, 1 << 16) != 0 ||
+        pds_h5_attr_read_str(s->file, "config_resolved", ts, 1 << 16) != 0) {
+        printf("\nsettings: not compared (a file predates the stored resolved config)\n");
+        goto out;
+    }
+    size_t nb = flatten(tb, fb, MAX_SETTINGS), ns = flatten(ts, fs, MAX_SETTINGS), shown = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const setting *x = pass ? fs : fb, *y = pass ? fb : fs;
+        size_t nx = pass ? ns : nb, ny = pass ? nb : ns;
+        for (size_t i = 0; i < nx; i++) {
+            const char *other = NULL;
+            for (size_t j = 0; j < ny && !other; j++)
+                if (strcmp(x[i].key, y[j].key) == 0)
+                    other = y[j].value;
+            if (pass && other)
+                continue; /* printed in the first pass */
+            if (other && strcmp(other, x[i].value) == 0)
+                continue;
+            if (!shown++)
+                printf("\nsettings that differ (baseline -> scenario):\n");
+            printf("  %-32s %s -> %s\n", x[i].key, pass ? "(none)" : x[i].value,
+                   pass ? x[i].value : other ? other : "(none)");
+        }
+    }
+    if (!shown)
+        printf("\nsettings: none differ\n");
+out:
+    free(tb);
+    free(ts);
+    free(fb);
+    free(fs);
+}
+
 static void print_table(const stats *st, const pds_h5result *b, const pds_h5result *s)
 {
     size_t U = st->U, Y = st->Y;
@@ -327,22 +443,38 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
     if (!any_difference(st)) {
         printf("\nno difference in any run: every unit adopts in the same year in the scenario "
                "as in the baseline\n");
+        print_config_diff(b, s);
         return;
     }
-    printf("\nunits whose P(adopted by %d) or mean adoption year changed (scenario - baseline)\n",
-           st->last);
-    printf("%-10s %7s %7s %8s %20s %9s %20s\n", "unit", "P base", "P scen", "P diff",
-           "95% interval", "year diff", "95% interval");
+    size_t K = st->k;
+    int year = st->first + (int)K;
+    printf("\nunits whose P(adopted by %d) or mean adoption year changed (scenario - baseline;\n"
+           "%d: %s; --year chooses another)\n",
+           year, year, st->year_given ? "the year asked for" : "the year in which the scenario moves P(adopted) most");
+    int name_w = 4;
+    for (size_t u = 0; st->names && u < U; u++)
+        if (text_width(st->names[u]) > name_w)
+            name_w = text_width(st->names[u]);
+    printf("%-10s ", "unit");
+    if (st->names)
+        printf("%-*s ", name_w, "name");
+    printf("%7s %7s %8s %20s %9s %20s\n", "P base", "P scen", "P diff", "95% interval",
+           "year diff", "95% interval");
     for (size_t u = 0; u < U; u++) {
-        const acc *a = &st->pd[u * Y + Y - 1];
+        const acc *a = &st->pd[u * Y + K];
         if (a->ss == 0 && st->yd[u].ss == 0)
             continue;
         double y[3];
         interval(a, R, v);
         interval(&st->yd[u], R, y);
-        printf("%-10s %7.3f %7.3f %+8.3f [%+8.3f, %+8.3f] %+9.3f [%+8.3f, %+8.3f]\n", b->codes[u],
-               st->pb[u * Y + Y - 1] / R, st->ps[u * Y + Y - 1] / R, v[0], v[1], v[2], y[0], y[1],
-               y[2]);
+        printf("%-10s ", b->codes[u]);
+        if (st->names) {
+            fputs(st->names[u], stdout);
+            for (int w = text_width(st->names[u]); w <= name_w; w++)
+                putchar(' ');
+        }
+        printf("%7.3f %7.3f %+8.3f [%+8.3f, %+8.3f] %+9.3f [%+8.3f, %+8.3f]\n",
+               st->pb[u * Y + K] / R, st->ps[u * Y + K] / R, v[0], v[1], v[2], y[0], y[1], y[2]);
     }
     printf("(year diff: not adopted by %d counts as %d; negative = earlier in the scenario)\n",
            st->last, st->last + 1);
@@ -350,6 +482,7 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
     printf("\nunit-years gained per run (baseline year - scenario year, summed over units): "
            "%.3f [%.3f, %.3f]\n",
            v[0], v[1], v[2]);
+    print_config_diff(b, s);
 }
 
 /* A number, or an empty cell for an undefined one. */
@@ -358,6 +491,17 @@ static void csv_num(FILE *f, double x)
     fputc(',', f);
     if (!isnan(x))
         fprintf(f, "%.10g", x);
+}
+
+/* The code and name cells of unit u, or two empty cells for u = -1. */
+static void unit_cells(FILE *f, const stats *st, const pds_h5result *b, long u)
+{
+    fputc(',', f);
+    if (u >= 0)
+        pds_cli_csv_field(f, b->codes[u]);
+    fputc(',', f);
+    if (u >= 0 && st->names)
+        pds_cli_csv_field(f, st->names[u]);
 }
 
 static int write_csv(const char *path, const stats *st, const pds_h5result *b)
@@ -372,52 +516,60 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
     }
     size_t U = st->U, Y = st->Y;
     double R = st->R, v[3];
-    fputs("quantity,province,year,base,scenario,difference,ci_low,ci_high\n", f);
+    fputs("quantity,unit,name,year,base,scenario,difference,ci_low,ci_high,variance_ratio\n", f);
     for (size_t k = 0; k < Y; k++) {
         interval(&st->nd[k], R, v);
-        fprintf(f, "national_adopted,,%d", st->first + (int)k);
+        fputs("national_adopted", f);
+        unit_cells(f, st, b, -1);
+        fprintf(f, ",%d", st->first + (int)k);
         csv_num(f, mean(&st->nb[k], R));
         csv_num(f, mean(&st->ns[k], R));
         for (int i = 0; i < 3; i++)
             csv_num(f, v[i]);
+        csv_num(f, var_ratio(st, k));
         fputc('\n', f);
     }
     for (size_t k = 0; k < Y; k++) {
-        fprintf(f, "variance_reduction,,%d", st->first + (int)k);
+        /* base: the variance of the difference with independent seeds,
+         * scenario: with paired runs */
+        fputs("variance_of_difference", f);
+        unit_cells(f, st, b, -1);
+        fprintf(f, ",%d", st->first + (int)k);
         csv_num(f, var(&st->nb[k], R) + var(&st->ns[k], R));
         csv_num(f, var(&st->nd[k], R));
+        fputs(",,,", f);
         csv_num(f, var_ratio(st, k));
-        fputs(",,\n", f);
+        fputc('\n', f);
     }
     for (size_t u = 0; u < U; u++) {
         for (size_t k = 0; k < Y; k++) {
             interval(&st->pd[u * Y + k], R, v);
-            fputs("p_adopted_by_year,", f);
-            pds_cli_csv_field(f, b->codes[u]);
+            fputs("p_adopted_by_year", f);
+            unit_cells(f, st, b, (long)u);
             fprintf(f, ",%d", st->first + (int)k);
             csv_num(f, st->pb[u * Y + k] / R);
             csv_num(f, st->ps[u * Y + k] / R);
             for (int i = 0; i < 3; i++)
                 csv_num(f, v[i]);
-            fputc('\n', f);
+            fputs(",\n", f);
         }
     }
     for (size_t u = 0; u < U; u++) {
         interval(&st->yd[u], R, v);
-        fputs("mean_adoption_year,", f);
-        pds_cli_csv_field(f, b->codes[u]);
+        fputs("mean_adoption_year", f);
+        unit_cells(f, st, b, (long)u);
         fputc(',', f);
         csv_num(f, st->yb[u] / R);
         csv_num(f, st->ys[u] / R);
         for (int i = 0; i < 3; i++)
             csv_num(f, v[i]);
-        fputc('\n', f);
+        fputs(",\n", f);
     }
     interval(&st->gained, R, v);
-    fputs("province_years_gained,,,,", f);
+    fputs("unit_years_gained,,,,,", f);
     for (int i = 0; i < 3; i++)
         csv_num(f, v[i]);
-    fputc('\n', f);
+    fputs(",\n", f);
     int e = ferror(f);
     if (fclose(f) != 0 || e) {
         fprintf(stderr, "pdsim: error: %s: writing the CSV file failed (disk full?)\n", path);
@@ -481,6 +633,9 @@ static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, co
                                   "the years of the year axis");
         e |= pds_h5_write_strings(g, "province_code", (const char *const *)b->codes, U,
                                   "unit codes of the unit axis");
+        if (st->names)
+            e |= pds_h5_write_strings(g, "unit_name", (const char *const *)st->names, U,
+                                      "unit names of the unit axis");
     }
     if (g >= 0)
         H5Gclose(g);
@@ -491,6 +646,8 @@ static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, co
              pds_h5_attr_write_str(f, "scenario_file", s->path);
         e |= pds_h5_attr_write_num(f, "seed", H5T_NATIVE_UINT64, &b->seed);
         e |= pds_h5_attr_write_num(f, "n_runs", H5T_NATIVE_UINT64, &runs);
+        int64_t cy = st->first + (int64_t)st->k;
+        e |= pds_h5_attr_write_num(f, "year", H5T_NATIVE_INT64, &cy);
         /* last, so that a file with complete = 1 has everything */
         e |= pds_h5_attr_write_num(f, "complete", H5T_NATIVE_UCHAR, &one);
     }
@@ -545,7 +702,7 @@ static int is_input(const char *out, const char *base, const char *scen)
 }
 
 static int compare(const char *base, const char *scen, const char *csv, const char *out, int quiet,
-                   int allow_model, int replace)
+                   int allow_model, int replace, long year)
 {
     const char *outs[2] = {csv, out};
     for (int i = 0; i < 2; i++)
@@ -591,12 +748,26 @@ static int compare(const char *base, const char *scen, const char *csv, const ch
     }
     if (rc == 0)
         rc = accumulate(&b, &s, &st);
+    if (rc == 0 && year && (year < st.first || year > st.last)) {
+        fprintf(stderr, "pdsim: error: --year %ld: expected a simulated year in %d..%d\n", year,
+                st.first, st.last);
+        rc = 2;
+    }
+    if (rc == 0) {
+        st.k = year ? (size_t)(year - st.first) : comparison_year(&st);
+        st.year_given = year != 0;
+        size_t nn = st.U;
+        if (pds_h5_read_strings(b.file, "/provinces/name", &nn, &st.names) != 0)
+            st.names = NULL;
+    }
     if (rc == 0 && !quiet)
         print_table(&st, &b, &s);
     if (rc == 0 && csv)
         rc = write_csv(csv, &st, &b);
     if (rc == 0 && out)
         rc = write_h5(out, &st, &b, &s);
+    if (st.names)
+        pds_h5_strings_free(st.names, st.U);
     stats_free(&st);
     pds_h5result_close(&b);
     pds_h5result_close(&s);
@@ -609,8 +780,9 @@ int pds_cmd_compare(int argc, char **argv)
         {"csv", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},     {"allow-model-change", no_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},      {"replace", no_argument, NULL, 'F'},
-        {NULL, 0, NULL, 0},
+        {"year", required_argument, NULL, 'y'}, {NULL, 0, NULL, 0},
     };
+    long year = 0;
     const char *csv = NULL, *out = NULL;
     int quiet = 0, allow_model = 0, replace = 0, c;
     optind = 1;
@@ -632,6 +804,13 @@ int pds_cmd_compare(int argc, char **argv)
         case 'F':
             replace = 1;
             break;
+        case 'y':
+            if (pds_parse_long(optarg, &year) != 0 || year < 1000 || year > 3000) {
+                fprintf(stderr, "pdsim: error: --year: expected a year in 1000..3000, got \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            break;
         default:
             return pds_cli_getopt_other(c, "compare", argv);
         }
@@ -639,7 +818,7 @@ int pds_cmd_compare(int argc, char **argv)
     if (argc - optind != 2) {
         fprintf(stderr, "pdsim: error: expected two result files; usage: pdsim compare BASE.h5 "
                         "SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change] "
-                        "[--replace]\n");
+                        "[--replace] [--year Y]\n");
         return 2;
     }
     int rc;
@@ -647,7 +826,7 @@ int pds_cmd_compare(int argc, char **argv)
      * would only repeat it at length */
     H5E_BEGIN_TRY
     {
-        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model, replace);
+        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model, replace, year);
     }
     H5E_END_TRY;
     return rc;

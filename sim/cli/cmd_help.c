@@ -108,6 +108,8 @@ static const char help_compare[] =
     "  -o OUT.h5                the same in an HDF5 group /compare\n"
     "  --allow-model-change     allow different model files (a coefficient scenario)\n"
     "  --replace                replace existing output files (refused otherwise, exit 2)\n"
+    "  --year Y                 year of the unit table (default: where the scenario moves\n"
+    "                           P(adopted) most); stored with -o for pdsim report\n"
     "  -q                       no table on stdout\n";
 
 static const char help_summary[] =

@@ -45,7 +45,7 @@ zeros() { # files and options...: exit 0, "no difference", every CSV difference 
     "$PDSIM" compare "$@" --csv "$TMP/z.csv" --replace >"$TMP/z.txt" &&
         grep -q "no difference in any run" "$TMP/z.txt" &&
         [ "$(wc -l <"$TMP/z.csv")" -gt 1 ] &&
-        awk -F, 'NR > 1 && $1 != "variance_reduction" && ($6 != "0" || $7 != "0" || $8 != "0") { bad = 1 }
+        awk -F, 'NR > 1 && $1 != "variance_of_difference" && ($7 != "0" || $8 != "0" || $9 != "0") { bad = 1 }
                  END { exit bad }' "$TMP/z.csv"
 }
 check "a file against itself: no difference, all 0" zeros "$TMP/a.h5" "$TMP/a.h5"
@@ -98,15 +98,15 @@ check "unknown option is a usage error" status_is 2 "$PDSIM" compare "$TMP/a.h5"
 real_difference() {
     "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" --csv "$TMP/d.csv" -o "$TMP/d.h5" >"$TMP/d.txt" &&
         ! grep -q "no difference" "$TMP/d.txt" && grep -q "unit-years gained" "$TMP/d.txt" &&
-        head -1 "$TMP/d.csv" | grep -qx "quantity,province,year,base,scenario,difference,ci_low,ci_high" &&
+        head -1 "$TMP/d.csv" | grep -qx "quantity,unit,name,year,base,scenario,difference,ci_low,ci_high,variance_ratio" &&
         # the national difference at the last year is >= 0 and never negative
-        awk -F, '$1 == "national_adopted" { last = $6; if ($6 + 0 < 0) bad = 1 }
+        awk -F, '$1 == "national_adopted" { last = $7; if ($7 + 0 < 0) bad = 1 }
                  END { exit bad || !(last != "" && last + 0 >= 0) }' "$TMP/d.csv" &&
         # some year shows a real gain, with an interval above 0
-        awk -F, '$1 == "national_adopted" && $7 + 0 > 0 { ok = 1 } END { exit !ok }' "$TMP/d.csv" &&
+        awk -F, '$1 == "national_adopted" && $8 + 0 > 0 { ok = 1 } END { exit !ok }' "$TMP/d.csv" &&
         # pairing helped at the last year: ratio > 1
-        awk -F, '$1 == "variance_reduction" { r = $6 } END { exit !(r == "inf" || r + 0 > 1) }' "$TMP/d.csv" &&
-        awk -F, '$1 == "province_years_gained" && $6 + 0 > 0 { ok = 1 } END { exit !ok }' "$TMP/d.csv"
+        awk -F, '$1 == "variance_of_difference" { r = $10 } END { exit !(r == "inf" || r + 0 > 1) }' "$TMP/d.csv" &&
+        awk -F, '$1 == "unit_years_gained" && $7 + 0 > 0 { ok = 1 } END { exit !ok }' "$TMP/d.csv"
 }
 check "a real difference: CSV with gains, pairing reduces variance" real_difference
 h5_written() {

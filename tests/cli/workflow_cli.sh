@@ -102,6 +102,21 @@ check "summary --csv a/b/c makes every level" sh -c "cd '$P' && '$PDSIM' summary
 check "run and summary print the same table" sh -c \
     "cd '$P' && '$PDSIM' run configs/base.yaml --replace -o output/t.h5 | sed '1d' | head -n -2 >'$TMP/t1.txt' && '$PDSIM' summary output/t.h5 | sed 1d >'$TMP/t2.txt' && grep -q 'Units not adopted by 2015' '$TMP/t1.txt' && diff '$TMP/t1.txt' '$TMP/t2.txt' >/dev/null"
 
+# --- what compare says
+printf 'extends: base.yaml\noutput: ../output/recal.h5\nintercept_recalibration: in-sample\nscenario:\n  name: recal\n' >"$P/configs/recal.yaml"
+check "compare lists every setting that differs" sh -c \
+    "cd '$P' && '$PDSIM' run configs/recal.yaml -q --replace && '$PDSIM' compare output/base.h5 output/recal.h5 >'$TMP/cd.txt' && grep -q '^  intercept_recalibration  *none -> in-sample' '$TMP/cd.txt' && grep -q '^  scenario.name  *(none) -> \"recal\"' '$TMP/cd.txt' && ! grep -q '^  seed' '$TMP/cd.txt'"
+check "compare shows names beside codes" sh -c "grep -q '^B  *Beta ' '$TMP/cd.txt'"
+cmp_year() { # the year of compare's unit table is the one where sum |P diff| is largest (from the CSV)
+    cd "$P" && "$PDSIM" compare output/base.h5 output/scen.h5 --csv "$TMP/cy.csv" --replace -o "$TMP/cy.h5" >"$TMP/cy.txt" &&
+        want=$(awk -F, '$1 == "p_adopted_by_year" { d = $6 - $5; s[$4] += d < 0 ? -d : d }
+                        END { for (y in s) if (s[y] > best + 1e-12) { best = s[y]; by = y }; print by }' "$TMP/cy.csv") &&
+        grep -q "^units whose P(adopted by $want)" "$TMP/cy.txt" &&
+        h5dump -a /year "$TMP/cy.h5" | grep -q "(0): $want" &&
+        "$PDSIM" compare output/base.h5 output/scen.h5 --year 2024 | grep -q "^units whose P(adopted by 2024)"
+}
+check "compare's year: where the scenario moves P most (--year overrides)" cmp_year
+
 # --- pdsim study
 cat >"$P/configs/scen2.yaml" <<'YAML'
 extends: base.yaml
