@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,7 @@ static int write_model(const char *path, const fitted *f, const pds_fit_options 
     FILE *o = fopen(tmp, "w");
     if (!o) {
         free(tmp);
-        return -1;
+        return errno ? errno : EIO;
     }
     const pds_model *m = f->spec;
     const pds_fit_result *x = f->res;
@@ -179,11 +180,12 @@ static int write_model(const char *path, const fitted *f, const pds_fit_options 
             fprintf(o, "%s%.17g", c ? ", " : "", x->cov[r * x->p + c]);
         fputs("]\n", o);
     }
-    int rc = ferror(o) ? -1 : 0;
-    if (fclose(o) != 0)
-        rc = -1;
+    /* 0, or the errno of the first failure, for the message */
+    int rc = ferror(o) ? (errno ? errno : EIO) : 0;
+    if (fclose(o) != 0 && !rc)
+        rc = errno ? errno : EIO;
     if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
+        rc = errno ? errno : EIO;
     if (rc)
         unlink(tmp);
     free(tmp);
@@ -375,8 +377,11 @@ int pds_cmd_fit(int argc, char **argv)
     if (st == PDS_OK) {
         print_table(f, ns, &opt, dataset);
         if (output) {
-            if (write_model(output, &f[0], &opt, dataset) != 0) {
-                fprintf(stderr, "pdsim: error: %s: cannot write the model file\n", output);
+            int why = pds_cli_make_parent(output) != 0 ? -1 : write_model(output, &f[0], &opt, dataset);
+            if (why > 0)
+                fprintf(stderr, "pdsim: error: %s: cannot write the model file (%s)\n", output,
+                        strerror(why));
+            if (why != 0) {
                 st = PDS_ERR_RUNTIME;
             } else {
                 printf("\nmodel written to %s (pdsim run accepts it as 'model:')\n", output);

@@ -519,6 +519,36 @@ int pds_cmd_validate(int argc, char **argv)
                 printf(" subunits");
             putchar('\n');
         }
+        /* legal, but most likely not what was meant */
+        const pds_run_scenario *ws = &s.cfg->scenario;
+        for (size_t i = 0; i < ws->n_documents; i++)
+            if (ws->documents[i].year > s.cfg->horizon)
+                fprintf(stderr,
+                        "pdsim: warning: %s: scenario.central_documents[%zu]: year %d is after the "
+                        "horizon %ld: it changes nothing\n",
+                        s.cfg->path, i, ws->documents[i].year, s.cfg->horizon);
+        for (size_t i = 0; i < ws->n_forced; i++)
+            if (ws->forced[i].year > s.cfg->horizon)
+                fprintf(stderr,
+                        "pdsim: warning: %s:%ld: scenario.forced_adoption: year %d is after the "
+                        "horizon %ld: it changes nothing\n",
+                        ws->forced[i].file ? ws->forced[i].file : s.cfg->path, ws->forced[i].line,
+                        ws->forced[i].year, s.cfg->horizon);
+        for (size_t i = 0; i < ws->n_shocks; i++) {
+            const pds_scenario_shock *q = &ws->shocks[i];
+            size_t n = strlen(q->variable);
+            int pct = n > 4 && strcmp(q->variable + n - 4, "_pct") == 0;
+            if (q->from > s.cfg->horizon)
+                fprintf(stderr,
+                        "pdsim: warning: %s:%ld: scenario.covariates: from %d is after the horizon "
+                        "%ld: it changes nothing\n",
+                        q->file ? q->file : s.cfg->path, q->line, q->from, s.cfg->horizon);
+            if (pct && !q->add && (q->amount < 0 || q->amount > 100))
+                fprintf(stderr,
+                        "pdsim: warning: %s:%ld: scenario.covariates: set %g for %s, a percentage "
+                        "(expected 0..100)\n",
+                        q->file ? q->file : s.cfg->path, q->line, q->amount, q->variable);
+        }
         char *full = pds_run_config_dump(s.cfg, 1);
         if (full)
             printf("\n# every setting%s (paths canonical):\n%s", s.cfg->n_sources > 1 ?

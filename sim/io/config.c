@@ -264,6 +264,18 @@ static const pds_key channel_keys[] = {
      "sub-unit share terms and the sub-unit model's peer and parent terms on", NULL},
 };
 
+/* A list item is new whatever a config extends: its defaults apply and its
+ * required keys are required. */
+static int parse_item(pds_yaml *y, yaml_node_t *n, const pds_key *keys, size_t n_keys, void *target,
+                      const char *where, pds_diag *diag)
+{
+    int overlay = y->overlay;
+    y->overlay = 0;
+    int rc = pds_yaml_parse_map(y, n, keys, n_keys, target, where, diag);
+    y->overlay = overlay;
+    return rc;
+}
+
 static int seq_len(pds_yaml *y, yaml_node_t *n, const char *what, size_t *len, pds_diag *diag)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
@@ -294,7 +306,7 @@ static int parse_scenario_docs(pds_yaml *y, yaml_node_t *n, void *target, pds_di
         doc_doc d = {0};
         char where[64];
         snprintf(where, sizeof where, "scenario.central_documents[%zu]", i);
-        if (pds_yaml_parse_map(y, pds_yaml_node(y, n->data.sequence.items.start[i]),
+        if (parse_item(y, pds_yaml_node(y, n->data.sequence.items.start[i]),
                                scenario_doc_keys, 4, &d, where, diag) != 0) {
             bad = 1;
         } else {
@@ -328,7 +340,7 @@ static int parse_forced(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
         forced_doc d = {0};
         char where[64];
         snprintf(where, sizeof where, "scenario.forced_adoption[%zu]", i);
-        if (pds_yaml_parse_map(y, item, forced_keys, 2, &d, where, diag) != 0) {
+        if (parse_item(y, item, forced_keys, 2, &d, where, diag) != 0) {
             bad = 1;
             free(d.unit);
             continue;
@@ -396,7 +408,7 @@ static int parse_shocks(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
         shock_doc d = {.set = NAN, .add = NAN};
         char where[64];
         snprintf(where, sizeof where, "scenario.covariates[%zu]", i);
-        int ok = pds_yaml_parse_map(y, item, shock_keys, 6, &d, where, diag) == 0;
+        int ok = parse_item(y, item, shock_keys, 6, &d, where, diag) == 0;
         if (ok && isnan(d.set) == isnan(d.add)) {
             pds_diag_add(diag, y->path, pds_yaml_line(item), pds_yaml_col(item),
                          "%s: expected exactly one of 'set' or 'add'", where);

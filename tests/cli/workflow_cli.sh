@@ -10,6 +10,8 @@ TESTS=$2
 P=$TMP/proj
 mkdir -p "$P/configs" "$P/data" "$P/models"
 cp -r "$TESTS/data/small" "$P/data/small"
+# a percentage column, for the warning on a percentage set out of range
+awk 'NR == 1 { print $0 ",urban_pct"; next } { print $0 ",50" }' "$TESTS/data/small/panel.csv" >"$P/data/small/panel.csv"
 cp "$TESTS/data/model.yaml" "$TESTS/data/city_model.yaml" "$P/models/"
 cat >"$P/configs/base.yaml" <<'YAML'
 dataset: ../data/small
@@ -153,6 +155,19 @@ check "a scenario with another seed: exit 2 before anything runs" sh -c \
 printf 'baseline: base.yaml\nscenarios: []\nbogus: 1\n' >"$P/configs/bad2.yaml"
 check "a bad study file: every problem with file:line:col" sh -c \
     "'$PDSIM' study '$P/configs/bad2.yaml' 2>'$TMP/b2.err'; [ \$? -eq 2 ] && grep -q 'bad2.yaml:2:12: scenarios: expected at least one' '$TMP/b2.err' && grep -q \"bad2.yaml:3:1: unknown key 'bogus'\" '$TMP/b2.err'"
+
+# --- validate warns of what is legal but likely wrong; fit -o says why it failed
+printf 'extends: base.yaml\noutput: ../output/w.h5\nscenario:\n  name: late\n  central_documents:\n    - {year: 2030}\n  covariates:\n    - {unit: A, variable: urban_pct, from: 2016, set: 800}\n' >"$P/configs/warn.yaml"
+check "validate warns of a document after the horizon" sh -c \
+    "'$PDSIM' validate '$P/configs/warn.yaml' 2>&1 | grep -q 'warning: .*warn.yaml: scenario.central_documents\[0\]: year 2030 is after the horizon 2025' \&\& '$PDSIM' validate '$P/configs/warn.yaml' 2>&1 | grep -q 'warn.yaml:8: scenario.covariates: set 800 for urban_pct, a percentage'"
+printf 'extends: base.yaml\noutput: ../output/w.h5\nscenario:\n  name: pct\n  covariates:\n    - {unit: A, variable: size, from: 2016, set: 800}\n' >"$P/configs/nowarn.yaml"
+check "a list item under extends gets its defaults (count 1, weight 1)" sh -c \
+    "'$PDSIM' validate '$P/configs/warn.yaml' 2>/dev/null | grep -q '^  central_documents: \[{year: 2030, count: 1, weight: 1}\]'"
+check "no warning for a variable that is not a percentage" sh -c \
+    "'$PDSIM' validate '$P/configs/nowarn.yaml' >/dev/null 2>'$TMP/nw.txt' && ! grep -q warning '$TMP/nw.txt'"
+mkdir -p "$TMP/adir"
+check "fit -o says why it cannot write" sh -c \
+    "'$PDSIM' fit '$P/configs/base.yaml' --firth -o '$TMP/adir' >/dev/null 2>'$TMP/f.txt'; [ \$? -eq 1 ] && grep -q 'adir: cannot write the model file (Is a directory)' '$TMP/f.txt'"
 
 # --- did you mean
 check "a mistyped verb gets a suggestion" sh -c "'$PDSIM' fitt 2>'$TMP/d.txt'; [ \$? -eq 2 ] && grep -q \"did you mean 'fit'\" '$TMP/d.txt'"
