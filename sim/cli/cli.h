@@ -21,6 +21,7 @@ int pds_cmd_report(int argc, char **argv);
 int pds_cmd_backtest(int argc, char **argv);
 int pds_cmd_sweep(int argc, char **argv);
 int pds_cmd_merge(int argc, char **argv);
+int pds_cmd_study(int argc, char **argv);
 
 /* Print every message of diag to stderr, prefixed "pdsim: error: ". */
 void pds_cli_print_diag(const pds_diag *d);
@@ -44,13 +45,15 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
 /* Write the tidy CSV summaries of a run result file into dir (created if
  * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
  * Returns the exit status. */
-int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs);
+int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs, int replace);
 /* "a sweep file" or "a comparison file" when path looks like one, else NULL. */
 const char *pds_cli_other_kind(const char *path);
 /* A CSV field, quoted when it holds a comma, quote or line break. */
 void pds_cli_csv_field(FILE *f, const char *s);
 /* Create the folder dir unless it exists; 0, or 1 with a message. */
 int pds_cli_make_dir(const char *dir);
+/* Create the folder that will hold the file path (mkdir -p); 0 or 1. */
+int pds_cli_make_parent(const char *path);
 
 /* The Sobol index table of a merged sweep file on stdout (nothing when it
  * has none). */

@@ -85,65 +85,6 @@ static int write_chunk(void *ctx, uint64_t first, size_t n, const int16_t *u, co
     return c->failed;
 }
 
-/* FNV-1a, 64 bits: enough to tell that an input changed between an
- * interrupted run and its resumption. */
-static void hash_bytes(uint64_t *h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++)
-        *h = (*h ^ p[i]) * 0x100000001b3ULL;
-}
-
-static void hash_file(uint64_t *h, const char *path)
-{
-    hash_bytes(h, path ? path : "", path ? strlen(path) + 1 : 1);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f)
-        return;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        hash_bytes(h, buf, n);
-    fclose(f);
-}
-
-static int name_cmp(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* The config's text and every file it reads: the models, the neighbour
- * weights and each file of the dataset folder. */
-static void input_hash(const pds_run_config *cfg, char *out, size_t size)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    hash_bytes(&h, cfg->text, strlen(cfg->text));
-    hash_file(&h, cfg->model_path);
-    for (size_t k = 1; k < cfg->n_models; k++)
-        hash_file(&h, cfg->models_path[k]);
-    hash_file(&h, cfg->subunit_model_path);
-    hash_file(&h, cfg->neighbour_weights_path);
-    struct dirent **list;
-    int n = scandir(cfg->dataset_path, &list, NULL, name_cmp);
-    for (int i = 0; i < n; i++) {
-        if (list[i]->d_name[0] != '.') {
-            size_t len = strlen(cfg->dataset_path) + strlen(list[i]->d_name) + 2;
-            char *p = malloc(len);
-            struct stat st;
-            if (p) {
-                snprintf(p, len, "%s/%s", cfg->dataset_path, list[i]->d_name);
-                if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-                    hash_file(&h, p);
-            }
-            free(p);
-        }
-        free(list[i]);
-    }
-    if (n >= 0)
-        free(list);
-    snprintf(out, size, "fnv1a64:%016llx", (unsigned long long)h);
-}
-
 static int parse_count(const char *opt, const char *s, double max, long *out)
 {
     long v;

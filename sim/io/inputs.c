@@ -95,6 +95,8 @@ void pds_input_hash(const pds_run_config *cfg, char *out, size_t size)
     for (size_t i = 0; i < cfg->n_sources; i++)
         hash_file(&h, cfg->sources[i]);
     hash_file(&h, cfg->model_path);
+    for (size_t k = 1; k < cfg->n_models; k++)
+        hash_file(&h, cfg->models_path[k]);
     hash_file(&h, cfg->subunit_model_path);
     hash_file(&h, cfg->neighbour_weights_path);
     hash_folder(&h, cfg->dataset_path);
