@@ -34,6 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *argv[] = {"summary", path, NULL};
     optind = 0;
     pds_cmd_summary(2, argv);
-    pds_cli_summary_csv(path, dir, 0, 1);
+    pds_cli_summary_csv(path, dir, 0, 1, 1);
     return 0;
 }
