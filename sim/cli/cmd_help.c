@@ -115,9 +115,8 @@ static const char help_compare[] =
 static const char help_summary[] =
     "pdsim summary OUT.h5 [options]\n"
     "  Print the forecast summary of a finished run file: each unit not adopted by the\n"
-    "  base year with its median adoption year, 10-90% range and P(adopted by each report\n"
-    "  year), then the national curve (the table pdsim run prints). Refuses a missing,\n"
-    "  damaged, incomplete or older file (exit 2).\n"
+    "  base year with its median adoption year, 10-90% range and P(adopted by last_year),\n"
+    "  then the national curve. Refuses a missing, damaged, incomplete or older file (exit 2).\n"
     "  --csv DIR   also write tidy CSV files (UTF-8) into DIR, created if needed:\n"
     "              forecast.csv       code,name,name_en,region,status,observed_adoption_year,\n"
     "                                 median_year,q10_year,q90_year,p_adopted_by_YEAR...\n"
