@@ -1001,7 +1001,7 @@ pds_status pds_engine_run(const pds_sim *s, const pds_run_options *opt, pds_summ
         size_t pm = c > 0 ? (size_t)(n - p0 < chunk ? n - p0 : chunk) : 0;
         int16_t *pu = ub[(c + 1) % 2], *ps = sb[(c + 1) % 2];
         double *pc = P1 ? cb[(c + 1) % 2] : NULL;
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (nt > 1)
         {
 #pragma omp single nowait
             {

@@ -247,6 +247,10 @@ const pds_key pds_sweep_keys[] = {
      "OpenMP threads per task; 0 = OMP_NUM_THREADS or all cores", NULL},
     {"chunk_runs", PDS_KEY_INT, 0, 1, 1048576, "4096", NULL, OFF(chunk_runs), NULL,
      "runs per chunk (memory)", NULL},
+    {"tasks", PDS_KEY_INT, 0, 1, 1000000, NULL, NULL, OFF(tasks), NULL,
+     "the split into part files: tasks 0..tasks-1 (a Slurm array's task IDs); none: one, or "
+     "--tasks",
+     NULL},
     {"output", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(output), NULL,
      "folder of the part files; default output/<sweep name>.parts", NULL},
     {"merged", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, OFF(merged), NULL,
@@ -271,6 +275,7 @@ void pds_sweep_free(pds_sweep *sw)
     free(sw->values);
     free(sw->unit_points);
     free(sw->path);
+    free(sw->name);
     free(sw->text);
     free(sw->parts_dir);
     free(sw->merged_path);
@@ -644,9 +649,12 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
             config_line = pds_yaml_line(pds_yaml_node(y, p->value));
     }
     sw->path = strdup(path);
+    char *stem = pds_default_output(path, ""); /* output/NAME */
+    sw->name = stem ? strdup(stem + 7) : NULL;
+    free(stem);
     sw->text = y->text;
     y->text = NULL;
-    if (!sw->path || bad || generate(sw, y, root, diag) != 0) {
+    if (!sw->path || !sw->name || bad || generate(sw, y, root, diag) != 0) {
         pds_yaml_free(y);
         pds_sweep_free(sw);
         return NULL;
@@ -789,17 +797,28 @@ static pds_status apply_point(pds_sweep *sw, const double *v, pds_diag *diag)
     return c->intercept_recalibration ? pds_setup_recalibrate(s, diag) : PDS_OK;
 }
 
-pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatile int *stop,
-                               pds_sweep_stats *st, size_t row, pds_diag *diag)
+pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sim **out, pds_diag *diag)
 {
     pds_setup *s = &sw->setup;
+    *out = NULL;
     pds_status rc = apply_point(sw, sw->values + point * sw->n_params, diag);
     if (rc == PDS_OK)
         rc = pds_setup_build_sim(s, diag);
     if (rc != PDS_OK)
         return rc;
-    size_t Y = pds_sim_n_years(s->sim), U = s->world->n_units;
-    int first = pds_sim_first_year(s->sim);
+    /* the simulation keeps what it needs: the next point's changes to the
+     * setup do not reach it */
+    *out = s->sim;
+    s->sim = NULL;
+    return PDS_OK;
+}
+
+pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sim *sim, size_t point,
+                                  int threads, volatile int *stop, pds_sweep_stats *st, size_t row)
+{
+    const pds_world *w = pds_sim_world(sim);
+    size_t Y = pds_sim_n_years(sim), U = w->n_units;
+    int first = pds_sim_first_year(sim);
     pds_summary *sum = pds_summary_create(U, Y, first);
     if (!sum)
         return PDS_ERR_RUNTIME;
@@ -810,7 +829,7 @@ pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatil
         .threads = threads,
         .stop = stop,
     };
-    rc = pds_engine_run(s->sim, &ro, sum);
+    pds_status rc = pds_engine_run(sim, &ro, sum);
     if (rc == PDS_OK && sum->n_runs != sw->runs_per_point)
         rc = PDS_ERR_RUNTIME; /* stopped */
     if (rc == PDS_OK) {
@@ -823,11 +842,22 @@ pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatil
         st->p_all[row] = (double)sum->national_hist[(Y - 1) * (U + 1) + U] / (double)sum->n_runs;
         int base = first - 1, last = first + (int)Y - 1;
         for (size_t u = 0; u < U; u++) {
-            int obs = s->world->units[u].adoption_year;
+            int obs = w->units[u].adoption_year;
             int yq = pds_summary_unit_year_quantile(sum, u, 0.5);
             st->median[row * U + u] = obs > 0 && obs <= base ? obs : yq ? yq : last + 1;
         }
     }
     pds_summary_free(sum);
+    return rc;
+}
+
+pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatile int *stop,
+                               pds_sweep_stats *st, size_t row, pds_diag *diag)
+{
+    pds_sim *sim;
+    pds_status rc = pds_sweep_prepare_point(sw, point, &sim, diag);
+    if (rc == PDS_OK)
+        rc = pds_sweep_run_prepared(sw, sim, point, threads, stop, st, row);
+    pds_sim_free(sim);
     return rc;
 }

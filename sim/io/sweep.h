@@ -67,6 +67,7 @@ typedef struct pds_sweep {
     long bootstrap; /* sobol: bootstrap resamples */
     int unscrambled; /* sobol: 0 = Owen-scrambled points (default), 1 = the plain sequence */
     uint64_t skip;   /* sobol, unscrambled: points skipped; 0 = smallest power of 2 >= N */
+    long tasks;     /* the split into part files; 0 = not fixed by the file */
     size_t n_params;
     pds_sweep_param *params; /* owned */
     size_t n_outputs;        /* sobol: outputs analysed */
@@ -105,6 +106,14 @@ void pds_sweep_stats_free(pds_sweep_stats *st);
  * summaries in row `row` of st. stop as in pds_run_options. */
 pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatile int *stop,
                                pds_sweep_stats *st, size_t row, pds_diag *diag);
+
+/* The same in two steps: apply the point's values and build its simulation
+ * into *out (owned by the caller; it does not change with later points), then
+ * run it. Points prepared one at a time can run at the same time. */
+pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sim **out, pds_diag *diag);
+pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sim *sim, size_t point,
+                                  int threads, volatile int *stop, pds_sweep_stats *st,
+                                  size_t row);
 
 /* An output for Sobol analysis: national_adopted_YEAR (mean national
  * adopters by the end of YEAR), p_all_adopted, or median_year_CODE (unit

@@ -2,8 +2,9 @@
 # A real Slurm: start a one-node cluster on this host (munge and Slurm
 # daemons configured in a temporary folder, on free ports), submit one of
 # the project's own job scripts, wait, and compare the merged sweep with the
-# one-task sweep (h5diff). MODE array: scripts/slurm/sweep-array.sbatch as a
-# 3-task array, then pdsim merge; MODE mpi (an MPI build of pdsim):
+# one-task sweep (h5diff). MODE array: `pdsim sweep --submit` of a 3-task
+# sweep (scripts/slurm/sweep-array.sbatch and sweep-merge.sbatch), one task
+# killed and rerun alone with the printed command; MODE mpi (an MPI build):
 # scripts/slurm/sweep-mpi.sbatch with 2 tasks, whose rank 0 merges. Stops
 # the daemons and removes everything on exit; every wait is bounded. Exit 77
 # (skipped) when not root or Slurm/munge are not installed.
@@ -53,7 +54,7 @@ trap 'exit 130' INT TERM
 
 fail() {
     echo "FAIL $*"
-    for f in "$T"/*.log; do
+    for f in "$T"/*.log "$T"/work/logs/*.log; do
         [ -f "$f" ] && { echo "--- ${f##*/}"; tail -n 15 "$f"; }
     done
     exit 1
@@ -131,45 +132,108 @@ until [ "$(timeout 5 sinfo -h -o %t 2>/dev/null)" = idle ]; do
 done
 echo "ok one-node Slurm up (ports $base, $((base + 1)))"
 
-# the reference: the same sweep in one task
-SWEEP=$SRC/tests/data/sweep_grid.yaml
-"$PDSIM" sweep "$SWEEP" -q -o "$T/one" -m "$T/one.h5" || fail "the one-task sweep failed"
+wait_gone() { # job id, max half-seconds: until squeue no longer lists it
+    i=0
+    while [ -n "$(timeout 5 squeue -h -j "$1" 2>/dev/null)" ]; do
+        i=$((i + 1))
+        [ $i -lt "$2" ] || fail "job $1 did not finish in time"
+        sleep 0.5
+    done
+}
+same_as_one() { # merged file
+    for d in /design/points /points/national_adopted_mean /points/national_adopted_quantiles \
+        /points/p_all_adopted /points/median_year /points/seed; do
+        h5diff "$T/one.h5" "$1" "$d" "$d" >/dev/null || fail "$d differs from the one-task sweep"
+    done
+}
 
 if [ "$MODE" = mpi ]; then
+    # the reference: the same sweep in one task
+    SWEEP=$SRC/tests/data/sweep_grid.yaml
+    "$PDSIM" sweep "$SWEEP" -q -o "$T/one" -m "$T/one.h5" || fail "the one-task sweep failed"
     JOB=$(timeout 20 sbatch --parsable --ntasks=2 --cpus-per-task=1 --mem-per-cpu=100M --time=5 \
         --chdir="$T" --output="$T/job.log" \
         --export="ALL,PDSIM=$PDSIM,SWEEP=$SWEEP,PARTS=$T/parts,MERGED=$T/merged.h5,OMPI_ALLOW_RUN_AS_ROOT=1,OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1" \
         "$SRC/scripts/slurm/sweep-mpi.sbatch") || fail "sbatch failed"
-    TASKS=2
-else
-    JOB=$(timeout 20 sbatch --parsable --array=0-2 --cpus-per-task=1 --mem=100M --time=5 \
-        --chdir="$T" --output="$T/task-%a.log" \
-        --export="ALL,PDSIM=$PDSIM,SWEEP=$SWEEP,PARTS=$T/parts" \
-        "$SRC/scripts/slurm/sweep-array.sbatch") || fail "sbatch failed"
-    TASKS=3
+    JOB=${JOB%%;*}
+    echo "ok submitted $MODE job $JOB"
+    wait_gone "$JOB" 180
+    JOB=""
+    for t in 0 1; do
+        [ -f "$T/parts/part-000$t-of-0002.h5" ] || fail "task $t wrote no part (see the job log)"
+    done
+    echo "ok 2 tasks wrote 2 parts"
+    same_as_one "$T/merged.h5"
+    echo "ok merged $MODE result = one-task result (h5diff)"
+    exit 0
 fi
-JOB=${JOB%%;*}
-echo "ok submitted $MODE job $JOB"
 
+# The array: a sweep file that fixes its split (tasks: 3) and its own
+# output folder, submitted by pdsim sweep --submit from the folder $T/work.
+# Task 1 is killed (SIGKILL, as by a node failure) after its first point,
+# rerun alone with the command --submit printed, and merged; the result is
+# the one-task sweep's.
+mkdir "$T/work" "$T/sweep"
+sed -e "s|^config: run.yaml|config: $SRC/tests/data/run.yaml|" \
+    -e "s|^runs_per_point: .*|runs_per_point: 200000|" -e "s|^chunk_runs: .*|chunk_runs: 4096|" \
+    "$SRC/tests/data/sweep_grid.yaml" >"$T/sweep/grid.yaml"
+printf 'tasks: 3\noutput: parts\nmerged: grid.h5\n' >>"$T/sweep/grid.yaml"
+SWEEP=$T/sweep/grid.yaml
+PARTS=$T/sweep/parts
+"$PDSIM" sweep "$SWEEP" -q --tasks 1 -o "$T/one" -m "$T/one.h5" || fail "the one-task sweep failed"
+
+cd "$T/work" || fail "no work folder"
+"$PDSIM" sweep "$SWEEP" --submit -- --cpus-per-task=1 --mem=100M --time=5 >"$T/submit.out" \
+    2>"$T/submit.err" || { cat "$T/submit.out" "$T/submit.err"; fail "pdsim sweep --submit failed"; }
+JOB=$(awk '$1 == "array_job" {print $2}' "$T/submit.out")
+MJOB=$(awk '$1 == "merge_job" {print $2}' "$T/submit.out")
+[ -n "$JOB" ] && [ -n "$MJOB" ] || { cat "$T/submit.out"; fail "--submit printed no job ids"; }
+grep -q "squeue -j $JOB,$MJOB" "$T/submit.out" || fail "--submit says not how to watch the jobs"
+RERUN=$(sed -n '/rerun task I alone/{n;s/^#   //p;}' "$T/submit.out")
+REMERGE=$(sed -n '/merge with$/{n;s/^#   //p;}' "$T/submit.out")
+[ -n "$RERUN" ] && [ -n "$REMERGE" ] || { cat "$T/submit.out"; fail "--submit says not how to rerun a task and merge"; }
+echo "ok --submit: array job $JOB, merge job $MJOB after it"
+
+# kill task 1 once its first point is in its part
 i=0
-while [ -n "$(timeout 5 squeue -h -j "$JOB" 2>/dev/null)" ]; do
+until [ "$(HDF5_USE_FILE_LOCKING=FALSE h5dump -a /points_done "$PARTS/part-0001-of-0003.h5.partial" 2>/dev/null |
+    sed -n 's/.*(0): \([0-9]*\).*/\1/p')" -ge 1 ] 2>/dev/null; do
     i=$((i + 1))
-    [ $i -lt 180 ] || fail "the job did not finish within 90 s"
-    sleep 0.5
+    [ $i -lt 600 ] || fail "task 1 did not finish a point within 60 s"
+    [ -f "$PARTS/part-0001-of-0003.h5" ] && fail "task 1 finished before it could be killed"
+    sleep 0.1
 done
-JOB=""
-t=0
-while [ $t -lt $TASKS ]; do
-    [ -f "$T/parts/part-000$t-of-000$TASKS.h5" ] || fail "task $t wrote no part (see the job log)"
-    t=$((t + 1))
+timeout 10 scancel --full --signal=KILL "${JOB}_1" || fail "scancel failed"
+wait_gone "$JOB" 180
+[ -f "$PARTS/part-0001-of-0003.h5.partial" ] && [ ! -f "$PARTS/part-0001-of-0003.h5" ] ||
+    fail "killed task 1 left no unfinished part"
+for t in 0 2; do
+    [ -f "$PARTS/part-000$t-of-0003.h5" ] || fail "task $t wrote no part (see its log)"
 done
-echo "ok $TASKS tasks wrote $TASKS parts"
+[ "$(ls "$T/work/logs" | grep -c "^grid-${JOB}_[012][.]log\$")" -eq 3 ] ||
+    { ls "$T/work/logs"; fail "the logs folder lacks the three task logs"; }
+[ ! -e "$T/work/parts" ] && [ "$(ls "$PARTS" | wc -l)" -eq 3 ] ||
+    { ls "$PARTS"; fail "parts outside the sweep file's output folder"; }
+echo "ok task 1 killed after its first point; tasks 0 and 2 complete; logs in logs/"
 
-if [ "$MODE" = array ]; then
-    "$PDSIM" merge "$T/parts" -q -o "$T/merged.h5" || fail "merge failed"
+# the merge job waits for ever (its dependency cannot be met): cancel it
+timeout 10 scancel "$MJOB"
+wait_gone "$MJOB" 60
+RERUN=$(printf '%s\n' "$RERUN" | sed 's/--array=I/--array=1/')
+JOB=$(eval "$RERUN") || fail "the rerun command failed: $RERUN"
+JOB=${JOB%%;*}
+MJOB=$(eval "$(printf '%s\n' "$REMERGE" | sed "s/RERUN_JOB/$JOB/")") || fail "the merge command failed: $REMERGE"
+MJOB=${MJOB%%;*}
+wait_gone "$JOB" 180
+wait_gone "$MJOB" 180
+JOB=""
+log=$(ls "$T/work/logs"/grid-*_1.log | tail -n 1)
+grep -q "resuming after [1-9]" "$T/work/logs"/grid-*_1.log || fail "the rerun did not resume task 1"
+if grep -h "point .* done" "$T/work/logs"/grid-*_1.log | grep -v -q "task 1 of 3: point [4-7] done"; then
+    fail "the rerun of task 1 computed points outside its share 4-7"
 fi
-for d in /design/points /points/national_adopted_mean /points/national_adopted_quantiles \
-    /points/p_all_adopted /points/median_year /points/seed; do
-    h5diff "$T/one.h5" "$T/merged.h5" "$d" "$d" >/dev/null || fail "$d differs from the one-task sweep"
-done
-echo "ok merged $MODE result = one-task result (h5diff)"
+[ "$(ls "$PARTS" | wc -l)" -eq 3 ] || { ls "$PARTS"; fail "the rerun left other parts"; }
+[ -f "$T/sweep/grid.h5" ] || { cat "$T/work/logs"/grid-merge-*.log; fail "the merge job wrote no merged file"; }
+echo "ok rerun of task 1 alone resumed it (points 4-7 only); the merge job merged"
+same_as_one "$T/sweep/grid.h5"
+echo "ok merged array result after kill and rerun = one-task result (h5diff)"

@@ -44,6 +44,8 @@ run_tasks() { # sweep file, tasks, parts dir
         "$TMP/g5"/part-0001-of-0005.h5 "$TMP/g5"/part-0004-of-0005.h5 \
         "$TMP/g5"/part-0002-of-0005.h5 -o "$TMP/g5.h5"
     OMP_NUM_THREADS=1 "$PDSIM" sweep "$GRID" -q -j 1 -o "$TMP/gj" -m "$TMP/gj.h5"
+    "$PDSIM" sweep "$GRID" -q -j 2 -o "$TMP/gj2" -m "$TMP/gj2.h5"
+    "$PDSIM" sweep "$GRID" -q -j 3 -o "$TMP/gj3" -m "$TMP/gj3.h5"
     sed -e "s|^config: |config: $D/|" -e "s|^seed: .*|seed: 12|" "$GRID" >"$TMP/seed12.yaml"
     "$PDSIM" sweep "$TMP/seed12.yaml" -q -o "$TMP/s12" -m "$TMP/s12.h5"
 } >/dev/null 2>"$TMP/runs.err"
@@ -51,6 +53,8 @@ run_tasks() { # sweep file, tasks, parts dir
 check "grid: 1 task = 3 tasks merged (h5diff)" same_results "$TMP/g1.h5" "$TMP/g3.h5"
 check "grid: 1 task = 5 tasks merged in any order" same_results "$TMP/g1.h5" "$TMP/g5.h5"
 check "grid: 1 thread = all threads" same_results "$TMP/g1.h5" "$TMP/gj.h5"
+check "grid: 2 threads (points shared among threads) = 1 thread" same_results "$TMP/gj.h5" "$TMP/gj2.h5"
+check "grid: 3 threads = 1 thread" same_results "$TMP/gj.h5" "$TMP/gj3.h5"
 check "another seed gives other results" differs "$TMP/g1.h5" "$TMP/s12.h5"
 
 grid_layout() {
@@ -88,15 +92,33 @@ integer_years() {
 }
 check "sobol --list: 40 points, projection years rounded, others not" integer_years
 
-# a Slurm array task: the environment picks the part (IDs from 1 here)
+# a Slurm array task: SLURM_ARRAY_TASK_ID is the task, whatever the array
+# looked like; resubmitted alone (--array=1: COUNT 1, MIN 1) it stays task 1
 slurm_env() {
-    SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=3 \
-        "$PDSIM" sweep "$GRID" -q -o "$TMP/env" && [ -f "$TMP/env/part-0001-of-0003.h5" ] &&
+    SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=1 \
+        "$PDSIM" sweep "$GRID" -q --tasks 3 -o "$TMP/env" && [ -f "$TMP/env/part-0001-of-0003.h5" ] &&
         [ "$(ls "$TMP/env" | wc -l)" -eq 1 ] &&
         h5diff "$TMP/env/part-0001-of-0003.h5" "$TMP/g3/part-0001-of-0003.h5" \
             /points/national_adopted_mean /points/national_adopted_mean >/dev/null
 }
-check "SLURM_ARRAY_TASK_ID/COUNT select the part" slurm_env
+check "SLURM_ARRAY_TASK_ID is the task; COUNT and MIN of a resubmission do not matter" slurm_env
+
+# the sweep file's tasks fix the split: an array task needs no --tasks, and
+# without any task option every task runs here, into the same parts
+tasks_key() {
+    sed "s|^config: run.yaml|config: $D/run.yaml|" "$GRID" >"$TMP/tasks3.yaml" &&
+        echo "tasks: 3" >>"$TMP/tasks3.yaml" &&
+        SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=1 "$PDSIM" sweep "$TMP/tasks3.yaml" -q \
+            -o "$TMP/tk" -m "$TMP/tk.h5" && [ "$(ls "$TMP/tk")" = part-0002-of-0003.h5 ] &&
+        [ ! -e "$TMP/tk.h5" ] &&
+        h5diff "$TMP/tk/part-0002-of-0003.h5" "$TMP/g3/part-0002-of-0003.h5" \
+            /points/national_adopted_mean /points/national_adopted_mean >/dev/null &&
+        "$PDSIM" sweep "$TMP/tasks3.yaml" -q -o "$TMP/tk" -m "$TMP/tk.h5" &&
+        [ "$(ls "$TMP/tk" | wc -l)" -eq 3 ] && same_results "$TMP/g1.h5" "$TMP/tk.h5" &&
+        rm "$TMP/tk.h5" && "$PDSIM" sweep "$TMP/tasks3.yaml" -q --merge -o "$TMP/tk" \
+            -m "$TMP/tk.h5" && same_results "$TMP/g1.h5" "$TMP/tk.h5"
+}
+check "tasks: in the sweep file: array task, all tasks here, --merge" tasks_key
 
 # a second run of a finished task does nothing and changes nothing
 rerun_done() {
