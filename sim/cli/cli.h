@@ -46,6 +46,12 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
  * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
  * Returns the exit status. */
 int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs, int replace);
+/* 1 when path is a sweep file (merged or a part). */
+int pds_cli_is_sweep(const char *path);
+/* pdsim summary of a merged sweep file: a table on stdout unless quiet;
+ * with dir, points.csv, point_year.csv and (Sobol) sobol_indices.csv in it.
+ * Returns the exit status. */
+int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet);
 /* "a sweep file" or "a comparison file" when path looks like one, else NULL. */
 const char *pds_cli_other_kind(const char *path);
 /* A CSV field, quoted when it holds a comma, quote or line break. */

@@ -131,7 +131,15 @@ static const char help_summary[] =
     "  --replace   replace existing CSV files in DIR (refused otherwise, exit 2)\n"
     "  --bom       start each CSV with a UTF-8 byte-order mark (for Excel)\n"
     "  --runs      also write runs.csv, one row per run and unit (large)\n"
-    "  -q          print nothing on stdout\n";
+    "  -q          print nothing on stdout\n"
+    "  A merged sweep file (pdsim sweep or merge) gets its design and, for Sobol designs,\n"
+    "  the indices; with --csv DIR:\n"
+    "              points.csv         point,seed,PARAMETER...,p_all_adopted,\n"
+    "                                 national_adopted_YEAR...,median_year_CODE...\n"
+    "              point_year.csv     point,year,national_adopted_mean,q05,...,q95\n"
+    "              sobol_indices.csv  output,parameter,first_order,first_order_low,\n"
+    "                                 first_order_high,total,total_low,total_high (Sobol)\n"
+    "  (see docs/sweep.md); a part file is refused: merge the parts first.\n";
 
 static const char help_report[] =
     "pdsim report FILE.h5... -o DIR [options]\n"

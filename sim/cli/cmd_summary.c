@@ -535,6 +535,15 @@ int pds_cmd_summary(int argc, char **argv)
                 "pdsim: error: --bom, --runs and --replace apply to the CSV files: add --csv DIR\n");
         return 2;
     }
+    if (pds_cli_is_sweep(argv[optind])) {
+        if (runs) {
+            fprintf(stderr, "pdsim: error: %s: --runs applies to run files; a sweep keeps no "
+                            "runs\n",
+                    argv[optind]);
+            return 2;
+        }
+        return pds_cli_sweep_summary(argv[optind], dir, bom, quiet);
+    }
     sumfile f;
     int rc;
     H5E_BEGIN_TRY

@@ -101,6 +101,13 @@ static const pds_key param_keys[] = {
      "grid with range: evenly spaced values, both ends included", NULL},
 };
 
+/* Parameters that take integer values: projection trend years. */
+static int integer_param(const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(name, "projection.", 11) == 0 && n > 17 && strcmp(name + n - 6, ".years") == 0;
+}
+
 static int parse_params(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
 {
     pds_sweep *sw = target;
@@ -146,6 +153,7 @@ static int parse_params(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
         q->name = strdup(name);
         q->line = pds_yaml_line(kn);
         q->col = pds_yaml_col(kn);
+        q->integer = integer_param(name);
         if (!q->name) {
             free(d.levels);
             return -1;
@@ -179,6 +187,26 @@ static int parse_params(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
                 for (size_t i = 0; i < q->n_levels; i++)
                     q->levels[i] =
                         q->lower + (q->upper - q->lower) * (double)i / (double)(q->n_levels - 1);
+            } else if (q->integer) {
+                /* an integer range is the set of its integers, each equally likely */
+                double lo = ceil(q->lower), hi = floor(q->upper);
+                if (!(hi >= lo) || hi - lo > 100000) {
+                    pds_diag_add(diag, y->path, q->line, q->col,
+                                 "%s: [%g, %g] %s: expected a range of 1 to 100001 integers",
+                                 where, q->lower, q->upper,
+                                 hi >= lo ? "holds too many integers" : "holds no integer");
+                    bad = 1;
+                } else {
+                    q->n_levels = (size_t)(hi - lo) + 1;
+                    q->levels = malloc(q->n_levels * sizeof *q->levels);
+                    if (!q->levels)
+                        return -1;
+                    for (size_t i = 0; i < q->n_levels; i++)
+                        q->levels[i] = lo + (double)i;
+                    q->lower = lo;
+                    q->upper = hi;
+                    q->int_range = 1;
+                }
             }
         }
         free(d.levels);
@@ -480,6 +508,18 @@ static yaml_node_t *root_key(pds_yaml *y, yaml_node_t *root, const char *key)
     return NULL;
 }
 
+/* A coordinate u in [0, 1) of an lhs or sobol point as the parameter's
+ * value: a range linearly; levels (given, range with steps, or the integers
+ * of an integer range) by the equal-width bin of u, so that each of K
+ * levels takes the same share 1/K of the cube. */
+static double unit_to_value(const pds_sweep_param *q, double u)
+{
+    if (!q->levels)
+        return q->lower + (q->upper - q->lower) * u;
+    size_t k = (size_t)(u * (double)q->n_levels);
+    return q->levels[k < q->n_levels ? k : q->n_levels - 1];
+}
+
 /* Points of the design; 0 or -1 with a message. */
 static int generate(pds_sweep *sw, pds_yaml *y, yaml_node_t *root, pds_diag *diag)
 {
@@ -521,14 +561,6 @@ static int generate(pds_sweep *sw, pds_yaml *y, yaml_node_t *root, pds_diag *dia
         }
         sw->n_points = (size_t)n;
     } else {
-        for (size_t p = 0; p < P; p++)
-            if (sw->params[p].levels) {
-                pds_diag_add(diag, sw->path, sw->params[p].line, sw->params[p].col,
-                             "parameters.%s: a %s design samples a range: expected range: [lower, "
-                             "upper] without levels or steps",
-                             sw->params[p].name, pds_design_names[sw->design]);
-                return -1;
-            }
         if (sw->points == 0) {
             pds_diag_add(diag, sw->path, line, col,
                          "points: a %s design needs points (%s), at least 1",
@@ -575,11 +607,8 @@ static int generate(pds_sweep *sw, pds_yaml *y, yaml_node_t *root, pds_diag *dia
                 return -1;
         }
         for (size_t i = 0; i < sw->n_points; i++)
-            for (size_t p = 0; p < P; p++) {
-                const pds_sweep_param *q = &sw->params[p];
-                sw->values[i * P + p] =
-                    q->lower + (q->upper - q->lower) * sw->unit_points[i * P + p];
-            }
+            for (size_t p = 0; p < P; p++)
+                sw->values[i * P + p] = unit_to_value(&sw->params[p], sw->unit_points[i * P + p]);
     }
     return 0;
 }

@@ -38,9 +38,11 @@ typedef struct pds_sweep_param {
     char *name;          /* owned: e.g. "model.central_documents" */
     long line, col;      /* of its entry in the sweep file */
     double lower, upper; /* range (grid: lowest and highest level) */
-    double *levels;      /* owned: grid levels; NULL for lhs and sobol */
+    double *levels;      /* owned: the values a parameter takes (levels, range with steps,
+                          * the integers of an integer range); NULL for a continuous range */
     size_t n_levels;
-    int integer; /* values are rounded to integers (projection years) */
+    int integer;   /* values are rounded to integers (projection years) */
+    int int_range; /* levels are the integers of its range */
     pds_sweep_target target;
     long index;
     int field; /* projection: 0 years, 1 min, 2 max; document: 0 count, 1 weight */

@@ -446,6 +446,37 @@ static int mkdirs(const char *dir)
     return rc;
 }
 
+/* Set the root attribute complete of an open part to v, creating it when
+ * absent, and flush. A part's finish step only rewrites this existing
+ * one-byte value (it adds nothing to the attribute table), so a partial that
+ * passes this check on resume can be finished. 0 or -1. */
+static int set_complete(hid_t f, unsigned char v)
+{
+    int rc;
+    H5E_BEGIN_TRY
+    {
+        if (H5Aexists(f, "complete") > 0) {
+            hid_t a = H5Aopen(f, "complete", H5P_DEFAULT);
+            hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+            hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
+            rc = a < 0 || t < 0 || sp < 0 || H5Tget_class(t) != H5T_INTEGER ||
+                 H5Tget_size(t) != 1 || H5Sget_simple_extent_type(sp) != H5S_SCALAR ||
+                 H5Awrite(a, H5T_NATIVE_UCHAR, &v) < 0;
+            if (sp >= 0)
+                H5Sclose(sp);
+            if (t >= 0)
+                H5Tclose(t);
+            if (a >= 0)
+                H5Aclose(a);
+        } else {
+            rc = pds_h5_attr_write_num(f, "complete", H5T_NATIVE_UCHAR, &v) != 0;
+        }
+        rc = rc || H5Fflush(f, H5F_SCOPE_GLOBAL) < 0;
+    }
+    H5E_END_TRY;
+    return rc ? -1 : 0;
+}
+
 static int create_part(pds_sweep_part *p, const pds_sweep *sw, size_t task, size_t tasks)
 {
     size_t first, end;
@@ -475,8 +506,7 @@ static int create_part(pds_sweep_part *p, const pds_sweep *sw, size_t task, size
              write_u64(p->file, "task", task) || write_u64(p->file, "tasks", tasks) ||
              write_u64(p->file, "first_point", first) || write_u64(p->file, "end_point", end) ||
              write_u64(p->file, "points_done", 0) ||
-             write_points(p->file, &st, index, seeds, m.last_year) ||
-             H5Fflush(p->file, H5F_SCOPE_GLOBAL) < 0;
+             write_points(p->file, &st, index, seeds, m.last_year) || set_complete(p->file, 0);
         pds_sweep_stats_free(&st);
     }
     free(index);
@@ -553,6 +583,10 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
             part_free(p);
             return PDS_ERR_INPUT;
         }
+        /* a partial that cannot be finished (say, its attribute table damaged
+         * by a kill while it was being finished) is recomputed, not resumed
+         * into a failure on every rerun */
+        ok = ok && set_complete(f, 0) == 0;
         if (ok) {
             p->file = f;
             *done = (size_t)k;
@@ -622,8 +656,7 @@ int pds_sweep_part_finish(pds_sweep_part *p, pds_diag *diag)
     int rc;
     H5E_BEGIN_TRY
     {
-        rc = pds_h5_attr_write_num(p->file, "complete", H5T_NATIVE_UCHAR, &one) != 0 ||
-             H5Fclose(p->file) < 0;
+        rc = set_complete(p->file, one) != 0 || H5Fclose(p->file) < 0;
     }
     H5E_END_TRY;
     p->file = -1;

@@ -92,6 +92,47 @@ integer_years() {
 }
 check "sobol --list: 40 points, projection years rounded, others not" integer_years
 
+# integer and level parameters are sampled uniformly over their values: in a
+# 512-sample Sobol design an integer range of 7 values (2..8) gets 512/7 =
+# 73.1 points each within 10% in A (and in all rows), a Latin hypercube of
+# 64 points 64/7 = 9.1 +- 2 (at most two strata straddle a value's bin), and
+# 3 levels in a 30-point hypercube exactly 10 each; a grid takes every integer
+count_values() { # list file, column, row filter (awk condition on r, the 0-based point)
+    awk -F'\t' -v c="$2" "NR > 2 { r = NR - 3; if ($3) n[\$c]++ } END { for (v in n) print v, n[v] }" "$1" | sort -n
+}
+uniform_levels() {
+    base="config: $D/run.yaml
+runs_per_point: 10
+seed: 3"
+    printf '%s\ndesign: sobol\npoints: 512\nparameters:\n  model.docs: {range: [0, 1]}\n  projection.default.years: {range: [2, 8]}\n' \
+        "$base" >"$TMP/u_sobol.yaml" &&
+        printf '%s\ndesign: lhs\npoints: 64\nparameters:\n  model.docs: {range: [0, 1]}\n  projection.default.years: {range: [2, 8]}\n' \
+            "$base" >"$TMP/u_lhs.yaml" &&
+        printf '%s\ndesign: lhs\npoints: 30\nparameters:\n  model.docs: {levels: [0.1, 0.2, 0.3]}\n  projection.default.years: {range: [2, 3]}\n' \
+            "$base" >"$TMP/u_lev.yaml" &&
+        printf '%s\ndesign: grid\nparameters:\n  model.docs: {levels: [0.1]}\n  projection.default.years: {range: [2, 8]}\n' \
+            "$base" >"$TMP/u_grid.yaml" || return 1
+    for f in u_sobol u_lhs u_lev u_grid; do
+        "$PDSIM" sweep "$TMP/$f.yaml" --list >"$TMP/$f.txt" || return 1
+    done
+    count_values "$TMP/u_sobol.txt" 4 "r % 4 == 0" >"$TMP/u_a.txt"
+    count_values "$TMP/u_sobol.txt" 4 1 >"$TMP/u_all.txt"
+    count_values "$TMP/u_lhs.txt" 4 1 >"$TMP/u_l.txt"
+    count_values "$TMP/u_lev.txt" 3 1 >"$TMP/u_v.txt"
+    count_values "$TMP/u_grid.txt" 4 1 >"$TMP/u_g.txt"
+    cat "$TMP/u_a.txt" "$TMP/u_l.txt" "$TMP/u_v.txt" "$TMP/u_g.txt" | tr '\n' ' '
+    echo
+    awk -v e=73.142857 '{ k++; if ($1 != k + 1 || $2 < 0.9 * e || $2 > 1.1 * e) bad = 1; t += $2 }
+        END { exit bad || k != 7 || t != 512 }' "$TMP/u_a.txt" &&
+        awk -v e=292.571429 '{ k++; if ($1 != k + 1 || $2 < 0.9 * e || $2 > 1.1 * e) bad = 1 }
+            END { exit bad || k != 7 }' "$TMP/u_all.txt" &&
+        awk '{ k++; if ($1 != k + 1 || $2 < 64 / 7 - 2 || $2 > 64 / 7 + 2) bad = 1 } END { exit bad || k != 7 }' \
+            "$TMP/u_l.txt" &&
+        [ "$(tr '\n' ' ' <"$TMP/u_v.txt")" = "0.10000000000000001 10 0.20000000000000001 10 0.29999999999999999 10 " ] &&
+        [ "$(tr '\n' ' ' <"$TMP/u_g.txt")" = "2 1 3 1 4 1 5 1 6 1 7 1 8 1 " ]
+}
+check "integer and level parameters: equal shares in sobol, lhs and grid designs" uniform_levels
+
 # a Slurm array task: SLURM_ARRAY_TASK_ID is the task, whatever the array
 # looked like; resubmitted alone (--array=1: COUNT 1, MIN 1) it stays task 1
 slurm_env() {
@@ -162,6 +203,30 @@ resume_after_kill() {
 }
 check "resume after kill -9: skips finished points, same merged result" resume_after_kill
 
+# a partial that cannot be finished: a kill while a part was being finished
+# can leave its root attribute table damaged, here a `complete` attribute the
+# finish step cannot write (a string). It is recomputed from the start, not
+# resumed into "cannot finish the part file" on every rerun.
+PY=$(sh "$TESTS/../scripts/find-python.sh" h5py) || PY=""
+stuck_partial() {
+    [ -n "$PY" ] || { echo "skip: no Python with h5py"; return 0; }
+    mkdir "$TMP/stuck" &&
+        cp "$TMP/g1/part-0000-of-0001.h5" "$TMP/stuck/part-0000-of-0001.h5.partial" &&
+        "$PY" -I -c 'import sys, h5py
+f = h5py.File(sys.argv[1], "r+")
+del f.attrs["complete"]
+f.attrs["complete"] = "half written"
+f.close()' "$TMP/stuck/part-0000-of-0001.h5.partial" &&
+        "$PDSIM" sweep "$GRID" -o "$TMP/stuck" -m "$TMP/stuck.h5" 2>"$TMP/stuck.err" ||
+        { cat "$TMP/stuck.err"; return 1; }
+    ! grep -q "resuming" "$TMP/stuck.err" && grep -q "point 0 done" "$TMP/stuck.err" &&
+        [ ! -e "$TMP/stuck/part-0000-of-0001.h5.partial" ] &&
+        same_results "$TMP/g1.h5" "$TMP/stuck.h5" &&
+        "$PDSIM" sweep "$GRID" -o "$TMP/stuck" -m "$TMP/stuck.h5" 2>"$TMP/stuck2.err" &&
+        grep -q "already complete" "$TMP/stuck2.err"
+}
+check "a partial that cannot be finished is recomputed, not resumed into a failure" stuck_partial
+
 # SIGTERM (Slurm's time limit): exit 1, the part kept for a resume
 resume_after_term() {
     interrupt_after t TERM "(1 of 12)"
@@ -207,6 +272,58 @@ plain_sequence() {
         "$PDSIM" sweep "$TMP/owen.yaml" --list >"$TMP/ow.txt" && ! cmp -s "$TMP/pl.txt" "$TMP/ow.txt"
 }
 check "sobol: scramble: none with skip 1 is the earlier design; owen differs" plain_sequence
+
+# pdsim summary of sweep files: one CSV row per point with the parameter
+# values and outputs exactly as stored (read back with h5py), the point-year
+# file, and for Sobol designs the index file; a part file is refused
+sweep_csv() {
+    "$PDSIM" summary "$TMP/g1.h5" --csv "$TMP/gcsv" >"$TMP/gs.txt" &&
+        grep -q "design grid, 12 points x 400 runs" "$TMP/gs.txt" &&
+        [ "$(wc -l <"$TMP/gcsv/points.csv")" -eq 13 ] &&
+        head -n 1 "$TMP/gcsv/points.csv" | grep -q "^point,seed,model.docs,subunit_model.parent,projection.size.years,p_all_adopted,national_adopted_2016," &&
+        [ "$(wc -l <"$TMP/gcsv/point_year.csv")" -eq $((12 * 10 + 1)) ] &&
+        [ ! -e "$TMP/gcsv/sobol_indices.csv" ] &&
+        "$PDSIM" summary "$TMP/so1.h5" -q --csv "$TMP/scsv" &&
+        [ "$(wc -l <"$TMP/scsv/sobol_indices.csv")" -eq $((3 * 3 + 1)) ] &&
+        status_is 2 "$PDSIM" summary "$TMP/g3/part-0000-of-0003.h5" --csv "$TMP/pcsv" &&
+        grep -q "merge the parts first" "$TMP/s.err" && [ ! -e "$TMP/pcsv" ] || return 1
+    [ -n "$PY" ] || { echo "skip: no Python with h5py for the value check"; return 0; }
+    "$PY" -I - "$TMP/g1.h5" "$TMP/gcsv" "$TMP/so1.h5" "$TMP/scsv" <<'PYEOF'
+import csv, sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+rows = list(csv.DictReader(open(sys.argv[2] + "/points.csv", encoding="utf-8")))
+names = [n.decode() for n in f["/design/names"][:]]
+pts = f["/design/points"][:]
+years = f["/years"][:]
+codes = [c.decode() for c in f["/provinces/code"][:]]
+assert len(rows) == pts.shape[0]
+for i, r in enumerate(rows):
+    assert int(r["point"]) == i and int(r["seed"]) == int(f["/points/seed"][i])
+    for p, n in enumerate(names):
+        assert float(r[n]) == pts[i, p], (n, r[n], pts[i, p])
+    assert float(r["p_all_adopted"]) == f["/points/p_all_adopted"][i]
+    for k, y in enumerate(years):
+        assert float(r["national_adopted_%d" % y]) == f["/points/national_adopted_mean"][i, k]
+    for u, c in enumerate(codes):
+        assert float(r["median_year_" + c]) == f["/points/median_year"][i, u]
+py = list(csv.DictReader(open(sys.argv[2] + "/point_year.csv", encoding="utf-8")))
+q = f["/points/national_adopted_quantiles"][:]
+for r in py:
+    i, k = int(r["point"]), int(r["year"]) - int(years[0])
+    assert float(r["national_adopted_mean"]) == f["/points/national_adopted_mean"][i, k]
+    assert float(r["q05"]) == q[i, 0, k] and float(r["q95"]) == q[i, 6, k]
+s = h5py.File(sys.argv[3], "r")
+ix = list(csv.DictReader(open(sys.argv[4] + "/sobol_indices.csv", encoding="utf-8")))
+outs = [o.decode() for o in s["/sobol/outputs"][:]]
+pn = [n.decode() for n in s["/design/names"][:]]
+fo, to = s["/sobol/first_order"][:], s["/sobol/total"][:]
+for r in ix:
+    o, p = outs.index(r["output"]), pn.index(r["parameter"])
+    for col, v in (("first_order", fo[o, p, 0]), ("total_high", to[o, p, 2])):
+        assert (r[col] == "" and np.isnan(v)) or float(r[col]) == v, (col, r[col], v)
+PYEOF
+}
+check "summary --csv of sweeps: points, point-years, Sobol indices, exact values" sweep_csv
 
 # a point reproduces pdsim run of its run config with the point's values
 # and seed; with intercept_recalibration each point is recalibrated

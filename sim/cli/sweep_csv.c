@@ -1,0 +1,336 @@
+/* pdsim summary of a merged sweep file: a short table on stdout, and with
+ * --csv DIR tidy CSV files: points.csv (one row per design point: its
+ * parameter values and outputs), point_year.csv (one row per point and
+ * year: mean and quantiles of the national count) and, for Sobol designs,
+ * sobol_indices.csv (one row per output and parameter). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <hdf5.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/summary.h"
+#include "../io/h5out.h"
+#include "../io/h5util.h"
+#include "../io/sweep_h5.h"
+#include "cli.h"
+
+typedef struct sweepfile {
+    uint64_t n_points, runs;
+    int64_t first_year, last_year;
+    char design[16];
+    size_t P, U, Q, Y;
+    char **names, **codes;
+    double *points, *levels, *mean, *quant, *p_all, *median;
+    uint64_t *seed;
+} sweepfile;
+
+static void sweepfile_free(sweepfile *s)
+{
+    pds_h5_strings_free(s->names, s->P);
+    pds_h5_strings_free(s->codes, s->U);
+    free(s->points);
+    free(s->levels);
+    free(s->mean);
+    free(s->quant);
+    free(s->p_all);
+    free(s->median);
+    free(s->seed);
+    memset(s, 0, sizeof *s);
+}
+
+/* 0, or 2 with a message: not a complete merged sweep file. */
+static int sweepfile_read(const char *path, sweepfile *s)
+{
+    memset(s, 0, sizeof *s);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    char kind[32] = "";
+    unsigned char complete = 0;
+    int ok = f >= 0 && pds_h5_attr_read_str(f, "kind", kind, sizeof kind) == 0;
+    if (ok && strcmp(kind, "sweep-part") == 0) {
+        fprintf(stderr,
+                "pdsim: error: %s: a part file of a sweep: merge the parts first (pdsim merge, "
+                "or pdsim sweep SWEEP.yaml --merge)\n",
+                path);
+        H5Fclose(f);
+        return 2;
+    }
+    ok = ok && strcmp(kind, "sweep") == 0 &&
+         pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) == 0 && complete == 1 &&
+         pds_h5_attr_read_num(f, "n_points", H5T_NATIVE_UINT64, &s->n_points) == 0 &&
+         pds_h5_attr_read_num(f, "runs_per_point", H5T_NATIVE_UINT64, &s->runs) == 0 &&
+         pds_h5_attr_read_num(f, "first_year", H5T_NATIVE_INT64, &s->first_year) == 0 &&
+         pds_h5_attr_read_num(f, "last_year", H5T_NATIVE_INT64, &s->last_year) == 0 &&
+         pds_h5_attr_read_str(f, "design", s->design, sizeof s->design) == 0 &&
+         s->n_points > 0 && s->n_points <= 10000000 && s->last_year >= s->first_year &&
+         s->last_year - s->first_year < 1000 &&
+         pds_h5_read_strings(f, "/design/names", &s->P, &s->names) == 0 && s->P > 0 &&
+         s->P <= 1000 && pds_h5_read_strings(f, "/provinces/code", &s->U, &s->codes) == 0 &&
+         s->U > 0 && s->U <= 100000;
+    if (ok) {
+        size_t n = (size_t)s->n_points;
+        s->Y = (size_t)(s->last_year - s->first_year + 1);
+        s->Q = pds_n_national_quantiles;
+        hsize_t dp[2] = {n, s->P}, dq[1] = {s->Q}, dm[2] = {n, s->Y}, dqq[3] = {n, s->Q, s->Y},
+                d1[1] = {n}, du[2] = {n, s->U};
+        s->points = malloc(n * s->P * sizeof *s->points);
+        s->levels = malloc(s->Q * sizeof *s->levels);
+        s->mean = malloc(n * s->Y * sizeof *s->mean);
+        s->quant = malloc(n * s->Q * s->Y * sizeof *s->quant);
+        s->p_all = malloc(n * sizeof *s->p_all);
+        s->median = malloc(n * s->U * sizeof *s->median);
+        s->seed = malloc(n * sizeof *s->seed);
+        ok = s->points && s->levels && s->mean && s->quant && s->p_all && s->median && s->seed &&
+             pds_h5_read_dataset(f, "/design/points", H5T_NATIVE_DOUBLE, 2, dp, s->points) == 0 &&
+             pds_h5_read_dataset(f, "/points/quantile_levels", H5T_NATIVE_DOUBLE, 1, dq,
+                                 s->levels) == 0 &&
+             pds_h5_read_dataset(f, "/points/national_adopted_mean", H5T_NATIVE_DOUBLE, 2, dm,
+                                 s->mean) == 0 &&
+             pds_h5_read_dataset(f, "/points/national_adopted_quantiles", H5T_NATIVE_DOUBLE, 3,
+                                 dqq, s->quant) == 0 &&
+             pds_h5_read_dataset(f, "/points/p_all_adopted", H5T_NATIVE_DOUBLE, 1, d1,
+                                 s->p_all) == 0 &&
+             pds_h5_read_dataset(f, "/points/median_year", H5T_NATIVE_DOUBLE, 2, du, s->median) ==
+                 0 &&
+             pds_h5_read_dataset(f, "/points/seed", H5T_NATIVE_UINT64, 1, d1, s->seed) == 0;
+    }
+    if (f >= 0)
+        H5Fclose(f);
+    if (!ok) {
+        fprintf(stderr,
+                "pdsim: error: %s: cannot read it as a complete merged sweep file (see "
+                "docs/sweep.md)\n",
+                path);
+        sweepfile_free(s);
+        return 2;
+    }
+    return 0;
+}
+
+/* The shortest decimal text that reads back as exactly x (NaN as empty). */
+static void put_num(FILE *out, double x)
+{
+    if (x != x)
+        return;
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fputs(buf, out);
+}
+
+typedef struct csvfile {
+    char path[4096], tmp[4200];
+    FILE *f;
+} csvfile;
+
+/* Written under a temporary name (O_EXCL) and renamed when complete. */
+static int csv_open(csvfile *c, const char *dir, const char *name, int bom)
+{
+    snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
+    snprintf(c->tmp, sizeof c->tmp, "%s.tmp.%ld", c->path, (long)getpid());
+    c->f = fopen(c->tmp, "wx");
+    if (!c->f) {
+        fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", c->path,
+                strerror(errno));
+        return 1;
+    }
+    if (bom)
+        fputs("\xEF\xBB\xBF", c->f);
+    return 0;
+}
+
+static int csv_close(csvfile *c)
+{
+    int e = ferror(c->f);
+    e |= fclose(c->f) != 0;
+    c->f = NULL;
+    if (!e && rename(c->tmp, c->path) == 0)
+        return 0;
+    unlink(c->tmp);
+    fprintf(stderr, "pdsim: error: %s: writing the file failed (disk full?)\n", c->path);
+    return 1;
+}
+
+static int write_points(const sweepfile *s, const char *dir, int bom)
+{
+    csvfile c;
+    if (csv_open(&c, dir, "points.csv", bom))
+        return 1;
+    FILE *f = c.f;
+    fputs("point,seed", f);
+    for (size_t p = 0; p < s->P; p++) {
+        fputc(',', f);
+        pds_cli_csv_field(f, s->names[p]);
+    }
+    fputs(",p_all_adopted", f);
+    for (size_t k = 0; k < s->Y; k++)
+        fprintf(f, ",national_adopted_%lld", (long long)(s->first_year + (int64_t)k));
+    for (size_t u = 0; u < s->U; u++) {
+        char col[300];
+        snprintf(col, sizeof col, "median_year_%s", s->codes[u]);
+        fputc(',', f);
+        pds_cli_csv_field(f, col);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < s->n_points; i++) {
+        fprintf(f, "%zu,%llu", i, (unsigned long long)s->seed[i]);
+        for (size_t p = 0; p < s->P; p++) {
+            fputc(',', f);
+            put_num(f, s->points[i * s->P + p]);
+        }
+        fputc(',', f);
+        put_num(f, s->p_all[i]);
+        for (size_t k = 0; k < s->Y; k++) {
+            fputc(',', f);
+            put_num(f, s->mean[i * s->Y + k]);
+        }
+        for (size_t u = 0; u < s->U; u++) {
+            fputc(',', f);
+            put_num(f, s->median[i * s->U + u]);
+        }
+        fputc('\n', f);
+    }
+    return csv_close(&c);
+}
+
+static int write_point_year(const sweepfile *s, const char *dir, int bom)
+{
+    csvfile c;
+    if (csv_open(&c, dir, "point_year.csv", bom))
+        return 1;
+    FILE *f = c.f;
+    fputs("point,year,national_adopted_mean", f);
+    for (size_t q = 0; q < s->Q; q++)
+        fprintf(f, ",q%02.0f", s->levels[q] * 100.0);
+    fputc('\n', f);
+    for (size_t i = 0; i < s->n_points; i++)
+        for (size_t k = 0; k < s->Y; k++) {
+            fprintf(f, "%zu,%lld,", i, (long long)(s->first_year + (int64_t)k));
+            put_num(f, s->mean[i * s->Y + k]);
+            for (size_t q = 0; q < s->Q; q++) {
+                fputc(',', f);
+                put_num(f, s->quant[(i * s->Q + q) * s->Y + k]);
+            }
+            fputc('\n', f);
+        }
+    return csv_close(&c);
+}
+
+static int write_indices(const char *path, const char *dir, int bom)
+{
+    pds_sweep_indices ix;
+    if (pds_sweep_indices_read(path, &ix) != 0) {
+        fprintf(stderr, "pdsim: error: %s: a Sobol sweep whose indices cannot be read\n", path);
+        return 2;
+    }
+    csvfile c;
+    int rc = csv_open(&c, dir, "sobol_indices.csv", bom);
+    if (rc == 0) {
+        fputs("output,parameter,first_order,first_order_low,first_order_high,total,total_low,"
+              "total_high\n",
+              c.f);
+        for (size_t o = 0; o < ix.n_outputs; o++)
+            for (size_t p = 0; p < ix.n_params; p++) {
+                pds_cli_csv_field(c.f, ix.outputs[o]);
+                fputc(',', c.f);
+                pds_cli_csv_field(c.f, ix.params[p]);
+                const double *v[2] = {ix.first + (o * ix.n_params + p) * 3,
+                                      ix.total + (o * ix.n_params + p) * 3};
+                for (int t = 0; t < 2; t++)
+                    for (int j = 0; j < 3; j++) {
+                        fputc(',', c.f);
+                        put_num(c.f, v[t][j]);
+                    }
+                fputc('\n', c.f);
+            }
+        rc = csv_close(&c);
+    }
+    pds_sweep_indices_free(&ix);
+    return rc;
+}
+
+int pds_cli_is_sweep(const char *path)
+{
+    int yes = 0;
+    H5E_BEGIN_TRY
+    {
+        hid_t f = access(path, R_OK) == 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+        char kind[32] = "";
+        if (f >= 0) {
+            yes = pds_h5_attr_read_str(f, "kind", kind, sizeof kind) == 0 &&
+                  (strcmp(kind, "sweep") == 0 || strcmp(kind, "sweep-part") == 0);
+            H5Fclose(f);
+        }
+    }
+    H5E_END_TRY;
+    return yes;
+}
+
+int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet)
+{
+    sweepfile s;
+    int rc;
+    H5E_BEGIN_TRY
+    {
+        rc = sweepfile_read(path, &s);
+    }
+    H5E_END_TRY;
+    if (rc)
+        return rc;
+    int sobol = strcmp(s.design, "sobol") == 0;
+    if (!quiet) {
+        printf("sweep %s: design %s, %llu points x %llu runs, years %lld-%lld\n", path, s.design,
+               (unsigned long long)s.n_points, (unsigned long long)s.runs,
+               (long long)s.first_year, (long long)s.last_year);
+        printf("  %-40s %12s %12s %14s\n", "parameter", "min", "max", "distinct values");
+        for (size_t p = 0; p < s.P; p++) {
+            double lo = s.points[p], hi = lo, vals[51];
+            size_t distinct = 0;
+            for (size_t i = 0; i < s.n_points; i++) {
+                double v = s.points[i * s.P + p];
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                int seen = 0;
+                for (size_t j = 0; j < distinct && !seen; j++)
+                    seen = vals[j] == v;
+                if (!seen && distinct <= 50)
+                    vals[distinct++] = v;
+            }
+            char dv[16];
+            snprintf(dv, sizeof dv, distinct > 50 ? "> 50" : "%zu", distinct);
+            printf("  %-40s %12.6g %12.6g %14s\n", s.names[p], lo, hi, dv);
+        }
+        double mlo = s.mean[s.Y - 1], mhi = mlo;
+        for (size_t i = 0; i < s.n_points; i++) {
+            double v = s.mean[i * s.Y + s.Y - 1];
+            mlo = v < mlo ? v : mlo;
+            mhi = v > mhi ? v : mhi;
+        }
+        printf("mean units adopted by %lld over the points: %.3f to %.3f\n",
+               (long long)s.last_year, mlo, mhi);
+        if (sobol)
+            pds_cli_print_sobol(path);
+    }
+    if (dir) {
+        rc = pds_cli_make_dir(dir) || write_points(&s, dir, bom) ||
+             write_point_year(&s, dir, bom);
+        if (rc == 0 && sobol) {
+            H5E_BEGIN_TRY
+            {
+                rc = write_indices(path, dir, bom);
+            }
+            H5E_END_TRY;
+        }
+        if (rc == 0 && !quiet)
+            printf("CSV files in %s: points.csv, point_year.csv%s\n", dir,
+                   sobol ? ", sobol_indices.csv" : "");
+    }
+    sweepfile_free(&s);
+    return rc;
+}
