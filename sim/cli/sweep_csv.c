@@ -58,8 +58,13 @@ static int sweepfile_read(const char *path, sweepfile *s)
         H5Fclose(f);
         return 2;
     }
+    if (ok && strcmp(kind, "sweep") == 0 &&
+        (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1)) {
+        fprintf(stderr, "pdsim: error: %s: an incomplete sweep file (complete is not 1)\n", path);
+        H5Fclose(f);
+        return 2;
+    }
     ok = ok && strcmp(kind, "sweep") == 0 &&
-         pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) == 0 && complete == 1 &&
          pds_h5_attr_read_num(f, "n_points", H5T_NATIVE_UINT64, &s->n_points) == 0 &&
          pds_h5_attr_read_num(f, "runs_per_point", H5T_NATIVE_UINT64, &s->runs) == 0 &&
          pds_h5_attr_read_num(f, "first_year", H5T_NATIVE_INT64, &s->first_year) == 0 &&

@@ -466,8 +466,16 @@ def test_bad(tmp):
             check("%s: %s file gives exit 2 and a message" % (verb, name), ok,
                   "exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
     r = pdsim("summary", real)
-    check("summary of a sweep file: exit 2, says what it is",
-          r.returncode == 2 and "a sweep file, not a result file" in r.stderr, r.stderr)
+    check("summary of a sweep file: exit 0, prints its design",
+          r.returncode == 0 and "design grid" in r.stdout, r.stderr)
+    for name in ("incomplete sweep", "sweep part", "sweep without /points"):
+        path, text_ = cases[name]
+        r = pdsim("summary", path, "--csv", os.path.join(tmp, "c-" + name.replace(" ", "_")))
+        check("summary: %s file gives exit 2 and a message, no CSV" % name,
+              r.returncode == 2 and os.path.basename(path) in r.stderr and
+              ("incomplete" in r.stderr if name == "incomplete sweep" else True) and
+              not os.path.exists(os.path.join(tmp, "c-" + name.replace(" ", "_"), "points.csv")),
+              "exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
     # the script on its own also refuses bad input without a traceback
     script = os.path.join(ROOT, "scripts", "plot_report.py")
     for name in ("incomplete", "older format", "truncated"):
