@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +9,211 @@
 #include <unistd.h>
 
 #include "../core/fit.h"
+#include "../core/fit_infer.h"
 #include "../core/pp.h"
 #include "../io/csvtab.h"
 #include "../io/dataset.h"
+#include "../io/fit_out.h"
 #include "../io/model_io.h"
 #include "cli.h"
 
 #define MAX_SPECS 8
+#define MAX_COLS 256
+/* Exit status of a fit that stopped without meeting the convergence
+ * criterion (unless --accept-nonconvergence): the results are printed and
+ * written, marked as not converged. */
+#define EXIT_NOT_CONVERGED 3
 
 typedef struct fitted {
     pds_model *spec;
     pds_pp_table *pp;
     pds_fit_result *res;
     pds_status st;
+    const char *names[MAX_COLS];
+    double *ame, *ame_se;
+    pds_link link; /* the link it was fitted with */
 } fitted;
+
+/* Everything the command line sets. */
+typedef struct fit_args {
+    pds_fit_options opt;
+    int link_set;
+    long first, last;
+    const char *output, *table, *tidy, *glance, *json, *hazards;
+    const char *cluster; /* NULL: by unit under --robust */
+    int accept_nonconvergence, lrtest, ame;
+} fit_args;
+
+enum {
+    OPT_FIRST = 1000,
+    OPT_LAST,
+    OPT_TABLE,
+    OPT_TOL,
+    OPT_MAX_ITER,
+    OPT_ACCEPT,
+    OPT_VCOV,
+    OPT_CLUSTER,
+    OPT_INFO,
+    OPT_LEVEL,
+    OPT_PROFILE,
+    OPT_LRTEST,
+    OPT_AME,
+    OPT_TIDY,
+    OPT_GLANCE,
+    OPT_JSON,
+    OPT_HAZARDS,
+};
+
+static int usage_error(const char *opt, const char *expected, const char *got)
+{
+    fprintf(stderr, "pdsim: error: %s: expected %s, got \"%s\"\n", opt, expected, got);
+    return 2;
+}
+
+/* Parse the options into a; -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, fit_args *a)
+{
+    static const struct option longopts[] = {
+        {"link", required_argument, NULL, 'l'},
+        {"firth", no_argument, NULL, 'f'},
+        {"robust", no_argument, NULL, 'r'},
+        {"output", required_argument, NULL, 'o'},
+        {"first-year", required_argument, NULL, OPT_FIRST},
+        {"last-year", required_argument, NULL, OPT_LAST},
+        {"export-table", required_argument, NULL, OPT_TABLE},
+        {"export-hazards", required_argument, NULL, OPT_HAZARDS},
+        {"tol", required_argument, NULL, OPT_TOL},
+        {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+        {"accept-nonconvergence", no_argument, NULL, OPT_ACCEPT},
+        {"vcov", required_argument, NULL, OPT_VCOV},
+        {"cluster", required_argument, NULL, OPT_CLUSTER},
+        {"information", required_argument, NULL, OPT_INFO},
+        {"level", required_argument, NULL, OPT_LEVEL},
+        {"profile", no_argument, NULL, OPT_PROFILE},
+        {"lrtest", no_argument, NULL, OPT_LRTEST},
+        {"ame", no_argument, NULL, OPT_AME},
+        {"tidy", required_argument, NULL, OPT_TIDY},
+        {"glance", required_argument, NULL, OPT_GLANCE},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    long v;
+    double x;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":l:fro:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (strcmp(optarg, "logit") == 0)
+                a->opt.link = PDS_LINK_LOGIT;
+            else if (strcmp(optarg, "cloglog") == 0)
+                a->opt.link = PDS_LINK_CLOGLOG;
+            else
+                return usage_error("--link", "logit or cloglog", optarg);
+            a->link_set = 1;
+            break;
+        case 'f':
+            a->opt.firth = 1;
+            break;
+        case 'r':
+            a->opt.vcov = PDS_VCOV_CLUSTER;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case OPT_TABLE:
+            a->table = optarg;
+            break;
+        case OPT_HAZARDS:
+            a->hazards = optarg;
+            break;
+        case OPT_TIDY:
+            a->tidy = optarg;
+            break;
+        case OPT_GLANCE:
+            a->glance = optarg;
+            break;
+        case OPT_JSON:
+            a->json = optarg;
+            break;
+        case OPT_FIRST:
+        case OPT_LAST:
+            if (pds_parse_long(optarg, c == OPT_FIRST ? &a->first : &a->last) != 0)
+                return usage_error(c == OPT_FIRST ? "--first-year" : "--last-year", "a year",
+                                   optarg);
+            break;
+        case OPT_TOL:
+            if (pds_parse_double(optarg, &x) != 0 || !(x > 0.0) || x >= 1.0)
+                return usage_error("--tol", "a number between 0 and 1 (standard errors)", optarg);
+            a->opt.tol = x;
+            break;
+        case OPT_MAX_ITER:
+            if (pds_parse_long(optarg, &v) != 0 || v < 1 || v > 100000)
+                return usage_error("--max-iter", "an integer from 1 to 100000", optarg);
+            a->opt.max_iter = (int)v;
+            break;
+        case OPT_ACCEPT:
+            a->accept_nonconvergence = 1;
+            break;
+        case OPT_VCOV:
+            if (strcmp(optarg, "model") == 0)
+                a->opt.vcov = PDS_VCOV_MODEL;
+            else if (strcmp(optarg, "cluster") == 0)
+                a->opt.vcov = PDS_VCOV_CLUSTER;
+            else if (strcmp(optarg, "HC0") == 0 || strcmp(optarg, "hc0") == 0)
+                a->opt.vcov = PDS_VCOV_HC0;
+            else if (strcmp(optarg, "HC1") == 0 || strcmp(optarg, "hc1") == 0)
+                a->opt.vcov = PDS_VCOV_HC1;
+            else
+                return usage_error("--vcov", "model, cluster, HC0 or HC1", optarg);
+            break;
+        case OPT_CLUSTER:
+            a->cluster = optarg;
+            break;
+        case OPT_INFO:
+            if (strcmp(optarg, "observed") == 0)
+                a->opt.information = PDS_INFO_OBSERVED;
+            else if (strcmp(optarg, "expected") == 0)
+                a->opt.information = PDS_INFO_EXPECTED;
+            else
+                return usage_error("--information", "observed or expected", optarg);
+            break;
+        case OPT_LEVEL:
+            if (pds_parse_double(optarg, &x) != 0 || !(x > 0.0 && x < 1.0))
+                return usage_error("--level", "a confidence level between 0 and 1, e.g. 0.95",
+                                   optarg);
+            a->opt.level = x;
+            break;
+        case OPT_PROFILE:
+            a->opt.profile = 1;
+            break;
+        case OPT_LRTEST:
+            a->lrtest = 1;
+            break;
+        case OPT_AME:
+            a->ame = 1;
+            break;
+        default:
+            return pds_cli_getopt_other(c, "fit", argv);
+        }
+    }
+    if (a->cluster && a->opt.vcov == PDS_VCOV_MODEL)
+        a->opt.vcov = PDS_VCOV_CLUSTER;
+    if (a->cluster && a->opt.vcov != PDS_VCOV_CLUSTER) {
+        fprintf(stderr, "pdsim: error: --cluster goes with cluster-robust standard errors, not "
+                        "--vcov %s\n",
+                pds_fit_vcov_name(a->opt.vcov));
+        return 2;
+    }
+    if (a->lrtest && a->opt.firth) {
+        fprintf(stderr, "pdsim: error: --lrtest compares maximized likelihoods; it does not go "
+                        "with --firth\n");
+        return 2;
+    }
+    return -1;
+}
 
 static const char *stars(double p)
 {
@@ -35,236 +226,361 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* index of the term called name in spec, or -1; "(constant)" is -2 */
-static long term_index(const pds_model *m, const char *name)
+/* column of the estimate called name in f, or -1 */
+static long col_index(const fitted *f, const char *name)
 {
-    for (size_t j = 0; j < m->n_terms; j++)
-        if (strcmp(m->terms[j].name, name) == 0)
+    for (size_t j = 0; j < f->pp->p; j++)
+        if (strcmp(f->names[j], name) == 0)
             return (long)j;
     return -1;
 }
 
-static void print_table(fitted *f, size_t nf, const pds_fit_options *opt, const char *dataset)
+static const char *ratio_name(pds_link link)
 {
-    /* rows: the union of the terms in order of first appearance, then the constant */
-    const char *rows[256];
+    return link == PDS_LINK_CLOGLOG ? "hazard ratio" : "odds ratio";
+}
+
+static void print_table(fitted *f, size_t nf, const char *dataset, const fit_args *a,
+                        const pds_fit_lrtest *lr, size_t nlr)
+{
+    /* rows: the union of the estimates in order of first appearance, the
+     * intercept last */
+    const char *rows[MAX_COLS];
     size_t nr = 0;
     for (size_t i = 0; i < nf; i++)
-        for (size_t j = 0; j < f[i].spec->n_terms && nr < 255; j++) {
+        for (size_t j = 1; j < f[i].pp->p && nr < MAX_COLS - 1; j++) {
             size_t k;
             for (k = 0; k < nr; k++)
-                if (strcmp(rows[k], f[i].spec->terms[j].name) == 0)
+                if (strcmp(rows[k], f[i].names[j]) == 0)
                     break;
             if (k == nr)
-                rows[nr++] = f[i].spec->terms[j].name;
+                rows[nr++] = f[i].names[j];
         }
-    printf("Discrete-time event-history fit (%s link%s%s), dataset %s\n",
-           opt->link == PDS_LINK_LOGIT ? "logit" : "cloglog", opt->firth ? ", Firth penalized" : "",
-           opt->robust ? ", cluster-robust SE by unit" : "", dataset);
-    printf("coefficient (standard error) [odds ratio%s]; + p<0.1, * p<0.05, ** p<0.01, *** p<0.001\n\n",
-           opt->link == PDS_LINK_LOGIT ? "" : " = exp(coef)");
+    rows[nr++] = "(Intercept)";
+    int logit = 0, cloglog = 0;
+    for (size_t i = 0; i < nf; i++) {
+        pds_link l = f[i].link;
+        logit |= l == PDS_LINK_LOGIT;
+        cloglog |= l == PDS_LINK_CLOGLOG;
+    }
+    const pds_fit_result *x0 = f[0].res;
+    printf("Discrete-time event-history fit%s, dataset %s\n",
+           a->opt.firth ? " (Firth penalized)" : "", dataset);
+    printf("standard errors: %s information%s%s%s\n", pds_fit_info_name(x0->information),
+           x0->vcov == PDS_VCOV_CLUSTER ? ", cluster-robust by "
+           : x0->vcov == PDS_VCOV_HC0   ? ", heteroskedasticity-robust HC0"
+           : x0->vcov == PDS_VCOV_HC1   ? ", heteroskedasticity-robust HC1"
+                                        : "",
+           x0->vcov == PDS_VCOV_CLUSTER ? (a->cluster ? a->cluster : "unit") : "", "");
+    printf("coefficient (standard error) [exp(coef): %s]; + p<0.1, * p<0.05, ** p<0.01, *** "
+           "p<0.001\n\n",
+           logit && cloglog ? "odds ratio under logit, hazard ratio under cloglog"
+           : cloglog        ? "hazard ratio"
+                            : "odds ratio");
     printf("%-24s", "term");
     for (size_t i = 0; i < nf; i++)
         printf(" %-30s", f[i].spec->name);
+    printf("\n%-24s", "");
+    for (size_t i = 0; i < nf; i++) {
+        char h[64];
+        snprintf(h, sizeof h, "(%s link)", pds_fit_link_name(f[i].link));
+        printf(" %-30s", h);
+    }
     putchar('\n');
-    for (size_t r = 0; r <= nr; r++) {
-        const char *name = r < nr ? rows[r] : "(constant)";
-        printf("%-24s", name);
+    for (size_t r = 0; r < nr; r++) {
+        printf("%-24s", rows[r]);
         for (size_t i = 0; i < nf; i++) {
             char cell[64] = "";
-            long j = r < nr ? term_index(f[i].spec, name) : -2;
-            if (f[i].res && j != -1) {
-                size_t c = j == -2 ? 0 : (size_t)j + 1;
+            long j = col_index(&f[i], rows[r]);
+            if (j >= 0) {
                 pds_fit_result *x = f[i].res;
-                if (j == -2)
-                    snprintf(cell, sizeof cell, "%.3f (%.3f)%s", x->beta[c], x->se[c], stars(x->pvalue[c]));
+                if (j == 0)
+                    snprintf(cell, sizeof cell, "%.3f (%.3f)%s", x->beta[j], x->se[j],
+                             stars(x->pvalue[j]));
                 else
-                    snprintf(cell, sizeof cell, "%.3f (%.3f)%s [%.3f]", x->beta[c], x->se[c],
-                             stars(x->pvalue[c]), exp(x->beta[c]));
+                    snprintf(cell, sizeof cell, "%.3f (%.3f)%s [%.3f]", x->beta[j], x->se[j],
+                             stars(x->pvalue[j]), exp(x->beta[j]));
             }
             printf(" %-30s", cell);
         }
         putchar('\n');
     }
-    static const char *stat_names[] = {"events",       "unit-years at risk", "units at risk",
-                                       "log-likelihood", "-2LL",             "AIC",
-                                       "BIC",          "McFadden R2",        "Cox-Snell R2",
-                                       "Nagelkerke R2", "iterations"};
+    static const char *stat_names[] = {
+        "events",        "unit-years at risk", "units at risk", "clusters",
+        "log-likelihood", "null log-lik.",     "LR chi2",       "LR df",
+        "LR p-value",    "-2LL",               "AIC",           "BIC",
+        "McFadden R2",   "Cox-Snell R2",       "Nagelkerke R2", "iterations",
+        "converged"};
     for (size_t s = 0; s < sizeof stat_names / sizeof stat_names[0]; s++) {
+        if (s == 3 && x0->vcov != PDS_VCOV_CLUSTER)
+            continue;
         printf("%-24s", stat_names[s]);
         for (size_t i = 0; i < nf; i++) {
             char cell[64] = "";
             pds_fit_result *x = f[i].res;
-            if (x) {
-                double v[] = {(double)x->n_events, (double)x->n, (double)f[i].pp->n_units_at_risk,
-                              x->loglik, x->deviance, x->aic, x->bic, x->r2_mcfadden,
-                              x->r2_coxsnell, x->r2_nagelkerke, (double)x->iterations};
-                if (s < 3 || s == 10)
-                    snprintf(cell, sizeof cell, "%.0f", v[s]);
-                else
-                    snprintf(cell, sizeof cell, "%.3f", v[s]);
-            }
+            double v[] = {(double)x->n_events, (double)x->n, (double)f[i].pp->n_units_at_risk,
+                          (double)x->n_clusters, x->loglik, x->loglik_null, x->lr_chi2,
+                          (double)x->lr_df, x->lr_pvalue, x->deviance, x->aic, x->bic,
+                          x->r2_mcfadden, x->r2_coxsnell, x->r2_nagelkerke,
+                          (double)x->iterations, 0.0};
+            if (s == 16)
+                snprintf(cell, sizeof cell, "%s", x->converged ? "yes" : "NO");
+            else if (s < 4 || s == 7 || s == 15)
+                snprintf(cell, sizeof cell, "%.0f", v[s]);
+            else if (s == 8)
+                snprintf(cell, sizeof cell, "%.4g", v[s]);
+            else
+                snprintf(cell, sizeof cell, "%.3f", v[s]);
             printf(" %-30s", cell);
         }
         putchar('\n');
     }
-    if (nf == 1 && f[0].res) {
+    if (nf == 1) {
         pds_fit_result *x = f[0].res;
-        printf("\n%-24s %10s %10s %10s %10s %8s\n", "term", "coef", "se", "z", "p", "VIF");
-        for (size_t c = 0; c < x->p; c++)
-            printf("%-24s %10.4f %10.4f %10.3f %10.4f %8.2f\n",
-                   c == 0 ? "(constant)" : f[0].spec->terms[c - 1].name, x->beta[c], x->se[c],
-                   x->z[c], x->pvalue[c], x->vif[c]);
+        int prof = a->opt.profile;
+        int pct = (int)lround(x->level * 100.0);
+        printf("\n%-24s %10s %10s %8s %8s %10s %10s %10s %7s", "term", "coef", "se", "z", "p",
+               "CI low", "CI high", "exp(coef)", "VIF");
+        if (prof)
+            printf(" %10s %10s", "prof. low", "prof. high");
+        if (f[0].ame)
+            printf(" %10s %10s", "AME", "AME se");
+        putchar('\n');
+        for (size_t c = 0; c < x->p; c++) {
+            printf("%-24s %10.4f %10.4f %8.3f %8.4f %10.4f %10.4f %10.4f %7.2f", f[0].names[c],
+                   x->beta[c], x->se[c], x->z[c], x->pvalue[c], x->conf_low[c], x->conf_high[c],
+                   exp(x->beta[c]), x->vif[c]);
+            if (prof)
+                printf(" %10.4f %10.4f", x->prof_low[c], x->prof_high[c]);
+            if (f[0].ame)
+                printf(" %10.5f %10.5f", f[0].ame[c], f[0].ame_se[c]);
+            putchar('\n');
+        }
+        printf("CI: %d%% Wald (coef -/+ z se)%s; exp(coef) is the %s%s\n", pct,
+               prof ? (a->opt.firth ? "; prof.: penalized profile likelihood" : "; prof.: profile likelihood")
+                    : "",
+               ratio_name(f[0].link),
+               f[0].ame ? "; AME: average marginal effect on the hazard (delta-method se)" : "");
+    }
+    if (nlr) {
+        printf("\nlikelihood-ratio tests of nested models (same unit-years)\n");
+        printf("%-30s %-30s %10s %4s %10s\n", "model", "against", "LR chi2", "df", "p");
+        for (size_t k = 0; k < nlr; k++)
+            printf("%-30s %-30s %10.4f %4d %10.4g\n", f[lr[k].big].spec->name,
+                   f[lr[k].small].spec->name, lr[k].statistic, lr[k].df, lr[k].p_value);
     }
     printf("\nyears at risk %d..%d; units adopted before %d are not at risk (%zu)\n",
-           f[0].pp ? f[0].pp->first_year : 0, f[0].pp ? f[0].pp->last_year : 0,
-           f[0].pp ? f[0].pp->first_year : 0, f[0].pp ? f[0].pp->n_left_censored : 0);
+           f[0].pp->first_year, f[0].pp->last_year, f[0].pp->first_year,
+           f[0].pp->n_left_censored);
 }
 
-static void yaml_str(FILE *o, const char *key, const char *v)
+/* Cluster of every row: by unit, region, outcome year or the value of a
+ * panel variable in the outcome year. Returns the number of clusters, or 0
+ * with a message. */
+static size_t make_clusters(const pds_world *w, const pds_pp_table *t, const char *by,
+                            size_t *cl)
 {
-    fprintf(o, "%s: \"", key);
-    for (const char *p = v ? v : ""; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fputc('\\', o);
-        fputc(*p == '\n' ? ' ' : *p, o);
+    long var = -1;
+    int mode = 0; /* 0 unit, 1 region, 2 year, 3 panel variable */
+    if (!by || strcmp(by, "unit") == 0)
+        mode = 0;
+    else if (strcmp(by, "region") == 0)
+        mode = 1;
+    else if (strcmp(by, "year") == 0)
+        mode = 2;
+    else if ((var = pds_world_var_index(w, by)) >= 0)
+        mode = 3;
+    else {
+        fprintf(stderr, "pdsim: error: --cluster: expected unit, region, year or a panel "
+                        "variable of the dataset, got \"%s\"\n",
+                by);
+        return 0;
     }
-    fputs("\"\n", o);
-}
-
-static int write_model(const char *path, const fitted *f, const pds_fit_options *opt,
-                       const char *dataset)
-{
-    char *tmp = malloc(strlen(path) + 32);
-    if (!tmp)
-        return -1;
-    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *o = fopen(tmp, "w");
-    if (!o) {
-        free(tmp);
-        return errno ? errno : EIO;
+    double *key = malloc((t->n + 1) * sizeof *key);
+    const char **skey = malloc((t->n + 1) * sizeof *skey);
+    size_t ncl = 0;
+    if (!key || !skey) {
+        free(key);
+        free(skey);
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 0;
     }
-    const pds_model *m = f->spec;
-    const pds_fit_result *x = f->res;
-    char buf[1024];
-    fprintf(o, "# Fitted by pdsim fit: %zu events in %zu unit-years at risk (%d..%d), %zu units\n",
-            x->n_events, x->n, f->pp->first_year, f->pp->last_year, f->pp->n_units_at_risk);
-    fprintf(o, "# log-likelihood %.6f, -2LL %.6f, AIC %.6f, BIC %.6f\n", x->loglik, x->deviance,
-            x->aic, x->bic);
-    fprintf(o, "# pseudo-R2: McFadden %.6f, Cox-Snell %.6f, Nagelkerke %.6f\n", x->r2_mcfadden,
-            x->r2_coxsnell, x->r2_nagelkerke);
-    yaml_str(o, "name", m->name);
-    snprintf(buf, sizeof buf, "%s, estimated by pdsim fit", m->description ? m->description : m->name);
-    yaml_str(o, "description", buf);
-    snprintf(buf, sizeof buf, "pdsim fit on %s, years %d..%d, %s%s%s; specification from %s", dataset,
-             f->pp->first_year, f->pp->last_year, opt->link == PDS_LINK_LOGIT ? "logit" : "cloglog",
-             opt->firth ? ", Firth penalized likelihood" : "",
-             opt->robust ? ", cluster-robust covariance by unit" : "", m->path ? m->path : "?");
-    yaml_str(o, "source", buf);
-    fprintf(o, "link: %s\nlag: %d\n", opt->link == PDS_LINK_LOGIT ? "logit" : "cloglog", m->lag);
-    fprintf(o, "intercept: {coef: %.17g, se: %.17g}\nterms:\n", x->beta[0], x->se[0]);
-    for (size_t j = 0; j < m->n_terms; j++) {
-        const pds_term *t = &m->terms[j];
-        fprintf(o, "  - {name: \"%s\", ", t->name);
-        if (t->kind == PDS_TERM_PANEL)
-            fprintf(o, "variable: \"%s\", %s", t->variable,
-                    t->transform == PDS_TRANSFORM_LOG ? "transform: log, " : "");
-        else
-            fprintf(o, "dynamic: %s, ", pds_term_kind_name(t->kind));
-        fprintf(o, "coef: %.17g, se: %.17g}\n", x->beta[j + 1], x->se[j + 1]);
-    }
-    fputs("covariance:\n", o);
-    for (size_t r = 0; r < x->p; r++) {
-        fputs("  - [", o);
-        for (size_t c = 0; c < x->p; c++)
-            fprintf(o, "%s%.17g", c ? ", " : "", x->cov[r * x->p + c]);
-        fputs("]\n", o);
-    }
-    /* 0, or the errno of the first failure, for the message */
-    int rc = ferror(o) ? (errno ? errno : EIO) : 0;
-    if (fclose(o) != 0 && !rc)
-        rc = errno ? errno : EIO;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = errno ? errno : EIO;
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
-/* The person-period table as CSV: unit, year, y, then one column per term. */
-static int write_table(const char *path, const pds_pp_table *t, const pds_model *m,
-                       const pds_world *w)
-{
-    FILE *o = fopen(path, "w");
-    if (!o)
-        return -1;
-    fputs("unit,year,adopted", o);
-    for (size_t j = 0; j < m->n_terms; j++)
-        fprintf(o, ",%s", m->terms[j].name);
-    fputc('\n', o);
+    /* quadratic in the number of distinct clusters, which is small */
     for (size_t r = 0; r < t->n; r++) {
-        fprintf(o, "%s,%d,%.0f", w->units[t->unit[r]].code, t->year[r], t->y[r]);
-        for (size_t j = 1; j < t->p; j++)
-            fprintf(o, ",%.17g", t->X[r * t->p + j]);
-        fputc('\n', o);
+        size_t u = t->unit[r];
+        double k = mode == 0 ? (double)u : mode == 2 ? (double)t->year[r] : 0.0;
+        const char *s = mode == 1 ? (w->units[u].region ? w->units[u].region : "") : NULL;
+        if (mode == 3) {
+            k = pds_world_panel(w, u, t->year[r], (size_t)var);
+            if (isnan(k)) {
+                fprintf(stderr, "pdsim: error: --cluster %s: no value for unit %s in %d\n", by,
+                        w->units[u].code, t->year[r]);
+                free(key);
+                free(skey);
+                return 0;
+            }
+        }
+        size_t g;
+        for (g = 0; g < ncl; g++)
+            if (s ? strcmp(skey[g], s) == 0 : key[g] == k)
+                break;
+        if (g == ncl) {
+            key[ncl] = k;
+            skey[ncl] = s;
+            ncl++;
+        }
+        cl[r] = g;
     }
-    int rc = ferror(o) ? -1 : 0;
-    return fclose(o) != 0 ? -1 : rc;
+    free(key);
+    free(skey);
+    return ncl;
+}
+
+/* Write one output through a temporary file. */
+typedef int (*writer_fn)(FILE *o, const void *ctx);
+
+static pds_status write_out(const char *path, const char *const *inputs, size_t ninputs,
+                            int (*fn)(FILE *, void *), void *ctx, pds_diag *diag)
+{
+    pds_outfile o;
+    pds_status st = pds_outfile_open(&o, path, inputs, ninputs, diag);
+    if (st != PDS_OK)
+        return st;
+    if (fn(o.f, ctx) != 0) {
+        pds_diag_add(diag, path, 0, 0, "cannot write the file");
+        pds_outfile_abort(&o);
+        return PDS_ERR_RUNTIME;
+    }
+    return pds_outfile_commit(&o, diag);
+}
+
+typedef struct out_ctx {
+    const pds_fit_report *rep;
+    size_t nf;
+    const pds_world *w;
+    const char *dataset;
+    const pds_fit_lrtest *lr;
+    size_t nlr;
+} out_ctx;
+
+static int w_model(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_model(o, x->rep, x->dataset);
+}
+static int w_table(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_table(o, x->rep, x->w);
+}
+static int w_hazards(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_hazards(o, x->rep, x->nf, x->w);
+}
+static int w_tidy(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_tidy(o, x->rep, x->nf);
+}
+static int w_glance(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_glance(o, x->rep, x->nf);
+}
+static int w_json(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_json(o, x->rep, x->nf, x->lr, x->nlr, x->dataset);
+}
+
+/* -o: one model to a file, or (several models, or a folder) DIR/NAME.yaml. */
+static pds_status write_models(const char *output, const pds_fit_report *rep, size_t nf,
+                               const char *const *inputs, size_t ninputs, const char *dataset,
+                               pds_diag *diag)
+{
+    int to_dir = nf > 1 || is_dir(output);
+    if (!to_dir) {
+        out_ctx c = {.rep = rep, .nf = 1, .dataset = dataset};
+        pds_status st = write_out(output, inputs, ninputs, w_model, &c, diag);
+        if (st == PDS_OK)
+            printf("\nmodel written to %s (pdsim run accepts it as 'model:')\n", output);
+        return st;
+    }
+    if (pds_cli_make_dir(output) != 0)
+        return PDS_ERR_RUNTIME;
+    for (size_t i = 0; i < nf; i++) {
+        const char *name = rep[i].spec->name;
+        if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+            pds_diag_add(diag, rep[i].spec->path, 0, 0,
+                         "model name '%s' cannot name a file in %s", name, output);
+            return PDS_ERR_INPUT;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(rep[k].spec->name, name) == 0) {
+                pds_diag_add(diag, rep[i].spec->path, 0, 0,
+                             "two models are named '%s'; -o %s would write both to %s.yaml",
+                             name, output, name);
+                return PDS_ERR_INPUT;
+            }
+    }
+    for (size_t i = 0; i < nf; i++) {
+        char *path = malloc(strlen(output) + strlen(rep[i].spec->name) + 8);
+        if (!path)
+            return PDS_ERR_RUNTIME;
+        sprintf(path, "%s/%s.yaml", output, rep[i].spec->name);
+        out_ctx c = {.rep = &rep[i], .nf = 1, .dataset = dataset};
+        pds_status st = write_out(path, inputs, ninputs, w_model, &c, diag);
+        if (st == PDS_OK)
+            printf("%smodel '%s' written to %s\n", i ? "" : "\n", rep[i].spec->name, path);
+        free(path);
+        if (st != PDS_OK)
+            return st;
+    }
+    return PDS_OK;
+}
+
+/* Likelihood-ratio tests of each model against the one before it; the
+ * smaller must be nested in the larger. 0, or 2 with a message. */
+static int lrtests(fitted *f, size_t nf, pds_fit_lrtest *lr, size_t *nlr)
+{
+    *nlr = 0;
+    if (nf < 2) {
+        fprintf(stderr, "pdsim: error: --lrtest needs at least two models\n");
+        return 2;
+    }
+    for (size_t i = 1; i < nf; i++) {
+        size_t a = i - 1, b = i;
+        pds_fit_data da = {.n = f[a].pp->n, .p = f[a].pp->p, .X = f[a].pp->X, .y = f[a].pp->y};
+        pds_fit_data db = {.n = f[b].pp->n, .p = f[b].pp->p, .X = f[b].pp->X, .y = f[b].pp->y};
+        size_t small = a, big = b;
+        if (!pds_fit_nested(&da, &db)) {
+            if (!pds_fit_nested(&db, &da)) {
+                fprintf(stderr,
+                        "pdsim: error: --lrtest: models '%s' and '%s' are not nested (the same "
+                        "unit-years, and every column of one also in the other)\n",
+                        f[a].spec->name, f[b].spec->name);
+                return 2;
+            }
+            small = b;
+            big = a;
+        }
+        pds_fit_lrtest *t = &lr[(*nlr)++];
+        t->small = small;
+        t->big = big;
+        t->df = (int)(f[big].pp->p - f[small].pp->p);
+        t->statistic = 2.0 * (f[big].res->loglik - f[small].res->loglik);
+        t->p_value = pds_chi2_sf(t->statistic > 0.0 ? t->statistic : 0.0, t->df);
+    }
+    return 0;
 }
 
 int pds_cmd_fit(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"link", required_argument, NULL, 'l'},       {"firth", no_argument, NULL, 'f'},
-        {"robust", no_argument, NULL, 'r'},           {"output", required_argument, NULL, 'o'},
-        {"first-year", required_argument, NULL, 'F'}, {"last-year", required_argument, NULL, 'L'},
-        {"export-table", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
-    };
-    pds_fit_options opt = {.link = PDS_LINK_LOGIT};
-    int link_set = 0, c;
-    long first = 0, last = 0;
-    const char *output = NULL, *table = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:fro:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (strcmp(optarg, "logit") == 0)
-                opt.link = PDS_LINK_LOGIT;
-            else if (strcmp(optarg, "cloglog") == 0)
-                opt.link = PDS_LINK_CLOGLOG;
-            else {
-                fprintf(stderr, "pdsim: error: --link: expected logit or cloglog, got \"%s\"\n", optarg);
-                return 2;
-            }
-            link_set = 1;
-            break;
-        case 'f':
-            opt.firth = 1;
-            break;
-        case 'r':
-            opt.robust = 1;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'T':
-            table = optarg;
-            break;
-        case 'F':
-        case 'L':
-            if (pds_parse_long(optarg, c == 'F' ? &first : &last) != 0) {
-                fprintf(stderr, "pdsim: error: %s: expected a year, got \"%s\"\n",
-                        c == 'F' ? "--first-year" : "--last-year", optarg);
-                return 2;
-            }
-            break;
-        default:
-            return pds_cli_getopt_other(c, "fit", argv);
-        }
-    }
+    fit_args a = {.opt = {.link = PDS_LINK_LOGIT}};
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
     int npos = argc - optind;
     if (npos < 1) {
         fprintf(stderr, "pdsim: error: usage: pdsim fit CONFIG.yaml [MODEL.yaml...] | pdsim fit "
@@ -276,7 +592,8 @@ int pds_cmd_fit(int argc, char **argv)
     pds_run_config *cfg = NULL;
     const char *dataset = argv[optind];
     const char *spec_paths[MAX_SPECS];
-    size_t ns = 0;
+    const char *inputs[MAX_SPECS + 1];
+    size_t ns = 0, ninputs = 0;
     if (!is_dir(argv[optind])) {
         cfg = pds_run_config_load(argv[optind], &diag);
         if (!cfg) {
@@ -284,11 +601,12 @@ int pds_cmd_fit(int argc, char **argv)
             pds_diag_free(&diag);
             return 2;
         }
+        inputs[ninputs++] = argv[optind];
         dataset = cfg->dataset_path;
         if (npos == 1)
             spec_paths[ns++] = cfg->model_path;
-        if (!last)
-            last = cfg->base_year;
+        if (!a.last)
+            a.last = cfg->base_year;
     } else if (npos < 2) {
         fprintf(stderr, "pdsim: error: with a dataset folder, name at least one MODEL.yaml\n");
         return 2;
@@ -301,8 +619,16 @@ int pds_cmd_fit(int argc, char **argv)
         }
         spec_paths[ns++] = argv[i];
     }
-    if ((output || table) && ns != 1) {
-        fprintf(stderr, "pdsim: error: -o writes one model: give one model to fit\n");
+    for (size_t i = 0; i < ns; i++)
+        inputs[ninputs++] = spec_paths[i];
+    if (a.table && ns != 1) {
+        fprintf(stderr, "pdsim: error: --export-table writes one model's table: give one model "
+                        "to fit\n");
+        pds_run_config_free(cfg);
+        return 2;
+    }
+    if (a.lrtest && ns < 2) {
+        fprintf(stderr, "pdsim: error: --lrtest needs at least two models\n");
         pds_run_config_free(cfg);
         return 2;
     }
@@ -310,61 +636,54 @@ int pds_cmd_fit(int argc, char **argv)
                                 .neighbour_weights = cfg ? cfg->neighbour_weights_path : NULL};
     pds_world *w = pds_dataset_load(dataset, &dopt, &diag);
     fitted f[MAX_SPECS];
+    pds_fit_report rep[MAX_SPECS];
     memset(f, 0, sizeof f);
+    memset(rep, 0, sizeof rep);
     int bad = !w;
     for (size_t i = 0; i < ns; i++) {
         f[i].spec = pds_model_load(spec_paths[i], &diag);
         bad |= !f[i].spec;
     }
-    pds_status st = PDS_OK;
-    if (bad)
-        st = PDS_ERR_INPUT;
+    pds_status st = bad ? PDS_ERR_INPUT : PDS_OK;
+    int not_converged = 0;
     for (size_t i = 0; st == PDS_OK && i < ns; i++) {
-        pds_fit_options o = opt;
-        if (!link_set)
+        pds_fit_options o = a.opt;
+        if (!a.link_set)
             o.link = f[i].spec->link;
-        opt.link = o.link;
-        int fy = first ? (int)first : pds_pp_default_first_year(w, f[i].spec);
-        int ly = last ? (int)last : (w->panel ? w->panel_last_year : fy);
+        f[i].link = o.link;
+        int fy = a.first ? (int)a.first : pds_pp_default_first_year(w, f[i].spec);
+        int ly = a.last ? (int)a.last : pds_pp_default_last_year(w, f[i].spec);
         st = pds_pp_build(w, f[i].spec, fy, ly, &diag, &f[i].pp);
         if (st != PDS_OK)
             break;
-        if (table && write_table(table, f[i].pp, f[i].spec, w) != 0) {
-            fprintf(stderr, "pdsim: error: %s: cannot write the table\n", table);
-            st = PDS_ERR_RUNTIME;
+        if (f[i].pp->p > MAX_COLS) {
+            pds_diag_add(&diag, f[i].spec->path, 0, 0, "more than %d columns", MAX_COLS);
+            st = PDS_ERR_INPUT;
             break;
         }
+        f[i].names[0] = "(Intercept)";
+        for (size_t j = 1; j < f[i].pp->p; j++)
+            f[i].names[j] = f[i].spec->terms[j - 1].name;
         size_t *cl = malloc((f[i].pp->n + 1) * sizeof(size_t));
-        size_t *map = malloc((w->n_units + 1) * sizeof(size_t));
-        size_t ncl = 0;
-        if (!cl || !map) {
-            free(cl);
-            free(map);
+        if (!cl) {
             st = PDS_ERR_RUNTIME;
             break;
         }
-        for (size_t u = 0; u < w->n_units; u++)
-            map[u] = (size_t)-1;
-        for (size_t r = 0; r < f[i].pp->n; r++) {
-            size_t u = f[i].pp->unit[r];
-            if (map[u] == (size_t)-1)
-                map[u] = ncl++;
-            cl[r] = map[u];
+        size_t ncl = make_clusters(w, f[i].pp, a.cluster, cl);
+        if (ncl == 0) {
+            free(cl);
+            st = PDS_ERR_INPUT;
+            break;
         }
-        const char *names[256];
-        names[0] = "(constant)";
-        for (size_t j = 0; j < f[i].spec->n_terms && j < 255; j++)
-            names[j + 1] = f[i].spec->terms[j].name;
         pds_fit_data d = {.n = f[i].pp->n, .p = f[i].pp->p, .X = f[i].pp->X, .y = f[i].pp->y,
                           .cluster = cl, .n_clusters = ncl, .intercept_col = 0,
-                          .names = f[i].spec->n_terms < 255 ? names : NULL};
+                          .names = f[i].names};
         size_t before = diag.n;
         f[i].st = pds_fit(&d, &o, &diag, &f[i].res);
+        free(cl);
         if (f[i].st != PDS_OK && diag.n > before)
             pds_diag_add(&diag, f[i].spec->path, 0, 0, "model '%s' could not be fitted (above)",
                          f[i].spec->name);
-        free(cl);
-        free(map);
         if (f[i].st != PDS_OK) {
             st = f[i].st;
             if (f[i].res && f[i].res->separation) {
@@ -372,30 +691,73 @@ int pds_cmd_fit(int argc, char **argv)
                                 "Firth's penalized likelihood (--firth) gives finite estimates.\n",
                         f[i].spec->name);
             }
+            break;
         }
-    }
-    if (st == PDS_OK) {
-        print_table(f, ns, &opt, dataset);
-        if (output) {
-            int why = pds_cli_make_parent(output) != 0 ? -1 : write_model(output, &f[0], &opt, dataset);
-            if (why > 0)
-                fprintf(stderr, "pdsim: error: %s: cannot write the model file (%s)\n", output,
-                        strerror(why));
-            if (why != 0) {
+        if (!f[i].res->converged) {
+            not_converged = 1;
+            fprintf(stderr,
+                    "pdsim: warning: model '%s' did not converge: after %d iterations the next "
+                    "Newton step is %.3g standard errors (tolerance %.3g). The estimates and "
+                    "standard errors are not reliable. Rescale the regressors, raise --max-iter, "
+                    "or accept the result with --accept-nonconvergence.\n",
+                    f[i].spec->name, f[i].res->iterations, f[i].res->step_se,
+                    a.opt.tol > 0.0 ? a.opt.tol : PDS_FIT_DEFAULT_TOL);
+        }
+        if (a.ame) {
+            f[i].ame = malloc(f[i].pp->p * sizeof(double));
+            f[i].ame_se = malloc(f[i].pp->p * sizeof(double));
+            if (!f[i].ame || !f[i].ame_se || pds_fit_ame(&d, f[i].res, o.link, f[i].ame, f[i].ame_se) != 0) {
                 st = PDS_ERR_RUNTIME;
-            } else {
-                printf("\nmodel written to %s (pdsim run accepts it as 'model:')\n", output);
+                break;
             }
         }
+        rep[i] = (pds_fit_report){.spec = f[i].spec,
+                                  .pp = f[i].pp,
+                                  .res = f[i].res,
+                                  .colnames = f[i].names,
+                                  .link = o.link,
+                                  .firth = o.firth,
+                                  .cluster = f[i].res->vcov == PDS_VCOV_CLUSTER
+                                                 ? (a.cluster ? a.cluster : "unit")
+                                                 : NULL,
+                                  .ame = f[i].ame,
+                                  .ame_se = f[i].ame_se};
+    }
+    pds_fit_lrtest lr[MAX_SPECS];
+    size_t nlr = 0;
+    int exit_code = -1;
+    if (st == PDS_OK && a.lrtest && lrtests(f, ns, lr, &nlr) != 0)
+        exit_code = 2;
+    if (st == PDS_OK && exit_code < 0) {
+        print_table(f, ns, dataset, &a, lr, nlr);
+        out_ctx c = {.rep = rep, .nf = ns, .w = w, .dataset = dataset, .lr = lr, .nlr = nlr};
+        if (a.output)
+            st = write_models(a.output, rep, ns, inputs, ninputs, dataset, &diag);
+        if (st == PDS_OK && a.table)
+            st = write_out(a.table, inputs, ninputs, w_table, &c, &diag);
+        if (st == PDS_OK && a.hazards)
+            st = write_out(a.hazards, inputs, ninputs, w_hazards, &c, &diag);
+        if (st == PDS_OK && a.tidy)
+            st = write_out(a.tidy, inputs, ninputs, w_tidy, &c, &diag);
+        if (st == PDS_OK && a.glance)
+            st = write_out(a.glance, inputs, ninputs, w_glance, &c, &diag);
+        if (st == PDS_OK && a.json)
+            st = write_out(a.json, inputs, ninputs, w_json, &c, &diag);
     }
     pds_cli_print_diag(&diag);
     for (size_t i = 0; i < ns; i++) {
         pds_fit_result_free(f[i].res);
         pds_pp_free(f[i].pp);
         pds_model_free(f[i].spec);
+        free(f[i].ame);
+        free(f[i].ame_se);
     }
     pds_world_free(w);
     pds_run_config_free(cfg);
     pds_diag_free(&diag);
+    if (exit_code >= 0)
+        return exit_code;
+    if (st == PDS_OK && not_converged && !a.accept_nonconvergence)
+        return EXIT_NOT_CONVERGED;
     return pds_cli_exit(st);
 }

@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_ITER 100
-#define DEFAULT_TOL 1e-10
 /* Fitted probabilities closer than this to 0 or 1 are taken as "perfectly
  * predicted" when the iterations fail to settle. */
 #define SEP_PROB 1e-8
@@ -108,11 +106,14 @@ typedef struct fit_ctx {
     const pds_fit_data *d;
     pds_link link;
     int firth;
+    int fisher;   /* expected information (Firth, or asked for) */
     size_t n, p;
     double *eta;  /* [n] */
     double *grad; /* [p] score (modified score with Firth) */
     double *info; /* [p x p] information, then its Cholesky factor (upper) */
+    double *raw;  /* [p x p] the information before factoring (upper triangle) */
     double *inv;  /* [p x p] scratch for the inverse information */
+    double *scratch; /* [p] */
     double ll;    /* log-likelihood */
     double obj;   /* objective: ll, or ll + 0.5 log det I with Firth */
 } fit_ctx;
@@ -198,11 +199,12 @@ static int evaluate(fit_ctx *c, const double *beta, int full)
         const double *x = c->d->X + i * p;
         row_eval(c->link, c->eta[i], c->d->y[i] != 0.0, &t);
         ll += t.ll;
-        add_outer(c->info, p, x, c->firth ? t.w_fish : t.w_obs);
+        add_outer(c->info, p, x, c->fisher ? t.w_fish : t.w_obs);
         for (size_t j = 0; j < p; j++)
             c->grad[j] += t.score * x[j];
     }
     c->ll = c->obj = ll;
+    memcpy(c->raw, c->info, p * p * sizeof *c->raw);
     if (cholesky(p, c->info) != 0)
         return -1;
     if (!c->firth)
@@ -348,8 +350,13 @@ static pds_fit_result *result_alloc(size_t n, size_t p)
     r->pvalue = calloc(p, sizeof *r->pvalue);
     r->cov = calloc(p * p, sizeof *r->cov);
     r->vif = calloc(p, sizeof *r->vif);
+    r->conf_low = calloc(p, sizeof *r->conf_low);
+    r->conf_high = calloc(p, sizeof *r->conf_high);
+    r->prof_low = calloc(p, sizeof *r->prof_low);
+    r->prof_high = calloc(p, sizeof *r->prof_high);
     r->separated = calloc(p, sizeof *r->separated);
-    if (!r->beta || !r->se || !r->z || !r->pvalue || !r->cov || !r->vif || !r->separated) {
+    if (!r->beta || !r->se || !r->z || !r->pvalue || !r->cov || !r->vif || !r->separated ||
+        !r->conf_low || !r->conf_high || !r->prof_low || !r->prof_high) {
         pds_fit_result_free(r);
         return NULL;
     }
@@ -366,6 +373,10 @@ void pds_fit_result_free(pds_fit_result *r)
     free(r->pvalue);
     free(r->cov);
     free(r->vif);
+    free(r->conf_low);
+    free(r->conf_high);
+    free(r->prof_low);
+    free(r->prof_high);
     free(r->separated);
     free(r);
 }
@@ -530,13 +541,18 @@ done:
     return rc;
 }
 
-/* Cluster sandwich H^-1 (sum_g s_g s_g') H^-1 with the small-sample factor
- * G/(G-1) (n-1)/(n-p), as statsmodels' cov_type='cluster' (use_correction).
- * hinv is the model-based covariance; out receives the robust one. */
-static int cluster_cov(const fit_ctx *c, const double *hinv, double *out)
+/* Sandwich H^-1 (sum_g s_g s_g') H^-1, s_g the score summed over a group:
+ * a cluster, with the small-sample factor G/(G-1) (n-1)/(n-p) as statsmodels'
+ * cov_type='cluster' (use_correction); or a row, with factor 1 (HC0) or
+ * n/(n-p) (HC1) as its cov_type='HC0' and 'HC1'. hinv is the model-based
+ * covariance; out receives the robust one and *groups the number of
+ * non-empty groups. */
+static int sandwich_cov(const fit_ctx *c, const double *hinv, pds_fit_vcov vcov, double *out,
+                        size_t *groups)
 {
     const pds_fit_data *d = c->d;
-    size_t n = c->n, p = c->p, G = d->n_clusters;
+    int by_cluster = vcov == PDS_VCOV_CLUSTER;
+    size_t n = c->n, p = c->p, G = by_cluster ? d->n_clusters : n;
     double *sg = calloc(G * p, sizeof *sg);
     double *meat = calloc(p * p, sizeof *meat);
     double *tmp = calloc(p * p, sizeof *tmp);
@@ -561,7 +577,7 @@ static int cluster_cov(const fit_ctx *c, const double *hinv, double *out)
             }
             s += 0.5 * t.w_fish * q * t.dlogw;
         }
-        size_t g = d->cluster[i];
+        size_t g = by_cluster ? d->cluster[i] : i;
         used[g] = 1;
         for (size_t j = 0; j < p; j++)
             sg[g * p + j] += s * x[j];
@@ -574,6 +590,7 @@ static int cluster_cov(const fit_ctx *c, const double *hinv, double *out)
         add_outer(meat, p, sg + g * p, 1.0);
     }
     symmetrize(meat, p);
+    *groups = ng;
     if (ng < 2 || n <= p) {
         rc = 1;
         goto done;
@@ -585,7 +602,9 @@ static int cluster_cov(const fit_ctx *c, const double *hinv, double *out)
                 s += hinv[j * p + l] * meat[l * p + k];
             tmp[j * p + k] = s;
         }
-    double f = (double)ng / (double)(ng - 1) * (double)(n - 1) / (double)(n - p);
+    double f = by_cluster ? (double)ng / (double)(ng - 1) * (double)(n - 1) / (double)(n - p)
+               : vcov == PDS_VCOV_HC1 ? (double)n / (double)(n - p)
+                                      : 1.0;
     for (size_t j = 0; j < p; j++)
         for (size_t k = 0; k < p; k++) {
             double s = 0.0;
@@ -620,7 +639,7 @@ static void column_list(const pds_fit_data *d, const int *flag, size_t p, char *
         memcpy(buf + size - 4, "...", 4);
 }
 
-static void fill_statistics(pds_fit_result *r, const fit_ctx *c)
+static void fill_statistics(pds_fit_result *r, const fit_ctx *c, int has_intercept)
 {
     size_t n = r->n, p = r->p;
     double k = (double)r->n_events, nn = (double)n;
@@ -634,16 +653,24 @@ static void fill_statistics(pds_fit_result *r, const fit_ctx *c)
     r->r2_mcfadden = 1.0 - r->loglik / r->loglik_null;
     r->r2_coxsnell = -expm1(2.0 * (r->loglik_null - r->loglik) / nn);
     r->r2_nagelkerke = r->r2_coxsnell / -expm1(2.0 * r->loglik_null / nn);
+    /* the likelihood-ratio test against the intercept-only model, which is
+     * nested only when there is an intercept */
+    r->lr_df = has_intercept ? (int)p - 1 : 0;
+    r->lr_chi2 = has_intercept ? 2.0 * (r->loglik - r->loglik_null) : NAN;
+    r->lr_pvalue = r->lr_df > 0 ? pds_chi2_sf(r->lr_chi2 > 0.0 ? r->lr_chi2 : 0.0, r->lr_df) : NAN;
 }
 
 static void fill_inference(pds_fit_result *r)
 {
     size_t p = r->p;
+    double zq = pds_normal_quantile(0.5 + r->level / 2.0);
     for (size_t j = 0; j < p; j++) {
         double v = r->cov[j * p + j];
         r->se[j] = v >= 0.0 ? sqrt(v) : NAN;
         r->z[j] = r->beta[j] / r->se[j];
         r->pvalue[j] = erfc(fabs(r->z[j]) / sqrt(2.0));
+        r->conf_low[j] = r->beta[j] - zq * r->se[j];
+        r->conf_high[j] = r->beta[j] + zq * r->se[j];
     }
 }
 
@@ -651,6 +678,199 @@ static void set_nan(double *a, size_t m)
 {
     for (size_t j = 0; j < m; j++)
         a[j] = NAN;
+}
+
+/* The Newton (or, with the expected information, Fisher-scoring) direction
+ * I^-1 g at the point c was last fully evaluated at: over all coordinates
+ * (c->info holds the Cholesky factor), or with coordinate fixed held, from
+ * the information with that row and column removed. 0, or -1 when singular. */
+static int newton_direction(fit_ctx *c, size_t fixed, double *delta)
+{
+    size_t p = c->p;
+    if (fixed == (size_t)-1) {
+        memcpy(delta, c->grad, p * sizeof *delta);
+        return LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, 1, c->info, (lapack_int)p,
+                              delta, 1) != 0
+                   ? -1
+                   : 0;
+    }
+    size_t m = p - 1;
+    double *sub = c->inv, *rhs = c->scratch;
+    for (size_t a = 0, ia = 0; a < p; a++) {
+        if (a == fixed)
+            continue;
+        rhs[ia] = c->grad[a];
+        for (size_t b = 0, ib = 0; b < p; b++) {
+            if (b == fixed)
+                continue;
+            sub[ia * m + ib] = a <= b ? c->raw[a * p + b] : c->raw[b * p + a];
+            ib++;
+        }
+        ia++;
+    }
+    if (m > 0 && (cholesky(m, sub) != 0 ||
+                  LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, 1, sub, (lapack_int)m, rhs,
+                                 1) != 0))
+        return -1;
+    for (size_t a = 0, ia = 0; a < p; a++)
+        delta[a] = a == fixed ? 0.0 : rhs[ia++];
+    return 0;
+}
+
+typedef struct newton_out {
+    int iterations;
+    int converged;
+    int singular;
+    double step_se; /* sqrt(g' I^-1 g) at the final point */
+} newton_out;
+
+/* Maximize the objective from beta in place (coordinate fixed held, or
+ * (size_t)-1) by Newton steps with step-halving. Stops when the full Newton
+ * step, measured in the metric of the information, sqrt(g' I^-1 g) (in
+ * standard errors, and the square root of twice the gain in the objective
+ * the step predicts), is at most tol, after taking that last step: a
+ * criterion that does not depend on the units of the regressors. On return
+ * c is fully evaluated at beta. snap/snap2 (NULL to skip) record beta every
+ * 8 steps. */
+static void newton(fit_ctx *c, double *beta, size_t fixed, int max_iter, double tol, double *trial,
+                   double *delta, double *snap, double *snap2, newton_out *o)
+{
+    size_t p = c->p;
+    o->iterations = 0;
+    o->converged = 0;
+    o->step_se = NAN;
+    o->singular = evaluate(c, beta, 1) != 0;
+    int it = 0;
+    while (!o->singular && it < max_iter) {
+        it++;
+        if (newton_direction(c, fixed, delta) != 0) {
+            o->singular = 1;
+            break;
+        }
+        double lam = 0.0;
+        for (size_t j = 0; j < p; j++)
+            lam += c->grad[j] * delta[j];
+        double obj = c->obj;
+        int small = lam <= tol * tol;
+        double t = 1.0;
+        int accepted = 0;
+        for (int h = 0; h < MAX_HALVINGS; h++, t *= 0.5) {
+            for (size_t j = 0; j < p; j++)
+                trial[j] = beta[j] + t * delta[j];
+            /* equality within rounding is accepted: at the optimum the
+             * objective cannot rise any more */
+            if (evaluate(c, trial, 0) == 0 && isfinite(c->obj) &&
+                c->obj >= obj - 1e-13 * (1.0 + fabs(obj))) {
+                accepted = 1;
+                break;
+            }
+        }
+        if (!accepted) {
+            /* no increase along the Newton direction at all: at the optimum
+             * only if the predicted gain is negligible */
+            o->converged = small;
+            o->singular = evaluate(c, beta, 1) != 0;
+            break;
+        }
+        memcpy(beta, trial, p * sizeof *beta);
+        if (snap && it % 8 == 0) {
+            memcpy(snap2, snap, p * sizeof *snap2);
+            memcpy(snap, beta, p * sizeof *snap);
+        }
+        if (evaluate(c, beta, 1) != 0) {
+            o->singular = 1;
+            break;
+        }
+        if (small) {
+            o->converged = 1;
+            break;
+        }
+    }
+    o->iterations = it;
+    if (!o->singular && newton_direction(c, fixed, delta) == 0) {
+        double lam = 0.0;
+        for (size_t j = 0; j < p; j++)
+            lam += c->grad[j] * delta[j];
+        o->step_se = sqrt(lam > 0.0 ? lam : 0.0);
+    }
+}
+
+/* Profile of the objective in coordinate j: the signed root
+ * r(b) = sign(b - bhat_j) sqrt(2 (obj_hat - max_{beta_j = b} obj)), from a
+ * start (work, overwritten by the maximizer). 0, or -1 when the inner
+ * maximization fails. */
+static int profile_root(fit_ctx *c, const pds_fit_result *r, size_t j, double b, double *work,
+                        int max_iter, double tol, double *trial, double *delta, double *root)
+{
+    work[j] = b;
+    newton_out o;
+    newton(c, work, j, max_iter, tol, trial, delta, NULL, NULL, &o);
+    if (o.singular || !o.converged)
+        return -1;
+    double dev = 2.0 * (r->loglik_penalized - c->obj);
+    *root = (b >= r->beta[j] ? 1.0 : -1.0) * sqrt(dev > 0.0 ? dev : 0.0);
+    return 0;
+}
+
+/* One end (side -1 or +1) of the profile-likelihood interval of coordinate
+ * j: the b where r(b) = side z. Brackets the root by stepping out from the
+ * Wald bound, then regula falsi (Illinois) on r, which is close to linear.
+ * +/-inf when r never reaches side z within 1000 Wald half-widths (a flat
+ * profile); NaN when an inner fit fails. */
+static double profile_bound(fit_ctx *c, const pds_fit_result *r, size_t j, double se, int side,
+                            double z, double *work, int max_iter, double tol, double *trial,
+                            double *delta)
+{
+    size_t p = r->p;
+    double bhat = r->beta[j];
+    if (!(se > 0.0) || !isfinite(se))
+        return NAN;
+    memcpy(work, r->beta, p * sizeof *work);
+    double a = bhat, fa = -side * z; /* r(bhat) = 0 */
+    double b = bhat + side * z * se, fb, rb;
+    double step = z * se;
+    for (;;) {
+        if (profile_root(c, r, j, b, work, max_iter, tol, trial, delta, &rb) != 0)
+            return NAN;
+        fb = rb - side * z;
+        if (side * fb >= 0.0)
+            break; /* bracketed between a and b */
+        a = b;
+        fa = fb;
+        step *= 2.0;
+        b += side * step;
+        if (fabs(b - bhat) > 1000.0 * z * se)
+            return side * INFINITY;
+    }
+    /* Illinois: fa and fb have opposite signs */
+    int last = 0;
+    for (int k = 0; k < 100 && fabs(b - a) > 1e-10 * se; k++) {
+        double m = b - fb * (b - a) / (fb - fa);
+        if (!(m > fmin(a, b) && m < fmax(a, b)))
+            m = 0.5 * (a + b);
+        double rm, fm;
+        /* warm start from the end of the bracket nearer the trial point is
+         * what work holds after the last evaluation; both are close */
+        if (profile_root(c, r, j, m, work, max_iter, tol, trial, delta, &rm) != 0)
+            return NAN;
+        fm = rm - side * z;
+        if (fabs(fm) < 1e-10)
+            return m;
+        if ((fm < 0.0) == (fb < 0.0)) {
+            b = m;
+            fb = fm;
+            if (last == -1)
+                fa *= 0.5;
+            last = -1;
+        } else {
+            a = b;
+            fa = fb;
+            b = m;
+            fb = fm;
+            last = 1;
+        }
+    }
+    return b;
 }
 
 pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
@@ -662,6 +882,19 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
         return PDS_ERR_INPUT;
     if (opt->link != PDS_LINK_LOGIT && opt->link != PDS_LINK_CLOGLOG) {
         pds_diag_add(diag, NULL, 0, 0, "fit: unknown link function");
+        return PDS_ERR_INPUT;
+    }
+    pds_fit_vcov vcov = opt->vcov != PDS_VCOV_MODEL ? opt->vcov
+                        : opt->robust               ? PDS_VCOV_CLUSTER
+                                                    : PDS_VCOV_MODEL;
+    if (vcov < PDS_VCOV_MODEL || vcov > PDS_VCOV_HC1 ||
+        (opt->information != PDS_INFO_OBSERVED && opt->information != PDS_INFO_EXPECTED)) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: unknown covariance or information type");
+        return PDS_ERR_INPUT;
+    }
+    double level = opt->level != 0.0 ? opt->level : 0.95;
+    if (!(level > 0.0 && level < 1.0)) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: confidence level %g is not between 0 and 1", level);
         return PDS_ERR_INPUT;
     }
     size_t n = d->n, p = d->p;
@@ -683,27 +916,41 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
         return PDS_ERR_INPUT;
     }
 
-    int max_iter = opt->max_iter > 0 ? opt->max_iter : DEFAULT_MAX_ITER;
-    double tol = opt->tol > 0.0 ? opt->tol : DEFAULT_TOL;
-    fit_ctx c = {.d = d, .link = opt->link, .firth = opt->firth != 0, .n = n, .p = p};
+    int max_iter = opt->max_iter > 0 ? opt->max_iter : PDS_FIT_DEFAULT_MAX_ITER;
+    double tol = opt->tol > 0.0 ? opt->tol : PDS_FIT_DEFAULT_TOL;
+    fit_ctx c = {.d = d,
+                 .link = opt->link,
+                 .firth = opt->firth != 0,
+                 .fisher = opt->firth != 0 || opt->information == PDS_INFO_EXPECTED,
+                 .n = n,
+                 .p = p};
     c.eta = malloc(n * sizeof *c.eta);
     c.grad = malloc(p * sizeof *c.grad);
     c.info = malloc(p * p * sizeof *c.info);
+    c.raw = malloc(p * p * sizeof *c.raw);
     c.inv = malloc(p * p * sizeof *c.inv);
+    c.scratch = malloc(p * sizeof *c.scratch);
     double *trial = malloc(p * sizeof *trial);
     double *delta = malloc(p * sizeof *delta);
+    double *work = malloc(p * sizeof *work);
     /* beta at the last multiple of 8 iterations and at the one before: snap2
      * lags 8 to 16 iterations, the window in which separation shows */
     double *snap = malloc(p * sizeof *snap);
     double *snap2 = malloc(p * sizeof *snap2);
     pds_fit_result *r = result_alloc(n, p);
     pds_status st = PDS_OK;
-    if (!c.eta || !c.grad || !c.info || !c.inv || !trial || !delta || !snap || !snap2 || !r) {
+    if (!c.eta || !c.grad || !c.info || !c.raw || !c.inv || !c.scratch || !trial || !delta ||
+        !work || !snap || !snap2 || !r) {
         pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
         st = PDS_ERR_RUNTIME;
         goto fail;
     }
     r->n_events = n_events;
+    r->level = level;
+    r->information = c.fisher ? PDS_INFO_EXPECTED : PDS_INFO_OBSERVED;
+    r->vcov = vcov;
+    set_nan(r->prof_low, p);
+    set_nan(r->prof_high, p);
 
     /* start: the intercept-only fit where there is an intercept */
     double *beta = r->beta;
@@ -714,66 +961,22 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
     memcpy(snap, beta, p * sizeof *snap);
     memcpy(snap2, beta, p * sizeof *snap2);
 
-    int singular = evaluate(&c, beta, 1) != 0;
-    int converged = 0, it = 0;
-    while (!singular && it < max_iter) {
-        it++;
-        memcpy(delta, c.grad, p * sizeof *delta);
-        if (LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, 1, c.info, (lapack_int)p, delta,
-                           1) != 0) {
-            singular = 1;
-            break;
-        }
-        double obj = c.obj;
-        double t = 1.0, change = 0.0;
-        int accepted = 0;
-        for (int h = 0; h < MAX_HALVINGS; h++, t *= 0.5) {
-            for (size_t j = 0; j < p; j++)
-                trial[j] = beta[j] + t * delta[j];
-            /* equality within rounding is accepted: at the optimum the
-             * objective cannot rise any more */
-            if (evaluate(&c, trial, 0) == 0 && isfinite(c.obj) &&
-                c.obj >= obj - 1e-13 * (1.0 + fabs(obj))) {
-                accepted = 1;
-                break;
-            }
-        }
-        double dmax = 0.0;
-        for (size_t j = 0; j < p; j++)
-            if (fabs(delta[j]) > dmax)
-                dmax = fabs(delta[j]);
-        if (!accepted) {
-            /* no increase along the Newton direction at all: at the optimum
-             * only if the step itself is negligible */
-            converged = dmax < tol;
-            singular = evaluate(&c, beta, 1) != 0;
-            break;
-        }
-        change = t * dmax;
-        memcpy(beta, trial, p * sizeof *beta);
-        if (it % 8 == 0) {
-            memcpy(snap2, snap, p * sizeof *snap2);
-            memcpy(snap, beta, p * sizeof *snap);
-        }
-        if (evaluate(&c, beta, 1) != 0) {
-            singular = 1;
-            break;
-        }
-        if (change < tol) {
-            converged = 1;
-            break;
-        }
-    }
-    r->iterations = it;
+    newton_out no;
+    newton(&c, beta, (size_t)-1, max_iter, tol, trial, delta, snap, snap2, &no);
+    int singular = no.singular, converged = no.converged;
+    r->iterations = no.iterations;
     r->converged = converged;
-    fill_statistics(r, &c);
+    r->step_se = no.step_se;
+    fill_statistics(r, &c, d->intercept_col != (size_t)-1);
     if (pds_fit_vif(d, r->vif) != 0) {
         pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
         st = PDS_ERR_RUNTIME;
         goto fail;
     }
 
-    if (!converged && !c.firth) {
+    /* separation also when the decrement criterion was met: along a
+     * separating direction the likelihood flattens out geometrically */
+    if (!c.firth) {
         compute_eta(&c, beta);
         int sep = detect_separation(&c, beta, snap2, r->separated);
         if (sep < 0) {
@@ -783,12 +986,15 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
         }
         if (sep) {
             r->separation = 1;
+            r->converged = 0;
             char cols[256];
             column_list(d, r->separated, p, cols, sizeof cols);
             set_nan(r->se, p);
             set_nan(r->z, p);
             set_nan(r->pvalue, p);
             set_nan(r->cov, p * p);
+            set_nan(r->conf_low, p);
+            set_nan(r->conf_high, p);
             pds_diag_add(diag, NULL, 0, 0,
                          "fit: separation: the outcome is perfectly predicted by column%s %s "
                          "(coefficients diverge); use --firth",
@@ -808,15 +1014,17 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
     }
 
     /* model-based covariance: the inverse of the information in c.info (the
-     * observed one, or with Firth the Fisher one) at the final beta */
+     * observed one, or the Fisher one with Firth or when asked) at beta */
     if (chol_inverse(p, c.info, r->cov) != 0) {
         pds_diag_add(diag, NULL, 0, 0, "fit: cannot invert the information matrix");
         st = PDS_ERR_INPUT;
         goto fail;
     }
-    if (opt->robust) {
+    if (vcov != PDS_VCOV_MODEL) {
         memcpy(c.inv, r->cov, p * p * sizeof *c.inv);
-        int rc = cluster_cov(&c, c.inv, r->cov);
+        int rc = sandwich_cov(&c, c.inv, vcov, r->cov, &r->n_clusters);
+        if (vcov != PDS_VCOV_CLUSTER)
+            r->n_clusters = 0;
         if (rc < 0) {
             pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
             st = PDS_ERR_RUNTIME;
@@ -831,6 +1039,25 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
         }
     }
     fill_inference(r);
+
+    /* profile-likelihood intervals: likelihood-based whatever the covariance;
+     * with Firth the penalized likelihood is profiled, as logistf does */
+    if (opt->profile && converged) {
+        double z = pds_normal_quantile(0.5 + level / 2.0);
+        /* the first trial points step by the model-based standard errors
+         * (c.inv holds that covariance after a sandwich) */
+        double *se_model = snap;
+        for (size_t j = 0; j < p; j++)
+            se_model[j] = vcov == PDS_VCOV_MODEL ? r->se[j] : sqrt(c.inv[j * p + j]);
+        for (size_t j = 0; j < p; j++) {
+            r->prof_low[j] =
+                profile_bound(&c, r, j, se_model[j], -1, z, work, max_iter, tol, trial, delta);
+            r->prof_high[j] =
+                profile_bound(&c, r, j, se_model[j], +1, z, work, max_iter, tol, trial, delta);
+        }
+        /* leave c at the estimate */
+        evaluate(&c, beta, 1);
+    }
     *out = r;
     r = NULL;
 
@@ -839,9 +1066,12 @@ fail:
     free(c.eta);
     free(c.grad);
     free(c.info);
+    free(c.raw);
     free(c.inv);
+    free(c.scratch);
     free(trial);
     free(delta);
+    free(work);
     free(snap);
     free(snap2);
     return st;

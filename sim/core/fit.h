@@ -20,13 +20,39 @@ typedef struct pds_fit_data {
     const char *const *names; /* [p] column names for messages; NULL: 0-based indices */
 } pds_fit_data;
 
+/* Information matrix for the Newton steps and the model-based covariance:
+ * observed (-Hessian) or expected (Fisher). The same for logit; they differ
+ * for cloglog. Firth's penalty and covariance always use the expected one. */
+typedef enum pds_fit_info { PDS_INFO_OBSERVED = 0, PDS_INFO_EXPECTED = 1 } pds_fit_info;
+
+/* Covariance of the estimates: model-based (the inverse information), the
+ * cluster sandwich, or the per-row sandwich HC0 (no correction) / HC1
+ * (times n/(n-p)). */
+typedef enum pds_fit_vcov {
+    PDS_VCOV_MODEL = 0,
+    PDS_VCOV_CLUSTER = 1,
+    PDS_VCOV_HC0 = 2,
+    PDS_VCOV_HC1 = 3
+} pds_fit_vcov;
+
 typedef struct pds_fit_options {
     pds_link link;
     int firth;      /* Firth's penalized likelihood (Jeffreys prior) */
-    int robust;     /* cluster-robust (sandwich) covariance by cluster */
-    int max_iter;   /* 0 = 100 */
-    double tol;     /* convergence on the step's max |change|; 0 = 1e-10 */
+    int robust;     /* cluster-robust covariance by cluster (= vcov PDS_VCOV_CLUSTER) */
+    pds_fit_vcov vcov;
+    pds_fit_info information;
+    int max_iter;   /* 0 = PDS_FIT_DEFAULT_MAX_ITER */
+    /* convergence: the Newton step in standard errors, sqrt(g' I^-1 g) (the
+     * square root of twice the gain in the objective a full step predicts;
+     * invariant to the units of the regressors), at most tol;
+     * 0 = PDS_FIT_DEFAULT_TOL */
+    double tol;
+    double level;   /* confidence level of the intervals; 0 = 0.95 */
+    int profile;    /* also profile-likelihood intervals (penalized with Firth) */
 } pds_fit_options;
+
+#define PDS_FIT_DEFAULT_MAX_ITER 100
+#define PDS_FIT_DEFAULT_TOL 1e-10
 
 typedef struct pds_fit_result {
     size_t n, p;
@@ -37,16 +63,27 @@ typedef struct pds_fit_result {
     double *pvalue;         /* [p] two-sided normal p-values */
     double *cov;            /* [p x p] covariance used for se */
     double *vif;            /* [p] variance inflation factors; NaN for the intercept */
+    double *conf_low, *conf_high; /* [p] Wald intervals beta -/+ z se at level */
+    double *prof_low, *prof_high; /* [p] profile-likelihood intervals; NaN unless asked,
+                                     -/+inf when the profile never drops far enough */
+    double level;           /* confidence level of both intervals */
+    pds_fit_info information; /* used for the steps and the model-based covariance */
+    pds_fit_vcov vcov;      /* covariance behind se */
+    size_t n_clusters;      /* non-empty clusters under PDS_VCOV_CLUSTER, else 0 */
     double loglik;          /* log-likelihood at beta (unpenalized) */
     double loglik_penalized;/* with Firth: loglik + 0.5 log det I(beta); else = loglik */
     double loglik_null;     /* intercept-only model */
+    double lr_chi2;         /* 2 (loglik - loglik_null) */
+    int lr_df;              /* p - 1 */
+    double lr_pvalue;       /* chi-square upper tail of lr_chi2 on lr_df */
     double deviance;        /* -2 loglik */
     double aic, bic;        /* -2LL + 2p, -2LL + p log n */
     double r2_mcfadden;     /* 1 - LL/LL0 */
     double r2_coxsnell;     /* 1 - exp(2 (LL0 - LL) / n) */
     double r2_nagelkerke;   /* Cox-Snell / (1 - exp(2 LL0 / n)) */
     int iterations;
-    int converged;
+    int converged;          /* the step criterion was met within max_iter */
+    double step_se;         /* sqrt(g' I^-1 g) at the estimate: the next Newton step in SEs */
     int separation;         /* 1 when (quasi-)complete separation was detected */
     int *separated;         /* [p] 1 for columns implicated in the separation */
 } pds_fit_result;
@@ -62,6 +99,11 @@ typedef struct pds_fit_result {
 pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
                    pds_fit_result **out);
 void pds_fit_result_free(pds_fit_result *r);
+
+/* Upper tail P(X > x) of a chi-square with df degrees of freedom (df >= 1). */
+double pds_chi2_sf(double x, int df);
+/* Standard normal quantile, 0 < p < 1. */
+double pds_normal_quantile(double p);
 
 /* Variance inflation factors of the columns of d->X (p values): NaN for the
  * intercept column and constant columns, +inf when the others are collinear.

@@ -236,3 +236,15 @@ pds_status pds_pp_intercept_shift(const pds_pp_table *t, const pds_model *m, dou
     *delta = 0.5 * (lo + hi);
     return PDS_OK;
 }
+
+int pds_pp_default_last_year(const pds_world *w, const pds_model *spec)
+{
+    (void)spec;
+    if (w->panel)
+        return w->panel_last_year;
+    int y = 0;
+    for (size_t u = 0; u < w->n_units; u++)
+        if (w->units[u].adoption_year > y)
+            y = w->units[u].adoption_year;
+    return y;
+}

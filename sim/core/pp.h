@@ -48,4 +48,10 @@ pds_status pds_pp_intercept_shift(const pds_pp_table *t, const pds_model *m, dou
  * observed history: dated sub-units, or a known count when larger. */
 double pds_pp_subunits_pct(const pds_world *w, size_t u, int y);
 
+/* Default last year when none is given (no run config, no --last-year): the
+ * panel's last year when the dataset has a panel, else the latest observed
+ * adoption year (with the default first year, the window in which adoptions
+ * are observed). 0 when the data have no adoption at all. */
+int pds_pp_default_last_year(const pds_world *w, const pds_model *spec);
+
 #endif

@@ -1,0 +1,550 @@
+#define _POSIX_C_SOURCE 200809L
+#include "fit_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/fit_infer.h"
+
+const char *pds_fit_link_name(pds_link link)
+{
+    return link == PDS_LINK_CLOGLOG ? "cloglog" : "logit";
+}
+
+const char *pds_fit_vcov_name(pds_fit_vcov v)
+{
+    switch (v) {
+    case PDS_VCOV_CLUSTER:
+        return "cluster";
+    case PDS_VCOV_HC0:
+        return "HC0";
+    case PDS_VCOV_HC1:
+        return "HC1";
+    default:
+        return "model";
+    }
+}
+
+const char *pds_fit_info_name(pds_fit_info i)
+{
+    return i == PDS_INFO_EXPECTED ? "expected" : "observed";
+}
+
+/* ---- safe output files ------------------------------------------------- */
+
+pds_status pds_outfile_open(pds_outfile *o, const char *path, const char *const *inputs,
+                            size_t n_inputs, pds_diag *diag)
+{
+    memset(o, 0, sizeof *o);
+    struct stat st, si;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            pds_diag_add(diag, path, 0, 0, "is a folder, expected a file name to write");
+            return PDS_ERR_INPUT;
+        }
+        for (size_t i = 0; i < n_inputs; i++)
+            if (inputs[i] && stat(inputs[i], &si) == 0 && si.st_dev == st.st_dev &&
+                si.st_ino == st.st_ino) {
+                pds_diag_add(diag, path, 0, 0,
+                             "is an input of this command (%s); refusing to overwrite it",
+                             inputs[i]);
+                return PDS_ERR_INPUT;
+            }
+    }
+    size_t len = strlen(path) + 64;
+    o->path = strdup(path);
+    o->tmp = malloc(len);
+    if (!o->path || !o->tmp) {
+        pds_outfile_abort(o);
+        pds_diag_add(diag, path, 0, 0, "out of memory");
+        return PDS_ERR_RUNTIME;
+    }
+    int fd = -1;
+    for (int k = 0; k < 100 && fd < 0; k++) {
+        snprintf(o->tmp, len, "%s.tmp.%ld.%d", path, (long)getpid(), k);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        pds_diag_add(diag, path, 0, 0, "cannot create a temporary file beside it: %s",
+                     strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        pds_outfile_abort(o);
+        return PDS_ERR_RUNTIME;
+    }
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        close(fd);
+        pds_outfile_abort(o);
+        pds_diag_add(diag, path, 0, 0, "cannot write");
+        return PDS_ERR_RUNTIME;
+    }
+    return PDS_OK;
+}
+
+void pds_outfile_abort(pds_outfile *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag)
+{
+    int bad = ferror(o->f) != 0;
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (!bad && rename(o->tmp, o->path) != 0)
+        bad = 1;
+    if (bad) {
+        pds_diag_add(diag, o->path, 0, 0, "cannot write the file (%s)", strerror(errno));
+        pds_outfile_abort(o);
+        return PDS_ERR_RUNTIME;
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    free(o->path);
+    o->path = NULL;
+    return PDS_OK;
+}
+
+/* ---- value formatting -------------------------------------------------- */
+
+/* A CSV number: empty when NaN, Inf/-Inf as R and pandas read them. */
+static void csv_num(FILE *o, double v)
+{
+    if (isnan(v))
+        return;
+    if (isinf(v))
+        fputs(v > 0 ? "Inf" : "-Inf", o);
+    else
+        fprintf(o, "%.17g", v);
+}
+
+/* A CSV text field, quoted when needed. */
+static void csv_str(FILE *o, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, o);
+        return;
+    }
+    fputc('"', o);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', o);
+        fputc(*s, o);
+    }
+    fputc('"', o);
+}
+
+/* A JSON number; null for NaN and infinities (JSON has neither). */
+static void json_num(FILE *o, double v)
+{
+    if (isfinite(v))
+        fprintf(o, "%.17g", v);
+    else
+        fputs("null", o);
+}
+
+static void json_str(FILE *o, const char *s)
+{
+    if (!s) {
+        fputs("null", o);
+        return;
+    }
+    fputc('"', o);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(o, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(o, "\\u%04x", *p);
+        else
+            fputc(*p, o);
+    }
+    fputc('"', o);
+}
+
+static void yaml_str(FILE *o, const char *key, const char *v)
+{
+    fprintf(o, "%s: \"", key);
+    for (const char *p = v ? v : ""; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', o);
+        fputc(*p == '\n' ? ' ' : *p, o);
+    }
+    fputs("\"\n", o);
+}
+
+static const char *estimator_name(const pds_fit_report *f)
+{
+    return f->firth ? "firth" : "ml";
+}
+
+/* ---- the fitted model -------------------------------------------------- */
+
+int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
+{
+    const pds_model *m = f->spec;
+    const pds_fit_result *x = f->res;
+    char buf[1024];
+    fprintf(o, "# Fitted by pdsim fit: %zu events in %zu unit-years at risk (%d..%d), %zu units\n",
+            x->n_events, x->n, f->pp->first_year, f->pp->last_year, f->pp->n_units_at_risk);
+    fprintf(o, "# log-likelihood %.17g, -2LL %.17g, AIC %.17g, BIC %.17g\n", x->loglik,
+            x->deviance, x->aic, x->bic);
+    fprintf(o, "# null log-likelihood %.17g, LR chi2 %.17g on %d df, p %.6g\n", x->loglik_null,
+            x->lr_chi2, x->lr_df, x->lr_pvalue);
+    fprintf(o, "# pseudo-R2: McFadden %.6f, Cox-Snell %.6f, Nagelkerke %.6f\n", x->r2_mcfadden,
+            x->r2_coxsnell, x->r2_nagelkerke);
+    fprintf(o, "# %s information, %s covariance%s%s; %d iterations, %s\n",
+            pds_fit_info_name(x->information), pds_fit_vcov_name(x->vcov),
+            f->cluster ? " by " : "", f->cluster ? f->cluster : "", x->iterations,
+            x->converged ? "converged" : "NOT converged");
+    yaml_str(o, "name", m->name);
+    snprintf(buf, sizeof buf, "%s, estimated by pdsim fit", m->description ? m->description : m->name);
+    yaml_str(o, "description", buf);
+    snprintf(buf, sizeof buf, "pdsim fit on %s, years %d..%d, %s%s, %s covariance%s%s; specification from %s",
+             dataset, f->pp->first_year, f->pp->last_year, pds_fit_link_name(f->link),
+             f->firth ? ", Firth penalized likelihood" : "", pds_fit_vcov_name(x->vcov),
+             f->cluster ? " by " : "", f->cluster ? f->cluster : "", m->path ? m->path : "?");
+    yaml_str(o, "source", buf);
+    fprintf(o, "link: %s\nlag: %d\n", pds_fit_link_name(f->link), m->lag);
+    fprintf(o, "intercept: {coef: %.17g, se: %.17g}\nterms:\n", x->beta[0], x->se[0]);
+    for (size_t j = 0; j < m->n_terms; j++) {
+        const pds_term *t = &m->terms[j];
+        fprintf(o, "  - {name: \"%s\", ", t->name);
+        if (t->kind == PDS_TERM_PANEL)
+            fprintf(o, "variable: \"%s\", %s", t->variable,
+                    t->transform == PDS_TRANSFORM_LOG ? "transform: log, " : "");
+        else
+            fprintf(o, "dynamic: %s, ", pds_term_kind_name(t->kind));
+        fprintf(o, "coef: %.17g, se: %.17g}\n", x->beta[j + 1], x->se[j + 1]);
+    }
+    fputs("covariance:\n", o);
+    for (size_t r = 0; r < x->p; r++) {
+        fputs("  - [", o);
+        for (size_t c = 0; c < x->p; c++)
+            fprintf(o, "%s%.17g", c ? ", " : "", x->cov[r * x->p + c]);
+        fputs("]\n", o);
+    }
+    return ferror(o) ? -1 : 0;
+}
+
+/* ---- the unit-year table ----------------------------------------------- */
+
+/* Column names of the table: unit, year, adopted, then one per regressor;
+ * a regressor whose name is already taken gets the suffix _term (then
+ * _term2, ...), so that every name is unique. names[j] for j >= 1 are
+ * written into buf (size p * 80). */
+static void table_names(const pds_fit_report *f, char *buf, const char **names)
+{
+    size_t p = f->pp->p;
+    static const char *fixed[] = {"unit", "year", "adopted"};
+    for (size_t j = 1; j < p; j++) {
+        const char *base = f->colnames[j];
+        char *dst = buf + (j - 1) * 80;
+        for (int k = 1;; k++) {
+            if (k == 1)
+                snprintf(dst, 80, "%s", base);
+            else if (k == 2)
+                snprintf(dst, 80, "%s_term", base);
+            else
+                snprintf(dst, 80, "%s_term%d", base, k - 1);
+            int taken = 0;
+            for (size_t a = 0; a < 3 && !taken; a++)
+                taken = strcmp(dst, fixed[a]) == 0;
+            for (size_t a = 1; a < j && !taken; a++)
+                taken = strcmp(dst, names[a]) == 0;
+            if (!taken)
+                break;
+        }
+        names[j] = dst;
+    }
+}
+
+int pds_fit_write_table(FILE *o, const pds_fit_report *f, const pds_world *w)
+{
+    const pds_pp_table *t = f->pp;
+    char *buf = malloc(t->p * 80 + 1);
+    const char **names = malloc(t->p * sizeof *names);
+    if (!buf || !names) {
+        free(buf);
+        free(names);
+        return -1;
+    }
+    table_names(f, buf, names);
+    fputs("unit,year,adopted", o);
+    for (size_t j = 1; j < t->p; j++) {
+        fputc(',', o);
+        csv_str(o, names[j]);
+    }
+    fputc('\n', o);
+    for (size_t r = 0; r < t->n; r++) {
+        csv_str(o, w->units[t->unit[r]].code);
+        fprintf(o, ",%d,%.0f", t->year[r], t->y[r]);
+        for (size_t j = 1; j < t->p; j++)
+            fprintf(o, ",%.17g", t->X[r * t->p + j]);
+        fputc('\n', o);
+    }
+    free(buf);
+    free(names);
+    return ferror(o) ? -1 : 0;
+}
+
+static pds_fit_data report_data(const pds_fit_report *f)
+{
+    pds_fit_data d = {.n = f->pp->n, .p = f->pp->p, .X = f->pp->X, .y = f->pp->y,
+                      .intercept_col = 0};
+    return d;
+}
+
+int pds_fit_write_hazards(FILE *o, const pds_fit_report *f, size_t nf, const pds_world *w)
+{
+    fputs("model,unit,year,adopted,linear.predictor,linear.predictor.std.error,hazard\n", o);
+    for (size_t i = 0; i < nf; i++) {
+        if (!f[i].res)
+            continue;
+        const pds_pp_table *t = f[i].pp;
+        double *eta = malloc((t->n + 1) * sizeof *eta);
+        double *se = malloc((t->n + 1) * sizeof *se);
+        double *h = malloc((t->n + 1) * sizeof *h);
+        if (!eta || !se || !h) {
+            free(eta);
+            free(se);
+            free(h);
+            return -1;
+        }
+        pds_fit_data d = report_data(&f[i]);
+        pds_fit_predict(&d, f[i].res, f[i].link, eta, se, h);
+        for (size_t r = 0; r < t->n; r++) {
+            csv_str(o, f[i].spec->name);
+            fputc(',', o);
+            csv_str(o, w->units[t->unit[r]].code);
+            fprintf(o, ",%d,%.0f,", t->year[r], t->y[r]);
+            csv_num(o, eta[r]);
+            fputc(',', o);
+            csv_num(o, se[r]);
+            fputc(',', o);
+            csv_num(o, h[r]);
+            fputc('\n', o);
+        }
+        free(eta);
+        free(se);
+        free(h);
+    }
+    return ferror(o) ? -1 : 0;
+}
+
+/* ---- tidy and glance --------------------------------------------------- */
+
+/* The interval reported as conf.low/conf.high: profile-likelihood when it
+ * was computed, else Wald. */
+static int has_profile(const pds_fit_result *x)
+{
+    for (size_t j = 0; j < x->p; j++)
+        if (!isnan(x->prof_low[j]) || !isnan(x->prof_high[j]))
+            return 1;
+    return 0;
+}
+
+int pds_fit_write_tidy(FILE *o, const pds_fit_report *f, size_t nf)
+{
+    fputs("model,term,estimate,std.error,statistic,p.value,conf.low,conf.high,conf.level,"
+          "conf.method,exp.estimate,exp.conf.low,exp.conf.high,vif,ame,ame.std.error\n",
+          o);
+    for (size_t i = 0; i < nf; i++) {
+        const pds_fit_result *x = f[i].res;
+        if (!x)
+            continue;
+        int prof = has_profile(x);
+        for (size_t j = 0; j < x->p; j++) {
+            double lo = prof ? x->prof_low[j] : x->conf_low[j];
+            double hi = prof ? x->prof_high[j] : x->conf_high[j];
+            double v[] = {x->beta[j], x->se[j], x->z[j], x->pvalue[j], lo, hi, x->level};
+            csv_str(o, f[i].spec->name);
+            fputc(',', o);
+            csv_str(o, f[i].colnames[j]);
+            for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+                fputc(',', o);
+                csv_num(o, v[k]);
+            }
+            fprintf(o, ",%s,", prof ? "profile" : "wald");
+            csv_num(o, exp(x->beta[j]));
+            fputc(',', o);
+            csv_num(o, exp(lo));
+            fputc(',', o);
+            csv_num(o, exp(hi));
+            fputc(',', o);
+            csv_num(o, x->vif[j]);
+            fputc(',', o);
+            csv_num(o, f[i].ame ? f[i].ame[j] : NAN);
+            fputc(',', o);
+            csv_num(o, f[i].ame ? f[i].ame_se[j] : NAN);
+            fputc('\n', o);
+        }
+    }
+    return ferror(o) ? -1 : 0;
+}
+
+/* The glance statistics: names (broom's glance.glm first) and values. */
+#define N_GLANCE_NUM 20
+static const char *const glance_num_names[N_GLANCE_NUM] = {
+    "null.deviance", "df.null",   "logLik",       "AIC",          "BIC",
+    "deviance",      "df.residual", "nobs",       "n.events",     "n.units",
+    "n.clusters",    "logLik.null", "lr.statistic", "lr.df",      "lr.p.value",
+    "r2.mcfadden",   "r2.coxsnell", "r2.nagelkerke", "iterations", "step.se"};
+
+static void glance_values(const pds_fit_report *f, double *v)
+{
+    const pds_fit_result *x = f->res;
+    double vals[N_GLANCE_NUM] = {-2.0 * x->loglik_null,
+                                 (double)x->n - 1.0,
+                                 x->loglik,
+                                 x->aic,
+                                 x->bic,
+                                 x->deviance,
+                                 (double)x->n - (double)x->p,
+                                 (double)x->n,
+                                 (double)x->n_events,
+                                 (double)f->pp->n_units_at_risk,
+                                 x->vcov == PDS_VCOV_CLUSTER ? (double)x->n_clusters : NAN,
+                                 x->loglik_null,
+                                 x->lr_chi2,
+                                 (double)x->lr_df,
+                                 x->lr_pvalue,
+                                 x->r2_mcfadden,
+                                 x->r2_coxsnell,
+                                 x->r2_nagelkerke,
+                                 (double)x->iterations,
+                                 x->step_se};
+    memcpy(v, vals, sizeof vals);
+}
+
+int pds_fit_write_glance(FILE *o, const pds_fit_report *f, size_t nf)
+{
+    fputs("model,link,estimator,information,vcov,cluster,first.year,last.year", o);
+    for (size_t k = 0; k < N_GLANCE_NUM; k++)
+        fprintf(o, ",%s", glance_num_names[k]);
+    fputs(",converged\n", o);
+    for (size_t i = 0; i < nf; i++) {
+        const pds_fit_result *x = f[i].res;
+        if (!x)
+            continue;
+        csv_str(o, f[i].spec->name);
+        fprintf(o, ",%s,%s,%s,%s,", pds_fit_link_name(f[i].link), estimator_name(&f[i]),
+                pds_fit_info_name(x->information), pds_fit_vcov_name(x->vcov));
+        csv_str(o, f[i].cluster);
+        fprintf(o, ",%d,%d", f[i].pp->first_year, f[i].pp->last_year);
+        double v[N_GLANCE_NUM];
+        glance_values(&f[i], v);
+        for (size_t k = 0; k < N_GLANCE_NUM; k++) {
+            fputc(',', o);
+            csv_num(o, v[k]);
+        }
+        fprintf(o, ",%s\n", x->converged ? "TRUE" : "FALSE");
+    }
+    return ferror(o) ? -1 : 0;
+}
+
+int pds_fit_write_json(FILE *o, const pds_fit_report *f, size_t nf, const pds_fit_lrtest *lr,
+                       size_t nlr, const char *dataset)
+{
+    fputs("{\n  \"dataset\": ", o);
+    json_str(o, dataset);
+    fputs(",\n  \"models\": [", o);
+    int first = 1;
+    for (size_t i = 0; i < nf; i++) {
+        const pds_fit_result *x = f[i].res;
+        if (!x)
+            continue;
+        fprintf(o, "%s\n    {\n      \"model\": ", first ? "" : ",");
+        first = 0;
+        json_str(o, f[i].spec->name);
+        fputs(",\n      \"file\": ", o);
+        json_str(o, f[i].spec->path);
+        fprintf(o, ",\n      \"link\": \"%s\",\n      \"estimator\": \"%s\",\n"
+                   "      \"information\": \"%s\",\n      \"vcov\": \"%s\",\n      \"cluster\": ",
+                pds_fit_link_name(f[i].link), estimator_name(&f[i]),
+                pds_fit_info_name(x->information), pds_fit_vcov_name(x->vcov));
+        json_str(o, f[i].cluster);
+        fprintf(o, ",\n      \"first.year\": %d,\n      \"last.year\": %d,\n      \"glance\": {",
+                f[i].pp->first_year, f[i].pp->last_year);
+        double v[N_GLANCE_NUM];
+        glance_values(&f[i], v);
+        for (size_t k = 0; k < N_GLANCE_NUM; k++) {
+            fprintf(o, "%s\n        \"%s\": ", k ? "," : "", glance_num_names[k]);
+            json_num(o, v[k]);
+        }
+        fprintf(o, ",\n        \"converged\": %s\n      },\n      \"tidy\": [",
+                x->converged ? "true" : "false");
+        int prof = has_profile(x);
+        for (size_t j = 0; j < x->p; j++) {
+            fprintf(o, "%s\n        {\"term\": ", j ? "," : "");
+            json_str(o, f[i].colnames[j]);
+            static const char *const keys[] = {"estimate", "std.error", "statistic", "p.value",
+                                               "conf.low", "conf.high", "wald.conf.low",
+                                               "wald.conf.high", "profile.conf.low",
+                                               "profile.conf.high", "exp.estimate", "vif",
+                                               "ame", "ame.std.error"};
+            double lo = prof ? x->prof_low[j] : x->conf_low[j];
+            double hi = prof ? x->prof_high[j] : x->conf_high[j];
+            double vals[] = {x->beta[j],
+                             x->se[j],
+                             x->z[j],
+                             x->pvalue[j],
+                             lo,
+                             hi,
+                             x->conf_low[j],
+                             x->conf_high[j],
+                             x->prof_low[j],
+                             x->prof_high[j],
+                             exp(x->beta[j]),
+                             x->vif[j],
+                             f[i].ame ? f[i].ame[j] : NAN,
+                             f[i].ame ? f[i].ame_se[j] : NAN};
+            for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+                fprintf(o, ", \"%s\": ", keys[k]);
+                json_num(o, vals[k]);
+            }
+            fprintf(o, ", \"conf.level\": %.17g, \"conf.method\": \"%s\"}", x->level,
+                    prof ? "profile" : "wald");
+        }
+        fputs("\n      ],\n      \"vcov\": [", o);
+        for (size_t r = 0; r < x->p; r++) {
+            fprintf(o, "%s\n        [", r ? "," : "");
+            for (size_t c = 0; c < x->p; c++) {
+                if (c)
+                    fputs(", ", o);
+                json_num(o, x->cov[r * x->p + c]);
+            }
+            fputc(']', o);
+        }
+        fputs("\n      ]\n    }", o);
+    }
+    fputs("\n  ],\n  \"lrtests\": [", o);
+    for (size_t k = 0; k < nlr; k++) {
+        fprintf(o, "%s\n    {\"model\": ", k ? "," : "");
+        json_str(o, f[lr[k].big].spec->name);
+        fputs(", \"nested\": ", o);
+        json_str(o, f[lr[k].small].spec->name);
+        fputs(", \"statistic\": ", o);
+        json_num(o, lr[k].statistic);
+        fprintf(o, ", \"df\": %d, \"p.value\": ", lr[k].df);
+        json_num(o, lr[k].p_value);
+        fputc('}', o);
+    }
+    fputs("\n  ]\n}\n", o);
+    return ferror(o) ? -1 : 0;
+}
