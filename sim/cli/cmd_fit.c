@@ -703,6 +703,10 @@ int pds_cmd_fit(int argc, char **argv)
                     f[i].spec->name, f[i].res->iterations, f[i].res->step_se,
                     a.opt.tol > 0.0 ? a.opt.tol : PDS_FIT_DEFAULT_TOL);
         }
+        if (a.opt.profile && o.firth && o.link == PDS_LINK_CLOGLOG)
+            fprintf(stderr, "pdsim: warning: model '%s': profile-likelihood intervals are not "
+                            "available for Firth's cloglog fits (left blank)\n",
+                    f[i].spec->name);
         if (a.ame) {
             f[i].ame = malloc(f[i].pp->p * sizeof(double));
             f[i].ame_se = malloc(f[i].pp->p * sizeof(double));

@@ -767,8 +767,9 @@ static void newton(fit_ctx *c, double *beta, size_t fixed, int max_iter, double 
         }
         if (!accepted) {
             /* no increase along the Newton direction at all: at the optimum
-             * only if the predicted gain is negligible */
-            o->converged = small;
+             * if the predicted gain is negligible, or below what rounding
+             * lets the objective show */
+            o->converged = small || lam / 2.0 <= 1e-12 * (1.0 + fabs(obj));
             o->singular = evaluate(c, beta, 1) != 0;
             break;
         }
@@ -797,7 +798,7 @@ static void newton(fit_ctx *c, double *beta, size_t fixed, int max_iter, double 
 
 /* Profile of the objective in coordinate j: the signed root
  * r(b) = sign(b - bhat_j) sqrt(2 (obj_hat - max_{beta_j = b} obj)), from a
- * start (work, overwritten by the maximizer). 0, or -1 when the inner
+ * start (work: the maximizer at the previous point, overwritten). 0, or -1 when the inner
  * maximization fails. */
 static int profile_root(fit_ctx *c, const pds_fit_result *r, size_t j, double b, double *work,
                         int max_iter, double tol, double *trial, double *delta, double *root)
@@ -849,8 +850,6 @@ static double profile_bound(fit_ctx *c, const pds_fit_result *r, size_t j, doubl
         if (!(m > fmin(a, b) && m < fmax(a, b)))
             m = 0.5 * (a + b);
         double rm, fm;
-        /* warm start from the end of the bracket nearer the trial point is
-         * what work holds after the last evaluation; both are close */
         if (profile_root(c, r, j, m, work, max_iter, tol, trial, delta, &rm) != 0)
             return NAN;
         fm = rm - side * z;
@@ -1042,18 +1041,25 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
 
     /* profile-likelihood intervals: likelihood-based whatever the covariance;
      * with Firth the penalized likelihood is profiled, as logistf does */
-    if (opt->profile && converged) {
+    /* not for Firth with cloglog: there the modified-score steps of the
+     * inner fits crawl away from the estimate and do not converge reliably */
+    if (opt->profile && converged && !(c.firth && opt->link == PDS_LINK_CLOGLOG)) {
         double z = pds_normal_quantile(0.5 + level / 2.0);
         /* the first trial points step by the model-based standard errors
          * (c.inv holds that covariance after a sandwich) */
         double *se_model = snap;
+        /* the inner fits: Firth's modified-score steps converge linearly,
+         * so they get more iterations; a step of 1e-8 standard errors moves
+         * the objective by about 1e-16 */
+        int inner_iter = 10 * max_iter;
+        double inner_tol = tol > 1e-8 ? tol : 1e-8;
         for (size_t j = 0; j < p; j++)
             se_model[j] = vcov == PDS_VCOV_MODEL ? r->se[j] : sqrt(c.inv[j * p + j]);
         for (size_t j = 0; j < p; j++) {
-            r->prof_low[j] =
-                profile_bound(&c, r, j, se_model[j], -1, z, work, max_iter, tol, trial, delta);
-            r->prof_high[j] =
-                profile_bound(&c, r, j, se_model[j], +1, z, work, max_iter, tol, trial, delta);
+            r->prof_low[j] = profile_bound(&c, r, j, se_model[j], -1, z, work, inner_iter,
+                                           inner_tol, trial, delta);
+            r->prof_high[j] = profile_bound(&c, r, j, se_model[j], +1, z, work, inner_iter,
+                                            inner_tol, trial, delta);
         }
         /* leave c at the estimate */
         evaluate(&c, beta, 1);

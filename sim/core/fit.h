@@ -48,7 +48,8 @@ typedef struct pds_fit_options {
      * 0 = PDS_FIT_DEFAULT_TOL */
     double tol;
     double level;   /* confidence level of the intervals; 0 = 0.95 */
-    int profile;    /* also profile-likelihood intervals (penalized with Firth) */
+    int profile;    /* also profile-likelihood intervals (penalized with Firth; not
+                       for Firth with cloglog, where they stay NaN) */
 } pds_fit_options;
 
 #define PDS_FIT_DEFAULT_MAX_ITER 100
