@@ -163,9 +163,9 @@ check "a list item under extends gets its defaults (count 1, weight 1)" sh -c \
     "'$PDSIM' validate '$P/configs/warn.yaml' 2>/dev/null | grep -q '^  central_documents: \[{year: 2030, count: 1, weight: 1}\]'"
 check "no warning for a variable that is not a percentage" sh -c \
     "'$PDSIM' validate '$P/configs/nowarn.yaml' >/dev/null 2>'$TMP/nw.txt' && ! grep -q warning '$TMP/nw.txt'"
-mkdir -p "$TMP/adir"
+: >"$TMP/afile"
 check "fit -o says why it cannot write" sh -c \
-    "'$PDSIM' fit '$P/configs/base.yaml' --firth -o '$TMP/adir' >/dev/null 2>'$TMP/f.txt'; [ \$? -eq 1 ] && grep -q 'adir: cannot write the model file (Is a directory)' '$TMP/f.txt'"
+    "'$PDSIM' fit '$P/configs/base.yaml' --firth -o '$TMP/afile/m.yaml' >/dev/null 2>'$TMP/f.txt'; [ \$? -eq 1 ] && grep -q 'afile/m.yaml: .*Not a directory' '$TMP/f.txt'"
 
 # --- did you mean
 check "a mistyped verb gets a suggestion" sh -c "'$PDSIM' fitt 2>'$TMP/d.txt'; [ \$? -eq 2 ] && grep -q \"did you mean 'fit'\" '$TMP/d.txt'"
