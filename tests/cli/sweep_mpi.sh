@@ -38,7 +38,7 @@ for s in grid sobol; do
 done
 refuses_task_flags() {
     status_is 2 timeout -k 5 60 "$MPIEXEC" -n 2 "$PDSIM" sweep "$D/sweep_grid.yaml" -q --task 0 --tasks 2 \
-        -o "$TMP/flags" && grep -q "ranks share the points" "$TMP/s.err"
+        -o "$TMP/flags" && grep -q "ranks share the tasks" "$TMP/s.err"
 }
 check "under mpirun, --task/--tasks are refused" refuses_task_flags
 bad_spec_once() {
