@@ -221,7 +221,7 @@ static int csv_begin(csvout *c, const char *name, const char *header)
 {
     snprintf(c->path, sizeof c->path, "%s/%s", c->dir, name);
     snprintf(c->tmp, sizeof c->tmp, "%s.tmp.%ld", c->path, (long)getpid());
-    c->f = fopen(c->tmp, "w");
+    c->f = fopen(c->tmp, "wx"); /* O_EXCL: never through a link at the name */
     if (!c->f) {
         fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", c->path,
                 strerror(errno));
