@@ -135,6 +135,82 @@ def sweep_tables(sw):
     return out
 
 
+BT_NAMES = ["this forecast", "model, channels off", "constant hazard", "logistic curve"]
+
+
+def reliability_html(path, uncertainty):
+    """The reliability panel of a forecast: the in-sample check, the
+    rolling-origin backtest against the baselines and the data's provenance,
+    from /reliability of the result file (what `pdsim run` prints)."""
+    import h5py
+    import numpy as np
+    warn = []
+    parts = ['<section class="reliability"><h3>Reliability of this forecast</h3>']
+    with h5py.File(path, "r") as f:
+        g = f.get("reliability")
+        if g is None:
+            parts.append("<p>This file has no reliability record.</p></section>")
+            return "".join(parts)
+        if "insample" in g and "insample_years" in g:
+            yrs, v = g["insample_years"][()], g["insample"][()]
+            rows = []
+            for i in range(len(v)):
+                last = i == len(v) - 1
+                z = v[i, 4]
+                bad = not last and not (abs(z) <= 2)
+                rows.append(["all" if last else "%d-%d" % tuple(yrs[i]), "%d" % v[i, 0],
+                             "%d" % v[i, 1], "%.2f" % v[i, 2], "%.2f" % v[i, 3],
+                             "%+.2f%s" % (z, " (|z| > 2)" if bad else "")])
+                if bad:
+                    warn.append("The model does not reproduce the observed past: |z| > 2 in "
+                                "%d-%d." % tuple(yrs[i]))
+            parts.append("<p>In-sample check: observed adoptions against the sum of the "
+                         "model's fitted hazards over the unit-years at risk.</p>")
+            parts.append(table(["years", "at risk", "observed", "expected", "sd", "z"], rows,
+                               "num"))
+        if "backtest" in g and "backtest_setup" in g:
+            b, m = g["backtest"][()], g["backtest_setup"][()]
+            runs = int(g.attrs.get("backtest_runs", 0))
+            rows = []
+            for k in range(len(b)):
+                cell = ""
+                if k > 0:
+                    d, se = b[k, 5], b[k, 6]
+                    verdict = "no clear difference"
+                    if np.isfinite(se) and abs(d) > 2 * se:
+                        verdict = "this better" if d < 0 else "this worse"
+                        if d > 0 and k >= 2:
+                            warn.append("In the backtest this forecast scores worse than the "
+                                        "%s beyond noise." % BT_NAMES[k])
+                    cell = "%+.4f (%.4f) %s" % (d, se, verdict)
+                rows.append([BT_NAMES[k], "%.4f" % b[k, 0], "%.4f" % b[k, 1], "%.4f" % b[k, 2],
+                             cell, "%.3f" % b[k, 9]])
+            parts.append("<p>Backtest: forecasts made at the end of %d..%d%s, scored on the "
+                         "observed years to the base year (%d unit-years of %d units, %d runs "
+                         "per origin). Lower scores are better; the difference is this "
+                         "forecast minus the row, with its standard error clustered by unit; "
+                         "better or worse only beyond 2 SE.</p>"
+                         % (m[0], m[1], ", refitted at each origin" if m[2] else "", m[3],
+                            m[4], runs))
+            parts.append(table(["forecaster", "Brier", "log score", "RPS",
+                                "this minus row (log score)", "stacking weight"], rows, "num"))
+        else:
+            parts.append("<p>Backtest: not done.</p>")
+        prov = g.attrs.get("data_provenance")
+        if prov is not None:
+            prov = prov.decode() if isinstance(prov, bytes) else str(prov)
+            parts.append("<p>Data provenance (values by source):</p><ul>%s</ul>"
+                         % "".join("<li>%s</li>" % esc(x) for x in prov.splitlines() if x))
+    if not uncertainty or uncertainty == "none":
+        warn.append("No parameter uncertainty: the bands are Monte Carlo variation of a model "
+                    "taken as exact, and are too narrow.")
+    parts.append("<p>Parameter uncertainty: %s.</p>" % esc(uncertainty or "none"))
+    for w in warn:
+        parts.append('<p class="note">Warning: %s</p>' % esc(w))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def figure_html(out, name):
     links = ""
     if out.svg:
@@ -153,6 +229,7 @@ def write_html(a, out, run, cmp, sw, year):
              "table{border-collapse:collapse;margin:0.8em 0;font-size:90%}",
              "td,th{border:1px solid #ccc;padding:2px 8px}th{background:#f0f0f0}",
              "table.num td{text-align:right}.note{color:#8a4b00}",
+             "section.reliability{border:1px solid #ccc;padding:0 1em;background:#fafafa}",
              "</style></head><body>", "<h1>pdsim report</h1>"]
     for n in out.notes:
         parts.append('<p class="note">%s</p>' % esc(n))
@@ -169,6 +246,7 @@ def write_html(a, out, run, cmp, sw, year):
         parts.append(table(None, meta))
         if run.attrs["uncertainty_warning"]:
             parts.append('<p class="note">%s</p>' % esc(run.attrs["uncertainty_warning"]))
+        parts.append(reliability_html(run.path, run.attrs["uncertainty"]))
         for name in ("s_curve", "tile_map_p", "tile_map_median", "adoption_years"):
             if name in out.made:
                 parts.append(figure_html(out, name))

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "../core/compare_fc.h"
 #include "../core/diag.h"
 #include "../core/insample.h"
 #include "../core/summary.h"
@@ -37,8 +38,8 @@ void pds_cli_year_range(char *buf, size_t n, int lo, int hi, int last);
 /* The reliability note printed beside a forecast: the in-sample check per
  * period, the dataset's provenance counts, and warnings when the check
  * fails or the forecast carries no parameter uncertainty. */
-void pds_cli_print_reliability(const pds_insample *q, const char *provenance,
-                               const char *uncertainty, size_t n_models);
+void pds_cli_print_reliability(const pds_insample *q, const pds_backtest_reliability *bt,
+                               const char *provenance, const char *uncertainty, size_t n_models);
 
 /* The stdout summary of a finished run. */
 void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);

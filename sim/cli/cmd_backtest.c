@@ -15,6 +15,7 @@
 #include "../core/pp.h"
 #include "../io/csvtab.h"
 #include "../io/dataset.h"
+#include "../io/backtest_setup.h"
 #include "../io/model_io.h"
 #include "cli.h"
 
@@ -67,16 +68,6 @@ static int parse_cutoff(const char *s, long *from, long *to)
     if (pds_parse_long(buf, from) != 0 || pds_parse_long(dots + 2, to) != 0 || *to < *from)
         return -1;
     return 0;
-}
-
-/* The first year with data: the first adoption or the panel's first year. */
-static int data_first_year(const pds_world *w)
-{
-    pds_model none = {.lag = 1}; /* no terms: the first adoption */
-    int y = pds_pp_default_first_year(w, &none);
-    if (w->panel && (!y || w->panel_first_year < y))
-        y = w->panel_first_year;
-    return y;
 }
 
 static void print_origin(const pds_backtest_result *r, const pds_model *m, int refitted,
@@ -325,68 +316,6 @@ static int parse_args(int argc, char **argv, bt_args *a)
     return -1;
 }
 
-/* One origin: a fresh world cut at the cutoff, the model (refitted when
- * asked), the backtest. */
-static pds_status one_origin(const bt_args *a, const pds_run_config *cfg, const int *observed,
-                             const pds_model *spec, const pds_model *sub, int cutoff, uint64_t seed,
-                             uint64_t runs, pds_diag *diag, pds_backtest_result **out, pds_model **fitted,
-                             double *shift)
-{
-    pds_dataset_options dopt = {.sea_links = cfg->sea_links,
-                                .neighbour_weights = cfg->neighbour_weights_path};
-    pds_world *w = pds_dataset_load(cfg->dataset_path, &dopt, diag);
-    char *panel = malloc(strlen(cfg->dataset_path) + sizeof "/panel.csv");
-    if (!w || !panel) {
-        pds_world_free(w);
-        free(panel);
-        return w ? PDS_ERR_RUNTIME : PDS_ERR_INPUT;
-    }
-    strcat(strcpy(panel, cfg->dataset_path), "/panel.csv");
-    pds_backtest_truncate(w, cutoff);
-    const pds_model *m = spec;
-    pds_status st;
-    *fitted = NULL;
-    int first = pds_pp_default_first_year(w, spec);
-    st = pds_backtest_check_window(w, first, cutoff, diag);
-    if (st == PDS_OK && a->refit) {
-        pds_fit_options fo = {.link = spec->link, .firth = a->firth};
-        st = pds_backtest_refit(w, spec, first, cutoff, &fo, diag, fitted);
-        if (st != PDS_OK)
-            pds_diag_add(diag, spec->path, 0, 0,
-                         "model '%s' could not be refitted on %d..%d (above)", spec->name, first,
-                         cutoff);
-        m = *fitted;
-    } else if (st == PDS_OK && cfg->intercept_recalibration) {
-        /* recalibrated on the history known at the cutoff, not on the years forecast */
-        st = pds_backtest_recalibrate(w, spec, first, cutoff, diag, fitted, shift);
-        if (st != PDS_OK)
-            pds_diag_add(diag, cfg->path, 0, 0,
-                         "intercept_recalibration: in-sample failed on %d..%d (above)", first,
-                         cutoff);
-        m = *fitted;
-    }
-    if (st == PDS_OK) {
-        pds_backtest_options bo = {
-            .cutoff = cutoff,
-            .last_year = (int)cfg->base_year,
-            .sim = {.default_proj = cfg->default_proj,
-                    .proj = cfg->proj,
-                    .n_proj = cfg->n_proj,
-                    .panel_file = panel,
-                    .draw_coefficients = cfg->uncertainty == 1},
-            .run = {.seed = seed,
-                    .n_runs = runs,
-                    .chunk_runs = (size_t)cfg->chunk_runs,
-                    .threads = a->threads >= 0 ? (int)a->threads : (int)cfg->threads,
-                    .stop = (volatile int *)&interrupted},
-        };
-        st = pds_backtest_run(w, observed, m, sub, &bo, diag, out);
-    }
-    free(panel);
-    pds_world_free(w);
-    return st;
-}
-
 /* A new file under a temporary name beside path: O_EXCL, no symlink followed. */
 static FILE *open_tmp(const char *path, char **tmp)
 {
@@ -435,7 +364,9 @@ static int same_file(const char *a, const char *b)
 typedef struct bt_config {
     const char *path;
     pds_run_config *cfg;
-    pds_model *spec, *sub;
+    pds_model *spec, *sub; /* spec: specs[0] */
+    pds_model *specs[PDS_MAX_MODELS];
+    size_t n_specs;
     double mean[PDS_BT_N][3];
     int wins[PDS_BT_N][3];
 } bt_config;
@@ -454,7 +385,8 @@ static void print_comparison(const bt_args *a, const bt_config *c, const pds_fc_
     for (size_t k = 0; k < F; k++)
         snprintf(label[k], sizeof label[k], "[%zu]", k + 1);
     for (size_t k = 0; k < K; k++)
-        printf("  %-5s model of %s (%s)\n", label[k], c[k].path, c[k].spec->name);
+        printf("  %-5s %s of %s (%s%s)\n", label[k], c[k].n_specs > 1 ? "mixture" : "model",
+               c[k].path, c[k].spec->name, c[k].n_specs > 1 ? ", ..." : "");
     for (int b = PDS_BT_NO_CHANNELS; b < PDS_BT_N; b++)
         printf("  %-5s %s%s%s%s\n", label[K + (size_t)b - 1], pds_backtest_names[b],
                K > 1 ? " (as fitted for " : "", K > 1 ? c[0].path : "", K > 1 ? ")" : "");
@@ -541,17 +473,12 @@ int pds_cmd_backtest(int argc, char **argv)
         c[k].path = a.configs[k];
         c[k].cfg = pds_run_config_load(a.configs[k], &diag);
         if (c[k].cfg) {
-            c[k].spec = pds_model_load(c[k].cfg->model_path, &diag);
+            c[k].n_specs = pds_backtest_load_models(c[k].cfg, c[k].specs, &diag);
+            c[k].spec = c[k].specs[0];
             if (c[k].cfg->subunit_model_path)
                 c[k].sub = pds_model_load(c[k].cfg->subunit_model_path, &diag);
         }
         loaded &= c[k].cfg && c[k].spec && (!c[k].cfg->subunit_model_path || c[k].sub);
-        if (c[k].cfg && c[k].cfg->n_models > 1) {
-            pds_diag_add(&diag, c[k].cfg->path, c[k].cfg->models_line, 0,
-                         "models: backtest scores one unit model per config; give each model "
-                         "its own run config (model: FILE)");
-            loaded = 0;
-        }
     }
     const pds_run_config *cfg = c[0].cfg;
     if (loaded) {
@@ -597,7 +524,7 @@ int pds_cmd_backtest(int argc, char **argv)
         goto done;
     }
     uint64_t runs = a.runs > 0 ? (uint64_t)a.runs : cfg->runs;
-    int first = data_first_year(full), last = (int)cfg->base_year;
+    int first = pds_backtest_data_first_year(full), last = (int)cfg->base_year;
     if (a.cutoff_from < first || a.cutoff_to >= last) {
         char given[64];
         if (a.cutoff_to != a.cutoff_from)
@@ -676,14 +603,29 @@ int pds_cmd_backtest(int argc, char **argv)
         pds_backtest_result *r[MAX_CONFIGS] = {NULL};
         int cutoff = (int)a.cutoff_from + (int)o;
         for (size_t k = 0; k < K && st == PDS_OK; k++) {
-            pds_model *fitted = NULL;
-            double shift = NAN;
-            st = one_origin(&a, c[k].cfg, observed, c[k].spec, c[k].sub, cutoff, seed, runs,
-                            &diag, &r[k], &fitted, &shift);
+            pds_model *fitted[PDS_MAX_MODELS] = {NULL};
+            double shift[PDS_MAX_MODELS];
+            pds_backtest_setup bs = {.cfg = c[k].cfg,
+                                     .n_specs = c[k].n_specs,
+                                     .specs = (const pds_model *const *)c[k].specs,
+                                     .sub = c[k].sub,
+                                     .observed = observed,
+                                     .seed = seed,
+                                     .runs = runs,
+                                     .refit = a.refit,
+                                     .firth = a.firth,
+                                     .threads = a.threads >= 0 ? (int)a.threads
+                                                               : (int)c[k].cfg->threads,
+                                     .stop = (volatile int *)&interrupted};
+            st = pds_backtest_origin(&bs, cutoff, &diag, &r[k], fitted, shift);
             if (st == PDS_OK) {
                 if (K > 1)
                     printf("\n-- config %zu of %zu: %s --", k + 1, K, a.configs[k]);
-                print_origin(r[k], fitted ? fitted : c[k].spec, a.refit, shift);
+                print_origin(r[k], fitted[0] ? fitted[0] : c[k].spec, a.refit, shift[0]);
+                if (c[k].n_specs > 1)
+                    printf("(the forecast mixes %zu models: each run draws one with the "
+                           "config's weights; the first is shown)\n",
+                           c[k].n_specs);
                 if (csv)
                     csv_rows(csv, a.configs[k], r[k]);
                 if (hcsv)
@@ -698,7 +640,8 @@ int pds_cmd_backtest(int argc, char **argv)
                 pds_diag_add(&diag, a.configs[k], 0, 0, "backtest with cutoff %d failed (above)",
                              cutoff);
             }
-            pds_model_free(fitted);
+            for (size_t j = 0; j < c[k].n_specs; j++)
+                pds_model_free(fitted[j]);
         }
         if (st == PDS_OK) {
             const pds_backtest_result *rr[MAX_CONFIGS + PDS_BT_N];
@@ -758,7 +701,8 @@ done:
     pds_fc_pool_free(pool);
     for (size_t k = 0; k < K; k++) {
         pds_model_free(c[k].sub);
-        pds_model_free(c[k].spec);
+        for (size_t j = 0; j < c[k].n_specs; j++)
+            pds_model_free(c[k].specs[j]);
         pds_run_config_free(c[k].cfg);
     }
     pds_world_free(full);

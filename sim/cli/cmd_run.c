@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../io/backtest_setup.h"
 #include "../io/csvtab.h"
 #include "../io/h5out.h"
 #include "../io/provenance.h"
@@ -286,6 +287,20 @@ int pds_cmd_run(int argc, char **argv)
     pds_diag_free(&qd);
     char *provenance = pds_provenance_summary(cfg->dataset_path);
     meta.provenance = provenance;
+    /* and the rolling-origin backtest of the same config against the baselines */
+    pds_backtest_reliability backtest;
+    {
+        pds_diag bd;
+        pds_diag_init(&bd);
+        if (pds_backtest_config_reliability(cfg, s.sub_model, (int)cfg->threads,
+                                            (volatile int *)&interrupted, &backtest,
+                                            &bd) == PDS_OK)
+            meta.backtest = &backtest;
+        else if (!quiet && cfg->reliability.origins > 0 && bd.n > 0)
+            fprintf(stderr, "pdsim: note: no backtest beside the forecast: %s\n",
+                    bd.msgs[bd.n - 1]);
+        pds_diag_free(&bd);
+    }
     meta.coefficient_names = coef_names;
     meta.uncertainty = ncoef ? "coefficients" : "none";
     meta.uncertainty_warning = unc_warning;
@@ -402,7 +417,7 @@ int pds_cmd_run(int argc, char **argv)
     if (st == PDS_OK && !quiet) {
         double secs = seconds_since(&prog.t0);
         pds_cli_print_summary(&s, sum);
-        pds_cli_print_reliability(meta.insample, provenance, meta.uncertainty, K);
+        pds_cli_print_reliability(meta.insample, meta.backtest, provenance, meta.uncertainty, K);
         printf("\n%llu runs in %.2f s (%.0f runs/s); results in %s\n",
                (unsigned long long)cfg->runs, secs,
                (double)(cfg->runs - first) / (secs > 0 ? secs : 1e-9), cfg->output_path);

@@ -555,7 +555,9 @@ int pds_cmd_summary(int argc, char **argv)
             char prov[4096];
             pds_h5result_reliability(&f.h, &q, prov, sizeof prov);
             int n_models = H5Lexists(f.h.file, "/runs/model", H5P_DEFAULT) > 0 ? 2 : 1;
-            pds_cli_print_reliability(&q, prov, f.h.uncertainty, (size_t)n_models);
+            pds_backtest_reliability bt;
+            pds_h5result_backtest(&f.h, &bt);
+            pds_cli_print_reliability(&q, &bt, prov, f.h.uncertainty, (size_t)n_models);
         }
         if (rc == 0 && dir)
             rc = write_csvs(&f, dir, bom, runs, replace);

@@ -130,8 +130,8 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
     }
 }
 
-void pds_cli_print_reliability(const pds_insample *q, const char *provenance,
-                               const char *uncertainty, size_t n_models)
+void pds_cli_print_reliability(const pds_insample *q, const pds_backtest_reliability *bt,
+                               const char *provenance, const char *uncertainty, size_t n_models)
 {
     printf("\nReliability of this forecast:\n");
     if (q && q->n_periods > 0) {
@@ -151,6 +151,35 @@ void pds_cli_print_reliability(const pds_insample *q, const char *provenance,
     } else {
         printf("  in-sample check: not available\n");
     }
+    int bt_worse = 0;
+    if (bt && bt->first_cutoff) {
+        printf("  backtest (forecasts made at the end of %d..%d, scored on the observed years to "
+               "the base year; %zu unit-years of %zu units; %llu runs per origin%s; lower is "
+               "better):\n",
+               bt->first_cutoff, bt->last_cutoff, bt->unit_years, bt->units,
+               (unsigned long long)bt->runs, bt->refit ? "; refitted at each origin" : "");
+        printf("  %-20s %9s %9s %9s   %-30s %s\n", "", "Brier", "log score", "RPS",
+               "this minus row, log score", "stacking weight");
+        for (size_t k = 0; k < PDS_REL_FC; k++) {
+            printf("  %-20s %9.4f %9.4f %9.4f", pds_backtest_reliability_names[k],
+                   bt->score[k][PDS_SC_BRIER], bt->score[k][PDS_SC_LOG], bt->score[k][PDS_SC_RPS]);
+            char cell[64] = "";
+            if (k > 0) {
+                pds_fc_diff d = {.diff = bt->diff[k][PDS_SC_LOG], .se = bt->diff_se[k][PDS_SC_LOG]};
+                const char *v = pds_fc_verdict(&d);
+                snprintf(cell, sizeof cell, "%+.4f (%.4f) %s", d.diff, d.se,
+                         strcmp(v, "better") == 0   ? "this better"
+                         : strcmp(v, "worse") == 0 ? "THIS WORSE"
+                                                   : "no clear diff.");
+                bt_worse |= k > 1 && strcmp(v, "worse") == 0;
+            }
+            printf("   %-30s %.3f\n", cell, bt->stacking[k]);
+        }
+        printf("  (paired difference of the log scores, its SE clustered by unit in brackets; "
+               "better or worse only beyond 2 SE)\n");
+    } else {
+        printf("  backtest: not done (reliability.backtest_origins: 0, or too little history)\n");
+    }
     if (provenance && *provenance) {
         printf("  data provenance:\n");
         const char *l = provenance;
@@ -166,6 +195,9 @@ void pds_cli_print_reliability(const pds_insample *q, const char *provenance,
     if (q && q->worst_abs_z_over_2)
         printf("pdsim: warning: the model does not reproduce the observed past (|z| > 2 in a "
                "period of the in-sample check): read the forecast with care\n");
+    if (bt_worse)
+        printf("pdsim: warning: in the backtest this forecast scores worse than a simple "
+               "baseline (constant hazard or logistic curve) beyond noise\n");
     if (!uncertainty || !*uncertainty || strcmp(uncertainty, "none") == 0)
         printf("pdsim: warning: no parameter uncertainty: the intervals are Monte Carlo "
                "variation of a model taken as exact, and are too narrow\n");

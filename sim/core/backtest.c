@@ -193,19 +193,28 @@ static pds_status forecast_model(const pds_world *w, const pds_model *um, const 
     so.shocks = NULL;
     so.n_shocks = 0;
     so.channels_off = off;
-    pds_sim *s = NULL;
-    pds_status st = pds_sim_create(w, um, sm, &so, diag, &s);
-    if (st != PDS_OK)
-        return st;
-    pds_summary *sum = pds_summary_create(w->n_units, r->n_years, r->cutoff + 1);
-    if (!sum) {
-        pds_sim_free(s);
+    size_t K = opt->models && opt->n_models > 1 ? opt->n_models : 1;
+    pds_sim **sims = calloc(K, sizeof *sims);
+    if (!sims)
         return PDS_ERR_RUNTIME;
+    pds_status st = PDS_OK;
+    for (size_t k = 0; k < K && st == PDS_OK; k++)
+        st = pds_sim_create(w, k == 0 ? um : opt->models[k], sm, &so, diag, &sims[k]);
+    pds_summary *sum = st == PDS_OK ? pds_summary_create(w->n_units, r->n_years, r->cutoff + 1)
+                                    : NULL;
+    if (st == PDS_OK && !sum)
+        st = PDS_ERR_RUNTIME;
+    if (st == PDS_OK) {
+        pds_run_options ro = opt->run;
+        ro.sink = NULL;
+        ro.keep_subunits = 0;
+        if (K > 1) {
+            ro.alternatives = (const pds_sim *const *)sims;
+            ro.cum_weights = opt->cum_weights;
+            ro.n_alternatives = K;
+        }
+        st = pds_engine_run(sims[0], &ro, sum);
     }
-    pds_run_options ro = opt->run;
-    ro.sink = NULL;
-    ro.keep_subunits = 0;
-    st = pds_engine_run(s, &ro, sum);
     if (st == PDS_OK) {
         for (size_t i = 0; i < r->n_risk; i++)
             pds_score_mc_hazard(sum->adopted_by_year + r->risk_unit[i] * r->n_years, sum->n_runs,
@@ -217,7 +226,9 @@ static pds_status forecast_model(const pds_world *w, const pds_model *um, const 
         }
     }
     pds_summary_free(sum);
-    pds_sim_free(s);
+    for (size_t k = 0; k < K; k++)
+        pds_sim_free(sims[k]);
+    free(sims);
     return st;
 }
 

@@ -55,6 +55,12 @@ typedef struct pds_backtest_options {
     pds_sim_options sim; /* projection rules etc.; base_year, horizon, forced, shocks and
                           * channels_off are set by the backtest */
     pds_run_options run; /* seed, runs, threads; sink and summary are the backtest's */
+    /* structural uncertainty: NULL, or n_models unit models (the unit model
+     * passed to pds_backtest_run first) of which run r uses the one chosen by
+     * pds_model_of_run with these cumulative weights, as `pdsim run` does */
+    const pds_model *const *models;
+    const double *cum_weights;
+    size_t n_models;
 } pds_backtest_options;
 
 typedef struct pds_backtest_forecast {

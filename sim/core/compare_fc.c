@@ -315,3 +315,7 @@ done:
     free(idx);
     return st;
 }
+
+const char *const pds_backtest_reliability_names[PDS_REL_FC] = {
+    "this forecast", "model, channels off", "constant hazard", "logistic curve"};
+

@@ -8,6 +8,7 @@
 #define PDS_COMPARE_FC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backtest.h"
 #include "diag.h"
@@ -67,5 +68,23 @@ const char *pds_fc_verdict(const pds_fc_diff *d);
  * maximum, *iterations the Newton steps. */
 pds_status pds_fc_stack(const double *q, size_t n, size_t k, double *w, double *objective,
                         int *iterations);
+
+/* The reliability summary of a rolling-origin backtest: pooled scores of
+ * the config's forecast (forecaster 0) and of the baselines (constant
+ * hazard, logistic curve, channels off), and the paired differences of the
+ * forecast minus each baseline with standard errors clustered by unit. */
+#define PDS_REL_FC 4 /* forecast, channels off, constant hazard, logistic curve */
+typedef struct pds_backtest_reliability {
+    int first_cutoff, last_cutoff; /* origins; 0 when no backtest was done */
+    uint64_t runs;
+    int refit;
+    size_t unit_years, unit_origins, units;
+    double score[PDS_REL_FC][PDS_SC_N];    /* pooled means */
+    double diff[PDS_REL_FC][PDS_SC_N];     /* forecast minus forecaster k (row 0 unused) */
+    double diff_se[PDS_REL_FC][PDS_SC_N];
+    double stacking[PDS_REL_FC];           /* stacking weights of the four */
+} pds_backtest_reliability;
+
+extern const char *const pds_backtest_reliability_names[PDS_REL_FC];
 
 #endif

@@ -178,6 +178,21 @@ static const pds_key model_entry_keys[] = {
 static int seq_len(pds_yaml *y, yaml_node_t *n, const char *what, size_t *len, pds_diag *diag);
 
 /* models: [{model: FILE, weight: W}, ...]: each run draws one of them. */
+static void drop_models(pds_run_config *c)
+{
+    for (size_t i = 0; i < c->n_models; i++) {
+        free(c->models[i]);
+        if (c->models_path)
+            free(c->models_path[i]);
+    }
+    free(c->models);
+    free(c->models_path);
+    free(c->model_weights);
+    c->models = c->models_path = NULL;
+    c->model_weights = NULL;
+    c->n_models = 0;
+}
+
 static int parse_models(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
 {
     pds_run_config *c = target;
@@ -191,9 +206,11 @@ static int parse_models(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
                      PDS_MAX_MODELS, len);
         return -1;
     }
+    drop_models(c); /* a config extending another replaces its list whole */
     c->models = calloc(len + 1, sizeof *c->models);
+    c->models_path = calloc(len + 1, sizeof *c->models_path);
     c->model_weights = calloc(len + 1, sizeof *c->model_weights);
-    if (!c->models || !c->model_weights)
+    if (!c->models || !c->models_path || !c->model_weights)
         return -1;
     int bad = 0;
     double total = 0;
@@ -212,6 +229,10 @@ static int parse_models(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
                          "%s.weight: expected a positive number, got %g", where, d.weight);
             bad = 1;
         }
+        /* relative to the config that names it, as every path */
+        char *j = d.model ? pds_path_relative_to(y->path, d.model) : NULL;
+        c->models_path[c->n_models] = j ? pds_canonical_path(j) : NULL;
+        free(j);
         c->models[c->n_models] = d.model;
         c->model_weights[c->n_models++] = d.weight;
         total += d.weight;
@@ -458,6 +479,38 @@ static int parse_scenario(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *d
                               &c->scenario, "scenario", diag);
 }
 
+typedef struct reliability_doc {
+    long origins;
+    uint64_t runs;
+    int refit;
+} reliability_doc;
+
+static const pds_key reliability_keys[] = {
+    {"backtest_origins", PDS_KEY_INT, 0, 0, 50, "5", NULL, offsetof(reliability_doc, origins), NULL,
+     "rolling origins of the backtest written beside the forecast, the last two years before "
+     "base_year; 0 = no backtest",
+     NULL},
+    {"runs", PDS_KEY_U64, 0, 1, 1e7, "2000", NULL, offsetof(reliability_doc, runs), NULL,
+     "Monte Carlo runs at each origin", NULL},
+    {"refit", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, offsetof(reliability_doc, refit), NULL,
+     "refit the model(s) on the history known at each origin (as backtest --refit)", NULL},
+};
+
+static int parse_reliability(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    pds_run_config *c = target;
+    reliability_doc d = {.origins = c->reliability.origins,
+                         .runs = c->reliability.runs,
+                         .refit = c->reliability.refit};
+    int rc = pds_yaml_parse_map(y, n, reliability_keys,
+                                sizeof reliability_keys / sizeof reliability_keys[0], &d,
+                                "reliability", diag);
+    c->reliability.origins = d.origins;
+    c->reliability.runs = d.runs;
+    c->reliability.refit = d.refit;
+    return rc;
+}
+
 static const char *const uncertainty_names[] = {"none", "coefficients", NULL};
 static const char *const recalibration_names[] = {"none", "in-sample", NULL};
 
@@ -517,6 +570,9 @@ const pds_key pds_run_config_keys[] = {
      "{name, central_documents: [{year, count, weight, title}], forced_adoption: [{unit, year}], "
      "covariates: [{unit, variable, from, to, set|add}], channels: {central_documents, neighbours, "
      "subunits}}",
+     "mapping"},
+    {"reliability", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_reliability,
+     "the backtest written beside the forecast: {backtest_origins: 5, runs: 2000, refit: false}",
      "mapping"},
     {"projection", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_projection,
      "covariates past the panel: {default: RULE, variables: {name: RULE}}, "
@@ -595,14 +651,7 @@ void pds_run_config_free(pds_run_config *c)
         free(c->scenario.shocks[i].variable);
     }
     free(c->scenario.shocks);
-    for (size_t i = 0; i < c->n_models; i++) {
-        free(c->models[i]);
-        if (c->models_path)
-            free(c->models_path[i]);
-    }
-    free(c->models);
-    free(c->models_path);
-    free(c->model_weights);
+    drop_models(c);
     free(c);
 }
 
@@ -739,6 +788,8 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
     c->default_proj.rule = PDS_PROJ_HOLD;
     c->default_proj.years = 5;
     c->default_proj.min = c->default_proj.max = NAN;
+    c->reliability.origins = 5;
+    c->reliability.runs = 2000;
     /* the deepest config first, with the defaults; each one above replaces
      * what it names */
     int seen_scenario = 0;
@@ -750,6 +801,19 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
             free(c->output);
             c->output = NULL;
             c->replace = 0;
+        }
+        int sets_model = find_key(y, pds_yaml_root(y), "model") != NULL;
+        int sets_models = find_key(y, pds_yaml_root(y), "models") != NULL;
+        if (y->overlay && sets_model != sets_models) {
+            /* model and models replace each other: a config extending one
+             * with a single model may name several, and the reverse */
+            if (sets_models) {
+                free(c->model);
+                free(c->model_path);
+                c->model = c->model_path = NULL;
+            } else {
+                drop_models(c);
+            }
         }
         bad |= pds_yaml_parse_map(y, pds_yaml_root(y), pds_run_config_keys, pds_n_run_config_keys,
                                   c, NULL, diag) != 0;
@@ -846,12 +910,6 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
         return NULL;
     }
     if (c->n_models) {
-        c->models_path = calloc(c->n_models, sizeof *c->models_path);
-        for (size_t i = 0; c->models_path && i < c->n_models; i++) {
-            char *j = pds_path_relative_to(path, c->models[i]);
-            c->models_path[i] = pds_canonical_path(j);
-            free(j);
-        }
         /* the first model stands for the config where one model is meant */
         free(c->model);
         c->model = c->models[0] ? strdup(c->models[0]) : NULL;
@@ -957,9 +1015,18 @@ char *pds_run_config_dump(const pds_run_config *c, int full)
     sbuf b = {0};
     sb_printf(&b, "dataset: ");
     sb_str(&b, c->dataset_path);
-    sb_printf(&b, "\nmodel: ");
-    sb_str(&b, c->model_path);
-    sb_printf(&b, "\n");
+    if (c->n_models) {
+        sb_printf(&b, "\nmodels:\n");
+        for (size_t i = 0; i < c->n_models; i++) {
+            sb_printf(&b, "  - {model: ");
+            sb_str(&b, c->models_path[i]);
+            sb_printf(&b, ", weight: %.17g}\n", c->model_weights[i]);
+        }
+    } else {
+        sb_printf(&b, "\nmodel: ");
+        sb_str(&b, c->model_path);
+        sb_printf(&b, "\n");
+    }
     if (c->subunit_model_path) {
         sb_printf(&b, "subunit_model: ");
         sb_str(&b, c->subunit_model_path);
@@ -984,6 +1051,9 @@ char *pds_run_config_dump(const pds_run_config *c, int full)
         sb_printf(&b, "%s%ld", i ? ", " : "", c->report_years[i]);
     sb_printf(&b, "]\nuncertainty: %s\nintercept_recalibration: %s\n",
               uncertainty_names[c->uncertainty], recalibration_names[c->intercept_recalibration]);
+    sb_printf(&b, "reliability: {backtest_origins: %ld, runs: %llu, refit: %s}\n",
+              c->reliability.origins, (unsigned long long)c->reliability.runs,
+              c->reliability.refit ? "true" : "false");
     sb_printf(&b, "projection:\n  default: ");
     sb_proj(&b, &c->default_proj);
     if (c->n_proj) {

@@ -91,6 +91,13 @@ typedef struct pds_run_config {
     char **models_path;      /* owned: resolved */
     double *model_weights;   /* owned: normalised to sum 1 */
     long models_line;        /* line of `models:`, for errors */
+    /* the rolling-origin backtest run writes beside the forecast
+     * (`reliability:`): origins ending two years before base_year */
+    struct {
+        long origins;        /* number of origins; 0 = none */
+        uint64_t runs;       /* Monte Carlo runs per origin */
+        int refit;           /* refit the model(s) at each origin */
+    } reliability;
 } pds_run_config;
 
 extern const pds_key pds_run_config_keys[];

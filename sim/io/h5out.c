@@ -160,6 +160,34 @@ static int write_reliability(hid_t file, const pds_h5meta *m)
     }
     if (m->provenance)
         rc |= pds_h5_attr_write_str(g, "data_provenance", m->provenance);
+    const pds_backtest_reliability *bt = m->backtest;
+    if (bt && bt->first_cutoff) {
+        double v[PDS_REL_FC * 10];
+        for (size_t k = 0; k < PDS_REL_FC; k++) {
+            for (int sc = 0; sc < PDS_SC_N; sc++) {
+                v[10 * k + sc] = bt->score[k][sc];
+                v[10 * k + 3 + 2 * sc] = bt->diff[k][sc];
+                v[10 * k + 4 + 2 * sc] = bt->diff_se[k][sc];
+            }
+            v[10 * k + 9] = bt->stacking[k];
+        }
+        hsize_t d[2] = {PDS_REL_FC, 10};
+        rc |= pds_h5_write_dataset(
+            g, "backtest", H5T_NATIVE_DOUBLE, 2, d, v,
+            "[forecaster x 10] rolling-origin backtest, rows: this forecast, model with channels "
+            "off, constant hazard, logistic curve; columns: pooled Brier, log score, RPS; then "
+            "for Brier, log score and RPS the paired difference this forecast minus the row and "
+            "its standard error clustered by unit (0 in the first row); the stacking weight");
+        int32_t meta[5] = {bt->first_cutoff, bt->last_cutoff, bt->refit,
+                           (int32_t)(bt->unit_years < INT32_MAX ? bt->unit_years : INT32_MAX),
+                           (int32_t)(bt->units < INT32_MAX ? bt->units : INT32_MAX)};
+        hsize_t d5[1] = {5};
+        rc |= pds_h5_write_dataset(g, "backtest_setup", H5T_NATIVE_INT32, 1, d5, meta,
+                                   "first and last origin (cutoff year), refitted (0/1), "
+                                   "unit-years scored, units scored");
+        uint64_t runs = bt->runs;
+        rc |= pds_h5_attr_write_num(g, "backtest_runs", H5T_NATIVE_UINT64, &runs);
+    }
     H5Gclose(g);
     return rc;
 }
@@ -395,7 +423,7 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     }
     if (!rc && m->n_models > 1)
         rc = write_model_of_run(g, m, chunk_r);
-    if (!rc && (m->insample || m->provenance))
+    if (!rc && (m->insample || m->provenance || m->backtest))
         rc = write_reliability(h->file, m);
     if (g >= 0)
         H5Gclose(g);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../core/diag.h"
+#include "../core/compare_fc.h"
 #include "../core/insample.h"
 #include "../core/summary.h"
 #include "../core/world.h"
@@ -48,6 +49,7 @@ typedef struct pds_h5meta {
     /* reliability of the forecast, written to /reliability (either NULL) */
     const pds_insample *insample;         /* the in-sample check of the unit model(s) */
     const char *provenance;               /* pds_provenance_summary of the dataset */
+    const pds_backtest_reliability *backtest; /* the rolling-origin backtest, or NULL */
     const pds_world *w;
 } pds_h5meta;
 

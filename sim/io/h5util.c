@@ -494,3 +494,40 @@ void pds_h5result_reliability(const pds_h5result *h, pds_insample *q, char *prov
         H5Dclose(dv);
     H5Gclose(g);
 }
+
+void pds_h5result_backtest(const pds_h5result *h, pds_backtest_reliability *bt)
+{
+    memset(bt, 0, sizeof *bt);
+    if (H5Lexists(h->file, "/reliability", H5P_DEFAULT) <= 0)
+        return;
+    hid_t g = H5Gopen2(h->file, "/reliability", H5P_DEFAULT);
+    if (g < 0)
+        return;
+    double v[PDS_REL_FC * 10];
+    int32_t meta[5];
+    hsize_t d[2] = {PDS_REL_FC, 10}, d5[1] = {5};
+    uint64_t runs = 0;
+    if (H5Lexists(g, "backtest", H5P_DEFAULT) > 0 &&
+        H5Lexists(g, "backtest_setup", H5P_DEFAULT) > 0 &&
+        pds_h5_read_dataset(g, "backtest", H5T_NATIVE_DOUBLE, 2, d, v) == 0 &&
+        pds_h5_read_dataset(g, "backtest_setup", H5T_NATIVE_INT32, 1, d5, meta) == 0 &&
+        pds_h5_attr_read_num(g, "backtest_runs", H5T_NATIVE_UINT64, &runs) == 0 &&
+        meta[0] >= 1000 && meta[0] <= meta[1] && meta[1] <= 3000 && meta[3] >= 0 &&
+        meta[4] >= 0) {
+        bt->first_cutoff = meta[0];
+        bt->last_cutoff = meta[1];
+        bt->refit = meta[2] != 0;
+        bt->unit_years = (size_t)meta[3];
+        bt->units = (size_t)meta[4];
+        bt->runs = runs;
+        for (size_t k = 0; k < PDS_REL_FC; k++) {
+            for (int sc = 0; sc < PDS_SC_N; sc++) {
+                bt->score[k][sc] = v[10 * k + sc];
+                bt->diff[k][sc] = v[10 * k + 3 + 2 * sc];
+                bt->diff_se[k][sc] = v[10 * k + 4 + 2 * sc];
+            }
+            bt->stacking[k] = v[10 * k + 9];
+        }
+    }
+    H5Gclose(g);
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../core/diag.h"
+#include "../core/compare_fc.h"
 #include "../core/insample.h"
 
 /* Create (truncating) or reopen for writing a file of pdsim in the file
@@ -67,6 +68,10 @@ void pds_h5result_close(pds_h5result *h);
  * the file has none, e.g. files of earlier versions, or a bad shape) and the
  * provenance text (prov[0] = '\0' when none). */
 void pds_h5result_reliability(const pds_h5result *h, pds_insample *q, char *prov, size_t size);
+
+/* The rolling-origin backtest of /reliability (first_cutoff = 0 when the
+ * file has none or a bad one). */
+void pds_h5result_backtest(const pds_h5result *h, pds_backtest_reliability *bt);
 
 /* Read rows [first, first + n) of /runs/province_adoption_year into buf
  * [n x n_units] and check each code (0, negative, or <= last_year).

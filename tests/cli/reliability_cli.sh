@@ -53,6 +53,28 @@ check "run prints the reliability note" grep -q "^Reliability of this forecast" 
 check "... warns that Model 4 misses 2021-2023" grep -q "does not reproduce the observed past" "$TMP/run.out"
 check "... warns that no uncertainty is drawn" grep -q "no parameter uncertainty" "$TMP/run.out"
 check "... counts the panel's provenance" grep -q "panel.csv: 3069 values" "$TMP/run.out"
+check "... shows the backtest against the baselines" grep -q "^  constant hazard  .* [0-9.]*$" "$TMP/run.out"
+# model and models replace each other under extends; models stay relative
+# to the config that names them
+mkdir -p "$TMP/sub"
+cat >"$TMP/sub/ext.yaml" <<END
+extends: ../one.yaml
+models:
+  - {model: $M2, weight: 1}
+  - {model: $M1, weight: 1}
+output: $TMP/ext.h5
+END
+check "a config extending a one-model config may name models" "$PDSIM" validate "$TMP/sub/ext.yaml"
+"$PDSIM" validate "$TMP/sub/ext.yaml" >"$TMP/ext.out" 2>&1
+check "... and its resolved settings list them" grep -q "model: \"$M1\", weight: 0.5" "$TMP/ext.out"
+cat >"$TMP/sub/back.yaml" <<END
+extends: $TMP/mix.yaml
+model: $M4
+output: $TMP/back.h5
+END
+"$PDSIM" validate "$TMP/sub/back.yaml" >"$TMP/back.out" 2>&1
+check "a config extending a models config may name one model" grep -q "^model: \"$M4\"" "$TMP/back.out"
+check "... whose resolved settings have no models" sh -c '! grep -q "^models:" "$1"' _ "$TMP/back.out"
 "$PDSIM" summary "$TMP/one.h5" >"$TMP/sum.out" 2>&1
 sed -n '/^Reliability/,$p' "$TMP/sum.out" >"$TMP/sum.rel"
 sed -n '/^Reliability/,/^pdsim: warning: no parameter/p' "$TMP/run.out" >"$TMP/run.rel"

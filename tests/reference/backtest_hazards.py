@@ -1,14 +1,18 @@
 """pdsim backtest's scores, paired differences and stacking weights,
 recomputed independently from the hazards it exports (--hazards-csv).
 
-    backtest_hazards.py HAZARDS.csv SCORES.csv STDOUT.txt
+    backtest_hazards.py HAZARDS.csv SCORES.csv STDOUT.txt [RUN.h5]
 
 - every score of SCORES.csv (--csv) from the hazards, to 1e-12 relative;
 - the pooled paired differences and their unit-clustered standard errors
   (statsmodels OLS on a constant, clustered by unit, at the level of the
   unit-year or, for RPS, the unit-origin), against the printed table;
 - the stacking weights: scipy's SLSQP on the simplex from several starts
-  against the printed weights and stacked log score.
+  against the printed weights and stacked log score;
+- with RUN.h5, a result of `pdsim run` of the same single config whose
+  reliability backtest has the same origins and runs: its /reliability/backtest
+  (pooled scores, paired differences with clustered SEs, stacking weights)
+  against the same independent recomputations.
 """
 import csv
 import re
@@ -21,6 +25,7 @@ import statsmodels.api as sm
 
 EPS = 1e-9
 hpath, spath, opath = sys.argv[1:4]
+h5path = sys.argv[4] if len(sys.argv) > 4 else None
 fails = 0
 
 
@@ -169,5 +174,34 @@ if abs(negll(w_s) / n - stack_log) > 1e-7:
 # pdsim's printed weights are at least as good as scipy's to rounding
 if negll(w_pdsim / w_pdsim.sum()) / n > negll(w_s) / n + 1e-7:
     fail("pdsim's weights give a worse log score than scipy's")
+if h5path:
+    import h5py
+    if len(configs) != 1:
+        fail("RUN.h5 is checked against the backtest of one config")
+    with h5py.File(h5path, "r") as f:
+        bt = f["reliability/backtest"][()]
+        setup = f["reliability/backtest_setup"][()]
+    if (setup[0], setup[1]) != (cutoffs[0], cutoffs[-1]) or setup[3] != len(uy_q):
+        fail(f"RUN.h5 backtest setup {setup}: origins {cutoffs[0]}..{cutoffs[-1]}, "
+             f"{len(uy_q)} unit-years expected")
+    worst = 0.0
+    for k in range(K):
+        pooled = (uy_sq[:, k].mean(), uy_log[:, k].mean(), uo_rps[:, k].mean())
+        for s_ in range(3):
+            worst = max(worst, abs(pooled[s_] - bt[k, s_]))
+            if abs(pooled[s_] - bt[k, s_]) > 1e-10:
+                fail(f"RUN.h5 forecaster {k} score {s_}: numpy {pooled[s_]!r}, pdsim {bt[k, s_]!r}")
+        if k == 0:
+            continue
+        for s_, (x, g) in enumerate(((uy_sq, g_uy), (uy_log, g_uy), (uo_rps, g_uo))):
+            m, se = clustered(x[:, 0] - x[:, k], g)
+            for mine, theirs in ((m, bt[k, 3 + 2 * s_]), (se, bt[k, 4 + 2 * s_])):
+                worst = max(worst, abs(mine - theirs))
+                if abs(mine - theirs) > 1e-10:
+                    fail(f"RUN.h5 forecaster {k} difference {s_}: statsmodels {mine!r}, "
+                         f"pdsim {theirs!r}")
+    if np.max(np.abs(w_s - bt[:, 9])) > 1e-4:
+        fail(f"RUN.h5 stacking weights {bt[:, 9]}, scipy {w_s}")
+    print(f"checked the run's reliability backtest in {h5path} (worst {worst:.1e})")
 print("%d failed" % fails)
 sys.exit(1 if fails else 0)

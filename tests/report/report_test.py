@@ -296,6 +296,14 @@ def test_plots(tmp):
     check("index.html links the CSV summaries it ships",
           any(x.startswith("csv/") and x.endswith(".csv") for x in refs), str(refs))
     check("index.html references only files it ships", not bad, str(bad))
+    page = open(os.path.join(d, "index.html"), encoding="utf-8").read()
+    with h5py.File(base, "r") as f:
+        bt = f["reliability/backtest"][()]
+        q = f["reliability/insample"][()]
+    check("index.html shows the reliability panel: in-sample check and backtest",
+          "Reliability of this forecast" in page and
+          ("<td>%.2f</td>" % q[-1, 2]) in page and
+          ("<td>constant hazard</td><td>%.4f</td>" % bt[2, 0]) in page, page[:300])
 
     # the tile map: each of the 31 provinces drawn exactly once, at distinct tiles
     with h5py.File(base, "r") as f:
