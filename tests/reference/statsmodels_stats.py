@@ -321,7 +321,7 @@ def main():
     rows = load_tidy(f"{d}/tidy.csv")
     close("tidy estimates and SEs as in the JSON", [[r["estimate"], r["std.error"]] for r in rows
                                                     if r["model"] == m["model"]],
-          np.column_stack([beta, se]), 1e-13)
+          np.column_stack([beta, se]), 1e-13, 1e-14)  # absolute: a coefficient near 0
     with open(f"{d}/glance.csv", newline="", encoding="utf-8") as f:
         g = list(csv.DictReader(f))
     missing = [c for c in BROOM_GLANCE if c not in g[0]]
