@@ -20,6 +20,17 @@ Checks reported, not targeted: P(滨州 adopted by 2017) (its city document is
 dated 2017), the per-province 2023 counts of city_counts.csv (assumed),
 the national count per year against city_counts.csv (assumed path).
 
+Uncertainty (simulated method of moments, exactly identified: four moments,
+four coefficients): the observed targets are one realisation of the
+stochastic diffusion, so the coefficients carry the variability of a
+single history's moments. With G the Jacobian of the mean moments in the
+coefficients (central differences, common random numbers) and Sigma the
+covariance of one simulated history's moments at the estimate,
+    Var(theta) = (1 + 1/S) G^-1 Sigma G^-T,
+S the runs per candidate (the Monte Carlo error of the objective). The
+covariance goes into the model file; the split-ratio target is itself an
+assumption, whose error this does not cover.
+
     calibrate_city_model.py PDSIM REPO_ROOT OUT_MODEL.yaml [--runs N] [--seed S]
 """
 import argparse
@@ -40,6 +51,7 @@ ap.add_argument("out")
 ap.add_argument("--runs", type=int, default=2000)
 ap.add_argument("--check-runs", type=int, default=20000)
 ap.add_argument("--seed", type=int, default=20131231)
+ap.add_argument("--jacobian-runs", type=int, default=20000)
 args = ap.parse_args()
 
 DS = os.path.abspath(os.path.join(args.root, "data", "china-group-schooling"))
@@ -80,20 +92,26 @@ def config(runs, seed):
     path = os.path.join(tmp, "hindcast.yaml")
     with open(path, "w") as f:
         f.write("dataset: %s\nmodel: provinces-observed.yaml\nsubunit_model: city.yaml\n"
-                "base_year: %d\nhorizon: %d\nruns: %d\nseed: %d\noutput: out.h5\n"
+                "base_year: %d\nhorizon: %d\nruns: %d\nseed: %d\noutput: out.h5\nreplace: true\n"
+                "reliability: {backtest_origins: 0}\n"
                 "scenario:\n  name: observed provincial history\n  forced_adoption:\n%s"
                 % (DS, BASE, LAST, runs, seed, forced))
     return path
 
 
-def model_text(th, name, description, source):
+def model_text(th, name, description, source, cov=None):
     a, d, p, s = th
-    return ("name: %s\ndescription: \"%s\"\nsource: \"%s\"\nlink: logit\nlag: 1\n"
-            "intercept: {coef: %.4f, se: 0}\nterms:\n"
-            "  - {name: central_documents, dynamic: central_documents, coef: %.4f, se: 0}\n"
-            "  - {name: province_adopted, dynamic: parent_adopted, coef: %.4f, se: 0}\n"
-            "  - {name: siblings_pct, dynamic: siblings_adopted_pct, coef: %.4f, se: 0}\n"
-            % (name, description, source, a, d, p, s))
+    se = np.sqrt(np.diag(cov)) if cov is not None else np.zeros(4)
+    text = ("name: %s\ndescription: \"%s\"\nsource: \"%s\"\nlink: logit\nlag: 1\n"
+            "intercept: {coef: %.4f, se: %.4g}\nterms:\n"
+            "  - {name: central_documents, dynamic: central_documents, coef: %.4f, se: %.4g}\n"
+            "  - {name: province_adopted, dynamic: parent_adopted, coef: %.4f, se: %.4g}\n"
+            "  - {name: siblings_pct, dynamic: siblings_adopted_pct, coef: %.4f, se: %.4g}\n"
+            % (name, description, source, a, se[0], d, se[1], p, se[2], s, se[3]))
+    if cov is not None:
+        text += "covariance:\n" + "".join(
+            "  - [%s]\n" % ", ".join("%.6g" % v for v in row) for row in cov)
+    return text
 
 
 def simulate(th, runs, seed):
@@ -145,6 +163,21 @@ path_data = [sum(counts[(c, t)] for c in codes) for t in range(BASE, LAST + 1)]
 per_prov_sim = {c: float(done(LAST)[:, parent == c].sum(axis=1).mean()) for c in codes if n_of[c]}
 rmse = float(np.sqrt(np.mean([(per_prov_sim[c] - counts[(c, LAST)]) ** 2 for c in per_prov_sim])))
 
+# standard errors of the simulated method of moments (see the top)
+steps = np.array([0.05, 0.01, 0.05, 0.002])
+G = np.zeros((4, 4))
+for j in range(4):
+    e = np.zeros(4)
+    e[j] = steps[j]
+    up = moments(simulate(th + e, args.jacobian_runs, args.seed + 2)).mean(axis=1)
+    down = moments(simulate(th - e, args.jacobian_runs, args.seed + 2)).mean(axis=1)
+    G[:, j] = (up - down) / (2 * steps[j])
+Sigma = np.cov(m)
+Ginv = np.linalg.inv(G)
+cov = (1 + 1 / args.runs) * Ginv @ Sigma @ Ginv.T
+cov = (cov + cov.T) / 2
+coef_se = np.sqrt(np.diag(cov))
+
 names = ["cities adopted by 2023", "risk-set city share mean", "risk-set city share sd",
          "2023 share ratio, adopted/other provinces"]
 lines = ["| target | value | source | simulated (MC se) |", "|---|---|---|---|"]
@@ -153,8 +186,13 @@ srcs = ["Wu & Zhao 2025 (135 of 293), sourced", "Table 2, sourced", "Table 2, so
 for k in range(4):
     lines.append("| %s | %.2f | %s | %.2f (%.2f) |" % (names[k], TARGET[k], srcs[k], est[k], se[k]))
 report = "\n".join(lines) + "\n\n" + "\n".join([
-    "coefficients: intercept %.4f, central_documents %.4f, province_adopted %.4f, siblings_pct %.4f"
-    % tuple(th),
+    "coefficients (SMM standard error): intercept %.4f (%.3f), central_documents %.4f (%.3f), "
+    "province_adopted %.4f (%.3f), siblings_pct %.4f (%.4f)"
+    % tuple(v for pair in zip(th, coef_se) for v in pair),
+    "standard errors: Var = (1 + 1/S) G^-1 Sigma G^-T, G by central differences (steps %s, "
+    "%d runs, seed %d), Sigma the covariance of one history's moments (%d runs); the assumed "
+    "split-ratio target's own error is not included" % (
+        ", ".join("%g" % v for v in steps), args.jacobian_runs, args.seed + 2, args.check_runs),
     "objective %.3g after %d evaluations (%d runs each, seed %d, common random numbers); "
     "fit checked with %d fresh runs (seed %d)" % (res.fun, res.nfev, args.runs, args.seed,
                                                   args.check_runs, args.seed + 1),
@@ -171,11 +209,13 @@ desc = ("City (prefecture-level) hazard model CALIBRATED by simulated method of 
         % (split_ratio, est[0], est[1], est[2], est[3]))
 src = ("Calibrated, not estimated: no city-level coefficients are published. Hindcast 2014-2023 "
        "from the 2013 state (杭州 2006), provinces forced to their dataset adoption years; "
-       "%d runs per candidate, seed %d, Nelder-Mead (scipy). Standard errors 0: calibration "
-       "uncertainty is not propagated." % (args.runs, args.seed))
+       "%d runs per candidate, seed %d, Nelder-Mead (scipy). Standard errors and covariance by "
+       "the simulated method of moments (one history's moment variability; see the .fit.md); "
+       "with uncertainty: coefficients each run draws the city coefficients from them."
+       % (args.runs, args.seed))
 tmp_out = args.out + ".tmp"
 with open(tmp_out, "w") as f:
-    f.write(model_text(th, "city-calibrated", desc, src))
+    f.write(model_text(th, "city-calibrated", desc, src, cov))
 os.replace(tmp_out, args.out)
 with open(os.path.splitext(args.out)[0] + ".fit.md", "w") as f:
     f.write("# Calibration of %s\n\nWritten by scripts/calibrate-city-model.sh.\n\n%s\n"

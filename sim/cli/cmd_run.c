@@ -302,7 +302,19 @@ int pds_cmd_run(int argc, char **argv)
         pds_diag_free(&bd);
     }
     meta.coefficient_names = coef_names;
-    meta.uncertainty = ncoef ? "coefficients" : "none";
+    size_t nsub = pds_sim_n_subunit_coefficients(s.sim);
+    const char *sub_names[257];
+    if (nsub && nsub <= 257) {
+        sub_names[0] = "(intercept)";
+        for (size_t j = 1; j < nsub; j++)
+            sub_names[j] = s.sub_model->terms[j - 1].name;
+        meta.subunit_sim = s.sim;
+        meta.subunit_coefficient_names = sub_names;
+    }
+    meta.uncertainty = ncoef && nsub ? "coefficients (unit and sub-unit models)"
+                       : ncoef       ? "coefficients"
+                       : nsub        ? "coefficients (sub-unit model)"
+                                     : "none";
     meta.uncertainty_warning = unc_warning;
     meta.scenario_name = cfg->scenario.name ? cfg->scenario.name : "";
     char hash[64];

@@ -41,6 +41,10 @@ struct pds_sim {
     double *xval;          /* [U x Y x terms] value of each static term (0 for the others) */
     double *mean;          /* [P1] estimates */
     double *chol;          /* [P1 x P1] lower Cholesky factor of the covariance */
+    size_t Q1;             /* drawn sub-unit model coefficients, 0 = none drawn */
+    double *sub_mean;      /* [Q1] */
+    double *sub_chol;      /* [Q1 x Q1] */
+    double *sub_x;         /* [Y x (Q1 - 1)] value of each year-only sub-unit term (documents) */
 
     /* per-run invariants, computed once (see docs/engine.md) */
     int reference;         /* draw for every agent, adopted or not (the plain loop, for tests) */
@@ -71,6 +75,7 @@ typedef struct scratch {
     uint64_t *thr_p; /* [U] this year's sub-unit threshold under each parent */
     double *eta0;   /* [U x Y] this run's static linear predictor (drawn coefficients) */
     double *beta;   /* [P1] this run's coefficients */
+    double *sub_beta; /* [Q1] this run's sub-unit model coefficients */
 } scratch;
 
 static double threshold(double h)
@@ -296,6 +301,9 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
         size_t n = w->sub_start[p + 1] - w->sub_start[p];
         for (size_t k = 0; k < s->Y; k++) {
             double docs = pds_dynamic_documents(w, s->first_year + (int)k, m->lag);
+            if (s->sub_x && p == 0)
+                for (size_t j = 0; j < m->n_terms; j++)
+                    s->sub_x[k * m->n_terms + j] = docs; /* read for document terms only */
             for (int a = 0; a < 2; a++) {
                 for (size_t c = 0; c < n; c++) {
                     double eta = m->intercept;
@@ -322,23 +330,22 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
 /* Mean and Cholesky factor of the coefficient distribution: the model's
  * covariance when it has one (LAPACKE), else independent normals from the
  * standard errors. */
-static pds_status prepare_draws(pds_sim *s, pds_diag *diag)
+static pds_status normal_of_model(const pds_model *m, double *mean, double *chol, pds_diag *diag)
 {
-    const pds_model *m = s->unit_model;
-    size_t P1 = s->P1;
-    s->mean[0] = m->intercept;
+    size_t P1 = m->n_terms + 1;
+    mean[0] = m->intercept;
     for (size_t j = 0; j < m->n_terms; j++)
-        s->mean[j + 1] = m->terms[j].coef;
+        mean[j + 1] = m->terms[j].coef;
     if (!m->cov) {
-        s->chol[0] = m->intercept_se;
+        chol[0] = m->intercept_se;
         for (size_t j = 0; j < m->n_terms; j++)
-            s->chol[(j + 1) * P1 + j + 1] = m->terms[j].se;
+            chol[(j + 1) * P1 + j + 1] = m->terms[j].se;
         return PDS_OK;
     }
     for (size_t i = 0; i < P1; i++)
         for (size_t j = 0; j <= i; j++)
-            s->chol[i * P1 + j] = m->cov[i * P1 + j];
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)P1, s->chol, (lapack_int)P1);
+            chol[i * P1 + j] = m->cov[i * P1 + j];
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)P1, chol, (lapack_int)P1);
     if (info != 0) {
         pds_diag_add(diag, m->path, 0, 0,
                      "model '%s': covariance is not positive definite (leading minor %d); "
@@ -347,6 +354,51 @@ static pds_status prepare_draws(pds_sim *s, pds_diag *diag)
         return PDS_ERR_INPUT;
     }
     return PDS_OK;
+}
+
+/* Whether a model carries any uncertainty to draw from: a covariance or a
+ * nonzero standard error (0 means the value is assumed exact). */
+static int model_has_uncertainty(const pds_model *m)
+{
+    if (m->cov || m->intercept_se > 0)
+        return 1;
+    for (size_t j = 0; j < m->n_terms; j++)
+        if (m->terms[j].se > 0)
+            return 1;
+    return 0;
+}
+
+static pds_status prepare_draws(pds_sim *s, pds_diag *diag)
+{
+    return normal_of_model(s->unit_model, s->mean, s->chol, diag);
+}
+
+/* n normals mean + L z (Box-Muller, two uniforms per pair, (u + 0.5) / 2^32)
+ * from g into out. */
+static void draw_normal(pds_pcg32 *g, const double *mean, const double *chol, size_t n,
+                        double *out)
+{
+    double z[256], *zz = n <= 256 ? z : malloc(n * sizeof(double));
+    if (!zz) {
+        memcpy(out, mean, n * sizeof(double));
+        return;
+    }
+    for (size_t i = 0; i < n; i += 2) {
+        double u1 = ((double)pds_pcg32_next(g) + 0.5) / 4294967296.0;
+        double u2 = ((double)pds_pcg32_next(g) + 0.5) / 4294967296.0;
+        double r = sqrt(-2.0 * log(u1));
+        zz[i] = r * cos(2.0 * M_PI * u2);
+        if (i + 1 < n)
+            zz[i + 1] = r * sin(2.0 * M_PI * u2);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v = mean[i];
+        for (size_t j = 0; j <= i; j++)
+            v += chol[i * n + j] * zz[j];
+        out[i] = v;
+    }
+    if (zz != z)
+        free(zz);
 }
 
 static pds_status init_state(pds_sim *s, pds_diag *diag)
@@ -493,6 +545,17 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
             return PDS_ERR_RUNTIME;
         }
     }
+    if (opt->draw_subunit_coefficients && s->sub_model && model_has_uncertainty(sub_model)) {
+        size_t T = sub_model->n_terms;
+        s->Q1 = T + 1;
+        s->sub_mean = malloc(s->Q1 * sizeof(double));
+        s->sub_chol = calloc(s->Q1 * s->Q1, sizeof(double));
+        s->sub_x = calloc(s->Y * T + 1, sizeof(double));
+        if (!s->sub_mean || !s->sub_chol || !s->sub_x) {
+            pds_sim_free(s);
+            return PDS_ERR_RUNTIME;
+        }
+    }
     s->off = opt->channels_off;
     s->forced = calloc(s->U + 1, sizeof(int16_t));
     if (!s->forced) {
@@ -516,6 +579,8 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
         st = prepare_runs(s);
     if (st == PDS_OK && s->P1)
         st = prepare_draws(s, diag);
+    if (st == PDS_OK && s->Q1)
+        st = normal_of_model(sub_model, s->sub_mean, s->sub_chol, diag);
     pds_status st2 = bind_unit_model(s, opt, diag);
     if (st == PDS_OK)
         st = st2;
@@ -545,6 +610,9 @@ void pds_sim_free(pds_sim *s)
     free(s->xval);
     free(s->mean);
     free(s->chol);
+    free(s->sub_mean);
+    free(s->sub_chol);
+    free(s->sub_x);
     free(s->jump_mult);
     free(s->jump_gsum);
     free(s->act_u0);
@@ -560,6 +628,18 @@ void pds_sim_free(pds_sim *s)
 size_t pds_sim_n_coefficients(const pds_sim *s)
 {
     return s->P1;
+}
+
+size_t pds_sim_n_subunit_coefficients(const pds_sim *s)
+{
+    return s->Q1;
+}
+
+void pds_sim_subunit_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, double *out)
+{
+    pds_pcg32 g;
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_SUBUNIT_COEFFICIENTS);
+    draw_normal(&g, s->sub_mean, s->sub_chol, s->Q1, out);
 }
 
 int pds_sim_first_year(const pds_sim *s)
@@ -587,7 +667,7 @@ void *pds_sim_scratch_create(const pds_sim *s)
     /* one block, so that free(scratch) releases everything */
     size_t U = s->U + 1, S = s->S + 1;
     size_t nd = s->P1 ? s->U * s->Y + s->P1 : 0;
-    size_t bytes = sizeof(scratch) + (nd + U) * sizeof(double) + U * sizeof(uint64_t) +
+    size_t bytes = sizeof(scratch) + (nd + s->Q1 + U) * sizeof(double) + U * sizeof(uint64_t) +
                    (U + 2 * S) * sizeof(size_t) + U * sizeof(int) + (U + S) * sizeof(uint32_t);
     char *blk = calloc(1, bytes);
     if (!blk)
@@ -598,6 +678,10 @@ void *pds_sim_scratch_create(const pds_sim *s)
         x->eta0 = (double *)(void *)p;
         x->beta = x->eta0 + s->U * s->Y;
         p += nd * sizeof(double);
+    }
+    if (s->Q1) {
+        x->sub_beta = (double *)(void *)p;
+        p += s->Q1 * sizeof(double);
     }
     x->new_u = (size_t *)(void *)p;
     p += U * sizeof(size_t);
@@ -650,27 +734,7 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
     size_t P1 = s->P1, T = m->n_terms;
     pds_pcg32 g;
     pds_pcg32_stream(&g, seed, run, PDS_RNG_COEFFICIENTS);
-    double z[256], *zz = P1 <= 256 ? z : malloc(P1 * sizeof(double));
-    if (!zz) {
-        memcpy(x->beta, s->mean, P1 * sizeof(double));
-    } else {
-        for (size_t i = 0; i < P1; i += 2) {
-            double u1 = ((double)pds_pcg32_next(&g) + 0.5) / 4294967296.0;
-            double u2 = ((double)pds_pcg32_next(&g) + 0.5) / 4294967296.0;
-            double r = sqrt(-2.0 * log(u1));
-            zz[i] = r * cos(2.0 * M_PI * u2);
-            if (i + 1 < P1)
-                zz[i + 1] = r * sin(2.0 * M_PI * u2);
-        }
-        for (size_t i = 0; i < P1; i++) {
-            double v = s->mean[i];
-            for (size_t j = 0; j <= i; j++)
-                v += s->chol[i * P1 + j] * zz[j];
-            x->beta[i] = v;
-        }
-        if (zz != z)
-            free(zz);
-    }
+    draw_normal(&g, s->mean, s->chol, P1, x->beta);
     for (size_t j = 0; j < T; j++)
         if (s->off & (1u << m->terms[j].kind))
             x->beta[j + 1] = 0.0;
@@ -701,6 +765,33 @@ static inline int unit_adopts(const pds_sim *s, const scratch *x, const double *
            s->forced[u] == year;
 }
 
+/* The threshold of a not-adopted sub-unit in year k under this run's drawn
+ * sub-unit coefficients: parent adopted a, m of the parent's n sub-units
+ * adopted (the terms as in bind_sub_model). */
+static uint64_t drawn_sub_threshold(const pds_sim *s, const scratch *x, size_t k, int a,
+                                    size_t m, size_t n)
+{
+    const pds_model *sm = s->sub_model;
+    size_t T = sm->n_terms;
+    const double *xv = s->sub_x + k * T;
+    double eta = x->sub_beta[0];
+    for (size_t j = 0; j < T; j++) {
+        double b = x->sub_beta[j + 1];
+        switch (sm->terms[j].kind) {
+        case PDS_TERM_PARENT_ADOPTED:
+            eta += b * a;
+            break;
+        case PDS_TERM_SIBLINGS_PCT:
+            eta += b * pds_dynamic_pct((double)m, (double)(n - 1));
+            break;
+        default:
+            eta += b * xv[j];
+            break;
+        }
+    }
+    return (uint64_t)threshold(pds_link_inverse(sm->link, eta));
+}
+
 /* Threshold (on the 2^32 scale) of a not-adopted sub-unit of unit p in year
  * k: it depends on whether p has adopted and on how many of its sub-units
  * have. */
@@ -710,6 +801,8 @@ static inline uint64_t sub_threshold(const pds_sim *s, const scratch *x, const i
     const pds_world *w = s->w;
     size_t n = w->sub_start[p + 1] - w->sub_start[p];
     size_t m = (size_t)x->sub_cnt[p];
+    if (s->Q1)
+        return m < n ? drawn_sub_threshold(s, x, k, unit_year[p] != 0, m, n) : 0;
     const uint64_t *thr = s->sub_thr + s->sub_off[p] + (k * 2 + (unit_year[p] != 0)) * n;
     return m < n ? thr[m] : 0;
 }
@@ -834,10 +927,16 @@ static void run_years_skip(const pds_sim *s, scratch *x, const double *eta0, dou
             const uint64_t *restrict thr = s->sub_thr;
             const int *restrict cnt = x->sub_cnt;
             uint64_t *restrict tp = x->thr_p;
-            for (size_t p = 0; p < U; p++) {
-                size_t n = ss[p + 1] - ss[p], m = (size_t)cnt[p];
-                tp[p] = m < n ? thr[off[p] + (k * 2 + (unit_year[p] != 0)) * n + m] : 0;
-            }
+            if (s->Q1)
+                for (size_t p = 0; p < U; p++) {
+                    size_t n = ss[p + 1] - ss[p], m = (size_t)cnt[p];
+                    tp[p] = m < n ? drawn_sub_threshold(s, x, k, unit_year[p] != 0, m, n) : 0;
+                }
+            else
+                for (size_t p = 0; p < U; p++) {
+                    size_t n = ss[p + 1] - ss[p], m = (size_t)cnt[p];
+                    tp[p] = m < n ? thr[off[p] + (k * 2 + (unit_year[p] != 0)) * n + m] : 0;
+                }
             const uint64_t sbase = base + U;
             keep = 0;
             for (size_t j = 0; j < nsa; j++) {
@@ -868,6 +967,12 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
         eta0 = x->eta0;
         if (coefs)
             memcpy(coefs, x->beta, s->P1 * sizeof(double));
+    }
+    if (s->Q1) {
+        pds_sim_subunit_coefficients(s, seed, run, x->sub_beta);
+        for (size_t j = 0; j + 1 < s->Q1; j++)
+            if (s->off & (1u << s->sub_model->terms[j].kind))
+                x->sub_beta[j + 1] = 0.0; /* a switched-off channel contributes nothing */
     }
     memcpy(unit_year, s->init_unit, s->U * sizeof(int16_t));
     memcpy(sub_year, s->init_sub, s->S * sizeof(int16_t));

@@ -61,6 +61,8 @@ typedef struct pds_sim_options {
     int draw_coefficients;        /* each run draws the unit model's coefficients from
                                    * N(estimate, covariance), or independent normals from
                                    * the standard errors when there is no covariance */
+    int draw_subunit_coefficients; /* each run also draws the sub-unit model's coefficients,
+                                   * from its own stream, in the same way */
     int reference_draws;          /* 1: the plain loop that draws for every agent in turn,
                                    * adopted or not (for tests: results are identical) */
 } pds_sim_options;
@@ -88,6 +90,15 @@ double pds_sim_static_eta(const pds_sim *s, size_t unit, size_t k);
 
 /* Coefficients per run (intercept first) when they are drawn, else 0. */
 size_t pds_sim_n_coefficients(const pds_sim *s);
+
+/* Sub-unit model coefficients per run (intercept first) when they are
+ * drawn, else 0. */
+size_t pds_sim_n_subunit_coefficients(const pds_sim *s);
+
+/* The sub-unit model's coefficients of run r (a function of (seed, run)
+ * alone, from the stream PDS_RNG_SUBUNIT_COEFFICIENTS): out[n_subunit
+ * coefficients]. Switched-off channels are not zeroed here. */
+void pds_sim_subunit_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, double *out);
 
 /* Per-run working memory: owned, free with free(). NULL when out of memory. */
 void *pds_sim_scratch_create(const pds_sim *s);

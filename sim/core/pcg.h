@@ -87,7 +87,13 @@ static inline uint64_t pds_mix64(uint64_t x)
 void pds_pcg32_stream(pds_pcg32 *rng, uint64_t seed, uint64_t run, uint64_t purpose);
 
 /* Purposes of a run's streams. */
-enum { PDS_RNG_ADOPTION = 0, PDS_RNG_INITIAL = 1, PDS_RNG_COEFFICIENTS = 2, PDS_RNG_MODEL = 3 };
+enum {
+    PDS_RNG_ADOPTION = 0,
+    PDS_RNG_INITIAL = 1,
+    PDS_RNG_COEFFICIENTS = 2,
+    PDS_RNG_MODEL = 3,
+    PDS_RNG_SUBUNIT_COEFFICIENTS = 8
+};
 
 #define PDS_RNG_SCHEME                                                                        \
     "PCG32 XSH-RR 64/32 (pcg32_srandom_r seeding). The stream of (seed, run r, purpose q) "   \
@@ -99,6 +105,6 @@ enum { PDS_RNG_ADOPTION = 0, PDS_RNG_INITIAL = 1, PDS_RNG_COEFFICIENTS = 2, PDS_
     "undated adopted sub-units (partial Fisher-Yates per unit, Lemire bounded integers); "   \
     "q = 2: coefficient draws (Box-Muller normals, two uniforms per pair, (u + 0.5) / 2^32); "  \
     "q = 3: the model of a run under structural uncertainty (first uniform u / 2^32 against " \
-    "the cumulative model weights)"
+    "the cumulative model weights); q = 8: the sub-unit model's coefficient draws (as q = 2)"
 
 #endif

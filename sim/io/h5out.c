@@ -92,6 +92,32 @@ static int attr_strings(hid_t obj, const char *name, const char *const *v, size_
 
 /* /runs/model: the model of each run, a function of (seed, run) alone, so
  * it is written whole at creation, block by block in bounded memory. */
+/* /runs/subunit_coefficients: the sub-unit model's coefficients of each
+ * run, a function of (seed, run) alone, written whole at creation. */
+static int write_subunit_coefficients(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
+{
+    size_t Q = pds_sim_n_subunit_coefficients(m->subunit_sim);
+    hsize_t dims[2] = {m->n_runs, Q}, ch[2] = {chunk_r, Q};
+    hid_t d = make_dataset(g, "subunit_coefficients", H5T_NATIVE_DOUBLE, 2, dims, ch,
+                           "per run, the sub-unit model's coefficients drawn for that run "
+                           "(columns named by the attribute 'names', intercept first)");
+    int rc = d < 0 ? -1 : attr_strings(d, "names", m->subunit_coefficient_names, Q);
+    enum { BLOCK = 4096 };
+    double *buf = rc ? NULL : malloc((size_t)BLOCK * Q * sizeof *buf);
+    if (!rc && !buf)
+        rc = -1;
+    for (uint64_t r0 = 0; !rc && r0 < m->n_runs; r0 += BLOCK) {
+        size_t n = m->n_runs - r0 < BLOCK ? (size_t)(m->n_runs - r0) : BLOCK;
+        for (size_t i = 0; i < n; i++)
+            pds_sim_subunit_coefficients(m->subunit_sim, m->seed, r0 + i, buf + i * Q);
+        rc = write_rows(d, H5T_NATIVE_DOUBLE, r0, n, Q, buf);
+    }
+    free(buf);
+    if (d >= 0)
+        H5Dclose(d);
+    return rc;
+}
+
 static int write_model_of_run(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
 {
     hsize_t dims[1] = {m->n_runs}, ch[1] = {chunk_r};
@@ -423,6 +449,8 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     }
     if (!rc && m->n_models > 1)
         rc = write_model_of_run(g, m, chunk_r);
+    if (!rc && m->subunit_sim && pds_sim_n_subunit_coefficients(m->subunit_sim) > 0)
+        rc = write_subunit_coefficients(g, m, chunk_r);
     if (!rc && (m->insample || m->provenance || m->backtest))
         rc = write_reliability(h->file, m);
     if (g >= 0)

@@ -11,6 +11,7 @@
 
 #include "../core/diag.h"
 #include "../core/compare_fc.h"
+#include "../core/engine.h"
 #include "../core/insample.h"
 #include "../core/summary.h"
 #include "../core/world.h"
@@ -50,6 +51,10 @@ typedef struct pds_h5meta {
     const pds_insample *insample;         /* the in-sample check of the unit model(s) */
     const char *provenance;               /* pds_provenance_summary of the dataset */
     const pds_backtest_reliability *backtest; /* the rolling-origin backtest, or NULL */
+    /* sub-unit model coefficients drawn per run (a function of (seed, run),
+     * written whole at creation): NULL when none are drawn */
+    const pds_sim *subunit_sim;
+    const char *const *subunit_coefficient_names; /* [pds_sim_n_subunit_coefficients] */
     const pds_world *w;
 } pds_h5meta;
 
