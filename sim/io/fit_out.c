@@ -221,7 +221,8 @@ int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
              f->cluster ? " by " : "", f->cluster ? f->cluster : "", m->path ? m->path : "?");
     yaml_str(o, "source", buf);
     fprintf(o, "link: %s\nlag: %d\n", pds_fit_link_name(f->link), m->lag);
-    fprintf(o, "intercept: {coef: %.17g, se: %.17g}\nterms:\n", x->beta[0], x->se[0]);
+    fprintf(o, "intercept: {coef: %.17g, se: %.17g}\nterms:%s\n", x->beta[0], x->se[0],
+            m->n_terms ? "" : " []");
     for (size_t j = 0; j < m->n_terms; j++) {
         const pds_term *t = &m->terms[j];
         fprintf(o, "  - {name: \"%s\", ", t->name);
