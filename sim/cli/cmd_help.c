@@ -271,12 +271,21 @@ static const char help_model[] =
     "  link                         logit | cloglog (default logit)\n"
     "  lag                          years between panel covariates and outcome (default 1)\n"
     "  intercept                    {coef: X, se: Y}\n"
-    "  terms                        list of {name, dynamic: V | variable: COL, transform: none|log,\n"
-    "                               coef, se}\n"
+    "  terms                        list of {name, dynamic: V | variable: COL,\n"
+    "                               transform: none|log|log1p, coef, se, and the parameters\n"
+    "                               of the document forms below}\n"
     "  covariance                   optional (1+terms) x (1+terms) matrix, intercept first\n"
     "  dynamic variables: central_documents, neighbours_adopted_pct, subunits_adopted_pct,\n"
     "  year (outcome year - 2000, a time trend) (unit models); central_documents,\n"
-    "  parent_adopted, siblings_adopted_pct (sub-unit models).\n";
+    "  parent_adopted, siblings_adopted_pct (sub-unit models). Document forms (unit and\n"
+    "  sub-unit models; all switched off with the central_documents channel):\n"
+    "    document_stock, half_life: H   sum of weight x 0.5^((t-lag-year)/H), year <= t-lag\n"
+    "    recent_documents, window: K    weighted documents with t-lag-K < year <= t-lag\n"
+    "    years_since_first_document     t-lag - first document year (0 before it);\n"
+    "      interval: [LO, HI]           1 when LO <= years <= HI after the first document\n"
+    "      spline: {knots: [..], basis: J}  column J of the natural cubic spline basis\n"
+    "  transform: log1p = log(1 + x), on panel variables and central_documents,\n"
+    "  document_stock, recent_documents, years_since_first_document.\n";
 
 static const char help_study[] =
     "pdsim study STUDY.yaml [options]\n"

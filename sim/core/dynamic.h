@@ -4,6 +4,7 @@
 #ifndef PDS_DYNAMIC_H
 #define PDS_DYNAMIC_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "model.h"
@@ -27,6 +28,115 @@ static inline double pds_dynamic_documents(const pds_world *w, int t, int lag)
 static inline double pds_dynamic_year(int t)
 {
     return (double)(t - PDS_YEAR_ORIGIN);
+}
+
+/* The decayed document stock for an outcome in year t: each document issued
+ * in a year s <= t - lag counts weight * 0.5^((t - lag - s) / half_life), so
+ * a document counts fully in its own year and half after half_life years. */
+static inline double pds_dynamic_document_stock(const pds_world *w, int t, int lag,
+                                                double half_life)
+{
+    int c = t - lag;
+    double s = 0.0;
+    for (size_t i = 0; i < w->n_documents; i++)
+        if (w->documents[i].year <= c)
+            s += w->documents[i].weight * exp2(-(double)(c - w->documents[i].year) / half_life);
+    return s;
+}
+
+/* Weighted documents issued in the `window` years (t - lag - window, t - lag]. */
+static inline double pds_dynamic_recent_documents(const pds_world *w, int t, int lag, int window)
+{
+    int c = t - lag;
+    double s = 0.0;
+    for (size_t i = 0; i < w->n_documents; i++)
+        if (w->documents[i].year <= c && w->documents[i].year > c - window)
+            s += w->documents[i].weight;
+    return s;
+}
+
+/* The year of the first document: the first year by which the weighted
+ * count of documents issued is positive (so a scenario that removes the
+ * first year's documents moves it, and one that adds later documents does
+ * not); 0 when there is none. */
+static inline int pds_dynamic_first_document_year(const pds_world *w)
+{
+    int first = 0;
+    for (size_t i = 0; i < w->n_documents; i++) {
+        int y = w->documents[i].year;
+        if ((first == 0 || y < first) && pds_world_documents_through(w, y) > 0)
+            first = y;
+    }
+    return first;
+}
+
+/* Years from the first document to t - lag; 0, with *exposed = 0, before
+ * the first document or without one. */
+static inline double pds_dynamic_duration(const pds_world *w, int t, int lag, int *exposed)
+{
+    int first = pds_dynamic_first_document_year(w);
+    *exposed = first != 0 && t - lag >= first;
+    return *exposed ? (double)(t - lag - first) : 0.0;
+}
+
+/* Column `basis` (1-based) of the natural (restricted) cubic spline basis
+ * with knots k[0] < ... < k[n-1] (n >= 3): column 1 is x, column j + 1
+ * (j = 1 .. n - 2) is
+ *   [(x - k_j)+^3 - (x - k_{n-1})+^3 (k_n - k_j) / (k_n - k_{n-1})
+ *                 + (x - k_n)+^3 (k_{n-1} - k_j) / (k_n - k_{n-1})] / (k_n - k_1)^2
+ * (knots numbered from 1): cubic between the knots, linear beyond the outer
+ * ones, scaled as Harrell's rcspline.eval and Stata's mkspline cubic. */
+static inline double pds_dynamic_spline(double x, const double *k, int n, int basis)
+{
+    if (basis <= 1)
+        return x;
+    double kj = k[basis - 2], ka = k[n - 2], kb = k[n - 1];
+    double p1 = x > kj ? (x - kj) * (x - kj) * (x - kj) : 0.0;
+    double p2 = x > ka ? (x - ka) * (x - ka) * (x - ka) : 0.0;
+    double p3 = x > kb ? (x - kb) * (x - kb) * (x - kb) : 0.0;
+    double v = p1 - p2 * (kb - kj) / (kb - ka) + p3 * (ka - kj) / (kb - ka);
+    return v / ((kb - k[0]) * (kb - k[0]));
+}
+
+/* Value of a term that is the same for every unit in a year (the document
+ * forms and the time trend) for an outcome in year t, after its transform;
+ * NaN when log(1 + x) is asked of x <= -1. Both the engine and the
+ * person-period table call this, so fit, run, backtest and sweep agree. */
+static inline double pds_dynamic_common(const pds_world *w, const pds_term *term, int t, int lag)
+{
+    double x = 0.0;
+    int exposed;
+    switch (term->kind) {
+    case PDS_TERM_DOCUMENTS:
+        x = pds_dynamic_documents(w, t, lag);
+        break;
+    case PDS_TERM_DOCUMENT_STOCK:
+        x = pds_dynamic_document_stock(w, t, lag, term->half_life);
+        break;
+    case PDS_TERM_RECENT_DOCUMENTS:
+        x = pds_dynamic_recent_documents(w, t, lag, term->window);
+        break;
+    case PDS_TERM_YEARS_SINCE_FIRST:
+        x = pds_dynamic_duration(w, t, lag, &exposed);
+        if (term->has_interval)
+            return exposed && x >= term->lo && x <= term->hi ? 1.0 : 0.0;
+        if (term->n_knots > 0)
+            return exposed ? pds_dynamic_spline(x, term->knots, term->n_knots, term->basis) : 0.0;
+        break;
+    case PDS_TERM_YEAR:
+        return pds_dynamic_year(t);
+    default:
+        return 0.0;
+    }
+    if (term->transform == PDS_TRANSFORM_LOG1P)
+        return x > -1.0 ? log1p(x) : NAN;
+    return x;
+}
+
+/* Whether a term is the same for every unit in a year (pds_dynamic_common). */
+static inline int pds_dynamic_is_common(pds_term_kind k)
+{
+    return pds_term_kind_is_documentary(k) || k == PDS_TERM_YEAR;
 }
 
 #endif

@@ -191,7 +191,7 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
         s->eta0[i] = m->intercept;
     for (size_t j = 0; j < m->n_terms; j++) {
         pds_term tc = m->terms[j];
-        if (s->off & (1u << tc.kind))
+        if (s->off & pds_term_channel_bit(tc.kind))
             tc.coef = 0.0; /* a switched-off channel contributes nothing */
         const pds_term *t = &tc;
         switch (t->kind) {
@@ -202,12 +202,21 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
             s->b_sub += t->coef;
             break;
         case PDS_TERM_DOCUMENTS:
+        case PDS_TERM_DOCUMENT_STOCK:
+        case PDS_TERM_RECENT_DOCUMENTS:
+        case PDS_TERM_YEARS_SINCE_FIRST:
         case PDS_TERM_YEAR:
             /* the same for every unit in a year */
             for (size_t k = 0; k < s->Y; k++) {
                 int y = s->first_year + (int)k;
-                double d = t->kind == PDS_TERM_YEAR ? pds_dynamic_year(y)
-                                                    : pds_dynamic_documents(w, y, m->lag);
+                double d = pds_dynamic_common(w, t, y, m->lag);
+                if (isnan(d)) {
+                    pds_diag_add(diag, m->path, t->line, 0,
+                                 "model '%s': term '%s': transform log1p: the %s for %d is <= -1",
+                                 m->name, t->name, pds_term_kind_name(t->kind), y);
+                    st = PDS_ERR_INPUT;
+                    break;
+                }
                 for (size_t u = 0; u < s->U; u++) {
                     s->eta0[u * s->Y + k] += t->coef * d;
                     if (s->xval)
@@ -248,7 +257,18 @@ static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_di
                             cy <= sh->to && strcmp(sh->variable, t->variable) == 0)
                             x = sh->add ? x + sh->amount : sh->amount;
                     }
-                    if (t->transform == PDS_TRANSFORM_LOG) {
+                    if (t->transform == PDS_TRANSFORM_LOG1P) {
+                        if (!(x > -1.0)) {
+                            pds_diag_add(diag, opt->panel_file, 0, 0,
+                                         "unit %s, year %d: '%s' = %g: log(1 + x) needs x > -1 "
+                                         "(term '%s')",
+                                         w->units[u].code, s->first_year + (int)k - m->lag,
+                                         t->variable, x, t->name);
+                            st = PDS_ERR_INPUT;
+                            break;
+                        }
+                        x = log1p(x);
+                    } else if (t->transform == PDS_TRANSFORM_LOG) {
                         if (!(x > 0.0)) {
                             pds_diag_add(diag, opt->panel_file, 0, 0,
                                          "unit %s, year %d: '%s' = %g cannot be logged (term '%s')",
@@ -278,12 +298,27 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
     pds_status st = PDS_OK;
     for (size_t j = 0; j < m->n_terms; j++) {
         pds_term_kind k = m->terms[j].kind;
-        if (k != PDS_TERM_DOCUMENTS && k != PDS_TERM_PARENT_ADOPTED && k != PDS_TERM_SIBLINGS_PCT) {
+        if (!pds_term_kind_is_documentary(k) && k != PDS_TERM_PARENT_ADOPTED &&
+            k != PDS_TERM_SIBLINGS_PCT) {
             pds_diag_add(diag, m->path, m->terms[j].line, 0,
-                         "sub-unit model '%s': term '%s': only central_documents, parent_adopted "
-                         "and siblings_adopted_pct are allowed",
+                         "sub-unit model '%s': term '%s': only the document forms "
+                         "(central_documents, document_stock, recent_documents, "
+                         "years_since_first_document), parent_adopted and siblings_adopted_pct "
+                         "are allowed",
                          m->name, m->terms[j].name);
             st = PDS_ERR_INPUT;
+            continue;
+        }
+        for (size_t q = 0; pds_term_kind_is_documentary(k) && q < s->Y; q++) {
+            int y = s->first_year + (int)q;
+            if (isnan(pds_dynamic_common(w, &m->terms[j], y, m->lag))) {
+                pds_diag_add(diag, m->path, m->terms[j].line, 0,
+                             "sub-unit model '%s': term '%s': transform log1p: the %s for %d is "
+                             "<= -1",
+                             m->name, m->terms[j].name, pds_term_kind_name(k), y);
+                st = PDS_ERR_INPUT;
+                break;
+            }
         }
     }
     if (st != PDS_OK)
@@ -300,19 +335,27 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
     for (size_t p = 0; p < s->U; p++) {
         size_t n = w->sub_start[p + 1] - w->sub_start[p];
         for (size_t k = 0; k < s->Y; k++) {
-            double docs = pds_dynamic_documents(w, s->first_year + (int)k, m->lag);
-            if (s->sub_x && p == 0)
-                for (size_t j = 0; j < m->n_terms; j++)
-                    s->sub_x[k * m->n_terms + j] = docs; /* read for document terms only */
+            /* the intercept and the document forms, the same for every sub-unit in a year */
+            double eta_docs = m->intercept;
+            for (size_t j = 0; j < m->n_terms; j++) {
+                const pds_term *t = &m->terms[j];
+                if (!pds_term_kind_is_documentary(t->kind))
+                    continue;
+                double d = pds_dynamic_common(w, t, s->first_year + (int)k, m->lag);
+                if (s->sub_x && p == 0)
+                    s->sub_x[k * m->n_terms + j] = d; /* read for document terms only */
+                if (!(s->off & pds_term_channel_bit(t->kind)))
+                    eta_docs += t->coef * d;
+            }
             for (int a = 0; a < 2; a++) {
                 for (size_t c = 0; c < n; c++) {
-                    double eta = m->intercept;
+                    double eta = eta_docs;
                     for (size_t j = 0; j < m->n_terms; j++) {
                         const pds_term *t = &m->terms[j];
-                        if (s->off & (1u << t->kind))
+                        if (s->off & pds_term_channel_bit(t->kind))
                             continue;
-                        if (t->kind == PDS_TERM_DOCUMENTS)
-                            eta += t->coef * docs;
+                        if (pds_term_kind_is_documentary(t->kind))
+                            continue;
                         else if (t->kind == PDS_TERM_PARENT_ADOPTED)
                             eta += t->coef * a;
                         else
@@ -736,7 +779,7 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
     pds_pcg32_stream(&g, seed, run, PDS_RNG_COEFFICIENTS);
     draw_normal(&g, s->mean, s->chol, P1, x->beta);
     for (size_t j = 0; j < T; j++)
-        if (s->off & (1u << m->terms[j].kind))
+        if (s->off & pds_term_channel_bit(m->terms[j].kind))
             x->beta[j + 1] = 0.0;
     *b_nbr = *b_sub = 0.0;
     for (size_t j = 0; j < T; j++) {
@@ -971,7 +1014,7 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
     if (s->Q1) {
         pds_sim_subunit_coefficients(s, seed, run, x->sub_beta);
         for (size_t j = 0; j + 1 < s->Q1; j++)
-            if (s->off & (1u << s->sub_model->terms[j].kind))
+            if (s->off & pds_term_channel_bit(s->sub_model->terms[j].kind))
                 x->sub_beta[j + 1] = 0.0; /* a switched-off channel contributes nothing */
     }
     memcpy(unit_year, s->init_unit, s->U * sizeof(int16_t));

@@ -31,7 +31,8 @@ void pds_model_free(pds_model *m)
 
 static const char *const kind_names[] = {
     NULL, "central_documents", "neighbours_adopted_pct", "subunits_adopted_pct",
-    "parent_adopted", "siblings_adopted_pct", "year",
+    "parent_adopted", "siblings_adopted_pct", "year", "document_stock", "recent_documents",
+    "years_since_first_document",
 };
 
 const char *pds_term_kind_name(pds_term_kind k)

@@ -15,13 +15,39 @@ typedef enum pds_term_kind {
     PDS_TERM_SUBUNITS_PCT,       /* % of the unit's sub-units adopted (0-100) */
     PDS_TERM_PARENT_ADOPTED,     /* sub-unit models: parent unit adopted (0/1) */
     PDS_TERM_SIBLINGS_PCT,       /* sub-unit models: % of the other sub-units of the parent adopted */
-    PDS_TERM_YEAR                /* calendar time trend: outcome year - PDS_YEAR_ORIGIN */
+    PDS_TERM_YEAR,               /* calendar time trend: outcome year - PDS_YEAR_ORIGIN */
+    PDS_TERM_DOCUMENT_STOCK,     /* documents through t - lag, each decayed by its age */
+    PDS_TERM_RECENT_DOCUMENTS,   /* documents issued in (t - lag - window, t - lag] */
+    PDS_TERM_YEARS_SINCE_FIRST   /* years from the first document to t - lag (0 before it),
+                                  * or a period dummy or spline basis column of it */
 } pds_term_kind;
+
+/* Whether a term kind is computed from the document timeline. */
+static inline int pds_term_kind_is_documentary(pds_term_kind k)
+{
+    return k == PDS_TERM_DOCUMENTS || k == PDS_TERM_DOCUMENT_STOCK ||
+           k == PDS_TERM_RECENT_DOCUMENTS || k == PDS_TERM_YEARS_SINCE_FIRST;
+}
+
+/* The channel bit of a term kind in a switched-off mask (pds_sim_options
+ * channels_off): every document-derived kind answers to the bit of
+ * PDS_TERM_DOCUMENTS, so switching documents off switches all of them off. */
+static inline unsigned pds_term_channel_bit(pds_term_kind k)
+{
+    return 1u << (pds_term_kind_is_documentary(k) ? PDS_TERM_DOCUMENTS : k);
+}
 
 /* Origin of the `year` trend, so that intercepts stay on a readable scale. */
 #define PDS_YEAR_ORIGIN 2000
 
-typedef enum pds_transform { PDS_TRANSFORM_NONE = 0, PDS_TRANSFORM_LOG = 1 } pds_transform;
+typedef enum pds_transform {
+    PDS_TRANSFORM_NONE = 0,
+    PDS_TRANSFORM_LOG = 1,  /* log(x): panel variables */
+    PDS_TRANSFORM_LOG1P = 2 /* log(1 + x): panel variables and the document forms */
+} pds_transform;
+
+/* Most knots of a duration spline. */
+#define PDS_SPLINE_MAX_KNOTS 10
 
 typedef struct pds_term {
     char *name;           /* owned; label in reports */
@@ -30,6 +56,15 @@ typedef struct pds_term {
     pds_transform transform;
     double coef;          /* coefficient on the linear-predictor scale */
     double se;            /* standard error; 0 when the value is assumed */
+    double half_life;     /* document_stock: years for a document's weight to halve (> 0) */
+    int window;           /* recent_documents: years counted (>= 1) */
+    int has_interval;     /* years_since_first_document: 1 = the period dummy of [lo, hi] */
+    double lo, hi;        /* the period, years since the first document, inclusive */
+    int n_knots;          /* years_since_first_document: > 0 = a natural cubic spline basis
+                           * column of the duration, with these knots (ascending, >= 3) */
+    double knots[PDS_SPLINE_MAX_KNOTS];
+    int basis;            /* the column: 1 = the duration itself, 2 .. n_knots - 1 the
+                           * nonlinear ones */
     long line;            /* line of the term in the model file; 0 when built in code */
 } pds_term;
 

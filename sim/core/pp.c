@@ -99,7 +99,31 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
         pds_pp_free(t);
         return PDS_ERR_RUNTIME;
     }
+    /* the terms common to every unit in a year, once per year */
+    size_t ny = (size_t)(last_year - first_year + 1);
+    double *common = calloc(spec->n_terms * ny + 1, sizeof(double));
+    if (!common) {
+        free(var);
+        pds_pp_free(t);
+        return PDS_ERR_RUNTIME;
+    }
     int bad = 0;
+    for (size_t j = 0; j < spec->n_terms; j++) {
+        const pds_term *term = &spec->terms[j];
+        if (!pds_dynamic_is_common(term->kind))
+            continue;
+        for (size_t k = 0; k < ny; k++) {
+            double x = pds_dynamic_common(w, term, first_year + (int)k, spec->lag);
+            if (isnan(x)) {
+                pds_diag_add(diag, spec->path, term->line, 0,
+                             "term '%s': transform log1p: the %s for %d is <= -1", term->name,
+                             pds_term_kind_name(term->kind), first_year + (int)k);
+                bad = 1;
+                break;
+            }
+            common[j * ny + k] = x;
+        }
+    }
     for (size_t j = 0; j < spec->n_terms; j++) {
         const pds_term *term = &spec->terms[j];
         var[j] = -1;
@@ -132,10 +156,11 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
                 double x = 0.0;
                 switch (term->kind) {
                 case PDS_TERM_DOCUMENTS:
-                    x = pds_dynamic_documents(w, y, spec->lag);
-                    break;
+                case PDS_TERM_DOCUMENT_STOCK:
+                case PDS_TERM_RECENT_DOCUMENTS:
+                case PDS_TERM_YEARS_SINCE_FIRST:
                 case PDS_TERM_YEAR:
-                    x = pds_dynamic_year(y);
+                    x = common[j * ny + (size_t)(y - first_year)];
                     break;
                 case PDS_TERM_NEIGHBOURS_PCT:
                     x = neighbours_pct(w, u, y - 1);
@@ -152,6 +177,16 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
                                      w->units[u].code, y - spec->lag, term->variable, term->name,
                                      y);
                         bad = 1;
+                    } else if (term->transform == PDS_TRANSFORM_LOG1P) {
+                        if (!(x > -1)) {
+                            pds_diag_add(diag, NULL, 0, 0,
+                                         "panel.csv: unit %s, year %d: '%s' = %g: log(1 + x) "
+                                         "needs x > -1",
+                                         w->units[u].code, y - spec->lag, term->variable, x);
+                            bad = 1;
+                        } else {
+                            x = log1p(x);
+                        }
                     } else if (term->transform == PDS_TRANSFORM_LOG) {
                         if (!(x > 0)) {
                             pds_diag_add(diag, NULL, 0, 0,
@@ -175,6 +210,7 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
         }
     }
     free(var);
+    free(common);
     if (bad) {
         pds_pp_free(t);
         return PDS_ERR_INPUT;

@@ -195,6 +195,32 @@ static const char *estimator_name(const pds_fit_report *f)
 
 /* ---- the fitted model -------------------------------------------------- */
 
+/* A term's variable, transform and parameters as model-file keys, each
+ * followed by ", " (the same keys the model loader reads). */
+static void write_term_spec(FILE *o, const pds_term *t)
+{
+    if (t->kind == PDS_TERM_PANEL)
+        fprintf(o, "variable: \"%s\", ", t->variable);
+    else
+        fprintf(o, "dynamic: %s, ", pds_term_kind_name(t->kind));
+    if (t->transform == PDS_TRANSFORM_LOG)
+        fputs("transform: log, ", o);
+    else if (t->transform == PDS_TRANSFORM_LOG1P)
+        fputs("transform: log1p, ", o);
+    if (t->kind == PDS_TERM_DOCUMENT_STOCK)
+        fprintf(o, "half_life: %.17g, ", t->half_life);
+    if (t->kind == PDS_TERM_RECENT_DOCUMENTS)
+        fprintf(o, "window: %d, ", t->window);
+    if (t->kind == PDS_TERM_YEARS_SINCE_FIRST && t->has_interval)
+        fprintf(o, "interval: [%.17g, %.17g], ", t->lo, t->hi);
+    if (t->kind == PDS_TERM_YEARS_SINCE_FIRST && t->n_knots > 0) {
+        fputs("spline: {knots: [", o);
+        for (int i = 0; i < t->n_knots; i++)
+            fprintf(o, "%s%.17g", i ? ", " : "", t->knots[i]);
+        fprintf(o, "], basis: %d}, ", t->basis);
+    }
+}
+
 int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
 {
     const pds_model *m = f->spec;
@@ -226,11 +252,7 @@ int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
     for (size_t j = 0; j < m->n_terms; j++) {
         const pds_term *t = &m->terms[j];
         fprintf(o, "  - {name: \"%s\", ", t->name);
-        if (t->kind == PDS_TERM_PANEL)
-            fprintf(o, "variable: \"%s\", %s", t->variable,
-                    t->transform == PDS_TRANSFORM_LOG ? "transform: log, " : "");
-        else
-            fprintf(o, "dynamic: %s, ", pds_term_kind_name(t->kind));
+        write_term_spec(o, t);
         fprintf(o, "coef: %.17g, se: %.17g}\n", x->beta[j + 1], x->se[j + 1]);
     }
     fputs("covariance:\n", o);

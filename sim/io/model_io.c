@@ -29,10 +29,122 @@ typedef struct term_doc {
     int transform;
     double coef;
     double se;
+    const char *where;   /* "terms[i]", for messages */
+    long param_line[4];  /* line of half_life, window, interval, spline; 0 = absent */
+    double half_life;
+    long window;
+    double lo, hi;
+    int n_knots;
+    double knots[PDS_SPLINE_MAX_KNOTS];
+    long basis;
 } term_doc;
 
 static const char *const link_names[] = {"logit", "cloglog", NULL};
-static const char *const transform_names[] = {"none", "log", NULL};
+static const char *const transform_names[] = {"none", "log", "log1p", NULL};
+
+static int parse_half_life(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.half_life", td->where);
+    td->param_line[0] = pds_yaml_line(n);
+    if (pds_yaml_double(y, n, what, &td->half_life, diag) != 0)
+        return -1;
+    if (!(td->half_life > 0)) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "%s: expected a number of years > 0, got %g", what, td->half_life);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_window(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.window", td->where);
+    td->param_line[1] = pds_yaml_line(n);
+    return pds_yaml_long(y, n, what, 1, 1000, &td->window, diag) != 0 ? -1 : 0;
+}
+
+static int parse_interval(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.interval", td->where);
+    td->param_line[2] = pds_yaml_line(n);
+    if (n->type != YAML_SEQUENCE_NODE ||
+        n->data.sequence.items.top - n->data.sequence.items.start != 2) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "%s: expected [lo, hi], two numbers of years since the first document",
+                     what);
+        return -1;
+    }
+    if (pds_yaml_double(y, pds_yaml_node(y, n->data.sequence.items.start[0]), what, &td->lo,
+                        diag) != 0 ||
+        pds_yaml_double(y, pds_yaml_node(y, n->data.sequence.items.start[1]), what, &td->hi,
+                        diag) != 0)
+        return -1;
+    if (td->lo > td->hi) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "%s: expected lo <= hi, got [%g, %g]", what, td->lo, td->hi);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_knots(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.spline.knots", td->where);
+    size_t k = n->type == YAML_SEQUENCE_NODE
+                   ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start)
+                   : 0;
+    if (k < 3 || k > PDS_SPLINE_MAX_KNOTS) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "%s: expected a list of 3..%d knots (years since the first document)", what,
+                     PDS_SPLINE_MAX_KNOTS);
+        return -1;
+    }
+    for (size_t i = 0; i < k; i++) {
+        yaml_node_t *v = pds_yaml_node(y, n->data.sequence.items.start[i]);
+        if (pds_yaml_double(y, v, what, &td->knots[i], diag) != 0)
+            return -1;
+        if (i > 0 && !(td->knots[i] > td->knots[i - 1])) {
+            pds_diag_add(diag, y->path, pds_yaml_line(v), pds_yaml_col(v),
+                         "%s: expected strictly increasing knots, got %g after %g", what,
+                         td->knots[i], td->knots[i - 1]);
+            return -1;
+        }
+    }
+    td->n_knots = (int)k;
+    return 0;
+}
+
+static const pds_key spline_keys[] = {
+    {"knots", PDS_KEY_CUSTOM, 1, 0, 0, NULL, NULL, 0, parse_knots,
+     "3..10 strictly increasing knots, years since the first document", "list"},
+    {"basis", PDS_KEY_INT, 1, 1, PDS_SPLINE_MAX_KNOTS - 1, NULL, NULL, offsetof(term_doc, basis),
+     NULL, "the basis column: 1 = the duration, 2 .. (knots - 1) the nonlinear ones", NULL},
+};
+
+static int parse_spline(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.spline", td->where);
+    td->param_line[3] = pds_yaml_line(n);
+    if (pds_yaml_parse_map(y, n, spline_keys, 2, td, what, diag) != 0)
+        return -1;
+    if (td->basis > td->n_knots - 1) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "%s.basis: expected 1..%d (%d knots give %d columns), got %ld", what,
+                     td->n_knots - 1, td->n_knots, td->n_knots - 1, td->basis);
+        return -1;
+    }
+    return 0;
+}
 
 static const pds_key coef_keys[] = {
     {"coef", PDS_KEY_DOUBLE, 1, -1e300, 1e300, NULL, NULL, offsetof(coef_doc, coef), NULL,
@@ -45,13 +157,30 @@ static const pds_key term_keys[] = {
     {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(term_doc, name), NULL,
      "label of the term in reports", NULL},
     {"dynamic", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, dynamic), NULL,
-     "dynamic variable: central_documents, neighbours_adopted_pct, subunits_adopted_pct, "
+     "dynamic variable: central_documents, document_stock, recent_documents, "
+     "years_since_first_document, neighbours_adopted_pct, subunits_adopted_pct, "
      "parent_adopted, siblings_adopted_pct, year",
      NULL},
     {"variable", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, variable), NULL,
      "panel variable (a column of panel.csv)", NULL},
     {"transform", PDS_KEY_ENUM, 0, 0, 0, "none", transform_names, offsetof(term_doc, transform),
-     NULL, "transform of the panel variable", NULL},
+     NULL,
+     "transform: log (panel variables), log1p = log(1 + x) (panel variables and the document "
+     "forms)",
+     NULL},
+    {"half_life", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_half_life,
+     "document_stock: years for a document's weight to halve (> 0)", "number > 0"},
+    {"window", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_window,
+     "recent_documents: documents of the last WINDOW years, t-lag-window < year <= t-lag",
+     "integer >= 1"},
+    {"interval", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_interval,
+     "years_since_first_document: [lo, hi], the dummy of lo <= years <= hi (after the first "
+     "document)",
+     "[lo, hi]"},
+    {"spline", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_spline,
+     "years_since_first_document: {knots: [k1, k2, k3, ...], basis: J}, column J of the natural "
+     "cubic spline basis",
+     "{knots, basis}"},
     {"coef", PDS_KEY_DOUBLE, 1, -1e300, 1e300, NULL, NULL, offsetof(term_doc, coef), NULL,
      "coefficient", NULL},
     {"se", PDS_KEY_DOUBLE, 0, 0, 1e300, "0", NULL, offsetof(term_doc, se), NULL,
@@ -69,6 +198,54 @@ static int parse_intercept(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *
     md->m->intercept_se = c.se;
     md->has_intercept = 1;
     return 0;
+}
+
+/* The parameters a term kind takes, and its transform: each parameter only
+ * with its kind, document_stock and recent_documents need theirs, log only on
+ * panel variables, log1p on panel variables and the counting document forms.
+ * 1 when clean. */
+static int check_dynamic_params(pds_yaml *y, yaml_node_t *tn, const term_doc *td, pds_term_kind k,
+                                pds_diag *diag)
+{
+    static const char *const pname[] = {"half_life", "window", "interval", "spline"};
+    static const pds_term_kind pkind[] = {PDS_TERM_DOCUMENT_STOCK, PDS_TERM_RECENT_DOCUMENTS,
+                                          PDS_TERM_YEARS_SINCE_FIRST, PDS_TERM_YEARS_SINCE_FIRST};
+    int ok = 1;
+    for (int i = 0; i < 4; i++)
+        if (td->param_line[i] && k != pkind[i]) {
+            pds_diag_add(diag, y->path, td->param_line[i], 0,
+                         "%s.%s: only a term with dynamic: %s takes '%s'", td->where, pname[i],
+                         pds_term_kind_name(pkind[i]), pname[i]);
+            ok = 0;
+        }
+    for (int i = 0; i < 2; i++)
+        if (k == pkind[i] && !td->param_line[i]) {
+            pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                         "%s: dynamic: %s needs '%s' (%s)", td->where, pds_term_kind_name(k),
+                         pname[i], i == 0 ? "years, > 0" : "years, an integer >= 1");
+            ok = 0;
+        }
+    if (td->param_line[2] && td->param_line[3]) {
+        pds_diag_add(diag, y->path, td->param_line[3], 0,
+                     "%s: expected at most one of 'interval' and 'spline'", td->where);
+        ok = 0;
+    }
+    if (td->transform == PDS_TRANSFORM_LOG && k != PDS_TERM_PANEL) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s.transform: log applies to panel variables only (the document forms "
+                     "take log1p)",
+                     td->where);
+        ok = 0;
+    } else if (td->transform == PDS_TRANSFORM_LOG1P && k != PDS_TERM_PANEL &&
+               (!pds_term_kind_is_documentary(k) || td->param_line[2] || td->param_line[3])) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s.transform: log1p applies to panel variables and to central_documents, "
+                     "document_stock, recent_documents and years_since_first_document (not to "
+                     "its period dummies or spline columns)",
+                     td->where);
+        ok = 0;
+    }
+    return ok;
 }
 
 static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
@@ -91,6 +268,7 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
         term_doc td = {0};
         char where[64];
         snprintf(where, sizeof where, "terms[%zu]", index++);
+        td.where = where;
         int ok = pds_yaml_parse_map(y, tn, term_keys, N_TERM_KEYS, &td, where, diag) == 0;
         pds_term t = {0};
         if (ok) {
@@ -104,13 +282,12 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
                                  "%s.dynamic: unknown dynamic variable \"%s\" (expected %s)", where,
                                  td.dynamic, term_keys[1].help + 18);
                     ok = 0;
-                } else if (td.transform != PDS_TRANSFORM_NONE) {
-                    pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
-                                 "%s.transform: only panel variables can be transformed", where);
-                    ok = 0;
+                } else {
+                    ok = check_dynamic_params(y, tn, &td, t.kind, diag);
                 }
             } else {
                 t.kind = PDS_TERM_PANEL;
+                ok = check_dynamic_params(y, tn, &td, t.kind, diag);
             }
             for (size_t j = 0; ok && j < m->n_terms; j++)
                 if (strcmp(m->terms[j].name, td.name) == 0) {
@@ -129,6 +306,14 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
         t.transform = (pds_transform)td.transform;
         t.coef = td.coef;
         t.se = td.se;
+        t.half_life = td.half_life;
+        t.window = (int)td.window;
+        t.has_interval = td.param_line[2] != 0;
+        t.lo = td.lo;
+        t.hi = td.hi;
+        t.n_knots = td.n_knots;
+        memcpy(t.knots, td.knots, sizeof t.knots);
+        t.basis = (int)td.basis;
         t.line = pds_yaml_line(tn);
         free(td.dynamic);
         m->terms[m->n_terms++] = t;
@@ -202,7 +387,8 @@ static const pds_key model_keys[] = {
     {"intercept", PDS_KEY_CUSTOM, 1, 0, 0, NULL, NULL, 0, parse_intercept,
      "{coef, se} of the constant", "{coef, se}"},
     {"terms", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_terms,
-     "list of {name, dynamic|variable, transform, coef, se}", "list"},
+     "list of {name, dynamic|variable, transform, half_life, window, interval, spline, coef, se}",
+     "list"},
     {"covariance", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_cov,
      "covariance matrix of (intercept, terms...) as a list of rows", "list of rows"},
 };
