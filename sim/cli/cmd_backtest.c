@@ -448,6 +448,26 @@ static void print_comparison(const bt_args *a, const bt_config *c, const pds_fc_
     printf("log score of the stacked forecast per unit-year: %.7f (best single forecaster: %s, "
            "%.5f); in-sample for the weights, so optimistic\n",
            -obj / (double)pool->n_uy, label[best], best_log);
+
+    if (K > 1) {
+        /* the weights of a `models:` list: the configs' models alone */
+        double *q = malloc((pool->n_uy * K + 1) * sizeof *q);
+        double obj2 = NAN;
+        if (q) {
+            for (size_t n = 0; n < pool->n_uy; n++)
+                for (size_t k = 0; k < K; k++)
+                    q[n * K + k] = pool->uy_prob[n * F + k];
+        }
+        if (q && pds_fc_stack(q, pool->n_uy, K, w, &obj2, &iters) == PDS_OK) {
+            printf("\nstacking weights over the configs' models alone (weights for a models: list "
+                   "of them)\n");
+            for (size_t k = 0; k < K; k++)
+                printf("%-6s %9.6f (models only)\n", label[k], w[k]);
+            printf("log score of that stacked forecast per unit-year: %.7f (models only)\n",
+                   -obj2 / (double)pool->n_uy);
+        }
+        free(q);
+    }
     free(w);
 }
 

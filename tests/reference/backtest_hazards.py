@@ -171,6 +171,25 @@ if np.max(np.abs(w_s - w_pdsim)) > 1e-4:
     fail("stacking weights differ from scipy's by more than 1e-4")
 if abs(negll(w_s) / n - stack_log) > 1e-7:
     fail("stacked log score differs from scipy's")
+# the weights over the configs' models alone (several configs)
+if len(configs) > 1:
+    Kc = len(configs)
+    wc = np.array([float(x) for x in re.findall(r"^\[\d+\]\s+([0-9.]+) \(models only\)$", comp,
+                                                re.M)])
+    qc = uy_q[:, :Kc]
+    best_c = None
+    for start in [np.full(Kc, 1 / Kc)] + [rng.dirichlet(np.ones(Kc)) for _ in range(5)]:
+        r = scipy.optimize.minimize(lambda w: -np.sum(np.log(qc @ w)), start,
+                                    jac=lambda w: -(qc / (qc @ w)[:, None]).sum(0),
+                                    method="SLSQP", bounds=[(0, 1)] * Kc,
+                                    constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+                                    options={"ftol": 1e-15, "maxiter": 1000})
+        if best_c is None or r.fun < best_c.fun:
+            best_c = r
+    w_c = np.clip(best_c.x, 0, None) / np.clip(best_c.x, 0, None).sum()
+    print(f"models-only weights: scipy {np.round(w_c, 6)}, pdsim {wc}")
+    if len(wc) != Kc or np.max(np.abs(w_c - wc)) > 1e-4:
+        fail("stacking weights over the configs' models differ from scipy's")
 # pdsim's printed weights are at least as good as scipy's to rounding
 if negll(w_pdsim / w_pdsim.sum()) / n > negll(w_s) / n + 1e-7:
     fail("pdsim's weights give a worse log score than scipy's")
