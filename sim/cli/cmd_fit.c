@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/bayes.h"
 #include "../core/fit.h"
 #include "../core/fit_infer.h"
 #include "../core/pp.h"
@@ -42,6 +43,11 @@ typedef struct fit_args {
     const char *output, *table, *tidy, *glance, *json, *hazards;
     const char *cluster; /* NULL: by unit under --robust */
     int accept_nonconvergence, lrtest, ame;
+    /* Bayesian fit */
+    const char *prior;   /* prior model file, "flat", or NULL */
+    double prior_scale, prior_default_sd;
+    long chains, draws, warmup;
+    unsigned long long seed;
 } fit_args;
 
 enum {
@@ -62,6 +68,12 @@ enum {
     OPT_GLANCE,
     OPT_JSON,
     OPT_HAZARDS,
+    OPT_PRIOR,
+    OPT_PRIOR_SCALE,
+    OPT_PRIOR_DEFAULT_SD,
+    OPT_CHAINS,
+    OPT_DRAWS,
+    OPT_WARMUP,
 };
 
 static int usage_error(const char *opt, const char *expected, const char *got)
@@ -95,6 +107,13 @@ static int parse_args(int argc, char **argv, fit_args *a)
         {"tidy", required_argument, NULL, OPT_TIDY},
         {"glance", required_argument, NULL, OPT_GLANCE},
         {"json", required_argument, NULL, OPT_JSON},
+        {"prior", required_argument, NULL, OPT_PRIOR},
+        {"prior-scale", required_argument, NULL, OPT_PRIOR_SCALE},
+        {"prior-default-sd", required_argument, NULL, OPT_PRIOR_DEFAULT_SD},
+        {"chains", required_argument, NULL, OPT_CHAINS},
+        {"draws", required_argument, NULL, OPT_DRAWS},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"seed", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -103,7 +122,7 @@ static int parse_args(int argc, char **argv, fit_args *a)
     double x;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:fro:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:fro:s:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (strcmp(optarg, "logit") == 0)
@@ -195,6 +214,34 @@ static int parse_args(int argc, char **argv, fit_args *a)
         case OPT_AME:
             a->ame = 1;
             break;
+        case OPT_PRIOR:
+            a->prior = optarg;
+            break;
+        case OPT_PRIOR_SCALE:
+        case OPT_PRIOR_DEFAULT_SD:
+            if (pds_parse_double(optarg, &x) != 0 || !(x > 0.0) || x > 1e12)
+                return usage_error(c == OPT_PRIOR_SCALE ? "--prior-scale" : "--prior-default-sd",
+                                   "a positive number", optarg);
+            *(c == OPT_PRIOR_SCALE ? &a->prior_scale : &a->prior_default_sd) = x;
+            break;
+        case OPT_CHAINS:
+            if (pds_parse_long(optarg, &v) != 0 || v < 2 || v > 64)
+                return usage_error("--chains", "an integer from 2 to 64", optarg);
+            a->chains = v;
+            break;
+        case OPT_DRAWS:
+        case OPT_WARMUP:
+            if (pds_parse_long(optarg, &v) != 0 || v < (c == OPT_DRAWS ? 20 : 10) || v > 1000000)
+                return usage_error(c == OPT_DRAWS ? "--draws" : "--warmup",
+                                   c == OPT_DRAWS ? "an integer from 20 to 1000000"
+                                                  : "an integer from 10 to 1000000",
+                                   optarg);
+            *(c == OPT_DRAWS ? &a->draws : &a->warmup) = v;
+            break;
+        case 's':
+            if (pds_parse_u64(optarg, &a->seed) != 0)
+                return usage_error("--seed", "a non-negative integer", optarg);
+            break;
         default:
             return pds_cli_getopt_other(c, "fit", argv);
         }
@@ -205,6 +252,13 @@ static int parse_args(int argc, char **argv, fit_args *a)
         fprintf(stderr, "pdsim: error: --cluster goes with cluster-robust standard errors, not "
                         "--vcov %s\n",
                 pds_fit_vcov_name(a->opt.vcov));
+        return 2;
+    }
+    if (a->prior && (a->opt.firth || a->opt.profile || a->lrtest ||
+                     a->opt.vcov != PDS_VCOV_MODEL || a->ame)) {
+        fprintf(stderr, "pdsim: error: --prior: the posterior goes with neither --firth, "
+                        "--profile, --lrtest, --ame nor robust covariances (--robust, --vcov, "
+                        "--cluster)\n");
         return 2;
     }
     if (a->lrtest && a->opt.firth) {
@@ -374,6 +428,96 @@ static void print_table(fitted *f, size_t nf, const char *dataset, const fit_arg
            f[0].pp->n_left_censored);
 }
 
+/* The prior, coefficient by coefficient. */
+static void print_prior(const fitted *f, const pds_prior *pr, const char *prior_path,
+                        const pds_model *pm)
+{
+    printf("Bayesian fit: posterior mode, Laplace covariance, HMC draws\n");
+    if (pr->flat) {
+        printf("prior: flat (improper) on every coefficient: the posterior mode is the maximum "
+               "likelihood estimate\n\n");
+        return;
+    }
+    printf("prior: Gaussian, from %s: its estimates with sd = published SE x %g%s; coefficients "
+           "it does not name: N(0, %g^2)\n",
+           prior_path, pr->scale,
+           pr->from_cov ? " (its covariance matrix x K^2 among the matched coefficients)" : "",
+           pr->default_sd);
+    printf("%-24s %12s %12s  %s\n", "term", "prior mean", "prior sd", "from");
+    for (size_t j = 0; j < pr->p; j++) {
+        char from[160];
+        if (pr->source[j] == PDS_PRIOR_DEFAULT)
+            snprintf(from, sizeof from, "default N(0, %g^2): not in the prior model",
+                     pr->default_sd);
+        else if (j == 0)
+            snprintf(from, sizeof from, "intercept");
+        else
+            snprintf(from, sizeof from, "term '%s'", pm->terms[pr->prior_term[j]].name);
+        printf("%-24s %12.4f %12.4f  %s\n", f->names[j], pr->mean[j], sqrt(pr->cov[j * pr->p + j]),
+               from);
+    }
+    putchar('\n');
+}
+
+static void print_posterior(const fitted *f, const pds_mcmc_result *r, size_t warmup)
+{
+    const pds_fit_result *x = f->res;
+    printf("\nposterior: %zu chains x %zu draws after %zu warmup iterations (HMC, step sizes",
+           r->chains, r->n_draws, warmup);
+    for (size_t c = 0; c < r->chains; c++)
+        printf(" %.3f", r->step[c]);
+    printf("; acceptance");
+    for (size_t c = 0; c < r->chains; c++)
+        printf(" %.2f", r->accept[c]);
+    printf("; %zu divergent)\n", r->divergent);
+    printf("%-24s %10s %10s %10s %10s %10s %10s %10s %7s %8s\n", "term", "mode", "Laplace sd",
+           "mean", "sd", "5%", "50%", "95%", "R-hat", "ESS");
+    for (size_t j = 0; j < r->p; j++)
+        printf("%-24s %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f %7.4f %8.0f\n",
+               f->names[j], x->beta[j], x->se[j], r->mean[j], r->sd[j], r->q05[j], r->q50[j],
+               r->q95[j], r->rhat[j], r->ess[j]);
+    printf("R-hat: rank-normalised split R-hat (max of bulk and tail); ESS: bulk effective sample "
+           "size (Geyer's initial monotone sequence)\n");
+}
+
+/* Warnings on the chains; 1 when R-hat says they have not converged. */
+static int check_chains(const fitted *f, const pds_mcmc_result *r)
+{
+    for (size_t j = 0; j < r->p; j++)
+        if (r->rhat[j] > 1.01 || !(r->ess[j] >= 400.0))
+            fprintf(stderr,
+                    "pdsim: warning: posterior of '%s': R-hat %.4f, bulk ESS %.0f (want R-hat <= "
+                    "1.01 and ESS >= 400; run longer chains: --draws, --warmup)\n",
+                    f->names[j], r->rhat[j], r->ess[j]);
+    if (r->divergent)
+        fprintf(stderr, "pdsim: warning: %zu divergent transitions after warmup\n", r->divergent);
+    if (!(r->max_rhat <= 1.1)) {
+        fprintf(stderr,
+                "pdsim: error: the chains have not converged (max R-hat %.4f > 1.1): the "
+                "posterior is not reliable; nothing is written. Run longer chains, or accept it "
+                "with --accept-nonconvergence.\n",
+                r->max_rhat);
+        return 1;
+    }
+    return 0;
+}
+
+/* OUT.yaml -> OUT.draws.csv (the draws beside the model). Owned. */
+static char *draws_path(const char *model_path)
+{
+    size_t n = strlen(model_path);
+    char *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    memcpy(p, model_path, n + 1);
+    if (n > 5 && strcmp(p + n - 5, ".yaml") == 0)
+        p[n - 5] = '\0';
+    else if (n > 4 && strcmp(p + n - 4, ".yml") == 0)
+        p[n - 4] = '\0';
+    strcat(p, ".draws.csv");
+    return p;
+}
+
 /* Cluster of every row: by unit, region, outcome year or the value of a
  * panel variable in the outcome year. Returns the number of clusters, or 0
  * with a message. */
@@ -468,6 +612,11 @@ static int w_model(FILE *o, void *c)
     const out_ctx *x = c;
     return pds_fit_write_model(o, x->rep, x->dataset);
 }
+static int w_draws(FILE *o, void *c)
+{
+    const out_ctx *x = c;
+    return pds_fit_write_draws(o, x->rep);
+}
 static int w_table(FILE *o, void *c)
 {
     const out_ctx *x = c;
@@ -494,15 +643,46 @@ static int w_json(FILE *o, void *c)
     return pds_fit_write_json(o, x->rep, x->nf, x->lr, x->nlr, x->dataset);
 }
 
+/* A Bayesian fit's draws, to MODEL.draws.csv beside the model file path;
+ * rep->draws_file is set to its name, owned by *name (free it after the
+ * model is written). PDS_OK at once for other fits. */
+static pds_status write_draws_beside(const char *path, pds_fit_report *rep, char **name,
+                                     const char *const *inputs, size_t ninputs, pds_diag *diag)
+{
+    *name = NULL;
+    if (!rep->mcmc)
+        return PDS_OK;
+    char *dp = draws_path(path);
+    if (!dp)
+        return PDS_ERR_RUNTIME;
+    const char *base = strrchr(dp, '/');
+    *name = strdup(base ? base + 1 : dp);
+    if (!*name) {
+        free(dp);
+        return PDS_ERR_RUNTIME;
+    }
+    rep->draws_file = *name;
+    out_ctx c = {.rep = rep, .nf = 1};
+    pds_status st = write_out(dp, inputs, ninputs, w_draws, &c, diag);
+    if (st == PDS_OK)
+        printf("\nposterior draws written to %s", dp);
+    free(dp);
+    return st;
+}
+
 /* -o: one model to a file, or (several models, or a folder) DIR/NAME.yaml. */
-static pds_status write_models(const char *output, const pds_fit_report *rep, size_t nf,
+static pds_status write_models(const char *output, pds_fit_report *rep, size_t nf,
                                const char *const *inputs, size_t ninputs, const char *dataset,
                                pds_diag *diag)
 {
     int to_dir = nf > 1 || is_dir(output);
     if (!to_dir) {
         out_ctx c = {.rep = rep, .nf = 1, .dataset = dataset};
-        pds_status st = write_out(output, inputs, ninputs, w_model, &c, diag);
+        char *name;
+        pds_status st = write_draws_beside(output, rep, &name, inputs, ninputs, diag);
+        if (st == PDS_OK)
+            st = write_out(output, inputs, ninputs, w_model, &c, diag);
+        free(name);
         if (st == PDS_OK)
             printf("\nmodel written to %s (pdsim run accepts it as 'model:')\n", output);
         return st;
@@ -530,7 +710,11 @@ static pds_status write_models(const char *output, const pds_fit_report *rep, si
             return PDS_ERR_RUNTIME;
         sprintf(path, "%s/%s.yaml", output, rep[i].spec->name);
         out_ctx c = {.rep = &rep[i], .nf = 1, .dataset = dataset};
-        pds_status st = write_out(path, inputs, ninputs, w_model, &c, diag);
+        char *name;
+        pds_status st = write_draws_beside(path, &rep[i], &name, inputs, ninputs, diag);
+        if (st == PDS_OK)
+            st = write_out(path, inputs, ninputs, w_model, &c, diag);
+        free(name);
         if (st == PDS_OK)
             printf("%smodel '%s' written to %s\n", i ? "" : "\n", rep[i].spec->name, path);
         free(path);
@@ -577,7 +761,13 @@ static int lrtests(fitted *f, size_t nf, pds_fit_lrtest *lr, size_t *nlr)
 
 int pds_cmd_fit(int argc, char **argv)
 {
-    fit_args a = {.opt = {.link = PDS_LINK_LOGIT}};
+    fit_args a = {.opt = {.link = PDS_LINK_LOGIT},
+                  .prior_scale = 1.0,
+                  .prior_default_sd = PDS_PRIOR_DEFAULT_SD,
+                  .chains = 4,
+                  .draws = 2000,
+                  .warmup = 2000,
+                  .seed = 1};
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
@@ -592,7 +782,7 @@ int pds_cmd_fit(int argc, char **argv)
     pds_run_config *cfg = NULL;
     const char *dataset = argv[optind];
     const char *spec_paths[MAX_SPECS];
-    const char *inputs[MAX_SPECS + 1];
+    const char *inputs[MAX_SPECS + 2];
     size_t ns = 0, ninputs = 0;
     if (!is_dir(argv[optind])) {
         cfg = pds_run_config_load(argv[optind], &diag);
@@ -627,6 +817,14 @@ int pds_cmd_fit(int argc, char **argv)
         pds_run_config_free(cfg);
         return 2;
     }
+    if (a.prior && ns != 1) {
+        fprintf(stderr, "pdsim: error: --prior fits one model: give one model to fit\n");
+        pds_run_config_free(cfg);
+        return 2;
+    }
+    int flat = a.prior && strcmp(a.prior, "flat") == 0;
+    if (a.prior && !flat)
+        inputs[ninputs++] = a.prior;
     if (a.lrtest && ns < 2) {
         fprintf(stderr, "pdsim: error: --lrtest needs at least two models\n");
         pds_run_config_free(cfg);
@@ -644,8 +842,16 @@ int pds_cmd_fit(int argc, char **argv)
         f[i].spec = pds_model_load(spec_paths[i], &diag);
         bad |= !f[i].spec;
     }
+    pds_model *prior_model = NULL;
+    pds_prior *prior = NULL;
+    pds_mcmc_result *mcmc = NULL;
+    char prior_desc[1024] = "";
+    if (a.prior && !flat) {
+        prior_model = pds_model_load(a.prior, &diag);
+        bad |= !prior_model;
+    }
     pds_status st = bad ? PDS_ERR_INPUT : PDS_OK;
-    int not_converged = 0;
+    int not_converged = 0, chains_bad = 0;
     for (size_t i = 0; st == PDS_OK && i < ns; i++) {
         pds_fit_options o = a.opt;
         if (!a.link_set)
@@ -678,9 +884,21 @@ int pds_cmd_fit(int argc, char **argv)
         pds_fit_data d = {.n = f[i].pp->n, .p = f[i].pp->p, .X = f[i].pp->X, .y = f[i].pp->y,
                           .cluster = cl, .n_clusters = ncl, .intercept_col = 0,
                           .names = f[i].names};
+        if (a.prior) {
+            st = pds_prior_build(f[i].spec, prior_model, a.prior_scale, a.prior_default_sd, &diag,
+                                 &prior);
+            if (st != PDS_OK) {
+                free(cl);
+                break;
+            }
+            o.prior_mean = prior->mean;
+            o.prior_prec = prior->prec;
+            d.cluster = NULL;
+        }
         size_t before = diag.n;
         f[i].st = pds_fit(&d, &o, &diag, &f[i].res);
         free(cl);
+        d.cluster = NULL;
         if (f[i].st != PDS_OK && diag.n > before)
             pds_diag_add(&diag, f[i].spec->path, 0, 0, "model '%s' could not be fitted (above)",
                          f[i].spec->name);
@@ -702,6 +920,28 @@ int pds_cmd_fit(int argc, char **argv)
                     "or accept the result with --accept-nonconvergence.\n",
                     f[i].spec->name, f[i].res->iterations, f[i].res->step_se,
                     a.opt.tol > 0.0 ? a.opt.tol : PDS_FIT_DEFAULT_TOL);
+        }
+        if (prior && f[i].res->converged) {
+            pds_mcmc_options mo = {.chains = (size_t)a.chains,
+                                   .warmup = (size_t)a.warmup,
+                                   .draws = (size_t)a.draws,
+                                   .seed = a.seed};
+            st = pds_mcmc_run(&d, o.link, prior, f[i].res->beta, f[i].res->cov, &mo, &diag,
+                              &mcmc);
+            if (st != PDS_OK)
+                break;
+            if (flat)
+                snprintf(prior_desc, sizeof prior_desc, "flat (improper) on every coefficient");
+            else {
+                int any_default = 0;
+                for (size_t j = 0; j < prior->p; j++)
+                    any_default |= prior->source[j] == PDS_PRIOR_DEFAULT;
+                snprintf(prior_desc, sizeof prior_desc,
+                         "Gaussian from %s: its estimates, sd = published SE x %g%s%s; "
+                         "coefficients it does not name N(0, %g^2)%s",
+                         a.prior, a.prior_scale, prior->from_cov ? " (its covariance x K^2)" : "",
+                         "", a.prior_default_sd, any_default ? "" : " (none here)");
+            }
         }
         if (a.opt.profile && o.firth && o.link == PDS_LINK_CLOGLOG)
             fprintf(stderr, "pdsim: warning: model '%s': profile-likelihood intervals are not "
@@ -725,15 +965,30 @@ int pds_cmd_fit(int argc, char **argv)
                                                  ? (a.cluster ? a.cluster : "unit")
                                                  : NULL,
                                   .ame = f[i].ame,
-                                  .ame_se = f[i].ame_se};
+                                  .ame_se = f[i].ame_se,
+                                  .prior = prior,
+                                  .mcmc = mcmc,
+                                  .prior_desc = prior_desc,
+                                  .warmup = (size_t)a.warmup,
+                                  .seed = a.seed};
     }
     pds_fit_lrtest lr[MAX_SPECS];
     size_t nlr = 0;
     int exit_code = -1;
     if (st == PDS_OK && a.lrtest && lrtests(f, ns, lr, &nlr) != 0)
         exit_code = 2;
+    if (st == PDS_OK && exit_code < 0 && prior)
+        print_prior(&f[0], prior, a.prior, prior_model);
+    if (st == PDS_OK && exit_code < 0 && mcmc)
+        chains_bad = check_chains(&f[0], mcmc);
     if (st == PDS_OK && exit_code < 0) {
         print_table(f, ns, dataset, &a, lr, nlr);
+        if (mcmc)
+            print_posterior(&f[0], mcmc, (size_t)a.warmup);
+    }
+    if (chains_bad && !a.accept_nonconvergence)
+        exit_code = EXIT_NOT_CONVERGED;
+    if (st == PDS_OK && exit_code < 0) {
         out_ctx c = {.rep = rep, .nf = ns, .w = w, .dataset = dataset, .lr = lr, .nlr = nlr};
         if (a.output)
             st = write_models(a.output, rep, ns, inputs, ninputs, dataset, &diag);
@@ -759,6 +1014,9 @@ int pds_cmd_fit(int argc, char **argv)
     pds_world_free(w);
     pds_run_config_free(cfg);
     pds_diag_free(&diag);
+    pds_model_free(prior_model);
+    pds_prior_free(prior);
+    pds_mcmc_result_free(mcmc);
     if (exit_code >= 0)
         return exit_code;
     if (st == PDS_OK && not_converged && !a.accept_nonconvergence)

@@ -115,8 +115,29 @@ typedef struct fit_ctx {
     double *inv;  /* [p x p] scratch for the inverse information */
     double *scratch; /* [p] */
     double ll;    /* log-likelihood */
-    double obj;   /* objective: ll, or ll + 0.5 log det I with Firth */
+    double obj;   /* objective: ll, or ll + 0.5 log det I with Firth, or ll + log prior */
+    const double *prior_mean, *prior_prec; /* Gaussian prior, or NULL */
 } fit_ctx;
+
+/* -0.5 (b - m)' P (b - m); with grad/info, also subtract P (b - m) from the
+ * gradient and add P to the information's upper triangle. */
+static double add_prior(const fit_ctx *c, const double *beta, double *grad, double *info)
+{
+    size_t p = c->p;
+    double lp = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        double g = 0.0;
+        for (size_t k = 0; k < p; k++)
+            g += c->prior_prec[j * p + k] * (beta[k] - c->prior_mean[k]);
+        lp -= 0.5 * (beta[j] - c->prior_mean[j]) * g;
+        if (grad)
+            grad[j] -= g;
+        if (info)
+            for (size_t k = j; k < p; k++)
+                info[j * p + k] += c->prior_prec[j * p + k];
+    }
+    return lp;
+}
 
 static void compute_eta(const fit_ctx *c, const double *beta)
 {
@@ -191,6 +212,8 @@ static int evaluate(fit_ctx *c, const double *beta, int full)
             ll += t.ll;
         }
         c->ll = c->obj = ll;
+        if (c->prior_prec)
+            c->obj = ll + add_prior(c, beta, NULL, NULL);
         return 0;
     }
     memset(c->info, 0, p * p * sizeof *c->info);
@@ -204,6 +227,8 @@ static int evaluate(fit_ctx *c, const double *beta, int full)
             c->grad[j] += t.score * x[j];
     }
     c->ll = c->obj = ll;
+    if (c->prior_prec)
+        c->obj = ll + add_prior(c, beta, c->grad, c->info);
     memcpy(c->raw, c->info, p * p * sizeof *c->raw);
     if (cholesky(p, c->info) != 0)
         return -1;
@@ -232,6 +257,29 @@ static int evaluate(fit_ctx *c, const double *beta, int full)
             c->grad[j] += a * x[j];
     }
     return 0;
+}
+
+double pds_fit_loglik(const pds_fit_data *d, pds_link link, const double *beta, double *grad,
+                      double *eta)
+{
+    size_t n = d->n, p = d->p;
+    double ll = 0.0;
+    row_terms t;
+    if (grad)
+        memset(grad, 0, p * sizeof *grad);
+    for (size_t i = 0; i < n; i++) {
+        const double *x = d->X + i * p;
+        double s = 0.0;
+        for (size_t j = 0; j < p; j++)
+            s += x[j] * beta[j];
+        eta[i] = s;
+        row_eval(link, s, d->y[i] != 0.0, &t);
+        ll += t.ll;
+        if (grad)
+            for (size_t j = 0; j < p; j++)
+                grad[j] += t.score * x[j];
+    }
+    return ll;
 }
 
 /* Rank check of the design before any iteration: the pivoted Cholesky of the
@@ -891,6 +939,13 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
         pds_diag_add(diag, NULL, 0, 0, "fit: unknown covariance or information type");
         return PDS_ERR_INPUT;
     }
+    if ((opt->prior_prec != NULL) != (opt->prior_mean != NULL) ||
+        (opt->prior_prec && (opt->firth || opt->profile || vcov != PDS_VCOV_MODEL))) {
+        pds_diag_add(diag, NULL, 0, 0,
+                     "fit: a prior goes with neither Firth's penalty, profile intervals nor "
+                     "sandwich covariances");
+        return PDS_ERR_INPUT;
+    }
     double level = opt->level != 0.0 ? opt->level : 0.95;
     if (!(level > 0.0 && level < 1.0)) {
         pds_diag_add(diag, NULL, 0, 0, "fit: confidence level %g is not between 0 and 1", level);
@@ -922,7 +977,9 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
                  .firth = opt->firth != 0,
                  .fisher = opt->firth != 0 || opt->information == PDS_INFO_EXPECTED,
                  .n = n,
-                 .p = p};
+                 .p = p,
+                 .prior_mean = opt->prior_mean,
+                 .prior_prec = opt->prior_prec};
     c.eta = malloc(n * sizeof *c.eta);
     c.grad = malloc(p * sizeof *c.grad);
     c.info = malloc(p * p * sizeof *c.info);
@@ -975,7 +1032,7 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
 
     /* separation also when the decrement criterion was met: along a
      * separating direction the likelihood flattens out geometrically */
-    if (!c.firth) {
+    if (!c.firth && !c.prior_prec) {
         compute_eta(&c, beta);
         int sep = detect_separation(&c, beta, snap2, r->separated);
         if (sep < 0) {

@@ -50,6 +50,14 @@ typedef struct pds_fit_options {
     double level;   /* confidence level of the intervals; 0 = 0.95 */
     int profile;    /* also profile-likelihood intervals (penalized with Firth; not
                        for Firth with cloglog, where they stay NaN) */
+    /* Gaussian prior N(prior_mean, prior_prec^-1) on the coefficients: the
+     * fit maximizes the log posterior ll - 0.5 (b - m)' P (b - m) (penalised
+     * Newton, the same steps and convergence rule), cov is the Laplace
+     * covariance (I(b) + P)^-1 at the mode and separation is not checked (a
+     * proper prior keeps the mode finite). NULL: no prior. Not with Firth,
+     * profile intervals or sandwich covariances. Borrowed: [p], [p x p]. */
+    const double *prior_mean;
+    const double *prior_prec;
 } pds_fit_options;
 
 #define PDS_FIT_DEFAULT_MAX_ITER 100
@@ -72,7 +80,9 @@ typedef struct pds_fit_result {
     pds_fit_vcov vcov;      /* covariance behind se */
     size_t n_clusters;      /* non-empty clusters under PDS_VCOV_CLUSTER, else 0 */
     double loglik;          /* log-likelihood at beta (unpenalized) */
-    double loglik_penalized;/* with Firth: loglik + 0.5 log det I(beta); else = loglik */
+    double loglik_penalized;/* with Firth: loglik + 0.5 log det I(beta); with a prior:
+                               loglik + the log prior density up to its constant
+                               (-0.5 (b - m)' P (b - m)); else = loglik */
     double loglik_null;     /* intercept-only model */
     double lr_chi2;         /* 2 (loglik - loglik_null) */
     int lr_df;              /* p - 1 */
@@ -100,6 +110,11 @@ typedef struct pds_fit_result {
 pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
                    pds_fit_result **out);
 void pds_fit_result_free(pds_fit_result *r);
+
+/* Log-likelihood of the data at beta (unpenalized); with grad non-NULL
+ * also its gradient [p]. eta: scratch [n]. Thread-safe for distinct eta/grad. */
+double pds_fit_loglik(const pds_fit_data *d, pds_link link, const double *beta, double *grad,
+                      double *eta);
 
 /* Upper tail P(X > x) of a chi-square with df degrees of freedom (df >= 1). */
 double pds_chi2_sf(double x, int df);

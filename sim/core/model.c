@@ -22,6 +22,8 @@ void pds_model_free(pds_model *m)
     }
     free(m->terms);
     free(m->cov);
+    free(m->post_draws);
+    free(m->post_draws_path);
     free(m->name);
     free(m->path);
     free(m->description);

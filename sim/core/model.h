@@ -80,6 +80,10 @@ typedef struct pds_model {
     size_t n_terms;
     pds_term *terms;    /* owned */
     double *cov;        /* owned, (n_terms+1)^2, intercept first; NULL if not given */
+    /* posterior draws of a Bayesian fit (pdsim fit --prior); NULL / 0 when none */
+    double *post_draws;   /* owned [n_post_draws x (n_terms+1)], intercept first */
+    size_t n_post_draws;
+    char *post_draws_path; /* owned: the draws file, resolved */
 } pds_model;
 
 pds_model *pds_model_create(void);

@@ -86,12 +86,14 @@ static inline uint64_t pds_mix64(uint64_t x)
 #define PDS_RNG_INC_KEY 0x5851f42d4c957f2dULL
 void pds_pcg32_stream(pds_pcg32 *rng, uint64_t seed, uint64_t run, uint64_t purpose);
 
-/* Purposes of a run's streams. */
+/* Purposes of a run's streams. PDS_RNG_MCMC keys the chains of pdsim fit
+ * --prior: stream (seed, chain c, 4). */
 enum {
     PDS_RNG_ADOPTION = 0,
     PDS_RNG_INITIAL = 1,
     PDS_RNG_COEFFICIENTS = 2,
     PDS_RNG_MODEL = 3,
+    PDS_RNG_MCMC = 4,
     PDS_RNG_SUBUNIT_COEFFICIENTS = 8
 };
 
@@ -103,8 +105,13 @@ enum {
     "q = 0: adoption draws, one uniform per unit then per sub-unit (grouped by parent) in "   \
     "each simulated year, drawn also for agents already adopted; q = 1: initial draws of "    \
     "undated adopted sub-units (partial Fisher-Yates per unit, Lemire bounded integers); "   \
-    "q = 2: coefficient draws (Box-Muller normals, two uniforms per pair, (u + 0.5) / 2^32); "  \
+    "q = 2: coefficient draws (Box-Muller normals, two uniforms per pair, (u + 0.5) / 2^32; "   \
+    "under uncertainty: posterior the first uniform u / 2^32 picks posterior draw "           \
+    "floor(u n_draws)); "                                                                     \
     "q = 3: the model of a run under structural uncertainty (first uniform u / 2^32 against " \
-    "the cumulative model weights); q = 8: the sub-unit model's coefficient draws (as q = 2)"
+    "the cumulative model weights); q = 4: pdsim fit --prior, the Monte Carlo chain c "      \
+    "(stream (seed, c, 4)): per iteration one uniform for the integration time, Box-Muller "  \
+    "normals for the momentum, one uniform for the acceptance; q = 8: the sub-unit "         \
+    "model's coefficient draws (as q = 2)"
 
 #endif

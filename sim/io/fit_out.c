@@ -221,6 +221,32 @@ static void write_term_spec(FILE *o, const pds_term *t)
     }
 }
 
+static void yaml_list(FILE *o, const char *key, const double *v, size_t p)
+{
+    fprintf(o, "  %s: [", key);
+    for (size_t j = 0; j < p; j++)
+        fprintf(o, "%s%.17g", j ? ", " : "", v[j]);
+    fputs("]\n", o);
+}
+
+/* The posterior: block of a Bayesian fit (model_io.c reads it back). */
+static void write_posterior(FILE *o, const pds_fit_report *f)
+{
+    const pds_mcmc_result *r = f->mcmc;
+    fputs("posterior:\n  method: \"hmc\"\n  ", o);
+    yaml_str(o, "prior", f->prior_desc);
+    fprintf(o, "  chains: %zu\n  warmup: %zu\n  draws: %zu\n  seed: %llu\n  ", r->chains,
+            f->warmup, r->n_draws, (unsigned long long)f->seed);
+    yaml_str(o, "draws_file", f->draws_file);
+    yaml_list(o, "mean", r->mean, r->p);
+    yaml_list(o, "sd", r->sd, r->p);
+    yaml_list(o, "q05", r->q05, r->p);
+    yaml_list(o, "q50", r->q50, r->p);
+    yaml_list(o, "q95", r->q95, r->p);
+    yaml_list(o, "rhat", r->rhat, r->p);
+    yaml_list(o, "ess", r->ess, r->p);
+}
+
 int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
 {
     const pds_model *m = f->spec;
@@ -238,6 +264,11 @@ int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
             pds_fit_info_name(x->information), pds_fit_vcov_name(x->vcov),
             f->cluster ? " by " : "", f->cluster ? f->cluster : "", x->iterations,
             x->converged ? "converged" : "NOT converged");
+    if (f->mcmc)
+        fprintf(o, "# Bayesian fit: coef = posterior mode, se = Laplace sd, covariance = Laplace "
+                   "(inverse negative Hessian of the log posterior at the mode); %zu chains x %zu "
+                   "draws by HMC, max R-hat %.4f, min bulk ESS %.0f\n",
+                f->mcmc->chains, f->mcmc->n_draws, f->mcmc->max_rhat, f->mcmc->min_ess);
     yaml_str(o, "name", m->name);
     snprintf(buf, sizeof buf, "%s, estimated by pdsim fit", m->description ? m->description : m->name);
     yaml_str(o, "description", buf);
@@ -245,6 +276,11 @@ int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
              dataset, f->pp->first_year, f->pp->last_year, pds_fit_link_name(f->link),
              f->firth ? ", Firth penalized likelihood" : "", pds_fit_vcov_name(x->vcov),
              f->cluster ? " by " : "", f->cluster ? f->cluster : "", m->path ? m->path : "?");
+    if (f->mcmc) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof buf - len, "; posterior mode under the prior %s",
+                 f->prior_desc ? f->prior_desc : "?");
+    }
     yaml_str(o, "source", buf);
     fprintf(o, "link: %s\nlag: %d\n", pds_fit_link_name(f->link), m->lag);
     fprintf(o, "intercept: {coef: %.17g, se: %.17g}\nterms:%s\n", x->beta[0], x->se[0],
@@ -262,6 +298,28 @@ int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset)
             fprintf(o, "%s%.17g", c ? ", " : "", x->cov[r * x->p + c]);
         fputs("]\n", o);
     }
+    if (f->mcmc)
+        write_posterior(o, f);
+    return ferror(o) ? -1 : 0;
+}
+
+int pds_fit_write_draws(FILE *o, const pds_fit_report *f)
+{
+    const pds_mcmc_result *r = f->mcmc;
+    fputs("chain,draw", o);
+    for (size_t j = 0; j < r->p; j++) {
+        fputc(',', o);
+        csv_str(o, f->colnames[j]);
+    }
+    fputc('\n', o);
+    for (size_t c = 0; c < r->chains; c++)
+        for (size_t i = 0; i < r->n_draws; i++) {
+            const double *b = r->draws + (c * r->n_draws + i) * r->p;
+            fprintf(o, "%zu,%zu", c + 1, i + 1);
+            for (size_t j = 0; j < r->p; j++)
+                fprintf(o, ",%.17g", b[j]);
+            fputc('\n', o);
+        }
     return ferror(o) ? -1 : 0;
 }
 

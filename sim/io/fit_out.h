@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../core/bayes.h"
 #include "../core/diag.h"
 #include "../core/fit.h"
 #include "../core/model.h"
@@ -27,6 +28,14 @@ typedef struct pds_fit_report {
     const char *cluster;  /* the clustering variable under PDS_VCOV_CLUSTER, else NULL */
     const double *ame;    /* [p] or NULL when not computed */
     const double *ame_se; /* [p] */
+    /* a Bayesian fit (fit --prior; res holds the posterior mode and the
+     * Laplace covariance); all NULL / 0 otherwise */
+    const pds_prior *prior;
+    const pds_mcmc_result *mcmc;
+    const char *prior_desc;  /* the prior in words */
+    const char *draws_file;  /* the draws file as the model names it (relative to it) */
+    size_t warmup;           /* per chain */
+    uint64_t seed;           /* of the chains */
 } pds_fit_report;
 
 /* A likelihood-ratio test of model `small` nested in model `big` (indices). */
@@ -52,6 +61,8 @@ void pds_outfile_abort(pds_outfile *o);
 
 /* The writers (to an open stream; 0, or -1 on a write error). */
 int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset);
+/* The posterior draws of a Bayesian fit: chain,draw,(Intercept),terms... */
+int pds_fit_write_draws(FILE *o, const pds_fit_report *f);
 int pds_fit_write_table(FILE *o, const pds_fit_report *f, const pds_world *w);
 int pds_fit_write_hazards(FILE *o, const pds_fit_report *f, size_t nf, const pds_world *w);
 int pds_fit_write_tidy(FILE *o, const pds_fit_report *f, size_t nf);

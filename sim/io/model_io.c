@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "posterior_io.h"
 #include "yamldoc.h"
 
 typedef struct model_doc {
@@ -15,6 +16,7 @@ typedef struct model_doc {
     long lag;
     pds_model *m; /* receives intercept, terms, covariance */
     int has_intercept;
+    pds_posterior_doc post; /* the posterior: block of a Bayesian fit */
 } model_doc;
 
 typedef struct coef_doc {
@@ -373,6 +375,11 @@ static int parse_cov(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
     return bad ? -1 : 0;
 }
 
+static int parse_posterior(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    return pds_posterior_parse(y, n, &((model_doc *)target)->post, diag);
+}
+
 static const pds_key model_keys[] = {
     {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(model_doc, name), NULL,
      "short name of the model", NULL},
@@ -391,6 +398,10 @@ static const pds_key model_keys[] = {
      "list"},
     {"covariance", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_cov,
      "covariance matrix of (intercept, terms...) as a list of rows", "list of rows"},
+    {"posterior", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_posterior,
+     "posterior of a Bayesian fit (pdsim fit --prior): {method, prior, chains, warmup, draws, "
+     "seed, draws_file, mean, sd, q05, q50, q95, rhat, ess}",
+     "mapping"},
 };
 #define N_MODEL_KEYS (sizeof model_keys / sizeof model_keys[0])
 
@@ -425,6 +436,9 @@ pds_model *pds_model_load(const char *path, pds_diag *diag)
             }
         }
     }
+    if (!bad && md.post.present && pds_posterior_finish(&md.post, m, path, diag) != 0)
+        bad = -1;
+    pds_posterior_doc_free(&md.post);
     m->name = md.name;
     m->path = malloc(strlen(path) + 1);
     if (m->path)

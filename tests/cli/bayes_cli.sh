@@ -1,0 +1,108 @@
+#!/bin/sh
+# pdsim fit --prior: the posterior mode, the Laplace covariance and the HMC
+# draws against independent numpy computations (tests/reference/bayes_check.py),
+# the limits of the prior (flat = MLE, very tight = the prior mean), the
+# convergence rules, the draws file and its loader.
+#   bayes_cli.sh PDSIM_BINARY REPO_ROOT
+set -u
+PDSIM=$1
+ROOT=$2
+PY=$(sh "$ROOT/scripts/find-python.sh" numpy scipy yaml)
+if [ -z "$PY" ]; then
+    echo "SKIPPED: no Python with numpy, scipy and yaml (set PDSIM_PYTHON)"
+    exit 77
+fi
+. "$ROOT/tests/cli/lib.sh"
+CHECK="$PY -I $ROOT/tests/reference/bayes_check.py"
+DS=$ROOT/data/china-group-schooling
+M1=$ROOT/models/wu-zhao-2025-model1.yaml
+M2=$ROOT/models/wu-zhao-2025-model2.yaml
+SMALL=$ROOT/tests/data/bayes_small.yaml
+US=$ROOT/configs/us-lottery.yaml
+USM=$ROOT/models/us-lottery-berry-berry.yaml
+cd "$TMP" || exit 1
+
+# the limits of the prior
+check "plain fit" "$PDSIM" fit "$DS" "$M1" -o mle.yaml
+check "flat prior" "$PDSIM" fit "$DS" "$M1" --prior flat --draws 200 --warmup 200 -o flat.yaml
+check "flat prior mode = MLE (1e-9 se)" $CHECK close flat.yaml mle.yaml 1e-9
+check "very wide prior" "$PDSIM" fit "$DS" "$M1" --prior "$M1" --prior-scale 1e4 --draws 200 \
+    --warmup 200 -o wide.yaml
+check "very wide prior mode = MLE (1e-6 se)" $CHECK close wide.yaml mle.yaml 1e-6
+check "very tight prior" "$PDSIM" fit "$DS" "$M1" --prior "$M1" --prior-scale 1e-4 --draws 200 \
+    --warmup 200 -o tight.yaml
+check "very tight prior mode = the prior mean (1e-6)" $CHECK at_prior tight.yaml "$M1" 1e-6
+
+# mode, Laplace covariance, posterior mean and sd against numpy; diagnostics
+# recomputed from the draws file
+check "small model, prior with a default term" "$PDSIM" fit "$DS" "$SMALL" --prior "$M1" -s 7 \
+    -o small.yaml --export-table small.csv
+cp "$TMP/out.txt" small.out
+check "small model: the default prior is printed" grep -q "^cities_pct .*default N(0, 10^2)" small.out
+check "small model: mode, Laplace, mean and sd vs numpy" $CHECK mode small.csv small.yaml "$M1" 1 10
+check "small model: R-hat, ESS, quantiles vs numpy" $CHECK diag small.draws.csv small.yaml
+check "prior with a covariance, K = 2" "$PDSIM" fit "$US" "$USM" --prior "$USM" --prior-scale 2 \
+    --chains 3 --draws 1500 --warmup 1000 -s 3 -o us.yaml --export-table us.csv
+check "covariance prior: mode, Laplace, mean and sd vs numpy" $CHECK mode us.csv us.yaml "$USM" 2 10
+check "covariance prior: R-hat, ESS vs numpy" $CHECK diag us.draws.csv us.yaml
+check "--prior-default-sd" "$PDSIM" fit "$DS" "$SMALL" --prior "$M1" --prior-default-sd 0.05 \
+    --draws 500 --warmup 500 -o sd.yaml --export-table sd.csv
+check "--prior-default-sd: mode vs numpy" $CHECK mode sd.csv sd.yaml "$M1" 1 0.05
+
+# reproducible: the same seed gives the same draws, another seed others
+check "same seed" "$PDSIM" fit "$DS" "$SMALL" --prior "$M1" -s 7 -o again.yaml
+check "same seed, same draws" cmp small.draws.csv again.draws.csv
+check "another seed" "$PDSIM" fit "$DS" "$SMALL" --prior "$M1" -s 8 -o other.yaml
+check "another seed, other draws" sh -c '! cmp -s small.draws.csv other.draws.csv'
+check "any number of threads" env OMP_NUM_THREADS=1 "$PDSIM" fit "$DS" "$SMALL" --prior "$M1" -s 7 \
+    -o one.yaml
+check "one thread, same draws" cmp small.draws.csv one.draws.csv
+
+# the written model reads back (pdsim fit takes it as a specification)
+check "the posterior model loads" "$PDSIM" fit "$DS" small.yaml
+check "without --prior no posterior is written" sh -c '! grep -q posterior mle.yaml && [ ! -e mle.draws.csv ]'
+
+# chains that have not converged: exit 3, nothing written; the override writes
+check "R-hat > 1.1: exit 3" status_is 3 "$PDSIM" fit "$DS" "$M2" --prior flat --warmup 10 --draws 20 -s 1 \
+    -o short.yaml
+check "R-hat > 1.1: refused with the reason" grep -q "have not converged (max R-hat" "$TMP/s.err"
+check "R-hat > 1.1: nothing written" sh -c '[ ! -e short.yaml ] && [ ! -e short.draws.csv ]'
+check "R-hat > 1.1: warnings per coefficient" grep -q "warning: posterior of" "$TMP/s.err"
+check "--accept-nonconvergence writes" "$PDSIM" fit "$DS" "$M2" --prior flat --warmup 10 --draws 20 -s 1 \
+    --accept-nonconvergence -o short.yaml
+check "short chains (autocorrelated): R-hat, ESS vs numpy" $CHECK diag short.draws.csv short.yaml
+
+# bad input: exit 2 with file:line
+sed 's/coef: 0.096, se: 0.049/coef: 0.096, se: 0/' "$M1" >se0.yaml
+check "a prior with se 0: exit 2" status_is 2 "$PDSIM" fit "$DS" "$SMALL" --prior se0.yaml
+check "... naming the file and line" grep -q "se0.yaml:[0-9]*:.*urbanization_pct.*standard error 0" "$TMP/s.err"
+cp "$M1" badprior.yaml
+sed -i 's/{name: urbanization_pct, variable: urbanization_pct/{name: urbanization_pct, variable: region/' badprior.yaml
+check "a prior on another quantity under the same name: exit 2" status_is 2 "$PDSIM" fit "$DS" "$SMALL" --prior badprior.yaml
+check "... naming the file and line" grep -q "badprior.yaml:[0-9]*:.*urbanization_pct" "$TMP/s.err"
+check "--prior with two models: exit 2" status_is 2 "$PDSIM" fit "$DS" "$M1" "$M2" --prior flat
+check "--prior with --firth: exit 2" status_is 2 "$PDSIM" fit "$DS" "$M1" --prior flat --firth
+check "--prior-scale 0: exit 2" status_is 2 "$PDSIM" fit "$DS" "$M1" --prior flat --prior-scale 0
+check "--chains 1: exit 2" status_is 2 "$PDSIM" fit "$DS" "$M1" --prior flat --chains 1
+cp small.yaml b1.yaml
+cp small.draws.csv b1.draws.csv
+sed -i 's/draws_file: "small.draws.csv"/draws_file: "b1.draws.csv"/' b1.yaml
+sed -i '5s/^1,4,[^,]*,/1,4,oops,/' b1.draws.csv
+check "a draw that is not a number: exit 2" status_is 2 "$PDSIM" fit "$DS" b1.yaml
+check "... naming the draws file and line" grep -q "b1.draws.csv:5:.*(Intercept).*oops" "$TMP/s.err"
+cp small.draws.csv b1.draws.csv
+sed -i '$d' b1.draws.csv
+check "a draw missing: exit 2" status_is 2 "$PDSIM" fit "$DS" b1.yaml
+check "... saying how many rows" grep -q "b1.draws.csv:.*8000 rows" "$TMP/s.err"
+sed '1s/cities_pct/other/' small.draws.csv >b1.draws.csv
+check "a wrong header: exit 2" status_is 2 "$PDSIM" fit "$DS" b1.yaml
+check "... on line 1" grep -q "b1.draws.csv:1:" "$TMP/s.err"
+rm b1.draws.csv
+check "no draws file: exit 2" status_is 2 "$PDSIM" fit "$DS" b1.yaml
+check "... naming the model's line" grep -q "b1.yaml:[0-9]*:[0-9]*: posterior.draws_file" "$TMP/s.err"
+sed 's/^  rhat: \[\([^,]*\),.*/  rhat: [\1]/' small.yaml >b2.yaml
+cp small.draws.csv b2.draws.csv
+sed -i 's/draws_file: "small.draws.csv"/draws_file: "b2.draws.csv"/' b2.yaml
+check "a posterior list of the wrong length: exit 2" status_is 2 "$PDSIM" fit "$DS" b2.yaml
+check "... naming the line" grep -q "b2.yaml:[0-9]*:.*posterior.rhat: expected 3 numbers" "$TMP/s.err"
+finish
