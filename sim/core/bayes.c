@@ -32,6 +32,15 @@ static int same_quantity(const pds_term *a, const pds_term *b)
 {
     if (a->kind != b->kind)
         return 0;
+    /* the parameters of a document or duration form belong to the quantity */
+    if (a->half_life != b->half_life || a->window != b->window ||
+        a->has_interval != b->has_interval || a->n_knots != b->n_knots || a->basis != b->basis)
+        return 0;
+    if (a->has_interval && (a->lo != b->lo || a->hi != b->hi))
+        return 0;
+    for (int k = 0; k < a->n_knots && k < PDS_SPLINE_MAX_KNOTS; k++)
+        if (a->knots[k] != b->knots[k])
+            return 0;
     if (a->kind != PDS_TERM_PANEL)
         return 1;
     return a->variable && b->variable && strcmp(a->variable, b->variable) == 0 &&
@@ -42,9 +51,11 @@ static void describe_term(const pds_term *t, char *buf, size_t size)
 {
     if (t->kind == PDS_TERM_PANEL)
         snprintf(buf, size, "variable %s%s", t->variable ? t->variable : "?",
-                 t->transform == PDS_TRANSFORM_LOG ? " (log)" : "");
+                 t->transform == PDS_TRANSFORM_LOG     ? " (log)"
+                 : t->transform == PDS_TRANSFORM_LOG1P ? " (log1p)"
+                                                       : "");
     else
-        snprintf(buf, size, "dynamic %s", pds_term_kind_name(t->kind));
+        snprintf(buf, size, "dynamic %s (or other parameters)", pds_term_kind_name(t->kind));
 }
 
 /* The prior model's term for spec term t: by name, else the one term of
