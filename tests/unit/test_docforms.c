@@ -193,21 +193,27 @@ static void subunit_model_takes_the_forms(void **state)
         for (int k = 0; k < NC && first < 0; k++)
             if (cases[i].v[k] > 0.5)
                 first = C0 + k + 1;
-        for (int off = 0; off < 2; off++) {
+        /* drawn: each run draws the sub-unit coefficients (from a near-zero
+         * spread), the path that evaluates the forms per run */
+        for (int off = 0; off < 4; off++) {
+            int drawn = off >= 2;
+            sm->intercept_se = sm->terms[0].se = drawn ? 1e-9 : 0.0;
             pds_sim_options opt = {.base_year = C0, .horizon = C0 + NC,
-                                   .channels_off = off ? 1u << PDS_TERM_DOCUMENTS : 0};
+                                   .channels_off = off % 2 ? 1u << PDS_TERM_DOCUMENTS : 0,
+                                   .draw_subunit_coefficients = drawn};
             pds_diag d;
             pds_diag_init(&d);
             pds_sim *s = NULL;
             assert_int_equal(pds_sim_create(w, um, sm, &opt, &d, &s), PDS_OK);
+            assert_int_equal(pds_sim_n_subunit_coefficients(s), drawn ? 2 : 0);
             void *scr = pds_sim_scratch_create(s);
             int16_t uy[2], sy[4];
             pds_sim_run_one(s, 7, 0, scr, uy, sy, NULL);
             for (int j = 0; j < 4; j++)
-                if (sy[j] != (off || first < 0 ? 0 : first)) {
-                    print_error("%s, channel %s: sub-unit %d adopted in %d, expected %d\n",
-                                cases[i].label, off ? "off" : "on", j, sy[j],
-                                off || first < 0 ? 0 : first);
+                if (sy[j] != (off % 2 || first < 0 ? 0 : first)) {
+                    print_error("%s, channel %s%s: sub-unit %d adopted in %d, expected %d\n",
+                                cases[i].label, off % 2 ? "off" : "on", drawn ? ", drawn" : "", j,
+                                sy[j], off % 2 || first < 0 ? 0 : first);
                     fail();
                 }
             free(scr);
