@@ -9,6 +9,7 @@
 #include "../core/diag.h"
 #include "../core/insample.h"
 #include "../core/summary.h"
+#include "../io/outfile.h"
 #include "../io/setup.h"
 
 int pds_cmd_run(int argc, char **argv);
@@ -55,8 +56,13 @@ int pds_cli_is_sweep(const char *path);
 int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet);
 /* "a sweep file" or "a comparison file" when path looks like one, else NULL. */
 const char *pds_cli_other_kind(const char *path);
-/* A CSV field, quoted when it holds a comma, quote or line break. */
+/* A CSV text field (pds_csv_text: quoted when needed, formulas neutralised). */
 void pds_cli_csv_field(FILE *f, const char *s);
+/* A CSV file written safely (pds_csvfile_begin, pds_outfile_commit), the
+ * messages printed: 0, or the exit status. */
+int pds_cli_csv_begin(pds_outfile *o, const char *dir, const char *name, int bom,
+                      const char *header, const pds_inset *in);
+int pds_cli_csv_end(pds_outfile *o);
 /* Create the folder dir unless it exists; 0, or 1 with a message. */
 int pds_cli_make_dir(const char *dir);
 /* Create the folder that will hold the file path (mkdir -p); 0 or 1. */

@@ -16,6 +16,7 @@
 #include "../io/h5out.h"
 #include "../io/provenance.h"
 #include "../io/inputs.h"
+#include "../io/outfile.h"
 #include "cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -177,22 +178,50 @@ int pds_cmd_run(int argc, char **argv)
         free(cfg->output_path);
         cfg->output_path = strdup(output);
     }
+    /* no output replaces an input: the configs, models, weights, dataset */
+    pds_inset in;
+    pds_inset_init(&in);
+    int in_rc = pds_run_inputs_add(&in, cfg);
+    st = in_rc ? PDS_ERR_RUNTIME : pds_inset_check(&in, cfg->output_path, &diag);
+    if (st == PDS_OK) {
+        char *partial = pds_h5out_partial_name(cfg->output_path);
+        st = partial ? pds_inset_check(&in, partial, &diag) : PDS_ERR_RUNTIME;
+        free(partial);
+    }
+    pds_inset_free(&in);
+    if (st != PDS_OK) {
+        pds_cli_print_diag(&diag);
+        pds_diag_free(&diag);
+        pds_setup_free(&s);
+        return pds_cli_exit(st);
+    }
+    if (pds_cli_make_parent(cfg->output_path) != 0) {
+        pds_diag_free(&diag);
+        pds_setup_free(&s);
+        return 1;
+    }
+    /* the destination's lock before anything is created or replaced: a
+     * second writer of the same output stops here (busy, exit 4) */
+    pds_lock *lock = NULL;
+    st = pds_lock_take(cfg->output_path, &lock, &diag);
+    if (st != PDS_OK) {
+        pds_cli_print_diag(&diag);
+        pds_diag_free(&diag);
+        pds_setup_free(&s);
+        return pds_cli_exit(st);
+    }
     /* a finished result is never replaced without being asked to */
     if (access(cfg->output_path, F_OK) == 0 && !replace && !cfg->replace) {
         fprintf(stderr,
                 "pdsim: error: %s: the output exists; nothing was run. Add --replace (or "
                 "'replace: true' in the config) to replace it, or choose another name with -o\n",
                 cfg->output_path);
+        pds_lock_release(lock);
         pds_diag_free(&diag);
         pds_setup_free(&s);
         return 2;
     }
     int existed = access(cfg->output_path, F_OK) == 0;
-    if (pds_cli_make_parent(cfg->output_path) != 0) {
-        pds_diag_free(&diag);
-        pds_setup_free(&s);
-        return 1;
-    }
     const pds_world *w = s.world;
     int store_sub = cfg->store_subunit_years && w->n_subunits > 0;
     /* the chunk by bytes unless the config fixes it: the file's chunks and
@@ -347,14 +376,19 @@ int pds_cmd_run(int argc, char **argv)
     }
     if (st == PDS_OK && !out) {
         char *partial = pds_h5out_partial_name(cfg->output_path);
-        if (!resume && partial && access(partial, F_OK) == 0 && !quiet)
+        int there = partial ? pds_out_check_fixed(partial, &diag) : 0;
+        if (!resume && there > 0 && !quiet)
             fprintf(stderr,
                     "pdsim: note: replacing %s left by an earlier run (--resume continues "
                     "it instead)\n",
                     partial);
         free(partial);
-        out = pds_h5out_create(cfg->output_path, &meta, &diag);
-        st = out ? PDS_OK : PDS_ERR_RUNTIME;
+        if (there < 0) {
+            st = PDS_ERR_INPUT; /* a link or a non-file at the partial name */
+        } else {
+            out = pds_h5out_create(cfg->output_path, &meta, &diag);
+            st = out ? PDS_OK : PDS_ERR_RUNTIME;
+        }
     }
     if (st != PDS_OK) {
         sigaction(SIGINT, &old_int, NULL);
@@ -366,6 +400,7 @@ int pds_cmd_run(int argc, char **argv)
         for (size_t k = 0; k < K; k++)
             free(cmap[k]);
         free(provenance);
+        pds_lock_release(lock);
         pds_setup_free(&s);
         return pds_cli_exit(st);
     }
@@ -419,6 +454,7 @@ int pds_cmd_run(int argc, char **argv)
     } else {
         pds_h5out_abort(out);
     }
+    pds_lock_release(lock);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGXFSZ, &old_xfsz, NULL);

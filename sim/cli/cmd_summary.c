@@ -211,39 +211,24 @@ static void put_year(FILE *out, int y)
 typedef struct csvout {
     const char *dir;
     int bom;
-    char path[4096], tmp[4200];
+    const pds_inset *in; /* the result file: never overwritten */
+    pds_outfile o;
     FILE *f;
 } csvout;
 
 /* Written under a temporary name and renamed when complete, so a file with
- * the final name is never half-written. */
+ * the final name is never half-written (sim/io/outfile.h). */
 static int csv_begin(csvout *c, const char *name, const char *header)
 {
-    snprintf(c->path, sizeof c->path, "%s/%s", c->dir, name);
-    snprintf(c->tmp, sizeof c->tmp, "%s.tmp.%ld", c->path, (long)getpid());
-    c->f = fopen(c->tmp, "wx"); /* O_EXCL: never through a link at the name */
-    if (!c->f) {
-        fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", c->path,
-                strerror(errno));
-        return 1;
-    }
-    if (c->bom)
-        fputs("\xEF\xBB\xBF", c->f);
-    fputs(header, c->f);
-    fputc('\n', c->f);
-    return 0;
+    int rc = pds_cli_csv_begin(&c->o, c->dir, name, c->bom, header, c->in);
+    c->f = c->o.f;
+    return rc;
 }
 
 static int csv_end(csvout *c)
 {
-    int e = ferror(c->f);
-    e |= fclose(c->f) != 0;
     c->f = NULL;
-    if (!e && rename(c->tmp, c->path) == 0)
-        return 0;
-    unlink(c->tmp);
-    fprintf(stderr, "pdsim: error: %s: writing the file failed (disk full?)\n", c->path);
-    return 1;
+    return pds_cli_csv_end(&c->o);
 }
 
 static int write_provinces(csvout *c, const sumfile *f)
@@ -387,8 +372,8 @@ static int write_runs(csvout *c, const sumfile *f)
     free(buf);
     if (c->f) {
         if (rc) {
-            fclose(c->f);
-            unlink(c->tmp);
+            pds_outfile_abort(&c->o);
+            c->f = NULL;
         } else {
             rc = csv_end(c);
         }
@@ -399,7 +384,24 @@ static int write_runs(csvout *c, const sumfile *f)
 static const char *const csv_names[] = {"forecast.csv", "provinces.csv", "province_year.csv",
                                         "national_year.csv", "national_count.csv", "runs.csv"};
 
+static int write_csvs_to(const sumfile *f, const char *dir, int bom, int runs, int replace,
+                         const pds_inset *in);
+
 static int write_csvs(const sumfile *f, const char *dir, int bom, int runs, int replace)
+{
+    pds_inset in;
+    pds_inset_init(&in);
+    if (pds_inset_add(&in, f->h.path) != 0) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
+    }
+    int rc = write_csvs_to(f, dir, bom, runs, replace, &in);
+    pds_inset_free(&in);
+    return rc;
+}
+
+static int write_csvs_to(const sumfile *f, const char *dir, int bom, int runs, int replace,
+                         const pds_inset *in)
 {
     for (size_t i = 0; !replace && i < sizeof csv_names / sizeof csv_names[0]; i++) {
         char p[4200];
@@ -414,7 +416,7 @@ static int write_csvs(const sumfile *f, const char *dir, int bom, int runs, int 
     }
     if (pds_cli_make_dir(dir) != 0)
         return 1;
-    csvout c = {.dir = dir, .bom = bom};
+    csvout c = {.dir = dir, .bom = bom, .in = in};
     int rc = write_forecast(&c, f);
     if (!rc)
         rc = write_provinces(&c, f);

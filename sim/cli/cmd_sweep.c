@@ -19,6 +19,7 @@
 #endif
 
 #include "../io/csvtab.h"
+#include "../io/inputs.h"
 #include "../io/sweep.h"
 #include "../io/sweep_h5.h"
 #include "cli.h"
@@ -577,6 +578,19 @@ int pds_cmd_sweep(int argc, char **argv)
     }
     if (sw && (!sw->parts_dir || !sw->merged_path))
         st = PDS_ERR_RUNTIME;
+    if (st == PDS_OK) {
+        /* neither the merged file nor the parts replace the sweep file or
+         * anything its run config reads */
+        pds_inset in;
+        pds_inset_init(&in);
+        if (pds_inset_add(&in, sw->path) != 0 || pds_run_inputs_add(&in, sw->setup.cfg) != 0)
+            st = PDS_ERR_RUNTIME;
+        if (st == PDS_OK)
+            st = pds_inset_check(&in, sw->merged_path, &diag);
+        if (st == PDS_OK)
+            st = pds_inset_check(&in, sw->parts_dir, &diag);
+        pds_inset_free(&in);
+    }
     /* the split: --tasks, the sweep file's tasks, the MPI ranks, or one */
     long n_tasks = tasks > 0 ? tasks : sw && sw->tasks > 0 ? sw->tasks : size;
     if (st == PDS_OK && slurm_task >= 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../io/outfile.h"
 #include "cli.h"
 
 void pds_cli_print_diag(const pds_diag *d)
@@ -18,22 +19,33 @@ void pds_cli_print_diag(const pds_diag *d)
 
 int pds_cli_exit(pds_status st)
 {
-    return st == PDS_OK ? 0 : st == PDS_ERR_INPUT ? 2 : 1;
+    return st == PDS_OK ? 0 : st == PDS_ERR_INPUT ? 2 : st == PDS_ERR_BUSY ? 4 : 1;
 }
 
 void pds_cli_csv_field(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    pds_csv_text(f, s);
+}
+
+int pds_cli_csv_begin(pds_outfile *o, const char *dir, const char *name, int bom,
+                      const char *header, const pds_inset *in)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_csvfile_begin(o, dir, name, bom, header, in, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(st);
+}
+
+int pds_cli_csv_end(pds_outfile *o)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_outfile_commit(o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(st);
 }
 
 int pds_cli_make_dir(const char *dir)

@@ -130,42 +130,28 @@ static void put_num(FILE *out, double x)
 }
 
 typedef struct csvfile {
-    char path[4096], tmp[4200];
+    pds_outfile o;
     FILE *f;
 } csvfile;
 
-/* Written under a temporary name (O_EXCL) and renamed when complete. */
-static int csv_open(csvfile *c, const char *dir, const char *name, int bom)
+/* Written under a temporary name and renamed when complete (sim/io/outfile.h). */
+static int csv_open(csvfile *c, const char *dir, const char *name, int bom, const pds_inset *in)
 {
-    snprintf(c->path, sizeof c->path, "%s/%s", dir, name);
-    snprintf(c->tmp, sizeof c->tmp, "%s.tmp.%ld", c->path, (long)getpid());
-    c->f = fopen(c->tmp, "wx");
-    if (!c->f) {
-        fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", c->path,
-                strerror(errno));
-        return 1;
-    }
-    if (bom)
-        fputs("\xEF\xBB\xBF", c->f);
-    return 0;
+    int rc = pds_cli_csv_begin(&c->o, dir, name, bom, NULL, in);
+    c->f = c->o.f;
+    return rc;
 }
 
 static int csv_close(csvfile *c)
 {
-    int e = ferror(c->f);
-    e |= fclose(c->f) != 0;
     c->f = NULL;
-    if (!e && rename(c->tmp, c->path) == 0)
-        return 0;
-    unlink(c->tmp);
-    fprintf(stderr, "pdsim: error: %s: writing the file failed (disk full?)\n", c->path);
-    return 1;
+    return pds_cli_csv_end(&c->o);
 }
 
-static int write_points(const sweepfile *s, const char *dir, int bom)
+static int write_points(const sweepfile *s, const char *dir, int bom, const pds_inset *in)
 {
     csvfile c;
-    if (csv_open(&c, dir, "points.csv", bom))
+    if (csv_open(&c, dir, "points.csv", bom, in))
         return 1;
     FILE *f = c.f;
     fputs("point,seed", f);
@@ -204,10 +190,10 @@ static int write_points(const sweepfile *s, const char *dir, int bom)
     return csv_close(&c);
 }
 
-static int write_point_year(const sweepfile *s, const char *dir, int bom)
+static int write_point_year(const sweepfile *s, const char *dir, int bom, const pds_inset *in)
 {
     csvfile c;
-    if (csv_open(&c, dir, "point_year.csv", bom))
+    if (csv_open(&c, dir, "point_year.csv", bom, in))
         return 1;
     FILE *f = c.f;
     fputs("point,year,national_adopted_mean", f);
@@ -227,7 +213,7 @@ static int write_point_year(const sweepfile *s, const char *dir, int bom)
     return csv_close(&c);
 }
 
-static int write_indices(const char *path, const char *dir, int bom)
+static int write_indices(const char *path, const char *dir, int bom, const pds_inset *in)
 {
     pds_sweep_indices ix;
     if (pds_sweep_indices_read(path, &ix) != 0) {
@@ -235,7 +221,7 @@ static int write_indices(const char *path, const char *dir, int bom)
         return 2;
     }
     csvfile c;
-    int rc = csv_open(&c, dir, "sobol_indices.csv", bom);
+    int rc = csv_open(&c, dir, "sobol_indices.csv", bom, in);
     if (rc == 0) {
         fputs("output,parameter,first_order,first_order_low,first_order_high,total,total_low,"
               "total_high\n",
@@ -323,15 +309,23 @@ int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet)
             pds_cli_print_sobol(path);
     }
     if (dir) {
-        rc = pds_cli_make_dir(dir) || write_points(&s, dir, bom) ||
-             write_point_year(&s, dir, bom);
+        pds_inset in;
+        pds_inset_init(&in);
+        rc = pds_inset_add(&in, path) != 0;
+        if (rc == 0)
+            rc = pds_cli_make_dir(dir);
+        if (rc == 0)
+            rc = write_points(&s, dir, bom, &in);
+        if (rc == 0)
+            rc = write_point_year(&s, dir, bom, &in);
         if (rc == 0 && sobol) {
             H5E_BEGIN_TRY
             {
-                rc = write_indices(path, dir, bom);
+                rc = write_indices(path, dir, bom, &in);
             }
             H5E_END_TRY;
         }
+        pds_inset_free(&in);
         if (rc == 0 && !quiet)
             printf("CSV files in %s: points.csv, point_year.csv%s\n", dir,
                    sobol ? ", sobol_indices.csv" : "");

@@ -5,11 +5,12 @@
 
 #include <stddef.h>
 
-/* Status codes; the CLI maps them to exit codes 0/1/2. */
+/* Status codes; the CLI maps them to exit codes 0/1/2/4. */
 typedef enum pds_status {
     PDS_OK = 0,
     PDS_ERR_RUNTIME = 1, /* I/O, out of memory, interrupted */
-    PDS_ERR_INPUT = 2    /* bad usage or bad input */
+    PDS_ERR_INPUT = 2,   /* bad usage or bad input */
+    PDS_ERR_BUSY = 4     /* the output is being written by another process */
 } pds_status;
 
 typedef struct pds_diag {

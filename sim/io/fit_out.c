@@ -35,90 +35,6 @@ const char *pds_fit_info_name(pds_fit_info i)
     return i == PDS_INFO_EXPECTED ? "expected" : "observed";
 }
 
-/* ---- safe output files ------------------------------------------------- */
-
-pds_status pds_outfile_open(pds_outfile *o, const char *path, const char *const *inputs,
-                            size_t n_inputs, pds_diag *diag)
-{
-    memset(o, 0, sizeof *o);
-    struct stat st, si;
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            pds_diag_add(diag, path, 0, 0, "is a folder, expected a file name to write");
-            return PDS_ERR_INPUT;
-        }
-        for (size_t i = 0; i < n_inputs; i++)
-            if (inputs[i] && stat(inputs[i], &si) == 0 && si.st_dev == st.st_dev &&
-                si.st_ino == st.st_ino) {
-                pds_diag_add(diag, path, 0, 0,
-                             "is an input of this command (%s); refusing to overwrite it",
-                             inputs[i]);
-                return PDS_ERR_INPUT;
-            }
-    }
-    size_t len = strlen(path) + 64;
-    o->path = strdup(path);
-    o->tmp = malloc(len);
-    if (!o->path || !o->tmp) {
-        pds_outfile_abort(o);
-        pds_diag_add(diag, path, 0, 0, "out of memory");
-        return PDS_ERR_RUNTIME;
-    }
-    int fd = -1;
-    for (int k = 0; k < 100 && fd < 0; k++) {
-        snprintf(o->tmp, len, "%s.tmp.%ld.%d", path, (long)getpid(), k);
-        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        pds_diag_add(diag, path, 0, 0, "cannot create a temporary file beside it: %s",
-                     strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
-        pds_outfile_abort(o);
-        return PDS_ERR_RUNTIME;
-    }
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        close(fd);
-        pds_outfile_abort(o);
-        pds_diag_add(diag, path, 0, 0, "cannot write");
-        return PDS_ERR_RUNTIME;
-    }
-    return PDS_OK;
-}
-
-void pds_outfile_abort(pds_outfile *o)
-{
-    if (o->f)
-        fclose(o->f);
-    if (o->tmp)
-        unlink(o->tmp);
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
-}
-
-pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag)
-{
-    int bad = ferror(o->f) != 0;
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (!bad && rename(o->tmp, o->path) != 0)
-        bad = 1;
-    if (bad) {
-        pds_diag_add(diag, o->path, 0, 0, "cannot write the file (%s)", strerror(errno));
-        pds_outfile_abort(o);
-        return PDS_ERR_RUNTIME;
-    }
-    free(o->tmp);
-    o->tmp = NULL;
-    free(o->path);
-    o->path = NULL;
-    return PDS_OK;
-}
-
 /* ---- value formatting -------------------------------------------------- */
 
 /* A CSV number: empty when NaN, Inf/-Inf as R and pandas read them. */
@@ -132,22 +48,11 @@ static void csv_num(FILE *o, double v)
         fprintf(o, "%.17g", v);
 }
 
-/* A CSV text field, quoted when needed. */
+/* A CSV text field (quoted when needed, formulas neutralised). */
 static void csv_str(FILE *o, const char *s)
 {
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, o);
-        return;
-    }
-    fputc('"', o);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', o);
-        fputc(*s, o);
-    }
-    fputc('"', o);
+    if (s)
+        pds_csv_text(o, s);
 }
 
 /* A JSON number; null for NaN and infinities (JSON has neither). */

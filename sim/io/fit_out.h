@@ -15,6 +15,7 @@
 #include "../core/model.h"
 #include "../core/pp.h"
 #include "../core/world.h"
+#include "outfile.h"
 
 /* One fitted model, everything the writers need. */
 typedef struct pds_fit_report {
@@ -44,20 +45,6 @@ typedef struct pds_fit_lrtest {
     double statistic, p_value;
     int df;
 } pds_fit_lrtest;
-
-/* An output file being written: open, write to f, then commit or abort. */
-typedef struct pds_outfile {
-    char *path, *tmp;
-    FILE *f;
-} pds_outfile;
-
-/* Open a temporary file beside path (O_EXCL, not following symlinks). The
- * target must not be the same file as any of inputs[0..n_inputs). */
-pds_status pds_outfile_open(pds_outfile *o, const char *path, const char *const *inputs,
-                            size_t n_inputs, pds_diag *diag);
-/* Close and rename onto the target; on any error remove the temporary file. */
-pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag);
-void pds_outfile_abort(pds_outfile *o);
 
 /* The writers (to an open stream; 0, or -1 on a write error). */
 int pds_fit_write_model(FILE *o, const pds_fit_report *f, const char *dataset);

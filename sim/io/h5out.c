@@ -18,6 +18,7 @@ const size_t pds_n_national_quantiles =
 struct pds_h5out {
     char *path; /* final name */
     char *tmp;  /* name while writing */
+    pds_fileid id; /* the file created (or reopened) at tmp */
     hid_t file;
     hid_t d_units; /* /runs/province_adoption_year */
     hid_t d_subs;  /* /runs/city_adoption_year or -1 */
@@ -390,15 +391,20 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
         pds_diag_add(diag, path, 0, 0, "out of memory");
         return NULL;
     }
+    /* the caller holds the destination's lock: a partial file left by an
+     * earlier run is replaced, a link or anything else at the name refused */
+    if (pds_out_clear_fixed(h->tmp, diag) != PDS_OK) {
+        handle_free(h);
+        return NULL;
+    }
     H5E_BEGIN_TRY
     {
-        h->file = pds_h5_file_create(h->tmp);
+        h->file = pds_h5_file_create_excl(h->tmp, &h->id);
     }
     H5E_END_TRY;
     if (h->file < 0) {
         pds_diag_add(diag, h->tmp, 0, 0,
-                     "cannot create the output file (is the folder there and writable, and no "
-                     "other run writing it?)");
+                     "cannot create the output file (is the folder there and writable?)");
         handle_free(h);
         return NULL;
     }
@@ -573,9 +579,15 @@ static int finish_loud(pds_h5out *h, const pds_summary *s, pds_diag *diag)
     if (!rc)
         rc = attr_set_u8(h->file, "complete", 1);
     rc = close_checked(h, rc);
-    if (!rc && rename(h->tmp, h->path) != 0)
-        rc = -1;
-    return done_or_drop(h, rc, diag, h->path, "cannot finish the output file (disk full?)");
+    if (rc)
+        return done_or_drop(h, rc, diag, h->path, "cannot finish the output file (disk full?)");
+    if (pds_out_install(h->tmp, &h->id, h->path, diag) != 0) {
+        /* not ours any more, or not renamed: nothing of someone else's is removed */
+        pds_h5out_abort(h);
+        return -1;
+    }
+    handle_free(h);
+    return 0;
 }
 
 int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)
@@ -673,8 +685,11 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
         *status = PDS_ERR_RUNTIME;
         return NULL;
     }
-    if (access(h->tmp, F_OK) != 0) {
+    int there = pds_out_check_fixed(h->tmp, diag);
+    if (there <= 0) {
         handle_free(h);
+        if (there < 0)
+            *status = PDS_ERR_INPUT;
         return NULL;
     }
     const char *why = NULL;
@@ -682,9 +697,9 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
     uint64_t done = 0;
     H5E_BEGIN_TRY
     {
-        h->file = pds_h5_file_open_rw(h->tmp);
+        h->file = pds_h5_file_open_rw_checked(h->tmp, &h->id);
         if (h->file < 0)
-            why = "it cannot be opened for writing (damaged, or another run is writing it)";
+            why = "it cannot be opened for writing (damaged)";
         if (!why)
             why = resume_mismatch(h->file, m, buf, sizeof buf);
         if (!why && (pds_h5_attr_read_num(h->file, "runs_done", H5T_NATIVE_UINT64, &done) ||
@@ -736,6 +751,6 @@ void pds_h5out_abort(pds_h5out *h)
     if (!h)
         return;
     close_all(h);
-    unlink(h->tmp);
+    pds_out_discard(h->tmp, &h->id);
     handle_free(h);
 }

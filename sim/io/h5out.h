@@ -61,13 +61,16 @@ typedef struct pds_h5meta {
 typedef struct pds_h5out pds_h5out;
 
 /* Create (or replace) path's temporary sibling path.partial and write the
- * metadata. NULL on failure (message in diag). */
+ * metadata. The caller holds path's lock (pds_lock_take); a partial file
+ * left there is removed, a link or other non-file at the name refused, and
+ * the new one created exclusively. NULL on failure (message in diag). */
 pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *meta, pds_diag *diag);
 
 /* The name of path's partial file: owned by the caller. */
 char *pds_h5out_partial_name(const char *path);
 
-/* Reopen path.partial left by an interrupted run of the same inputs and add
+/* Reopen path.partial (a regular file, not a link; under path's lock) left
+ * by an interrupted run of the same inputs and add
  * the runs it holds to summary. NULL with *status = PDS_OK when there is no
  * partial file; NULL with PDS_ERR_INPUT (message in diag) when it belongs to
  * other inputs (seed, runs, config, dataset or models) or is damaged.

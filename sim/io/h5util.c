@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/world.h"
@@ -26,6 +27,69 @@ hid_t pds_h5_file_create(const char *path)
         return -1;
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
+    return f;
+}
+
+/* The inode behind an open HDF5 file (default sec2 driver: a POSIX fd). */
+static int file_id(hid_t f, pds_fileid *id)
+{
+    int *fdp = NULL;
+    struct stat st;
+    if (H5Fget_vfd_handle(f, H5P_DEFAULT, (void **)&fdp) < 0 || !fdp || fstat(*fdp, &st) != 0)
+        return -1;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    return 0;
+}
+
+hid_t pds_h5_file_create_excl(const char *path, pds_fileid *id)
+{
+    hid_t fapl = file_access();
+    if (fapl < 0)
+        return -1;
+    /* H5F_ACC_EXCL opens with O_CREAT|O_EXCL: an existing name, a link
+     * included, makes it fail and is never written through */
+    hid_t f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (f >= 0 && file_id(f, id) != 0) {
+        H5Fclose(f);
+        unlink(path);
+        return -1;
+    }
+    return f;
+}
+
+hid_t pds_h5_create_tmp(const char *dest, char **tmp, pds_fileid *id)
+{
+    *tmp = NULL;
+    for (unsigned k = 0; k < 100; k++) {
+        char *name = pds_out_tmp_name(dest, k);
+        if (!name)
+            return -1;
+        hid_t f = pds_h5_file_create_excl(name, id);
+        if (f >= 0) {
+            *tmp = name;
+            return f;
+        }
+        struct stat st;
+        int taken = lstat(name, &st) == 0;
+        free(name);
+        if (!taken)
+            return -1;
+    }
+    return -1;
+}
+
+hid_t pds_h5_file_open_rw_checked(const char *path, pds_fileid *id)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    hid_t f = pds_h5_file_open_rw(path);
+    if (f >= 0 && (file_id(f, id) != 0 || id->dev != st.st_dev || id->ino != st.st_ino)) {
+        H5Fclose(f);
+        return -1;
+    }
     return f;
 }
 

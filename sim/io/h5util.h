@@ -12,6 +12,7 @@
 #include "../core/diag.h"
 #include "../core/compare_fc.h"
 #include "../core/insample.h"
+#include "outfile.h"
 
 /* Create (truncating) or reopen for writing a file of pdsim in the file
  * format of HDF5 1.10 and later, whose superblock, object headers, B-trees
@@ -21,6 +22,15 @@
  * the caller). */
 hid_t pds_h5_file_create(const char *path);
 hid_t pds_h5_file_open_rw(const char *path);
+/* Create path only if nothing (not even a link) is there, and record its
+ * inode in id; -1 otherwise (sim/io/outfile.h). */
+hid_t pds_h5_file_create_excl(const char *path, pds_fileid *id);
+/* A new HDF5 file under a temporary name beside dest (pds_out_tmp_name,
+ * created exclusively); *tmp owned. -1 on failure. */
+hid_t pds_h5_create_tmp(const char *dest, char **tmp, pds_fileid *id);
+/* Open path for writing only when it is a regular file (not a link) and
+ * the file opened is the one at the name; its inode in id. */
+hid_t pds_h5_file_open_rw_checked(const char *path, pds_fileid *id);
 
 /* Scalar attributes. Strings are written fixed-length UTF-8 and read in
  * either storage kind. Each returns 0, or -1 (absent, wrong kind, error). */

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "inputs.h"
+#include "outfile.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -85,6 +86,21 @@ static void hash_file(uint64_t *h, const char *path)
     pds_hash_bytes(h, path ? "file" : "none", 5);
     if (path)
         hash_contents(h, path);
+}
+
+int pds_run_inputs_add(pds_inset *in, const pds_run_config *cfg)
+{
+    int rc = 0;
+    for (size_t i = 0; i < cfg->n_sources; i++)
+        rc |= pds_inset_add(in, cfg->sources[i]);
+    rc |= pds_inset_add(in, cfg->path);
+    rc |= pds_inset_add(in, cfg->model_path);
+    for (size_t k = 1; k < cfg->n_models; k++)
+        rc |= pds_inset_add(in, cfg->models_path[k]);
+    rc |= pds_inset_add(in, cfg->subunit_model_path);
+    rc |= pds_inset_add(in, cfg->neighbour_weights_path);
+    rc |= pds_inset_add(in, cfg->dataset_path);
+    return rc ? -1 : 0;
 }
 
 void pds_input_hash(const pds_run_config *cfg, char *out, size_t size)

@@ -24,6 +24,11 @@ void pds_hash_bytes(uint64_t *h, const void *data, size_t n);
  * copy of the folder elsewhere has the same hash. out holds >= 32 bytes. */
 void pds_dataset_hash(const char *dir, char *out, size_t size);
 
+/* Record everything a run reads (the files pds_input_hash covers) as
+ * inputs that no output may replace. 0, or -1 when out of memory. */
+struct pds_inset;
+int pds_run_inputs_add(struct pds_inset *in, const pds_run_config *cfg);
+
 /* The fingerprint of everything a run reads: the resolved config (every
  * setting, after extends), every config file it was assembled from, the
  * models, the neighbour weights and the dataset's files. */

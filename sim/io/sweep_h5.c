@@ -398,6 +398,8 @@ char *pds_sweep_part_path(const char *dir, size_t task, size_t tasks)
 struct pds_sweep_part {
     hid_t file;
     char *path, *partial;
+    pds_fileid id;  /* the partial file created or reopened */
+    pds_lock *lock; /* on path: held from open to finish or close */
     size_t n_years, n_units;
 };
 
@@ -409,6 +411,7 @@ static void part_free(pds_sweep_part *p)
         H5Fclose(p->file);
     free(p->path);
     free(p->partial);
+    pds_lock_release(p->lock);
     free(p);
 }
 
@@ -501,7 +504,7 @@ static int create_part(pds_sweep_part *p, const pds_sweep *sw, size_t task, size
         }
         for (size_t i = 0; i < n * m.U; i++)
             st.median[i] = NAN;
-        p->file = pds_h5_file_create(p->partial);
+        p->file = pds_h5_file_create_excl(p->partial, &p->id);
         rc = p->file < 0 || write_header(p->file, &m, "sweep-part") ||
              write_u64(p->file, "task", task) || write_u64(p->file, "tasks", tasks) ||
              write_u64(p->file, "first_point", first) || write_u64(p->file, "end_point", end) ||
@@ -532,6 +535,13 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
         return PDS_ERR_RUNTIME;
     }
     strcat(strcpy(p->partial, p->path), ".partial");
+    /* another task writing this part (busy) is left alone: nothing of it is
+     * opened for writing, judged or removed */
+    pds_status lst = pds_lock_take(p->path, &p->lock, diag);
+    if (lst != PDS_OK) {
+        part_free(p);
+        return lst;
+    }
     p->n_years = (size_t)(sw->setup.cfg->horizon - sw->setup.cfg->base_year);
     p->n_units = sw->setup.world->n_units;
     if (access(p->path, F_OK) == 0) {
@@ -557,11 +567,16 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
         part_free(p);
         return PDS_ERR_INPUT;
     }
-    if (access(p->partial, F_OK) == 0) {
+    int there = pds_out_check_fixed(p->partial, diag);
+    if (there < 0) {
+        part_free(p);
+        return PDS_ERR_INPUT;
+    }
+    if (there > 0) {
         hid_t f;
         H5E_BEGIN_TRY
         {
-            f = pds_h5_file_open_rw(p->partial);
+            f = pds_h5_file_open_rw_checked(p->partial, &p->id);
         }
         H5E_END_TRY;
         uint64_t k = 0, first = 0, end = 0;
@@ -607,8 +622,12 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
             part_free(p);
             return PDS_ERR_INPUT;
         }
-        /* damaged: nothing in it can be trusted */
-        unlink(p->partial);
+        /* damaged (and ours to judge: the lock is held): nothing in it can
+         * be trusted */
+        if (pds_out_clear_fixed(p->partial, diag) != PDS_OK) {
+            part_free(p);
+            return PDS_ERR_INPUT;
+        }
     }
     int rc;
     H5E_BEGIN_TRY
@@ -618,7 +637,7 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
     H5E_END_TRY;
     if (rc != 0) {
         pds_diag_add(diag, p->partial, 0, 0, "cannot write the part file (disk full?)");
-        unlink(p->partial);
+        pds_out_discard(p->partial, &p->id);
         part_free(p);
         return PDS_ERR_RUNTIME;
     }
@@ -660,8 +679,12 @@ int pds_sweep_part_finish(pds_sweep_part *p, pds_diag *diag)
     }
     H5E_END_TRY;
     p->file = -1;
-    if (rc || rename(p->partial, p->path) != 0) {
+    if (rc) {
         pds_diag_add(diag, p->partial, 0, 0, "cannot finish the part file (disk full?)");
+        part_free(p);
+        return -1;
+    }
+    if (pds_out_install(p->partial, &p->id, p->path, diag) != 0) {
         part_free(p);
         return -1;
     }
@@ -748,11 +771,8 @@ static void merge_sobol(const meta *m, const pds_sweep_stats *st, double *first,
 static int write_merged(const char *out, const meta *m, const pds_sweep_stats *st,
                         const uint64_t *seeds, pds_diag *diag)
 {
-    size_t n = strlen(out) + 64;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmp.%ld", out, (long)getpid());
+    char *tmp = NULL;
+    pds_fileid id = {0};
     double *first = NULL, *total = NULL;
     uint64_t *used = NULL;
     int sobol = strcmp(m->design, "sobol") == 0 && m->O > 0;
@@ -766,7 +786,7 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
     int rc;
     H5E_BEGIN_TRY
     {
-        hid_t f = pds_h5_file_create(tmp);
+        hid_t f = pds_h5_create_tmp(out, &tmp, &id);
         rc = f < 0 || write_header(f, m, "sweep") || write_points(f, st, NULL, seeds, m->last_year);
         if (!rc && sobol) {
             hid_t g = H5Gopen2(f, "sobol", H5P_DEFAULT);
@@ -794,14 +814,16 @@ static int write_merged(const char *out, const meta *m, const pds_sweep_stats *s
     free(first);
     free(total);
     free(used);
-    if (rc || rename(tmp, out) != 0) {
-        unlink(tmp);
+    if (rc) {
         pds_diag_add(diag, out, 0, 0, "cannot write the merged file (disk full?)");
+    } else if (pds_out_install(tmp, &id, out, diag) == 0) {
         free(tmp);
-        return -1;
+        return 0;
     }
+    if (tmp)
+        pds_out_discard(tmp, &id);
     free(tmp);
-    return 0;
+    return -1;
 }
 
 static int read_part_rows(const part_in *p, const meta *m, pds_sweep_stats *all, uint64_t *seeds)
@@ -827,6 +849,23 @@ static int read_part_rows(const part_in *p, const meta *m, pds_sweep_stats *all,
 pds_status pds_sweep_merge(const char *const *inputs, size_t n_inputs, const char *out,
                            pds_diag *diag)
 {
+    /* the merged file never replaces a part or anything in the folders
+     * merged, and is written under its lock */
+    pds_inset in;
+    pds_inset_init(&in);
+    pds_status ist = PDS_OK;
+    for (size_t i = 0; i < n_inputs && ist == PDS_OK; i++)
+        if (pds_inset_add(&in, inputs[i]) != 0)
+            ist = PDS_ERR_RUNTIME;
+    if (ist == PDS_OK)
+        ist = pds_inset_check(&in, out, diag);
+    pds_inset_free(&in);
+    if (ist != PDS_OK)
+        return ist;
+    pds_lock *lock = NULL;
+    ist = pds_lock_take(out, &lock, diag);
+    if (ist != PDS_OK)
+        return ist;
     char **files = NULL, **partials = NULL;
     size_t nf = 0, np = 0;
     int bad = 0;
@@ -1054,6 +1093,7 @@ done:
     free(files);
     free(partials);
     free(parts);
+    pds_lock_release(lock);
     return st;
 }
 
