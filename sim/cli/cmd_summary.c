@@ -233,8 +233,9 @@ static int csv_end(csvout *c)
 
 static int write_provinces(csvout *c, const sumfile *f)
 {
-    if (csv_begin(c, "provinces.csv", "code,name,name_en,region,observed_adoption_year"))
-        return 1;
+    int brc = csv_begin(c, "provinces.csv", "code,name,name_en,region,observed_adoption_year");
+    if (brc)
+        return brc;
     for (size_t u = 0; u < f->U; u++) {
         pds_cli_csv_field(c->f, f->h.codes[u]);
         fputc(',', c->f);
@@ -261,8 +262,9 @@ static int write_forecast(csvout *c, const sumfile *f)
         snprintf(col, sizeof col, ",p_adopted_by_%ld", f->report_years[i]);
         strncat(header, col, sizeof header - strlen(header) - 1);
     }
-    if (csv_begin(c, "forecast.csv", header))
-        return 1;
+    int brc = csv_begin(c, "forecast.csv", header);
+    if (brc)
+        return brc;
     int base = (int)f->h.base_year;
     for (size_t u = 0; u < f->U; u++) {
         int oy = f->observed[u], obs = oy != 0 && oy <= base;
@@ -289,8 +291,9 @@ static int write_forecast(csvout *c, const sumfile *f)
 
 static int write_province_year(csvout *c, const sumfile *f)
 {
-    if (csv_begin(c, "province_year.csv", "code,name,year,p_adopted"))
-        return 1;
+    int brc = csv_begin(c, "province_year.csv", "code,name,year,p_adopted");
+    if (brc)
+        return brc;
     for (size_t u = 0; u < f->U; u++)
         for (size_t k = 0; k < f->Y; k++) {
             pds_cli_csv_field(c->f, f->h.codes[u]);
@@ -316,8 +319,9 @@ static int write_national_year(csvout *c, const sumfile *f)
             snprintf(col, sizeof col, ",q%g", pct);
         strncat(header, col, sizeof header - strlen(header) - 1);
     }
-    if (csv_begin(c, "national_year.csv", header))
-        return 1;
+    int brc = csv_begin(c, "national_year.csv", header);
+    if (brc)
+        return brc;
     for (size_t k = 0; k < f->Y; k++) {
         fprintf(c->f, "%d,", f->years[k]);
         put_num(c->f, f->mean[k]);
@@ -332,8 +336,9 @@ static int write_national_year(csvout *c, const sumfile *f)
 
 static int write_national_count(csvout *c, const sumfile *f)
 {
-    if (csv_begin(c, "national_count.csv", "year,adopted,runs"))
-        return 1;
+    int brc = csv_begin(c, "national_count.csv", "year,adopted,runs");
+    if (brc)
+        return brc;
     for (size_t k = 0; k < f->Y; k++)
         for (size_t n = 0; n <= f->U; n++)
             fprintf(c->f, "%d,%zu,%llu\n", f->years[k], n,

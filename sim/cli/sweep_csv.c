@@ -151,8 +151,9 @@ static int csv_close(csvfile *c)
 static int write_points(const sweepfile *s, const char *dir, int bom, const pds_inset *in)
 {
     csvfile c;
-    if (csv_open(&c, dir, "points.csv", bom, in))
-        return 1;
+    int brc = csv_open(&c, dir, "points.csv", bom, in);
+    if (brc)
+        return brc;
     FILE *f = c.f;
     fputs("point,seed", f);
     for (size_t p = 0; p < s->P; p++) {
@@ -193,8 +194,9 @@ static int write_points(const sweepfile *s, const char *dir, int bom, const pds_
 static int write_point_year(const sweepfile *s, const char *dir, int bom, const pds_inset *in)
 {
     csvfile c;
-    if (csv_open(&c, dir, "point_year.csv", bom, in))
-        return 1;
+    int brc = csv_open(&c, dir, "point_year.csv", bom, in);
+    if (brc)
+        return brc;
     FILE *f = c.f;
     fputs("point,year,national_adopted_mean", f);
     for (size_t q = 0; q < s->Q; q++)

@@ -1,0 +1,236 @@
+#!/bin/sh
+# How outputs are written (docs/output-format.md, "How outputs are
+# written"): a link planted at any temporary name is never followed, two
+# writers of one destination never damage a complete result (with and
+# without HDF5's file locking), kill -9 leaves the earlier result whole and
+# nothing complete-looking, no output replaces an input of its command, and
+# CSV text cells that a spreadsheet would read as formulas are neutralised.
+#   outputs_cli.sh PDSIM_BINARY TESTS_DIR
+set -u
+PDSIM=$1
+TESTS=$(cd "$2" && pwd)
+D=$TESTS/data
+. "$(dirname "$0")/lib.sh"
+CONFIG=$TMP/run.yaml
+absolute_config "$D/run.yaml" "$CONFIG"
+sed "s|^config: .*|config: $CONFIG|" "$D/sweep_grid.yaml" >"$TMP/grid.yaml"
+
+complete_attr() { # file: its root attribute complete, or nothing
+    h5dump -a /complete "$1" 2>/dev/null | sed -n 's/^ *(0): *//p'
+}
+# Waits (up to 20 s) until process $1 has installed its SIGINT handler,
+# i.e. pdsim has loaded its inputs and is about to take the output's lock.
+wait_for_handler() {
+    i=0
+    while [ $i -lt 200 ]; do
+        mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+        [ -n "$mask" ] && [ $((0x$mask & 2)) -ne 0 ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+# Waits (up to 20 s) until file $1 exists.
+wait_for_file() {
+    i=0
+    while [ $i -lt 200 ] && [ ! -e "$1" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -e "$1" ]
+}
+
+check "an earlier result" "$PDSIM" run "$CONFIG" -q -n 100 -s 1 -o "$TMP/r.h5"
+cp "$TMP/r.h5" "$TMP/r.before"
+echo "precious" >"$TMP/victim"
+
+# ---- links at temporary names -------------------------------------------
+# A link at the fixed names of run (OUT.h5.partial, OUT.h5.lock) is refused
+# (exit 2) and its target left alone.
+link_at() { # name to plant, pdsim arguments...
+    at=$1
+    shift
+    rm -f "$at"
+    ln -s "$TMP/victim" "$at"
+    "$PDSIM" "$@" >"$TMP/l.out" 2>"$TMP/l.err"
+    rc=$?
+    cat "$TMP/l.err"
+    [ "$(cat "$TMP/victim")" = precious ] && [ -L "$at" ] && [ "$rc" -eq 2 ] &&
+        grep -q "link" "$TMP/l.err"
+}
+check "run: a link at OUT.h5.partial is not followed (exit 2)" \
+    link_at "$TMP/r.h5.partial" run "$CONFIG" -q -n 50 -o "$TMP/r.h5" --replace
+check "run: ... the earlier result is untouched" cmp -s "$TMP/r.h5" "$TMP/r.before"
+check "run --resume: a link at OUT.h5.partial is not followed (exit 2)" \
+    link_at "$TMP/r.h5.partial" run "$CONFIG" -q -n 50 -o "$TMP/r.h5" --replace --resume
+rm -f "$TMP/r.h5.partial"
+check "run: a link at OUT.h5.lock is not followed (exit 2)" \
+    link_at "$TMP/r.h5.lock" run "$CONFIG" -q -n 50 -o "$TMP/r.h5" --replace
+rm -f "$TMP/r.h5.lock"
+mkdir -p "$TMP/gp"
+check "sweep: a link at a part's .partial is not followed (exit 2)" \
+    link_at "$TMP/gp/part-0000-of-0001.h5.partial" sweep "$TMP/grid.yaml" -q -o "$TMP/gp" \
+    -m "$TMP/g.h5"
+rm -rf "$TMP/gp"
+
+# The names with the process id (DEST.tmp.PID): the link is planted by the
+# shell that then becomes pdsim (exec keeps the pid); pdsim must write
+# elsewhere, succeed, and leave the target alone.
+pid_link() { # folder, names (comma-separated) to plant as NAME.tmp.PID, pdsim arguments...
+    dir=$1
+    names=$2
+    shift 2
+    mkdir -p "$dir"
+    sh -c 'dir=$1 names=$2 victim=$3; shift 3
+           for n in $(echo "$names" | tr , " "); do ln -s "$victim" "$dir/$n.tmp.$$"; done
+           exec "$@"' sh "$dir" "$names" "$TMP/victim" "$PDSIM" "$@" >"$TMP/p.out" 2>"$TMP/p.err"
+    rc=$?
+    cat "$TMP/p.err"
+    nlinks=$(find "$dir" -maxdepth 1 -type l -name '*.tmp.*' | wc -l)
+    [ "$rc" -eq 0 ] && [ "$(cat "$TMP/victim")" = precious ] &&
+        [ "$nlinks" -eq "$(echo "$names" | tr , '\n' | wc -l)" ]
+}
+CSVS=forecast.csv,provinces.csv,province_year.csv,national_year.csv,national_count.csv,runs.csv
+check "summary --csv: links at every NAME.csv.tmp.PID are not followed" \
+    pid_link "$TMP/csv" "$CSVS" summary "$TMP/r.h5" -q --csv "$TMP/csv" --runs
+check "  ... and the CSV files are written" test -s "$TMP/csv/forecast.csv" -a -s "$TMP/csv/runs.csv"
+check "sweep: a link at the merged file's .tmp.PID is not followed" \
+    pid_link "$TMP/sg" g.h5 sweep "$TMP/grid.yaml" -q -o "$TMP/gparts" -m "$TMP/sg/g.h5"
+check "  ... and the merged file is complete" test "$(complete_attr "$TMP/sg/g.h5")" = 1
+check "summary --csv of a sweep: links at NAME.csv.tmp.PID are not followed" \
+    pid_link "$TMP/scsv" points.csv,point_year.csv summary "$TMP/sg/g.h5" -q --csv "$TMP/scsv"
+check "merge: a link at OUT.h5.tmp.PID is not followed" \
+    pid_link "$TMP/mg" m.h5 merge "$TMP/gparts" -q -o "$TMP/mg/m.h5"
+
+# ---- two writers of one destination -------------------------------------
+# The first writer holds OUT.h5.lock; the second, started while the first
+# runs, stops with exit 4 (busy) before touching anything, and the earlier
+# complete result stays as it was until the first replaces it whole.
+two_writers() { # value of HDF5_USE_FILE_LOCKING
+    cp "$TMP/r.before" "$TMP/c.h5"
+    HDF5_USE_FILE_LOCKING=$1 "$PDSIM" run "$CONFIG" -q -n 2000000 -s 3 -o "$TMP/c.h5" \
+        --replace 2>"$TMP/c1.err" &
+    first=$!
+    wait_for_handler "$first" && wait_for_file "$TMP/c.h5.partial" || return 1
+    HDF5_USE_FILE_LOCKING=$1 "$PDSIM" run "$CONFIG" -q -n 50 -s 4 -o "$TMP/c.h5" --replace \
+        2>"$TMP/c2.err"
+    rc2=$?
+    cat "$TMP/c2.err"
+    same=0
+    cmp -s "$TMP/c.h5" "$TMP/r.before" && same=1
+    wait "$first"
+    rc1=$?
+    cat "$TMP/c1.err"
+    [ "$rc2" -eq 4 ] && grep -q "c.h5: busy: another pdsim (pid $first" "$TMP/c2.err" &&
+        [ "$same" -eq 1 ] && [ "$rc1" -eq 0 ] && [ "$(complete_attr "$TMP/c.h5")" = 1 ] &&
+        [ "$(h5dump -a /seed "$TMP/c.h5" | sed -n 's/^ *(0): *//p')" = 3 ] &&
+        [ ! -e "$TMP/c.h5.lock" ] && [ ! -e "$TMP/c.h5.partial" ]
+}
+check "run: a second writer of the same -o is busy (exit 4), the first completes" two_writers TRUE
+check "run: the same with HDF5_USE_FILE_LOCKING=FALSE" two_writers FALSE
+
+# a sweep part being written by another task is busy, and never removed
+busy_part() {
+    sed -e 's/^runs_per_point: .*/runs_per_point: 100000/' "$TMP/grid.yaml" >"$TMP/slow.yaml"
+    "$PDSIM" sweep "$TMP/slow.yaml" -q --task 0 --tasks 1 -o "$TMP/sp" 2>"$TMP/s1.err" &
+    first=$!
+    wait_for_file "$TMP/sp/part-0000-of-0001.h5.partial" || return 1
+    HDF5_USE_FILE_LOCKING=FALSE "$PDSIM" sweep "$TMP/slow.yaml" -q --task 0 --tasks 1 \
+        -o "$TMP/sp" 2>"$TMP/s2.err"
+    rc2=$?
+    cat "$TMP/s2.err"
+    there=0
+    [ -f "$TMP/sp/part-0000-of-0001.h5.partial" ] && there=1
+    kill -TERM "$first"
+    wait "$first"
+    [ "$rc2" -eq 4 ] && grep -q "busy" "$TMP/s2.err" && [ "$there" -eq 1 ] &&
+        [ -f "$TMP/sp/part-0000-of-0001.h5.partial" ]
+}
+check "sweep: a part locked by another task is busy (exit 4) and kept" busy_part
+
+# ---- kill -9 --------------------------------------------------------------
+killed() {
+    cp "$TMP/r.before" "$TMP/k.h5"
+    "$PDSIM" run "$CONFIG" -q -n 2000000 -s 5 -o "$TMP/k.h5" --replace 2>/dev/null &
+    pid=$!
+    wait_for_handler "$pid" && wait_for_file "$TMP/k.h5.partial" || return 1
+    sleep 0.3
+    kill -KILL "$pid"
+    wait "$pid"
+    cmp -s "$TMP/k.h5" "$TMP/r.before" || { echo "earlier result changed"; return 1; }
+    for f in "$TMP"/k.h5?*; do
+        [ -e "$f" ] || continue
+        c=$(complete_attr "$f")
+        [ -z "$c" ] || [ "$c" = 0 ] || { echo "$f looks complete"; return 1; }
+    done
+    # the lock file the killed run left does not block the next run
+    "$PDSIM" run "$CONFIG" -q -n 50 -s 6 -o "$TMP/k.h5" --replace &&
+        [ "$(complete_attr "$TMP/k.h5")" = 1 ] && [ ! -e "$TMP/k.h5.lock" ]
+}
+check "run: kill -9 leaves the earlier result intact and nothing complete-looking" killed
+
+# ---- no output onto an input -----------------------------------------------
+onto_input() { # file that must not change, pdsim arguments...
+    keep=$1
+    shift
+    cp -p "$keep" "$TMP/keep.copy"
+    "$PDSIM" "$@" >"$TMP/i.out" 2>"$TMP/i.err"
+    rc=$?
+    cat "$TMP/i.err"
+    [ "$rc" -eq 2 ] && grep -q "is an input of this command" "$TMP/i.err" &&
+        cmp -s "$keep" "$TMP/keep.copy"
+}
+cp -r "$D/small" "$TMP/ds"
+cp "$D/model.yaml" "$D/city_model.yaml" "$TMP/"
+cat >"$TMP/own.yaml" <<EOF
+dataset: ds
+model: model.yaml
+subunit_model: city_model.yaml
+base_year: 2015
+horizon: 2025
+runs: 20
+output: own.yaml
+replace: true
+EOF
+check "run -o MODEL.yaml is refused" onto_input "$TMP/model.yaml" \
+    run "$TMP/own.yaml" -q -o "$TMP/model.yaml"
+check "run -o DATASET/units.csv is refused" onto_input "$TMP/ds/units.csv" \
+    run "$TMP/own.yaml" -q -o "$TMP/ds/units.csv"
+check "run -o the config itself is refused" onto_input "$CONFIG" run "$CONFIG" -q -o "$CONFIG" --replace
+check "config output: naming the config itself is refused" onto_input "$TMP/own.yaml" \
+    run "$TMP/own.yaml" -q
+check "config output: with the config named through a link is refused" sh -c \
+    "ln -sf own.yaml '$TMP/alias.yaml' && cd '$TMP' && '$PDSIM' run alias.yaml -q -o ./own.yaml 2>&1 | grep -q 'is an input'"
+check "sweep S.yaml -m S.yaml is refused" onto_input "$TMP/grid.yaml" \
+    sweep "$TMP/grid.yaml" -q -o "$TMP/gparts" -m "$TMP/grid.yaml"
+check "sweep -m onto its run config is refused" onto_input "$CONFIG" \
+    sweep "$TMP/grid.yaml" -q -o "$TMP/gparts" -m "$CONFIG"
+check "merge DIR -o DIR/part-....h5 is refused" onto_input "$TMP/gparts/part-0000-of-0001.h5" \
+    merge "$TMP/gparts" -o "$TMP/gparts/part-0000-of-0001.h5"
+mkdir -p "$TMP/sdir" && cp "$TMP/r.h5" "$TMP/sdir/forecast.csv"
+check "summary --csv onto its input is refused" onto_input "$TMP/sdir/forecast.csv" \
+    summary "$TMP/sdir/forecast.csv" -q --csv "$TMP/sdir" --replace
+cp "$TMP/sg/g.h5" "$TMP/sdir/points.csv"
+check "summary --csv of a sweep onto its input is refused" onto_input "$TMP/sdir/points.csv" \
+    summary "$TMP/sdir/points.csv" -q --csv "$TMP/sdir"
+
+# ---- CSV formulas ----------------------------------------------------------
+# unit names from the input data starting with = + - @ are written with a
+# leading apostrophe inside quotes; numbers are left as they are
+formulas() {
+    cp -r "$D/small" "$TMP/fds"
+    awk -F, 'BEGIN { OFS = "," } NR == 2 { $2 = "=HYPERLINK(1)" } NR == 3 { $2 = "@SUM(1)" }
+             NR == 4 { $2 = "-2+3" } NR == 5 { $2 = "+1" } { print }' \
+        "$D/small/units.csv" >"$TMP/fds/units.csv"
+    sed -e "s|^dataset: .*|dataset: $TMP/fds|" "$CONFIG" >"$TMP/f.yaml"
+    "$PDSIM" run "$TMP/f.yaml" -q -n 20 -o "$TMP/f.h5" &&
+        "$PDSIM" summary "$TMP/f.h5" -q --csv "$TMP/fcsv" || return 1
+    grep -q "\"'=HYPERLINK(1)\"" "$TMP/fcsv/provinces.csv" &&
+        grep -q "\"'@SUM(1)\"" "$TMP/fcsv/provinces.csv" &&
+        grep -q "\"'-2+3\"" "$TMP/fcsv/provinces.csv" &&
+        grep -q ",+1," "$TMP/fcsv/provinces.csv" &&
+        ! grep -q ",=" "$TMP/fcsv/forecast.csv" && ! grep -q ",@" "$TMP/fcsv/forecast.csv"
+}
+check "CSV: text cells starting with = + - @ are neutralised, numbers are not" formulas
+
+finish
