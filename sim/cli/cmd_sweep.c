@@ -136,14 +136,14 @@ static pds_status run_parallel(const task_ctx *c, size_t k0, int nt)
             if (stop || interrupted)
                 continue;
             const size_t point = c->first + b0 + (size_t)i;
-            pds_sim *sim = NULL;
+            pds_sweep_sims *sim = NULL;
             pds_status r;
 #pragma omp critical(pds_sweep_shared)
             r = pds_sweep_prepare_point(c->sw, point, &sim, c->diag);
             if (r == PDS_OK)
                 r = pds_sweep_run_prepared(c->sw, sim, point, 1, (volatile int *)&interrupted,
                                            &slot[i], 0);
-            pds_sim_free(sim);
+            pds_sweep_sims_free(sim);
 #pragma omp critical(pds_sweep_shared)
             {
                 if (r != PDS_OK && rc == PDS_OK)

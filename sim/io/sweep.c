@@ -353,6 +353,13 @@ static int resolve_param(pds_sweep *sw, pds_sweep_param *q, pds_diag *diag)
                          name);
             return -1;
         }
+        if (!sub && s->n_models > 1) {
+            pds_diag_add(diag, sw->path, q->line, q->col,
+                         "parameters: '%s' cannot vary: the run config names several unit "
+                         "models (models:); vary a config with one model: FILE",
+                         name);
+            return -1;
+        }
         if (!sub && strcmp(term, "intercept") == 0 && s->cfg->intercept_recalibration) {
             pds_diag_add(diag, sw->path, q->line, q->col,
                          "parameters: '%s' cannot vary: the run config sets it by "
@@ -700,14 +707,6 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
     }
     free(cfg);
     pds_setup *s = &sw->setup;
-    if (s->n_models > 1) {
-        pds_diag_add(diag, path, config_line, 0,
-                     "config: the run config %s names several models (models:); a sweep varies "
-                     "one model: give it a config with model: FILE",
-                     sw->config);
-        pds_sweep_free(sw);
-        return NULL;
-    }
     sw->n_base_documents = s->world->n_documents - s->cfg->scenario.n_documents;
     sw->base_intercept = s->unit_model->intercept - s->intercept_shift;
     for (size_t p = 0; p < sw->n_params; p++)
@@ -826,7 +825,23 @@ static pds_status apply_point(pds_sweep *sw, const double *v, pds_diag *diag)
     return c->intercept_recalibration ? pds_setup_recalibrate(s, diag) : PDS_OK;
 }
 
-pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sim **out, pds_diag *diag)
+struct pds_sweep_sims {
+    size_t n;                      /* unit models: 1, or those of models: */
+    pds_sim *sim[PDS_MAX_MODELS];  /* owned */
+    double cum[PDS_MAX_MODELS];    /* cumulative model weights */
+};
+
+void pds_sweep_sims_free(pds_sweep_sims *p)
+{
+    if (!p)
+        return;
+    for (size_t k = 0; k < p->n; k++)
+        pds_sim_free(p->sim[k]);
+    free(p);
+}
+
+pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sweep_sims **out,
+                                   pds_diag *diag)
 {
     pds_setup *s = &sw->setup;
     *out = NULL;
@@ -835,16 +850,30 @@ pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sim **out, p
         rc = pds_setup_build_sim(s, diag);
     if (rc != PDS_OK)
         return rc;
-    /* the simulation keeps what it needs: the next point's changes to the
-     * setup do not reach it */
-    *out = s->sim;
+    pds_sweep_sims *p = calloc(1, sizeof *p);
+    if (!p)
+        return PDS_ERR_RUNTIME;
+    /* the simulations keep what they need: the next point's changes to the
+     * setup do not reach them */
+    p->n = s->n_models > 1 ? s->n_models : 1;
+    double acc = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        p->sim[k] = k == 0 ? s->sim : s->sims[k];
+        acc += p->n > 1 ? s->cfg->model_weights[k] : 1.0;
+        p->cum[k] = k + 1 == p->n ? 1.0 : acc;
+        if (k > 0)
+            s->sims[k] = NULL;
+    }
     s->sim = NULL;
+    s->sims[0] = NULL;
+    *out = p;
     return PDS_OK;
 }
 
-pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sim *sim, size_t point,
+pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sweep_sims *p, size_t point,
                                   int threads, volatile int *stop, pds_sweep_stats *st, size_t row)
 {
+    const pds_sim *sim = p->sim[0];
     const pds_world *w = pds_sim_world(sim);
     size_t Y = pds_sim_n_years(sim), U = w->n_units;
     int first = pds_sim_first_year(sim);
@@ -857,6 +886,9 @@ pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sim *sim, size_
         .chunk_runs = (size_t)sw->chunk_runs,
         .threads = threads,
         .stop = stop,
+        .alternatives = p->n > 1 ? (const pds_sim *const *)p->sim : NULL,
+        .cum_weights = p->n > 1 ? p->cum : NULL,
+        .n_alternatives = p->n > 1 ? p->n : 0,
     };
     pds_status rc = pds_engine_run(sim, &ro, sum);
     if (rc == PDS_OK && sum->n_runs != sw->runs_per_point)
@@ -883,10 +915,10 @@ pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sim *sim, size_
 pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatile int *stop,
                                pds_sweep_stats *st, size_t row, pds_diag *diag)
 {
-    pds_sim *sim;
+    pds_sweep_sims *sim = NULL;
     pds_status rc = pds_sweep_prepare_point(sw, point, &sim, diag);
     if (rc == PDS_OK)
         rc = pds_sweep_run_prepared(sw, sim, point, threads, stop, st, row);
-    pds_sim_free(sim);
+    pds_sweep_sims_free(sim);
     return rc;
 }

@@ -109,11 +109,16 @@ void pds_sweep_stats_free(pds_sweep_stats *st);
 pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatile int *stop,
                                pds_sweep_stats *st, size_t row, pds_diag *diag);
 
-/* The same in two steps: apply the point's values and build its simulation
- * into *out (owned by the caller; it does not change with later points), then
- * run it. Points prepared one at a time can run at the same time. */
-pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sim **out, pds_diag *diag);
-pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sim *sim, size_t point,
+/* The same in two steps: apply the point's values and build its
+ * simulation(s) — one per unit model of the config — into *out (owned by
+ * the caller, freed with pds_sweep_sims_free; it does not change with later
+ * points), then run it. Points prepared one at a time can run at the same
+ * time. */
+typedef struct pds_sweep_sims pds_sweep_sims;
+void pds_sweep_sims_free(pds_sweep_sims *p);
+pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sweep_sims **out,
+                                   pds_diag *diag);
+pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sweep_sims *p, size_t point,
                                   int threads, volatile int *stop, pds_sweep_stats *st,
                                   size_t row);
 

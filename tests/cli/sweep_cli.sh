@@ -430,6 +430,46 @@ unwritable() {
 }
 check "parts folder that cannot be made: exit 1 with the folder named" unwritable
 
+# a run config naming several unit models (models:): each point runs the
+# mixture as pdsim run does; the point at the config's own values equals
+# the run (common random numbers, the same seed)
+mixture() {
+    sed -e "s|coef: 0.3, se: 0.1|coef: 0.8, se: 0.1|" -e "s|name: small-full|name: small-alt|" \
+        "$D/model.yaml" >"$TMP/alt.yaml"
+    sed -e "s|^dataset: |dataset: $D/|" -e "s|^subunit_model: |subunit_model: $D/|" \
+        -e "/^model: /d" "$D/run.yaml" >"$TMP/mix.yaml"
+    cat >>"$TMP/mix.yaml" <<END
+models:
+  - {model: $D/model.yaml, weight: 1}
+  - {model: $TMP/alt.yaml, weight: 3}
+output: $TMP/mix.h5
+END
+    cat >"$TMP/mixsweep.yaml" <<END
+config: $TMP/mix.yaml
+design: grid
+runs_per_point: 2000
+seed: 7
+random_numbers: common
+chunk_runs: 256
+parameters:
+  subunit_model.parent: {levels: [1.0, 2.0]}
+END
+    "$PDSIM" run "$TMP/mix.yaml" -q &&
+        "$PDSIM" sweep "$TMP/mixsweep.yaml" -q -o "$TMP/mixparts" -m "$TMP/mixsweep.h5" &&
+        h5dump -y -w 0 -d /summary/national_adopted_mean "$TMP/mix.h5" |
+        awk '/^ *DATA [{]/ { f = 1; next } f && /}/ { exit } f' | tr -d ' \n' >"$TMP/mix.run" &&
+        h5dump -y -w 0 -d /points/national_adopted_mean -s 0,0 -c 1,10 "$TMP/mixsweep.h5" |
+        awk '/^ *DATA [{]/ { f = 1; next } f && /}/ { exit } f' | tr -d ' \n' >"$TMP/mix.pt" &&
+        [ -s "$TMP/mix.run" ] && cmp -s "$TMP/mix.run" "$TMP/mix.pt"
+}
+check "a config with several models: the point at its own values = pdsim run" mixture
+mixture_param() {
+    sed -e "s|subunit_model.parent|model.docs|" "$TMP/mixsweep.yaml" >"$TMP/mixbad.yaml"
+    status_is 2 "$PDSIM" sweep "$TMP/mixbad.yaml" --list &&
+        grep -q "names several unit models" "$TMP/s.err"
+}
+check "... whose unit-model coefficients cannot vary (exit 2)" mixture_param
+
 # the ready-made sweeps load against the current dataset and models
 ready_made() {
     n=0
