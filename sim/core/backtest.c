@@ -61,8 +61,19 @@ static pds_model *model_clone(const pds_model *m)
     c->description = dup_str(m->description);
     c->source = dup_str(m->source);
     c->cov = NULL;
+    c->post_draws = NULL;
+    c->post_draws_path = dup_str(m->post_draws_path);
+    size_t nd = m->post_draws ? m->n_post_draws * (m->n_terms + 1) : 0;
+    if (nd) {
+        c->post_draws = malloc(nd * sizeof(double));
+        if (c->post_draws)
+            memcpy(c->post_draws, m->post_draws, nd * sizeof(double));
+    } else {
+        c->n_post_draws = 0;
+    }
     c->terms = calloc(m->n_terms + 1, sizeof *c->terms);
-    int bad = !c->name || !c->terms;
+    int bad = !c->name || !c->terms || (nd && !c->post_draws) ||
+              (m->post_draws_path && !c->post_draws_path);
     for (size_t j = 0; !bad && j < m->n_terms; j++) {
         c->terms[j] = m->terms[j];
         c->terms[j].name = dup_str(m->terms[j].name);
@@ -104,6 +115,12 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
         st = PDS_ERR_INPUT;
     }
     pds_model *m = st == PDS_OK ? model_clone(spec) : NULL;
+    if (m) {
+        /* a refit has no posterior sample: the spec's draws do not belong to it */
+        free(m->post_draws);
+        m->post_draws = NULL;
+        m->n_post_draws = 0;
+    }
     if (st == PDS_OK && !m)
         st = PDS_ERR_RUNTIME;
     if (m) {
@@ -146,6 +163,9 @@ pds_status pds_backtest_recalibrate(const pds_world *w, const pds_model *m, int 
     if (!*out)
         return PDS_ERR_RUNTIME;
     (*out)->intercept += *shift;
+    /* posterior draws, if any, move with the intercept */
+    for (size_t d = 0; d < (*out)->n_post_draws && (*out)->post_draws; d++)
+        (*out)->post_draws[d * ((*out)->n_terms + 1)] += *shift;
     if (m->cov) {
         size_t p = m->n_terms + 1;
         (*out)->cov = malloc(p * p * sizeof(double));

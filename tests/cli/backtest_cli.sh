@@ -126,6 +126,21 @@ bad_seed() { status_is 2 "$PDSIM" backtest "$US" --cutoff 1980 -s -5 && stderr_h
 check "bad --seed: exit 2" bad_seed
 no_cutoff() { status_is 2 "$PDSIM" backtest "$US" && stderr_has "usage"; }
 check "missing --cutoff: exit 2" no_cutoff
+# a model with a posterior sample (fit --prior): refitted at each origin (the
+# refit has no sample of its own) and recalibrated (the sample moves with the
+# intercept), without a crash
+posterior_model() {
+    "$PDSIM" fit "$ROOT/data/china-group-schooling" "$ROOT/models/wu-zhao-2025-model1.yaml" \
+        --prior "$ROOT/models/wu-zhao-2025-model1.yaml" --draws 200 --warmup 200 \
+        -o "$TMP/post.yaml" >/dev/null &&
+        printf 'extends: %s\nmodel: %s\noutput: %s\n' "$CN" "$TMP/post.yaml" "$TMP/post.h5" \
+            >"$TMP/post-run.yaml" &&
+        "$PDSIM" backtest "$TMP/post-run.yaml" --cutoff 2019..2020 --refit -n 500 >"$TMP/pr.txt" &&
+        printf 'intercept_recalibration: in-sample\n' >>"$TMP/post-run.yaml" &&
+        "$PDSIM" backtest "$TMP/post-run.yaml" --cutoff 2019 -n 500 >"$TMP/pc.txt" &&
+        grep -q "recalibrated in the mean" "$TMP/pc.txt"
+}
+check "a model with posterior draws: refit and recalibration" posterior_model
 no_csv_on_error() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2013 --csv "$TMP/e.csv" --hazards-csv "$TMP/eh.csv" && [ ! -e "$TMP/e.csv" ] && [ ! -e "$TMP/eh.csv" ] && ! ls "$TMP"/e.csv.tmp.* "$TMP"/eh.csv.tmp.* >/dev/null 2>&1; }
 check "no CSV left after an error" no_csv_on_error
 check "help backtest" sh -c "'$PDSIM' help backtest | grep -q 'Brier and log score per unit-year' && '$PDSIM' help backtest | grep -q -- '--hazards-csv' && '$PDSIM' help backtest | grep -q 'stacking weights' && '$PDSIM' backtest --help | grep -q -- '--refit'"
