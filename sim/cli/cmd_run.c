@@ -281,7 +281,7 @@ int pds_cmd_run(int argc, char **argv)
     }
     const char *unc_warning = NULL;
     for (size_t k = 0; k < K; k++) {
-        if (kn[k] && !s.models[k]->cov) {
+        if (kn[k] && !s.models[k]->cov && cfg->uncertainty == 1) {
             unc_warning = "a model file has no covariance matrix: its coefficients were drawn as "
                           "independent normals from the standard errors";
             if (!quiet)
@@ -344,6 +344,13 @@ int pds_cmd_run(int argc, char **argv)
                        : ncoef       ? "coefficients"
                        : nsub        ? "coefficients (sub-unit model)"
                                      : "none";
+    if (cfg->uncertainty == 2) {
+        /* posterior draws of the unit model (the sub-unit model's as under coefficients) */
+        meta.uncertainty = nsub ? "posterior (unit model; sub-unit model: coefficients)"
+                                : "posterior";
+        meta.n_posterior_draws = s.models[0]->n_post_draws;
+        meta.posterior_draws_path = s.models[0]->post_draws_path;
+    }
     meta.uncertainty_warning = unc_warning;
     meta.scenario_name = cfg->scenario.name ? cfg->scenario.name : "";
     char hash[64];

@@ -41,6 +41,7 @@ struct pds_sim {
     double *xval;          /* [U x Y x terms] value of each static term (0 for the others) */
     double *mean;          /* [P1] estimates */
     double *chol;          /* [P1 x P1] lower Cholesky factor of the covariance */
+    int posterior;         /* 1: a posterior draw per run (unit_model->post_draws) instead */
     size_t Q1;             /* drawn sub-unit model coefficients, 0 = none drawn */
     double *sub_mean;      /* [Q1] */
     double *sub_chol;      /* [Q1 x Q1] */
@@ -577,7 +578,16 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
         pds_sim_free(s);
         return PDS_ERR_RUNTIME;
     }
-    if (opt->draw_coefficients) {
+    if (opt->posterior_draws && (!unit_model->post_draws || unit_model->n_post_draws == 0)) {
+        pds_diag_add(diag, unit_model->path, 0, 0,
+                     "uncertainty: posterior: model '%s' has no posterior draws (write one with "
+                     "pdsim fit --prior ... -o MODEL.yaml)",
+                     unit_model->name);
+        pds_sim_free(s);
+        return PDS_ERR_INPUT;
+    }
+    s->posterior = opt->posterior_draws;
+    if (opt->draw_coefficients || opt->posterior_draws) {
         size_t T = unit_model->n_terms;
         s->P1 = T + 1;
         s->xval = calloc(s->U * s->Y * T + 1, sizeof(double));
@@ -620,7 +630,7 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
     s->reference = opt->reference_draws;
     if (st == PDS_OK)
         st = prepare_runs(s);
-    if (st == PDS_OK && s->P1)
+    if (st == PDS_OK && s->P1 && !s->posterior)
         st = prepare_draws(s, diag);
     if (st == PDS_OK && s->Q1)
         st = normal_of_model(sub_model, s->sub_mean, s->sub_chol, diag);
@@ -775,9 +785,14 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
 {
     const pds_model *m = s->unit_model;
     size_t P1 = s->P1, T = m->n_terms;
-    pds_pcg32 g;
-    pds_pcg32_stream(&g, seed, run, PDS_RNG_COEFFICIENTS);
-    draw_normal(&g, s->mean, s->chol, P1, x->beta);
+    if (s->posterior) {
+        size_t k = pds_posterior_draw_of_run(seed, run, m->n_post_draws);
+        memcpy(x->beta, m->post_draws + k * P1, P1 * sizeof(double));
+    } else {
+        pds_pcg32 g;
+        pds_pcg32_stream(&g, seed, run, PDS_RNG_COEFFICIENTS);
+        draw_normal(&g, s->mean, s->chol, P1, x->beta);
+    }
     for (size_t j = 0; j < T; j++)
         if (s->off & pds_term_channel_bit(m->terms[j].kind))
             x->beta[j + 1] = 0.0;
@@ -1029,6 +1044,14 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
         run_years_reference(s, x, eta0, b_nbr, b_sub, g.state, g.inc, unit_year, sub_year);
     else
         run_years_skip(s, x, eta0, b_nbr, b_sub, g.state, g.inc, unit_year, sub_year);
+}
+
+size_t pds_posterior_draw_of_run(uint64_t seed, uint64_t run, size_t n_draws)
+{
+    pds_pcg32 g;
+    pds_pcg32_stream(&g, seed, run, PDS_RNG_COEFFICIENTS);
+    size_t k = (size_t)floor(pds_pcg32_uniform(&g) * (double)n_draws);
+    return k < n_draws ? k : n_draws - 1;
 }
 
 size_t pds_model_of_run(uint64_t seed, uint64_t run, const double *cum_weights, size_t n)

@@ -61,6 +61,9 @@ typedef struct pds_sim_options {
     int draw_coefficients;        /* each run draws the unit model's coefficients from
                                    * N(estimate, covariance), or independent normals from
                                    * the standard errors when there is no covariance */
+    int posterior_draws;          /* instead: each run takes one of the unit model's posterior
+                                   * draws (unit_model->post_draws), the row
+                                   * pds_posterior_draw_of_run(seed, run, n) */
     int draw_subunit_coefficients; /* each run also draws the sub-unit model's coefficients,
                                    * from its own stream, in the same way */
     int reference_draws;          /* 1: the plain loop that draws for every agent in turn,
@@ -143,6 +146,12 @@ typedef struct pds_run_options {
  * of (seed, run) alone, so a scenario run with the same seed uses the same
  * model in every run. */
 size_t pds_model_of_run(uint64_t seed, uint64_t run, const double *cum_weights, size_t n);
+
+/* The posterior draw run r uses under posterior_draws: floor(u n_draws), u
+ * the first uniform (u32 / 2^32) of the run's coefficient stream
+ * (PDS_RNG_COEFFICIENTS). A function of (seed, run) alone: a scenario run
+ * with the same seed uses the same draw in every run. */
+size_t pds_posterior_draw_of_run(uint64_t seed, uint64_t run, size_t n_draws);
 
 /* Runs per chunk: `requested` when nonzero, else as many as fill
  * PDS_CHUNK_BYTES of stored results (unit years, sub-unit years when kept,

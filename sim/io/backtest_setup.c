@@ -97,6 +97,7 @@ pds_status pds_backtest_origin(const pds_backtest_setup *b, int cutoff, pds_diag
                     .n_proj = cfg->n_proj,
                     .panel_file = panel,
                     .draw_coefficients = cfg->uncertainty == 1,
+                    .posterior_draws = cfg->uncertainty == 2,
                     .draw_subunit_coefficients = cfg->uncertainty != 0},
             .run = {.seed = b->seed,
                     .n_runs = b->runs,

@@ -511,7 +511,7 @@ static int parse_reliability(pds_yaml *y, yaml_node_t *n, void *target, pds_diag
     return rc;
 }
 
-static const char *const uncertainty_names[] = {"none", "coefficients", NULL};
+static const char *const uncertainty_names[] = {"none", "coefficients", "posterior", NULL};
 static const char *const recalibration_names[] = {"none", "in-sample", NULL};
 
 #define OFF(f) offsetof(pds_run_config, f)
@@ -559,7 +559,9 @@ const pds_key pds_run_config_keys[] = {
      "years for P(adopted by year) in the summary (default: 3 spread to the horizon)",
      "list of years"},
     {"uncertainty", PDS_KEY_ENUM, 0, 0, 0, "none", uncertainty_names, OFF(uncertainty), NULL,
-     "coefficients: each run draws the unit model's coefficients from N(estimate, covariance)",
+     "coefficients: each run draws the unit model's coefficients from N(estimate, covariance); "
+     "posterior: each run takes one of the unit model's posterior draws (a model written by "
+     "pdsim fit --prior), chosen by the run's coefficient stream",
      NULL},
     {"intercept_recalibration", PDS_KEY_ENUM, 0, 0, 0, "none", recalibration_names,
      OFF(intercept_recalibration), NULL,
@@ -851,6 +853,22 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
                      c->n_models ? 0 : pds_yaml_col(r0),
                      c->model ? "give either model or models, not both"
                               : "missing required key 'model' (or 'models', a list of models)");
+        bad = 1;
+    }
+    if (!bad && c->uncertainty == 2 && c->intercept_recalibration) {
+        pds_yaml *yu;
+        yaml_node_t *un = where_set(&L, "uncertainty", &yu);
+        pds_diag_add(diag, yu->path, pds_yaml_line(un), pds_yaml_col(un),
+                     "uncertainty: posterior takes the posterior draws as they are: it does not go "
+                     "with intercept_recalibration");
+        bad = 1;
+    }
+    if (!bad && c->uncertainty == 2 && c->n_models) {
+        pds_yaml *yu;
+        yaml_node_t *un = where_set(&L, "uncertainty", &yu);
+        pds_diag_add(diag, yu->path, pds_yaml_line(un), pds_yaml_col(un),
+                     "uncertainty: posterior draws from one model's posterior: give model, not "
+                     "models");
         bad = 1;
     }
     pds_yaml *yh, *yr;

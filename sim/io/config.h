@@ -81,7 +81,7 @@ typedef struct pds_run_config {
     pds_projection default_proj;
     pds_projection *proj;    /* owned, variable names owned */
     size_t n_proj;
-    int uncertainty;         /* 0 none, 1 coefficients drawn per run */
+    int uncertainty;         /* 0 none, 1 coefficients drawn per run, 2 a posterior draw per run */
     int intercept_recalibration; /* 0 none, 1 in-sample: shift the unit model's intercept */
     pds_run_scenario scenario;
     /* structural uncertainty: several unit models with weights (`models:`);

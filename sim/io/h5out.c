@@ -153,6 +153,45 @@ static int write_model_of_run(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
     return rc;
 }
 
+/* /runs/posterior_draw: the posterior draw of each run, a function of
+ * (seed, run) alone, written whole at creation like /runs/model. */
+static int write_posterior_draw(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
+{
+    hsize_t dims[1] = {m->n_runs}, ch[1] = {chunk_r};
+    hid_t d = make_dataset(g, "posterior_draw", H5T_NATIVE_INT64, 1, dims, ch,
+                           "per run (uncertainty: posterior), the 0-based row of the posterior "
+                           "draws file (attribute draws_file; n_draws rows) whose coefficients "
+                           "the run used");
+    int rc = d < 0 ? -1
+                   : pds_h5_attr_write_str(d, "draws_file",
+                                           m->posterior_draws_path ? m->posterior_draws_path : "");
+    if (!rc) {
+        uint64_t nd = m->n_posterior_draws;
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t a = sp >= 0 ? H5Acreate2(d, "n_draws", H5T_NATIVE_UINT64, sp, H5P_DEFAULT, H5P_DEFAULT)
+                          : -1;
+        rc = a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, &nd) < 0 ? -1 : 0;
+        if (a >= 0)
+            H5Aclose(a);
+        if (sp >= 0)
+            H5Sclose(sp);
+    }
+    enum { BLOCK = 65536 };
+    int64_t *buf = rc ? NULL : malloc(BLOCK * sizeof *buf);
+    if (!rc && !buf)
+        rc = -1;
+    for (uint64_t r0 = 0; !rc && r0 < m->n_runs; r0 += BLOCK) {
+        size_t n = m->n_runs - r0 < BLOCK ? (size_t)(m->n_runs - r0) : BLOCK;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (int64_t)pds_posterior_draw_of_run(m->seed, r0 + i, m->n_posterior_draws);
+        rc = write_rows(d, H5T_NATIVE_INT64, r0, n, 1, buf);
+    }
+    free(buf);
+    if (d >= 0)
+        H5Dclose(d);
+    return rc;
+}
+
 /* /reliability: the in-sample check per period (the last row is the
  * total) and the dataset's provenance counts. */
 static int write_reliability(hid_t file, const pds_h5meta *m)
@@ -455,6 +494,8 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     }
     if (!rc && m->n_models > 1)
         rc = write_model_of_run(g, m, chunk_r);
+    if (!rc && m->n_posterior_draws > 0)
+        rc = write_posterior_draw(g, m, chunk_r);
     if (!rc && m->subunit_sim && pds_sim_n_subunit_coefficients(m->subunit_sim) > 0)
         rc = write_subunit_coefficients(g, m, chunk_r);
     if (!rc && (m->insample || m->provenance || m->backtest))

@@ -37,7 +37,11 @@ typedef struct pds_h5meta {
     int store_subunits;                   /* write /runs/city_adoption_year */
     size_t n_coefficients;                /* drawn per run (intercept first); 0 = none */
     const char *const *coefficient_names; /* [n_coefficients] */
-    const char *uncertainty;              /* "none" or "coefficients" */
+    const char *uncertainty;              /* "none", "coefficients", "posterior", ... */
+    /* uncertainty: posterior: run r used posterior draw
+     * pds_posterior_draw_of_run(seed, r, n_posterior_draws): /runs/posterior_draw */
+    size_t n_posterior_draws;             /* 0 = not posterior */
+    const char *posterior_draws_path;     /* the draws file */
     const char *uncertainty_warning;      /* NULL or why the draws are approximate */
     const char *scenario_name;            /* "" when no scenario */
     const char *input_hash;               /* fingerprint of the inputs (resume check) */

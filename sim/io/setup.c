@@ -199,6 +199,7 @@ pds_status pds_setup_build_sim(pds_setup *out, pds_diag *diag)
         .n_forced = sc->n_forced,
         .channels_off = off,
         .draw_coefficients = c->uncertainty == 1,
+        .posterior_draws = c->uncertainty == 2,
         .draw_subunit_coefficients = c->uncertainty != 0,
         /* for tests: the plain adoption loop, which must give identical results */
         .reference_draws = getenv("PDSIM_REFERENCE_DRAWS") != NULL &&

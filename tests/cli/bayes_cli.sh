@@ -7,9 +7,9 @@
 set -u
 PDSIM=$1
 ROOT=$2
-PY=$(sh "$ROOT/scripts/find-python.sh" numpy scipy yaml)
+PY=$(sh "$ROOT/scripts/find-python.sh" numpy scipy yaml h5py)
 if [ -z "$PY" ]; then
-    echo "SKIPPED: no Python with numpy, scipy and yaml (set PDSIM_PYTHON)"
+    echo "SKIPPED: no Python with numpy, scipy, yaml and h5py (set PDSIM_PYTHON)"
     exit 77
 fi
 . "$ROOT/tests/cli/lib.sh"
@@ -105,4 +105,40 @@ cp small.draws.csv b2.draws.csv
 sed -i 's/draws_file: "small.draws.csv"/draws_file: "b2.draws.csv"/' b2.yaml
 check "a posterior list of the wrong length: exit 2" status_is 2 "$PDSIM" fit "$DS" b2.yaml
 check "... naming the line" grep -q "b2.yaml:[0-9]*:.*posterior.rhat: expected 3 numbers" "$TMP/s.err"
+
+# uncertainty: posterior: each run takes a posterior draw chosen by its
+# coefficient stream; common random numbers between a scenario and its baseline
+check "a posterior with dynamic terms" "$PDSIM" fit "$DS" "$M2" --prior "$M1" --draws 500 --warmup 500 \
+    -s 5 -o m2post.yaml
+cat >post.yaml <<CFG
+dataset: $DS
+model: $TMP/m2post.yaml
+base_year: 2023
+horizon: 2030
+runs: 400
+seed: 99
+uncertainty: posterior
+output: $TMP/post.h5
+CFG
+sed -e 's|^output: .*|output: '"$TMP"'/scen.h5|' post.yaml >scen.yaml
+cat >>scen.yaml <<CFG
+scenario:
+  name: "two more central documents in 2024"
+  central_documents:
+    - {year: 2024, count: 2, weight: 1, title: "test"}
+CFG
+check "run with uncertainty: posterior" "$PDSIM" run post.yaml -q
+check "per-run coefficients are rows of the draws file" $CHECK runs post.h5 m2post.draws.csv
+check "the same seed again, 1 thread" "$PDSIM" run post.yaml -q -j 1 -o again.h5
+check "the same seed gives identical output" $CHECK same post.h5 again.h5
+check "the scenario" "$PDSIM" run scen.yaml -q
+check "the scenario pairs with the baseline run for run" $CHECK pair post.h5 scen.h5
+check "compare accepts the pair" "$PDSIM" compare post.h5 scen.h5
+sed -e 's|^model: .*|model: '"$M2"'|' post.yaml >noposterior.yaml
+check "a model without a posterior: exit 2" status_is 2 "$PDSIM" run noposterior.yaml -q -o np.h5
+check "... saying so" grep -q "has no posterior draws" "$TMP/s.err"
+check "... and no output" sh -c '[ ! -e np.h5 ]'
+sed -e 's|^model: .*|models: [{model: '"$TMP"'/m2post.yaml, weight: 1}, {model: '"$TMP"'/m2post.yaml, weight: 1}]|' post.yaml >twomodels.yaml
+check "posterior with models: exit 2" status_is 2 "$PDSIM" validate twomodels.yaml
+check "... naming the line" grep -q "twomodels.yaml:7:.*uncertainty: posterior" "$TMP/s.err"
 finish

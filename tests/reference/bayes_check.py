@@ -16,6 +16,16 @@ writes (the unit-year table, the fitted model, the draws CSV):
       every coefficient of A within TOL x its se of B's.
   bayes_check.py at_prior OUT.yaml PRIOR.yaml TOL
       every coefficient of OUT within TOL (relative) of the prior model's.
+  bayes_check.py runs RUN.h5 DRAWS.csv
+      uncertainty: posterior: /runs/posterior_draw is floor(u n_draws) with u
+      the first uniform of each run's coefficient stream (PCG32 and the
+      SplitMix64 keying rewritten here from docs), and each row of
+      /runs/coefficients equals that row of the draws file (exactly).
+  bayes_check.py same A.h5 B.h5
+      the /runs datasets and the summaries of two files are identical.
+  bayes_check.py pair BASE.h5 SCENARIO.h5
+      a scenario and its baseline used the same posterior draw and the same
+      coefficients in every run, and the scenario changed some runs.
 """
 import sys
 
@@ -280,11 +290,96 @@ def check_at_prior(out, prior, tol):
     return int(not d.max() <= float(tol))
 
 
+M64 = (1 << 64) - 1
+
+
+def mix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+def first_uniform(seed, run, purpose):
+    """the first output / 2^32 of stream (seed, run, purpose) (pcg.h)"""
+    k = mix64(mix64(mix64(seed) ^ run) ^ purpose)
+    inc = ((mix64(k ^ 0x5851F42D4C957F2D) << 1) | 1) & M64
+    mult = 6364136223846793005
+    state = inc  # state 0, one step: 0 * mult + inc
+    state = (state + k) & M64
+    state = (state * mult + inc) & M64
+    old = state
+    xs = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF
+    rot = old >> 59
+    out = ((xs >> rot) | (xs << ((-rot) & 31))) & 0xFFFFFFFF
+    return out / 4294967296.0
+
+
+def check_runs(h5, draws_csv):
+    import h5py
+    d = np.genfromtxt(draws_csv, delimiter=",", skip_header=1)[:, 2:]
+    with h5py.File(h5, "r") as f:
+        seed = int(f.attrs["seed"])
+        unc = f.attrs["uncertainty"]
+        unc = unc.decode() if isinstance(unc, bytes) else str(unc)
+        idx = f["/runs/posterior_draw"][:]
+        coef = f["/runs/coefficients"][:]
+        nd = int(f["/runs/posterior_draw"].attrs["n_draws"])
+    bad = 0
+    if not unc.startswith("posterior") or nd != len(d):
+        print("FAIL: uncertainty %r, n_draws %d (draws file %d rows)" % (unc, nd, len(d)))
+        bad = 1
+    want = np.array([int(np.floor(first_uniform(seed, r, 2) * len(d))) for r in range(len(idx))])
+    if not np.array_equal(idx, want):
+        print("FAIL: /runs/posterior_draw differs from floor(u n_draws) in %d runs"
+              % int((idx != want).sum()))
+        bad = 1
+    if not np.array_equal(coef, d[idx]):
+        print("FAIL: /runs/coefficients is not the draws file's row /runs/posterior_draw")
+        bad = 1
+    print("%d runs, %d distinct draws of %d; coefficients = draws rows: %s"
+          % (len(idx), len(set(idx.tolist())), len(d), "yes" if not bad else "NO"))
+    return bad
+
+
+def _runs_of(path):
+    import h5py
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and (name.startswith("runs/") or name.startswith("summary/")):
+                out[name] = obj[()]
+        f.visititems(visit)
+    return out
+
+
+def check_same(a, b):
+    A, B = _runs_of(a), _runs_of(b)
+    bad = sorted(set(A) ^ set(B)) + [k for k in A if k in B and not np.array_equal(A[k], B[k])]
+    print("datasets compared: %d; differing: %s" % (len(A), bad or "none"))
+    return int(bool(bad) or not A)
+
+
+def check_pair(base, scen):
+    A, B = _runs_of(base), _runs_of(scen)
+    bad = 0
+    for k in ("runs/posterior_draw", "runs/coefficients"):
+        if not np.array_equal(A[k], B[k]):
+            print("FAIL: %s differs between baseline and scenario" % k)
+            bad = 1
+    y = "runs/province_adoption_year"
+    changed = int((A[y] != B[y]).any(axis=1).sum())
+    print("same draw and coefficients in every run; the scenario changed %d of %d runs"
+          % (changed, len(A[y])))
+    return bad or int(changed == 0)
+
+
 def main():
     cmd = sys.argv[1]
     args = sys.argv[2:]
     fn = {"mode": check_mode, "diag": check_diag, "close": check_close,
-          "at_prior": check_at_prior}[cmd]
+          "at_prior": check_at_prior, "runs": check_runs, "same": check_same,
+          "pair": check_pair}[cmd]
     return fn(*args)
 
 
