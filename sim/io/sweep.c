@@ -360,6 +360,13 @@ static int resolve_param(pds_sweep *sw, pds_sweep_param *q, pds_diag *diag)
                          name);
             return -1;
         }
+        if (!sub && s->cfg->uncertainty == 2) {
+            pds_diag_add(diag, sw->path, q->line, q->col,
+                         "parameters: '%s' cannot vary: under uncertainty: posterior each run "
+                         "takes its unit-model coefficients from the posterior draws",
+                         name);
+            return -1;
+        }
         if (!sub && strcmp(term, "intercept") == 0 && s->cfg->intercept_recalibration) {
             pds_diag_add(diag, sw->path, q->line, q->col,
                          "parameters: '%s' cannot vary: the run config sets it by "

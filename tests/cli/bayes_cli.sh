@@ -141,4 +141,14 @@ check "... and no output" sh -c '[ ! -e np.h5 ]'
 sed -e 's|^model: .*|models: [{model: '"$TMP"'/m2post.yaml, weight: 1}, {model: '"$TMP"'/m2post.yaml, weight: 1}]|' post.yaml >twomodels.yaml
 check "posterior with models: exit 2" status_is 2 "$PDSIM" validate twomodels.yaml
 check "... naming the line" grep -q "twomodels.yaml:7:.*uncertainty: posterior" "$TMP/s.err"
+cat >sweep.yaml <<CFG
+config: post.yaml
+design: grid
+runs_per_point: 10
+seed: 1
+parameters:
+  model.central_documents: {levels: [0.1, 0.3]}
+CFG
+check "a sweep cannot vary the coefficients of a posterior: exit 2" status_is 2 "$PDSIM" sweep sweep.yaml -o sweepdir
+check "... saying why" grep -q "sweep.yaml:[0-9]*:[0-9]*:.*cannot vary: under uncertainty: posterior" "$TMP/s.err"
 finish
