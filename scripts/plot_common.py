@@ -22,6 +22,8 @@ SIZES = {
     "compare_national": (9, 5),
     "compare_provinces": (9, 8),
     "compare_map": (8, 8),
+    "compare_fans": (10, 6),
+    "compare_year_shift": (9, 8),
     "sweep_response": (12, 7),
     "sweep_sobol": (10, 6),
 }
@@ -45,7 +47,12 @@ def setup_fonts():
     """Use a CJK font for labels when one is installed; its name, or None."""
     have = {f.name for f in font_manager.fontManager.ttflist}
     plt.rcParams["axes.unicode_minus"] = False
-    plt.rcParams["svg.fonttype"] = "none"
+    # SVG text as outlines: the file looks the same wherever it is opened,
+    # whatever fonts are installed there (the strings stay in comments)
+    plt.rcParams["svg.fonttype"] = "path"
+    # PDF: embed the fonts as TrueType (Type 42), which journals accept and
+    # which keeps the CJK glyphs
+    plt.rcParams["pdf.fonttype"] = 42
     for name in CJK_FONTS:
         if name in have:
             # matplotlib (3.6+) falls back glyph by glyph along this list
@@ -118,10 +125,11 @@ def read_csv(path):
 class Output:
     """Where figures go, and what has been written (names, for the page)."""
 
-    def __init__(self, folder, dpi=100, svg=False):
+    def __init__(self, folder, dpi=100, svg=False, pdf=False):
         self.folder = folder
         self.dpi = dpi
         self.svg = svg
+        self.pdf = pdf
         self.made = []
         self.notes = []
 
@@ -134,10 +142,11 @@ class Output:
         tmp = os.path.join(self.folder, ".%s.tmp.png" % name)
         fig.savefig(tmp, dpi=self.dpi, format="png")
         os.replace(tmp, png)
-        if self.svg:
-            tmp = os.path.join(self.folder, ".%s.tmp.svg" % name)
-            fig.savefig(tmp, format="svg")
-            os.replace(tmp, os.path.join(self.folder, name + ".svg"))
+        for ext, on in (("svg", self.svg), ("pdf", self.pdf)):
+            if on:
+                tmp = os.path.join(self.folder, ".%s.tmp.%s" % (name, ext))
+                fig.savefig(tmp, format=ext)
+                os.replace(tmp, os.path.join(self.folder, name + "." + ext))
         plt.close(fig)
         self.made.append(name)
 

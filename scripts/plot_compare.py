@@ -1,6 +1,8 @@
 """Plots of a `pdsim compare -o` file (group /compare, docs/compare.md): the
-paired difference in national adopters per year with its 95% band, and each
-unit's shift in P(adopted by a year), as intervals and as a tile map."""
+paired difference in national adopters per year with its 95% band, the
+baseline's and the scenario's fans overlaid (from the two run files the
+comparison names), each unit's shift in P(adopted by a year), as intervals
+and as a tile map, and each unit's shift in its mean adoption year."""
 import os
 
 import h5py
@@ -8,6 +10,30 @@ import numpy as np
 from matplotlib import colors as mcolors
 
 from plot_common import InputError, attr_str, check_complete, need, shape_is, strings
+
+
+def shape_is_arr(path, name, arr, shape):
+    if tuple(arr.shape) != tuple(shape):
+        raise InputError("%s: %s has shape %s, expected %s"
+                         % (path, name, tuple(arr.shape), tuple(shape)))
+
+
+def shift_label(v):
+    """A shift in P as printed on the map: 0 only for an exact zero."""
+    if v == 0:
+        return "0"
+    if abs(v) >= 0.01:
+        return "%+.2f" % v
+    return "%+.3f" % v
+
+
+def shown_nonzero(label):
+    """Whether a printed shift reads as something other than zero."""
+    return label != "0" and float(label) != 0.0
+
+
+def significant(lo, hi):
+    return lo > 0 or hi < 0
 
 
 class CompareData:
@@ -35,7 +61,23 @@ class CompareData:
             self.n_runs = int(f.attrs.get("n_runs", 0))
         if len(self.years) < 1:
             raise InputError("%s: /compare/years is empty" % path)
+        if self.year_diff is not None:
+            shape_is_arr(path, "compare/mean_adoption_year_diff", self.year_diff, (3, U))
         self.names = self._names()
+
+    def run_file(self, which):
+        """The path of the baseline or scenario run file this comparison
+        names, where it can be found: as recorded (relative to the folder
+        compare ran in: tried from here), else beside the comparison file,
+        else None."""
+        rec = self.base_file if which == "base" else self.scenario_file
+        if not rec:
+            return None
+        here = os.path.dirname(os.path.abspath(self.path))
+        for cand in (rec, os.path.join(here, rec), os.path.join(here, os.path.basename(rec))):
+            if os.path.isfile(cand):
+                return cand
+        return None
 
     def _names(self):
         """Unit names from the baseline file when it is still where compare
@@ -113,11 +155,11 @@ def plot_map(cmp, out, year, run, pinyin):
         i = idx[code]
         v = cmp.p[0, i, k]
         face.append(cmap(norm(v)))
-        sub.append("0" if v == 0 else "%+.2f" % v if abs(v) >= 0.01 else
-                   "%+.3f" % v if abs(v) >= 0.0005 else "±0.000")
-        # outlined only when the shift is both significant and visible in
-        # the label: a tiny shift with a tight interval is no news
-        strong.append((cmp.p[1, i, k] > 0 or cmp.p[2, i, k] < 0) and abs(v) >= 0.0005)
+        lab = shift_label(v)
+        sub.append(lab)
+        # outlined only when the interval excludes 0 and the printed shift is
+        # not zero: "+0.000" with a tight interval is no news
+        strong.append(significant(cmp.p[1, i, k], cmp.p[2, i, k]) and shown_nonzero(lab))
     fig = out.figure("compare_map")
     ax = fig.add_axes([0.02, 0.1, 0.96, 0.82])
     draw_tiles(ax, run, pinyin, face, sub, strong)
@@ -126,18 +168,121 @@ def plot_map(cmp, out, year, run, pinyin):
     fig.colorbar(_mappable(cmap, norm), cax=cax, orientation="horizontal",
                  label="shift in P(adopted by %d), scenario - baseline" % yr)
     fig.suptitle("Shift in P(adopted by %d)" % yr, fontsize=13, y=0.97)
-    fig.text(0.5, 0.925, "heavy outline: the 95%% interval excludes 0; %s vs baseline"
+    fig.text(0.5, 0.925, "heavy outline: the 95%% interval excludes 0 and the shift is not 0 "
+             "at the printed precision; %s vs baseline"
              % _scenario_name(cmp), ha="center", fontsize=8.5, color="#444444")
     out.save(fig, "compare_map")
 
 
+def _band(ax, x, lo, hi, color, alpha, label):
+    ax.fill_between(x, lo, hi, color=color, alpha=alpha, lw=0, label=label)
+
+
+def plot_fans(cmp, out, base, scen):
+    """The national curves of both runs: median with the 50% and 90% bands
+    of each (spread of outcomes, not the interval of the difference)."""
+    fig = out.figure("compare_fans")
+    ax = fig.add_axes([0.08, 0.1, 0.9, 0.8])
+    obs = [int(y) for y in base.observed if 0 < y <= base.base]
+    start = min([base.base - 5] + [y - 1 for y in obs])
+    hist = np.arange(start, base.base + 1)
+    cum = np.array([sum(1 for y in obs if y <= t) for t in hist])
+    x = np.concatenate([[base.base], base.years])
+    for run, color, dark, name in ((base, "#3b75af", "#1f4e79", "baseline"),
+                                   (scen, "#e6550d", "#a63603", "scenario")):
+        def ext(v):
+            return np.concatenate([[cum[-1]], v])
+        _band(ax, x, ext(run.q(0.05)), ext(run.q(0.95)), color, 0.14,
+              "%s: 90%% of runs (5-95%%)" % name)
+        _band(ax, x, ext(run.q(0.25)), ext(run.q(0.75)), color, 0.3,
+              "%s: 50%% of runs (25-75%%)" % name)
+        ax.plot(x, ext(run.q(0.5)), color=dark, lw=2.2, marker="o", ms=3.5,
+                ls="-" if name == "baseline" else "--", label="%s: median" % name)
+    ax.plot(hist, cum, color="black", lw=2.2, marker="o", ms=4,
+            label="observed cumulative adopters")
+    ax.axhline(base.U, color="#555555", lw=0.8, ls=":")
+    ax.axvline(base.base + 0.5, color="#555555", lw=0.8, ls="--")
+    ax.set_xlim(start - 0.6, base.last + 0.6)
+    ax.set_ylim(0, base.U * 1.08)
+    step = 1 if base.last - start <= 16 else 2
+    ax.set_xticks(np.arange(start + (start % step), base.last + 1, step))
+    ax.set_xlabel("year")
+    ax.set_ylabel("units adopted by the end of the year")
+    ax.grid(axis="y", color="#dddddd", lw=0.6)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_title("Baseline and scenario: units adopted, median and bands of the runs\n"
+                 "%s vs %s, %d runs each" % (_scenario_name(cmp),
+                                             os.path.basename(cmp.base_file) or "baseline",
+                                             cmp.n_runs), fontsize=11)
+    out.save(fig, "compare_fans")
+
+
+def plot_year_shift(cmp, out, labs):
+    """Each unit's mean paired shift in its adoption year with its 95%
+    interval; units that cannot move (the same year in every run of both
+    files: the difference is exactly 0 with an interval [0, 0]) are left out."""
+    m, lo, hi = cmp.year_diff
+    moved = [u for u in range(len(cmp.codes)) if not (m[u] == 0 and lo[u] == 0 and hi[u] == 0)]
+    order = sorted(moved, key=lambda u: (m[u], cmp.codes[u]))
+    fig = out.figure("compare_year_shift")
+    ax = fig.add_axes([0.2, 0.09, 0.64, 0.83])
+    n = max(1, len(order))
+    for i, u in enumerate(order):
+        yv = n - 1 - i
+        num = "%+.2f" % m[u] if abs(m[u]) >= 0.005 else "%+.3f" % m[u]
+        text = "%s years" % num
+        strong = significant(lo[u], hi[u]) and float(num) != 0.0
+        color = "#a63603" if strong else "#888888"
+        ax.plot([lo[u], hi[u]], [yv, yv], color=color, lw=2, solid_capstyle="butt")
+        ax.plot([m[u]], [yv], "o", color=color, ms=5)
+        ax.text(1.01, yv, text.replace("-", "\u2212"), va="center", fontsize=8, color=color,
+                transform=ax.get_yaxis_transform())
+    ax.axvline(0, color="black", lw=0.8)
+    if order:
+        ax.set_yticks([n - 1 - i for i in range(len(order))])
+        ax.set_yticklabels([labs[u] for u in order], fontsize=8.5)
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no unit's adoption year changes in any run", transform=ax.transAxes,
+                ha="center", va="center", fontsize=12, color="#444444")
+    ax.set_ylim(-0.8, n - 0.2)
+    ax.grid(axis="x", color="#e5e5e5", lw=0.6)
+    ax.set_xlabel("shift in mean adoption year, scenario - baseline, in years (negative: "
+                  "earlier; 95% interval)", fontsize=9)
+    left = len(cmp.codes) - len(order)
+    ax.set_title("Per-unit shift in the mean adoption year\n(coloured where the interval "
+                 "excludes 0; %d unit(s) that never move are not shown)" % left, fontsize=11)
+    out.save(fig, "compare_year_shift")
+
+
 def plot_all(cmp, out, year, run, pinyin):
     plot_national(cmp, out)
+    import plot_run
+    paths = {w: cmp.run_file(w) for w in ("base", "scenario")}
+    if run is not None and paths["base"] is None:
+        paths["base"] = run.path
+    if all(paths.values()):
+        try:
+            base, scen = (plot_run.RunData(paths[w]) for w in ("base", "scenario"))
+        except (InputError, OSError, KeyError) as e:
+            base = scen = None
+            out.note("Comparison: no overlay of the fans (%s)." % e)
+        if base is not None and base.codes == scen.codes == cmp.codes:
+            plot_fans(cmp, out, base, scen)
+    else:
+        out.note("Comparison: no overlay of the fans: run file %s not found (from here or "
+                 "beside %s)." % (" and ".join(repr(getattr(cmp, w + "_file")) for w in paths
+                                              if paths[w] is None), cmp.path))
     labs = list(cmp.names)
     if run is not None and run.codes == cmp.codes:
         from plot_run import labels
         labs = labels(run, pinyin)
     plot_provinces(cmp, out, year, labs)
+    if cmp.year_diff is not None:
+        plot_year_shift(cmp, out, labs)
+    else:
+        out.note("Comparison: no plot of the shift in mean adoption year (the file has no "
+                 "/compare/mean_adoption_year_diff).")
     if run is not None and sorted(run.codes) == sorted(cmp.codes):
         plot_map(cmp, out, year, run, pinyin)
     else:

@@ -4,7 +4,7 @@
 summaries first; it can also be run directly:
 
     plot_report.py --out DIR [--run RUN.h5] [--compare DIFF.h5] [--sweep SWEEP.h5]
-                   [--svg] [--year Y] [--pinyin] [--dataset DIR] [--tiles FILE] [--dpi N]
+                   [--svg] [--pdf] [--year Y] [--pinyin] [--dataset DIR] [--tiles FILE] [--dpi N]
                    [--units-file F] [--documents-file F]
 
 Exit status: 0 done, 1 failure while writing, 2 bad input (one message on
@@ -26,6 +26,7 @@ def parse(argv):
     ap.add_argument("--compare")
     ap.add_argument("--sweep")
     ap.add_argument("--svg", action="store_true")
+    ap.add_argument("--pdf", action="store_true")
     ap.add_argument("--year", type=int)
     ap.add_argument("--pinyin", action="store_true")
     ap.add_argument("--dataset")
@@ -70,7 +71,12 @@ CAPTIONS = {
     "compare_provinces": "Per-unit shift in P(adopted by the chosen year), scenario minus "
                          "baseline, with 95% intervals; coloured where the interval excludes 0.",
     "compare_map": "The same shifts on the tile map; heavy outline where the interval "
-                   "excludes 0.",
+                   "excludes 0 and the printed shift is not 0.",
+    "compare_fans": "The national curves of the baseline (blue) and the scenario (orange): "
+                    "median and the bands holding 50% and 90% of the runs of each.",
+    "compare_year_shift": "Per-unit shift in the mean adoption year, scenario minus baseline "
+                          "(negative: earlier), with 95% intervals; a unit not adopted by the "
+                          "horizon counts as the year after it.",
     "sweep_response": "Each design point's output against each swept parameter (dots), with "
                       "the mean response (line).",
     "sweep_sobol": "First-order and total Sobol indices per parameter and output, with 95% "
@@ -87,25 +93,40 @@ def run_tables(run, year):
         nat.append([y, "%.2f" % run.mean[j], "%g" % run.q(0.5)[j],
                     "%g-%g" % (run.q(0.25)[j], run.q(0.75)[j]),
                     "%g-%g" % (run.q(0.05)[j], run.q(0.95)[j])])
-    units = []
-
     def yt(v):
         return str(v) if v else ">%d" % run.last
 
-    order = sorted(range(run.U), key=lambda u: (run.year_quantile(u, 0.5) or run.last + 1,
-                                                run.codes[u]))
-    for u in order:
-        if run.adopted_at_start(u):
-            units.append([run.codes[u], labs[u], run.name_en.get(run.codes[u], ""),
-                          run.observed[u], "", "", "1", "1"])
-        else:
-            units.append([run.codes[u], labs[u], run.name_en.get(run.codes[u], ""), "",
-                          yt(run.year_quantile(u, 0.5)),
-                          "%s-%s" % (yt(run.year_quantile(u, 0.1)), yt(run.year_quantile(u, 0.9))),
-                          "%.3f" % run.p[u, k], "%.3f" % run.p[u, -1]])
-    return (table(["year", "mean", "median", "50% band", "90% band"], nat, "num"),
-            table(["code", "name", "English", "observed", "median year", "10-90%",
-                   "P(by %d)" % year, "P(by %d)" % run.last], units, "num"))
+    # the forecast first, by median year; then the units adopted by the base
+    # year, by their observed year, as a group of their own
+    rest = sorted((u for u in range(run.U) if not run.adopted_at_start(u)),
+                  key=lambda u: (run.year_quantile(u, 0.5) or run.last + 1, run.codes[u]))
+    done = sorted((u for u in range(run.U) if run.adopted_at_start(u)),
+                  key=lambda u: (run.observed[u], run.codes[u]))
+    head = ["code", "name", "English", "status", "median year", "10-90%",
+            "P(by %d)" % year, "P(by %d)" % run.last]
+    body = []
+
+    def row(cells):
+        body.append("<tr>%s</tr>" % "".join("<td>%s</td>" % esc(c) for c in cells))
+
+    def group(title):
+        body.append('<tr class="group"><th colspan="%d">%s</th></tr>' % (len(head), esc(title)))
+
+    if rest:
+        group("Forecast: %d units not adopted by %d, by median year" % (len(rest), run.base))
+    for u in rest:
+        row([run.codes[u], labs[u], run.name_en.get(run.codes[u], ""), "forecast",
+             yt(run.year_quantile(u, 0.5)),
+             "%s-%s" % (yt(run.year_quantile(u, 0.1)), yt(run.year_quantile(u, 0.9))),
+             "%.3f" % run.p[u, k], "%.3f" % run.p[u, -1]])
+    if done:
+        group("Observed: %d units adopted by %d, by year" % (len(done), run.base))
+    for u in done:
+        row([run.codes[u], labs[u], run.name_en.get(run.codes[u], ""),
+             "observed %d" % run.observed[u], "", "", "1.000", "1.000"])
+    units = ('<table class="num units"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+             % ("".join("<th>%s</th>" % esc(c) for c in head), "".join(body)))
+    return (table(["year", "mean", "median", "50% band", "90% band"], nat, "num"), units)
 
 
 def compare_tables(cmp):
@@ -127,10 +148,13 @@ def sweep_tables(sw):
         outs, first, total = sw.sobol
         def cell(v):  # NaN: the output is the same at every point
             return "%.3f [%.3f, %.3f]" % tuple(v) if math.isfinite(v[0]) else "- (does not vary)"
+        from plot_sweep import output_title
         srows = []
         for i, o in enumerate(outs):
+            title = output_title(sw, o).replace("\n", " ")
             for j, n in enumerate(sw.names):
-                srows.append([o, n, cell(first[i, j]), cell(total[i, j])])
+                srows.append([o if title == o else "%s (%s)" % (title, o), n,
+                              cell(first[i, j]), cell(total[i, j])])
         out += table(["output", "parameter", "first order [95%]", "total [95%]"], srows)
     return out
 
@@ -213,8 +237,9 @@ def reliability_html(path, uncertainty):
 
 def figure_html(out, name):
     links = ""
-    if out.svg:
-        links = ' <a href="%s.svg">SVG</a>' % esc(name)
+    for ext, on in (("svg", out.svg), ("pdf", out.pdf)):
+        if on:
+            links += ' <a href="%s.%s">%s</a>' % (esc(name), ext, ext.upper())
     return ('<figure><img src="%s.png" alt="%s"><figcaption>%s%s</figcaption></figure>'
             % (esc(name), esc(name), esc(CAPTIONS.get(name, "")), links))
 
@@ -229,6 +254,7 @@ def write_html(a, out, run, cmp, sw, year):
              "table{border-collapse:collapse;margin:0.8em 0;font-size:90%}",
              "td,th{border:1px solid #ccc;padding:2px 8px}th{background:#f0f0f0}",
              "table.num td{text-align:right}.note{color:#8a4b00}",
+             "tr.group th{text-align:left;background:#e4e9f0}",
              "section.reliability{border:1px solid #ccc;padding:0 1em;background:#fafafa}",
              "</style></head><body>", "<h1>pdsim report</h1>"]
     for n in out.notes:
@@ -264,7 +290,8 @@ def write_html(a, out, run, cmp, sw, year):
         parts.append("<h2>Scenario comparison</h2>")
         parts.append("<p>%s minus %s, %d paired runs.</p>"
                      % (esc(cmp.scenario_file), esc(cmp.base_file), cmp.n_runs))
-        for name in ("compare_national", "compare_provinces", "compare_map"):
+        for name in ("compare_fans", "compare_national", "compare_year_shift",
+                     "compare_provinces", "compare_map"):
             if name in out.made:
                 parts.append(figure_html(out, name))
         parts.append(compare_tables(cmp))
@@ -299,7 +326,7 @@ def main(argv):
     try:
         os.makedirs(a.out, exist_ok=True)
         font = plot_common.setup_fonts()
-        out = Output(a.out, dpi=a.dpi, svg=a.svg)
+        out = Output(a.out, dpi=a.dpi, svg=a.svg, pdf=a.pdf)
         import plot_compare
         import plot_run
         import plot_sweep
@@ -327,18 +354,25 @@ def main(argv):
             out.note("No romanised names (column name_en of the units file) were found: "
                      "units are labelled by their codes.")
         years = run.years if run is not None else cmp.years if cmp is not None else sw.years
-        # a comparison's own year first, so that the report and pdsim compare's
-        # table speak of the same year
-        year = a.year if a.year is not None else (
-            cmp.year if cmp is not None and cmp.year is not None else
-            plot_run.default_year(run) if run is not None else int(years[len(years) // 2]))
-        if not int(years[0]) <= year <= int(years[-1]):
+        if a.year is not None and not int(years[0]) <= a.year <= int(years[-1]):
             raise InputError("--year %d: expected a simulated year in %d..%d"
-                             % (year, years[0], years[-1]))
+                             % (a.year, years[0], years[-1]))
+        # Without --year each part picks its own year (docs/report.md): the
+        # run's map the year its P(adopted) differs most across units, the
+        # comparison the year pdsim compare chose (so that the report and
+        # compare's table speak of the same year), the sweep the run's year
+        run_year = a.year if a.year is not None else (
+            plot_run.default_year(run) if run is not None else None)
+        cmp_year = a.year if a.year is not None else (
+            cmp.year if cmp is not None and cmp.year is not None else run_year)
+        year = run_year if run_year is not None else cmp_year if cmp_year is not None \
+            else int(years[len(years) // 2])
+        if cmp is not None and cmp_year is None:
+            cmp_year = year
         if run is not None:
-            plot_run.plot_all(run, out, year, pinyin)
+            plot_run.plot_all(run, out, run_year, pinyin)
         if cmp is not None:
-            plot_compare.plot_all(cmp, out, year, run, pinyin)
+            plot_compare.plot_all(cmp, out, cmp_year, run, pinyin)
         if sw is not None:
             plot_sweep.plot_all(sw, out, year)
         write_html(a, out, run, cmp, sw, year)

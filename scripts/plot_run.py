@@ -249,14 +249,75 @@ def tile_positions(run, out=None):
     return placed, lab, True
 
 
+MIN_FONT = 8.0  # points: no tile label is drawn smaller; longer ones wrap, then shorten
+
+
+def _text_width(text, size):
+    """Width in points of one line of text at size, in the labels' font."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+    w, _, _ = TextToPath().get_text_width_height_descent(text, FontProperties(size=size), False)
+    return w
+
+
+def _breaks(name):
+    """Two-line splits of a label: at each space or hyphen, and inside a
+    word before a consonant that starts a syllable (a consonant followed by
+    a vowel: Heilong-jiang, Guang-dong), with a hyphen added there."""
+    out = []
+    for i, ch in enumerate(name):
+        if ch == " " and 0 < i < len(name) - 1:
+            out.append((name[:i], name[i + 1:]))
+        elif ch == "-" and 0 < i < len(name) - 1:
+            out.append((name[:i + 1], name[i + 1:]))
+    vowels = "aeiouüAEIOUÜ"
+    for i in range(2, len(name) - 2):
+        a, b, c = name[i - 1], name[i], name[i + 1]
+        if a.isalpha() and b.isalpha() and c in vowels and b not in vowels and \
+                b.lower() not in "hgr" + ("" if a in vowels else "n"):
+            out.append((name[:i] + "-", name[i:]))
+    return out
+
+
+def fit_label(name, width, start=10.0):
+    """(text, size) for a tile label in width points: one line at the
+    largest size from start down to MIN_FONT that fits; else two lines
+    (split at a space or hyphen, else between syllables with a hyphen) at
+    MIN_FONT; else shortened with a '.' at MIN_FONT. Never smaller than
+    MIN_FONT."""
+    size = start
+    while size >= MIN_FONT:
+        if _text_width(name, size) <= width:
+            return name, size
+        size -= 0.5
+    best = None
+    for lines in _breaks(name):
+        w = max(_text_width(x, MIN_FONT) for x in lines)
+        if w <= width and (best is None or w < best[0]):
+            best = (w, "\n".join(lines))
+    if best:
+        return best[1], MIN_FONT
+    cut = name
+    while len(cut) > 1 and _text_width(cut + ".", MIN_FONT) > width:
+        cut = cut[:-1]
+    return cut.rstrip() + ".", MIN_FONT
+
+
 def draw_tiles(ax, run, pinyin, face, sub, edge_strong, out=None):
     """One square per unit at its layout position, filled with face[u], a
-    second line sub[u], and a heavy outline where edge_strong[u]."""
+    second line sub[u], and a heavy outline where edge_strong[u]. Labels
+    are at least MIN_FONT points: a long one wraps or is shortened."""
     pos, short, geo = tile_positions(run, out)
     labs = labels(run, pinyin, short)
     rows = max(r for r, _ in pos.values()) + 1
     cols = max(c for _, c in pos.values()) + 1
     size = 1.0
+    # points per data unit, as the axes will be drawn (equal aspect)
+    box = ax.get_position()
+    fw, fh = ax.figure.get_size_inches()
+    scale = 72.0 * min(box.width * fw / (cols + 0.2), box.height * fh / (rows + 0.2))
+    room = 0.9 * (size - 0.08) * scale
+    shortened = []
     for u, code in enumerate(run.codes):
         r, c = pos[code]
         x, y = c * size, (rows - 1 - r) * size
@@ -268,11 +329,17 @@ def draw_tiles(ax, run, pinyin, face, sub, edge_strong, out=None):
         dark = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 0.5
         tc = "white" if dark else "black"
         name = labs[u]
-        fs = 10 if has_cjk(name) and len(name) <= 3 else 8 if len(name) <= 9 else 6.5
-        ax.text(x + size / 2, y + 0.62 * size, name, ha="center", va="center", fontsize=fs,
-                color=tc, gid="label-%s" % code)
-        ax.text(x + size / 2, y + 0.3 * size, sub[u], ha="center", va="center", fontsize=7.5,
-                color=tc)
+        text, fs = fit_label(name, room, 10.0 if has_cjk(name) else 9.0)
+        if text.endswith(".") and not name.endswith("."):
+            shortened.append("%s = %s" % (text, name))
+        two = "\n" in text
+        ax.text(x + size / 2, y + (0.64 if two else 0.62) * size, text, ha="center",
+                va="center", fontsize=fs, color=tc, gid="label-%s" % code,
+                linespacing=1.15)
+        ax.text(x + size / 2, y + 0.27 * size, sub[u], ha="center", va="center",
+                fontsize=MIN_FONT, color=tc)
+    if shortened and out:
+        out.note("Tile map: labels shortened to fit their squares: %s." % "; ".join(shortened))
     ax.set_xlim(-0.1, cols + 0.1)
     ax.set_ylim(-0.1, rows + 0.1)
     ax.set_aspect("equal")
@@ -281,6 +348,19 @@ def draw_tiles(ax, run, pinyin, face, sub, edge_strong, out=None):
 
 
 def default_year(run):
+    """The year the P(adopted by year) map shows when --year is not given:
+    the first simulated year in which P(adopted by the end of the year)
+    differs most across the units not adopted by the base year (the largest
+    variance across them), so that the map is neither nearly all pale nor
+    nearly all 1.00. Without such units (or when P is the same for all of
+    them every year), the first multiple of 5 from the middle of the
+    simulated years, at most last_year."""
+    rest = [u for u in range(run.U) if not run.adopted_at_start(u)]
+    if rest:
+        spread = run.p[rest].var(axis=0)
+        k = int(np.argmax(spread))  # the first of equal maxima
+        if spread[k] > 0:
+            return int(run.years[k])
     mid = (run.first + run.last) / 2.0
     return min(run.last, int(5 * math.ceil(mid / 5.0)))
 

@@ -2,6 +2,8 @@
 `pdsim merge` write it; layout in docs/sweep.md): the response of the outputs
 to each swept parameter, and the Sobol indices with their bootstrap intervals
 when the design is a Sobol design."""
+import re
+
 import h5py
 import numpy as np
 
@@ -26,6 +28,9 @@ class SweepData:
             self.last = int(attr_num(f, path, "last_year"))
             self.base_samples = int(f.attrs.get("sobol_base_samples", 0))
             self.names = strings(f["design/names"])
+            self.codes = strings(f["provinces/code"])
+            self.unit_names = (strings(f["provinces/name"]) if "provinces/name" in f
+                               else list(self.codes))
             self.years = f["years"][()].astype(int)
             P, n, Y = len(self.names), self.n_points, len(self.years)
             shape_is(f, path, "design/points", (n, P))
@@ -96,6 +101,23 @@ def plot_response(sw, out, year):
     out.save(fig, "sweep_response")
 
 
+def output_title(sw, name):
+    """A reader's name for a Sobol output (docs/sweep.md): the quantity in
+    words, with the unit's name for median_year_CODE; unknown names as they
+    are."""
+    if name == "p_all_adopted":
+        return "P(every unit adopted\nby %d)" % sw.last
+    m = re.fullmatch(r"national_adopted_(\d+)", name)
+    if m:
+        return "mean units adopted\nby the end of %s" % m.group(1)
+    m = re.fullmatch(r"median_year_(.+)", name)
+    if m and m.group(1) in sw.codes:
+        unit = sw.unit_names[sw.codes.index(m.group(1))]
+        return "median adoption year:\n%s (%s)" % (unit, m.group(1)) if unit != m.group(1) \
+            else "median adoption year:\n%s" % unit
+    return name
+
+
 def _wrap(name, width=22):
     parts, line = [], ""
     for piece in name.replace(".", ".\u200b").split("\u200b"):
@@ -142,7 +164,7 @@ def plot_sobol(sw, out):
             out.note("Sobol indices: %s does not vary over the design (indices NaN)."
                      % outs[i])
         ax.axvline(0, color="black", lw=0.7)
-        ax.set_title(outs[i], fontsize=9)
+        ax.set_title(output_title(sw, outs[i]), fontsize=9)
         ax.grid(axis="x", color="#eeeeee", lw=0.5)
         ax.tick_params(labelsize=8)
         ax.set_xlabel("index (95% bootstrap interval)", fontsize=8)
@@ -163,7 +185,7 @@ def plot_sobol(sw, out):
     base = " = %d base samples x %d" % (sw.base_samples, P + 2) if sw.base_samples else ""
     fig.suptitle("Sobol sensitivity indices (%d points%s, %d runs each)"
                  % (sw.n_points, base, sw.runs_per_point), fontsize=11)
-    fig.subplots_adjust(left=0.25, right=0.98, bottom=0.12, top=0.86, wspace=0.08)
+    fig.subplots_adjust(left=0.25, right=0.98, bottom=0.12, top=0.84, wspace=0.08)
     out.save(fig, "sweep_sobol")
 
 

@@ -275,6 +275,7 @@ int pds_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},  {"svg", no_argument, NULL, 'S'},
+        {"pdf", no_argument, NULL, 'P'},
         {"year", required_argument, NULL, 'y'},    {"pinyin", no_argument, NULL, 'p'},
         {"dataset", required_argument, NULL, 'd'}, {"tiles", required_argument, NULL, 't'},
         {"dpi", required_argument, NULL, 'r'},     {"quiet", no_argument, NULL, 'q'},
@@ -300,6 +301,9 @@ int pds_cmd_report(int argc, char **argv)
             break;
         case 'S':
             pass[np++] = "--svg";
+            break;
+        case 'P':
+            pass[np++] = "--pdf";
             break;
         case 'p':
             pass[np++] = "--pinyin";
@@ -335,7 +339,7 @@ int pds_cmd_report(int argc, char **argv)
     }
     if (!out || optind >= argc) {
         fprintf(stderr, "pdsim: error: expected result files and -o DIR; usage: pdsim report "
-                        "FILE.h5... -o DIR [--svg] [--year Y] [--pinyin] [--replace]\n");
+                        "FILE.h5... -o DIR [--svg] [--pdf] [--year Y] [--pinyin] [--replace]\n");
         return 2;
     }
     const char *files[N_KINDS] = {NULL, NULL, NULL};

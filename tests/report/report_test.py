@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 CHINA = os.path.join(ROOT, "configs", "baseline.yaml")
 SCEN = os.path.join(ROOT, "configs", "scenario-document-2026.yaml")
 SMALL = os.path.join(ROOT, "tests", "data", "run.yaml")
+US = os.path.join(ROOT, "configs", "us-lottery.yaml")
 
 passed = failed = 0
 
@@ -224,6 +225,7 @@ SIZES = {  # pixels at the default 100 dpi
     "s_curve": (1000, 600), "tile_map_p": (800, 800), "tile_map_median": (800, 800),
     "adoption_years": (900, 800), "compare_national": (900, 500),
     "compare_provinces": (900, 800), "compare_map": (800, 800),
+    "compare_fans": (1000, 600), "compare_year_shift": (900, 800),
     "sweep_response": (1200, 700), "sweep_sobol": (1000, 600),
 }
 
@@ -281,7 +283,7 @@ def test_plots(tmp):
         raise SystemExit("compare failed: " + r.stderr)
     sweep = sweep_file(tmp, "sobol")
     d = os.path.join(tmp, "report")
-    r = pdsim("report", base, diff, sweep, "-o", d, "--svg")
+    r = pdsim("report", base, diff, sweep, "-o", d, "--svg", "--pdf")
     first_stderr = r.stderr
     check("report of a run, a comparison and a sweep exits 0", r.returncode == 0, r.stderr)
     check("no traceback, no missing glyphs", "Traceback" not in r.stderr and
@@ -375,6 +377,137 @@ def test_plots(tmp):
                                     ("s_curve", "tile_map_p", "tile_map_median",
                                      "adoption_years")), r.stderr)
     check_sweeps(tmp, sweep, d, first_stderr)
+    check_details(tmp, base, diff, d)
+
+
+def svg_comments(path):
+    """The strings of an SVG written with svg.fonttype 'path': matplotlib
+    draws text as outlines and keeps each string in a comment."""
+    with open(path, encoding="utf-8") as fh:
+        return re.findall(r"<!-- (.*?) -->", fh.read())
+
+
+def tile_outlines(path):
+    """{code: True when drawn with the heavy outline} from a tile-map SVG."""
+    with open(path, encoding="utf-8") as fh:
+        svg = fh.read()
+    out = {}
+    for code, style in re.findall(r'<g id="tile-([^"]+)">\s*<path [^>]*style="([^"]*)"', svg):
+        out[code] = "stroke: #222222" in style
+    return out
+
+
+def check_details(tmp, base, diff, d):
+    """What a reader sees: the units table, the map's year, labels, titles,
+    the comparison's plots and outlines, PDF and SVG output, the US layout."""
+    import plot_run
+    page = open(os.path.join(d, "index.html"), encoding="utf-8").read()
+    run = plot_run.RunData(base)
+    # the map year: the first year in which P differs most across the units
+    # not adopted by the base year, computed here from the file
+    rest = [u for u in range(run.U) if not (0 < run.observed[u] <= run.base)]
+    var = run.p[rest].var(axis=0)
+    want_year = int(run.years[int(np.flatnonzero(var == var.max())[0])])
+    svg = " ".join(svg_comments(os.path.join(d, "tile_map_p.svg")))
+    check("default map year = first year of largest spread of P across units (%d)" % want_year,
+          ("P(adopted by %d) per unit" % want_year) in svg, svg[:200])
+    # the units table: forecast rows first (by median), then the observed
+    # adopters as a group; every probability with three decimals
+    body = page[page.index("<h3>Units</h3>"):]
+    body = body[:body.index("</table>")]
+    status = re.findall(r"<td>(forecast|observed \d{4})</td>", body)
+    nobs = sum(1 for u in range(run.U) if 0 < run.observed[u] <= run.base)
+    check("units table: %d forecast rows, then the %d observed adopters grouped"
+          % (run.U - nobs, nobs),
+          len(status) == run.U and status == sorted(status, key=lambda x: x != "forecast") and
+          sum(x != "forecast" for x in status) == nobs and
+          body.count('class="group"') == 2, str(status))
+    rows = re.findall(r"<tr><td>.*?</tr>", body)
+    probs = [re.findall(r"<td>([^<]*)</td>", r_)[-2:] for r_ in rows]
+    check("units table: every P cell has three decimals (no '1' beside '1.000')",
+          len(probs) == run.U and all(re.fullmatch(r"[01]\.\d{3}", x) for p_ in probs for x in p_),
+          str(probs[:5]))
+    # labels: never below the minimum size; the longest romanised names fit
+    # (wrapped), none is shortened
+    room = 45.0
+    ok = True
+    for name in list(run.name_en.values()) + ["Inner Mongolia", "Heilongjiang", "Massachusetts"]:
+        text, size = plot_run.fit_label(name, room)
+        ok = ok and size >= plot_run.MIN_FONT and not text.endswith(".") and \
+            all(plot_run._text_width(x, size) <= room for x in text.split("\n"))
+    text, size = plot_run.fit_label("Abcdefghijklmnopqrstuvwxyz", room)
+    check("tile labels: at least %g pt, wrapped to fit, shortened only when nothing else "
+          "fits" % plot_run.MIN_FONT, ok and size == plot_run.MIN_FONT and text.endswith("."))
+    d2 = os.path.join(tmp, "report-pinyin")
+    svg = svg_comments(os.path.join(d2, "tile_map_p.svg"))
+    check("--pinyin: long names wrapped, not shrunk or cut (Inner / Mongolia)",
+          "Inner" in svg and "Mongolia" in svg and not any(x.endswith(".") for x in svg))
+    # SVG text as outlines (no font needed to view it); PDF beside every PNG
+    check("SVG text drawn as paths (svg.fonttype 'path'): no <text> elements",
+          all("<text" not in open(os.path.join(d, n + ".svg"), encoding="utf-8").read()
+              for n in SIZES))
+    pdfs = [n for n in SIZES if open(os.path.join(d, n + ".pdf"), "rb").read(5) == b"%PDF-"] \
+        if all(os.path.isfile(os.path.join(d, n + ".pdf")) for n in SIZES) else []
+    check("--pdf writes every plot as PDF, linked from the page",
+          len(pdfs) == len(SIZES) and all(('href="%s.pdf"' % n) in page for n in SIZES))
+    # the comparison: mean-year shifts as stored by compare, printed per unit
+    with h5py.File(diff, "r") as f:
+        yd = f["compare/mean_adoption_year_diff"][()]
+        pd_ = f["compare/p_adopted_by_year_diff"][()]
+        cyears = list(f["compare/years"][()])
+        cyear = int(f.attrs["year"])
+    txt = svg_comments(os.path.join(d, "compare_year_shift.svg"))
+    moved = [u for u in range(yd.shape[1]) if not (yd[:, u] == 0).all()]
+    want = [("%+.2f" % yd[0, u] if abs(yd[0, u]) >= 0.005 else "%+.3f" % yd[0, u])
+            .replace("-", "\u2212") + " years" for u in moved]
+    check("year-shift plot: one row per unit that moves, with its mean shift in years",
+          len(moved) > 0 and sorted(x for x in txt if x.endswith(" years")) == sorted(want),
+          str(txt[:8]))
+    txt = svg_comments(os.path.join(d, "compare_fans.svg"))
+    check("fan overlay: baseline and scenario bands", any("baseline: 90%" in x for x in txt) and
+          any("scenario: 90%" in x for x in txt), str(txt[:10]))
+    # outlines: only where the interval excludes 0 and the printed shift is
+    # not zero; a doctored file adds a '+0.000' shift with an interval > 0
+    fake = os.path.join(tmp, "diff-tiny.h5")
+    shutil.copy(diff, fake)
+    k = cyears.index(cyear)
+    with h5py.File(fake, "r+") as f:
+        p = f["compare/p_adopted_by_year_diff"]
+        arr = p[()]
+        arr[:, 0, k] = (0.0003, 0.0001, 0.0005)   # "+0.000", interval excludes 0
+        arr[:, 1, k] = (0.2, 0.1, 0.3)            # a real shift
+        arr[:, 2, k] = (0.2, -0.1, 0.5)           # not significant
+        p[...] = arr
+        codes = strs(f["provinces/code"]) if "provinces/code" in f else \
+            strs(f["compare/province_code"])
+    d3 = os.path.join(tmp, "report-tiny")
+    r = pdsim("report", base, fake, "-o", d3, "--svg", "-q")
+    outl = tile_outlines(os.path.join(d3, "compare_map.svg")) if r.returncode == 0 else {}
+    expect = {c: (arr[1, i, k] > 0 or arr[2, i, k] < 0) and
+              round(arr[0, i, k], 2 if abs(arr[0, i, k]) >= 0.01 else 3) != 0
+              for i, c in enumerate(codes)}
+    check("shift map: '+0.000' not outlined, a real shift outlined, every tile as its interval "
+          "and printed value say", r.returncode == 0 and len(outl) == len(codes) and
+          not outl[codes[0]] and outl[codes[1]] and not outl[codes[2]] and outl == expect,
+          r.stderr + str({c: v for c, v in outl.items() if v != expect.get(c)}))
+    # the US dataset ships a tile layout: 50 states on distinct squares
+    us = run_file(tmp, US, "us.h5", n=100)
+    d4 = os.path.join(tmp, "report-us")
+    r = pdsim("report", us, "-o", d4, "--svg", "-q")
+    urun = plot_run.RunData(us, dataset=os.path.join(ROOT, "data", "us-state-lottery"))
+    pos, lab, geo = plot_run.tile_positions(urun)
+    rows = read_csv_dicts(os.path.join(ROOT, "data", "us-state-lottery", "tiles.csv"))
+    check("US report: the dataset's tile layout, 50 states on distinct squares, labelled by "
+          "code, every row with its provenance",
+          r.returncode == 0 and geo and len(pos) == 50 and len(set(pos.values())) == 50 and
+          "no tile layout" not in open(os.path.join(d4, "index.html"), encoding="utf-8").read()
+          and all(lab[c] == c for c in urun.codes) and
+          all(x["provenance"].startswith("position assumed") for x in rows), r.stderr)
+
+
+def read_csv_dicts(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def check_sweeps(tmp, sobol, d, stderr):
@@ -398,6 +531,11 @@ def check_sweeps(tmp, sobol, d, stderr):
     check("the page lists every first-order index of the file with its interval",
           all(w in page for w in want) and all(n in page for n in names + outs),
           str([w for w in want if w not in page]))
+    txt = svg_comments(os.path.join(d, "sweep_sobol.svg"))
+    check("Sobol panel titles in words, with the unit's name, not internal IDs",
+          not any(x.startswith("median_year_") or x.startswith("national_adopted_") for x in txt)
+          and "mean units adopted" in txt and "median adoption year:" in txt and
+          any(re.fullmatch(r".+ \(F\)", x) for x in txt), str(txt[:12]))
     check("the output that does not vary is noted, not an error",
           "median_year_A does not vary" in stderr and "median_year_A does not vary" in page)
     for design in ("grid", "lhs"):
