@@ -433,11 +433,12 @@ def check_details(tmp, base, diff, d):
     ok = True
     for name in list(run.name_en.values()) + ["Inner Mongolia", "Heilongjiang", "Massachusetts"]:
         text, size = plot_run.fit_label(name, room)
-        ok = ok and size >= plot_run.MIN_FONT and not text.endswith(".") and \
+        ok = ok and size >= 8.0 and not text.endswith(".") and \
             all(plot_run._text_width(x, size) <= room for x in text.split("\n"))
     text, size = plot_run.fit_label("Abcdefghijklmnopqrstuvwxyz", room)
     check("tile labels: at least %g pt, wrapped to fit, shortened only when nothing else "
-          "fits" % plot_run.MIN_FONT, ok and size == plot_run.MIN_FONT and text.endswith("."))
+          "fits" % plot_run.MIN_FONT,
+          ok and plot_run.MIN_FONT == 8.0 and size == 8.0 and text.endswith("."))
     d2 = os.path.join(tmp, "report-pinyin")
     svg = svg_comments(os.path.join(d2, "tile_map_p.svg"))
     check("--pinyin: long names wrapped, not shrunk or cut (Inner / Mongolia)",
