@@ -344,12 +344,22 @@ int pds_cmd_run(int argc, char **argv)
                        : ncoef       ? "coefficients"
                        : nsub        ? "coefficients (sub-unit model)"
                                      : "none";
+    size_t post_n[PDS_MAX_MODELS];
+    const char *post_paths[PDS_MAX_MODELS];
     if (cfg->uncertainty == 2) {
         /* posterior draws of the unit model (the sub-unit model's as under coefficients) */
         meta.uncertainty = nsub ? "posterior (unit model; sub-unit model: coefficients)"
                                 : "posterior";
         meta.n_posterior_draws = s.models[0]->n_post_draws;
         meta.posterior_draws_path = s.models[0]->post_draws_path;
+        if (K > 1) {
+            for (size_t k = 0; k < K; k++) {
+                post_n[k] = s.models[k]->n_post_draws;
+                post_paths[k] = s.models[k]->post_draws_path ? s.models[k]->post_draws_path : "";
+            }
+            meta.n_posterior_draws_of = post_n;
+            meta.posterior_draws_paths = post_paths;
+        }
     }
     meta.uncertainty_warning = unc_warning;
     meta.scenario_name = cfg->scenario.name ? cfg->scenario.name : "";

@@ -96,8 +96,11 @@ pds_status pds_backtest_origin(const pds_backtest_setup *b, int cutoff, pds_diag
                     .proj = cfg->proj,
                     .n_proj = cfg->n_proj,
                     .panel_file = panel,
-                    .draw_coefficients = cfg->uncertainty == 1,
-                    .posterior_draws = cfg->uncertainty == 2,
+                    /* a refit has no posterior sample: its coefficients are drawn from
+                     * its normal approximation instead */
+                    .draw_coefficients = cfg->uncertainty == 1 ||
+                                         (cfg->uncertainty == 2 && b->refit),
+                    .posterior_draws = cfg->uncertainty == 2 && !b->refit,
                     .draw_subunit_coefficients = cfg->uncertainty != 0},
             .run = {.seed = b->seed,
                     .n_runs = b->runs,
@@ -220,6 +223,7 @@ pds_status pds_backtest_config_reliability(const pds_run_config *cfg, const pds_
                                 .seed = cfg->seed,
                                 .runs = cfg->reliability.runs,
                                 .refit = cfg->reliability.refit,
+                                .firth = cfg->reliability.refit, /* stable on the short early windows */
                                 .threads = threads,
                                 .stop = stop};
         st = rolling(&b, w->n_units, first, last, out, diag);

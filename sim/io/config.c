@@ -863,14 +863,6 @@ pds_run_config *pds_run_config_load(const char *path, pds_diag *diag)
                      "with intercept_recalibration");
         bad = 1;
     }
-    if (!bad && c->uncertainty == 2 && c->n_models) {
-        pds_yaml *yu;
-        yaml_node_t *un = where_set(&L, "uncertainty", &yu);
-        pds_diag_add(diag, yu->path, pds_yaml_line(un), pds_yaml_col(un),
-                     "uncertainty: posterior draws from one model's posterior: give model, not "
-                     "models");
-        bad = 1;
-    }
     pds_yaml *yh, *yr;
     yaml_node_t *hn = where_set(&L, "horizon", &yh), *rn = where_set(&L, "report_years", &yr);
     if (!bad && c->horizon <= c->base_year) {

@@ -153,6 +153,8 @@ static int write_model_of_run(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
     return rc;
 }
 
+#define PDS_MAX_H5_MODELS 64
+
 /* /runs/posterior_draw: the posterior draw of each run, a function of
  * (seed, run) alone, written whole at creation like /runs/model. */
 static int write_posterior_draw(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
@@ -160,17 +162,25 @@ static int write_posterior_draw(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
     hsize_t dims[1] = {m->n_runs}, ch[1] = {chunk_r};
     hid_t d = make_dataset(g, "posterior_draw", H5T_NATIVE_INT64, 1, dims, ch,
                            "per run (uncertainty: posterior), the 0-based row of the posterior "
-                           "draws file (attribute draws_file; n_draws rows) whose coefficients "
-                           "the run used");
-    int rc = d < 0 ? -1
-                   : pds_h5_attr_write_str(d, "draws_file",
-                                           m->posterior_draws_path ? m->posterior_draws_path : "");
+                           "draws file (attribute draws_file; n_draws rows; with several models "
+                           "draws_files and n_draws per model, the run's model in /runs/model) "
+                           "whose coefficients the run used");
+    int several = m->n_models > 1 && m->n_posterior_draws_of;
+    int rc = d < 0       ? -1
+             : several ? attr_strings(d, "draws_files", m->posterior_draws_paths, m->n_models)
+                       : pds_h5_attr_write_str(d, "draws_file",
+                                               m->posterior_draws_path ? m->posterior_draws_path
+                                                                       : "");
     if (!rc) {
-        uint64_t nd = m->n_posterior_draws;
-        hid_t sp = H5Screate(H5S_SCALAR);
+        uint64_t nd[PDS_MAX_H5_MODELS];
+        size_t na = several ? m->n_models : 1;
+        for (size_t k = 0; k < na && k < PDS_MAX_H5_MODELS; k++)
+            nd[k] = several ? m->n_posterior_draws_of[k] : m->n_posterior_draws;
+        hsize_t dn[1] = {na};
+        hid_t sp = several ? H5Screate_simple(1, dn, NULL) : H5Screate(H5S_SCALAR);
         hid_t a = sp >= 0 ? H5Acreate2(d, "n_draws", H5T_NATIVE_UINT64, sp, H5P_DEFAULT, H5P_DEFAULT)
                           : -1;
-        rc = a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, &nd) < 0 ? -1 : 0;
+        rc = na > PDS_MAX_H5_MODELS || a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, nd) < 0 ? -1 : 0;
         if (a >= 0)
             H5Aclose(a);
         if (sp >= 0)
@@ -183,7 +193,12 @@ static int write_posterior_draw(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
     for (uint64_t r0 = 0; !rc && r0 < m->n_runs; r0 += BLOCK) {
         size_t n = m->n_runs - r0 < BLOCK ? (size_t)(m->n_runs - r0) : BLOCK;
         for (size_t i = 0; i < n; i++)
-            buf[i] = (int64_t)pds_posterior_draw_of_run(m->seed, r0 + i, m->n_posterior_draws);
+            buf[i] = several ? (int64_t)pds_posterior_draw_of_run(
+                                   m->seed, r0 + i,
+                                   m->n_posterior_draws_of[pds_model_of_run(
+                                       m->seed, r0 + i, m->model_cum_weights, m->n_models)])
+                             : (int64_t)pds_posterior_draw_of_run(m->seed, r0 + i,
+                                                                  m->n_posterior_draws);
         rc = write_rows(d, H5T_NATIVE_INT64, r0, n, 1, buf);
     }
     free(buf);

@@ -42,6 +42,11 @@ typedef struct pds_h5meta {
      * pds_posterior_draw_of_run(seed, r, n_posterior_draws): /runs/posterior_draw */
     size_t n_posterior_draws;             /* 0 = not posterior */
     const char *posterior_draws_path;     /* the draws file */
+    /* with several models (n_models > 1): the draws of each, and run r used
+     * draw pds_posterior_draw_of_run(seed, r, n_posterior_draws_of[k]) of
+     * its model k */
+    const size_t *n_posterior_draws_of;   /* [n_models] */
+    const char *const *posterior_draws_paths; /* [n_models] */
     const char *uncertainty_warning;      /* NULL or why the draws are approximate */
     const char *scenario_name;            /* "" when no scenario */
     const char *input_hash;               /* fingerprint of the inputs (resume check) */

@@ -139,8 +139,8 @@ check "a model without a posterior: exit 2" status_is 2 "$PDSIM" run noposterior
 check "... saying so" grep -q "has no posterior draws" "$TMP/s.err"
 check "... and no output" sh -c '[ ! -e np.h5 ]'
 sed -e 's|^model: .*|models: [{model: '"$TMP"'/m2post.yaml, weight: 1}, {model: '"$TMP"'/m2post.yaml, weight: 1}]|' post.yaml >twomodels.yaml
-check "posterior with models: exit 2" status_is 2 "$PDSIM" validate twomodels.yaml
-check "... naming the line" grep -q "twomodels.yaml:7:.*uncertainty: posterior" "$TMP/s.err"
+check "posterior with several models" "$PDSIM" run twomodels.yaml -q -o two.h5
+check "... each run takes a row of its own model's draws" $CHECK runs two.h5 m2post.draws.csv
 cat >sweep.yaml <<CFG
 config: post.yaml
 design: grid
