@@ -9,7 +9,7 @@ PDSIM=$1
 ROOT=$(cd "$2" && pwd)
 . "$(dirname "$0")/lib.sh"
 stderr_has() { grep -qF -- "$1" "$TMP/s.err"; }
-CN=$ROOT/configs/baseline.yaml
+CN=$ROOT/configs/paper-model4.yaml
 US=$ROOT/configs/us-lottery.yaml
 NUM='[-+]\{0,1\}[0-9][0-9]*\.[0-9]'
 
@@ -31,7 +31,7 @@ china_2019() {
 check "China, cutoff 2019: all scores and baselines" china_2019
 
 recalibrated() {
-    "$PDSIM" backtest "$ROOT/configs/baseline-recalibrated.yaml" --cutoff 2019 -n 1000 >"$TMP/rc.txt" &&
+    "$PDSIM" backtest "$ROOT/configs/paper-model4-recalibrated.yaml" --cutoff 2019 -n 1000 >"$TMP/rc.txt" &&
         grep -q "^model intercept recalibrated in the mean on 2014\.\.2019: shift " "$TMP/rc.txt" &&
         all_scores "$TMP/rc.txt"
 }
@@ -83,10 +83,10 @@ check "rolling origin 1978..1982 and CSV" rolling
 
 # several configs: the same units, seed and runs; the comparison and stacking
 two_configs() {
-    "$PDSIM" backtest "$CN" "$ROOT/configs/baseline-recalibrated.yaml" --cutoff 2019 -n 500 \
+    "$PDSIM" backtest "$CN" "$ROOT/configs/paper-model4-recalibrated.yaml" --cutoff 2019 -n 500 \
         --hazards-csv "$TMP/h2.csv" >"$TMP/two.txt" &&
         [ "$(grep -c '^-- config [12] of 2: ' "$TMP/two.txt")" -eq 2 ] &&
-        grep -q "^  \[2\]   model of .*baseline-recalibrated.yaml" "$TMP/two.txt" &&
+        grep -q "^  \[2\]   model of .*paper-model4-recalibrated.yaml" "$TMP/two.txt" &&
         grep -q "^\[2\]  \[1\] .*(.*).*(.*).*(.*)" "$TMP/two.txt" &&
         grep -q "^\[1\]  \[5\] " "$TMP/two.txt" && ! grep -q "^\[1\]  \[2\] " "$TMP/two.txt" &&
         grep -q "^stacking weights" "$TMP/two.txt" &&

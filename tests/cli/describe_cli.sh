@@ -13,7 +13,7 @@ PY=$(sh "$ROOT/scripts/find-python.sh" csv re) || PY=""
 DS=$ROOT/data/china-group-schooling
 
 check "describe baseline with the paper's Table 2" \
-    sh -c "'$PDSIM' describe '$ROOT/configs/baseline.yaml' --reference '$ROOT/models/wu-zhao-2025-table2.csv' > '$TMP/d.txt'"
+    sh -c "'$PDSIM' describe '$ROOT/configs/paper-model4.yaml' --reference '$ROOT/models/wu-zhao-2025-table2.csv' > '$TMP/d.txt'"
 check "observed adoptions 2014-2023 are the 14 of the paper" \
     grep -Eq '^ +total +263 +14 ' "$TMP/d.txt"
 check "Table 2 numbers printed beside" \
@@ -28,7 +28,7 @@ fi
 printf 'variable,mean,sd,min,max,vif\nadoption,0.05,0.21,0,1,\nno_such_term,1,1,1,1,1\n' >"$TMP/ref.csv"
 check "reference naming an unknown term: exit 2, file:line" \
     sh -c "status_is() { \"\$@\" >'$TMP/s.out' 2>'$TMP/s.err'; [ \$? -eq 2 ]; };
-           status_is '$PDSIM' describe '$ROOT/configs/baseline.yaml' --reference '$TMP/ref.csv' &&
+           status_is '$PDSIM' describe '$ROOT/configs/paper-model4.yaml' --reference '$TMP/ref.csv' &&
            grep -q 'ref.csv:3: variable' '$TMP/s.err'"
 check "years without adoptions: table and check, no recalibration" \
     sh -c "'$PDSIM' describe '$ROOT/tests/data/run.yaml' --last-year 2011 | grep -q '^no recalibration'"
@@ -36,11 +36,12 @@ check "no config: exit 2" sh -c "'$PDSIM' describe >/dev/null 2>&1; [ \$? -eq 2 
 check "help" sh -c "'$PDSIM' describe --help | grep -q reference"
 
 # a run with the intercept recalibrated in the mean
-sed -e "s|^dataset: .*|dataset: $DS|" -e "s|^model: .*|model: $ROOT/models/wu-zhao-2025-model4.yaml|" \
-    -e "s|^subunit_model: .*|subunit_model: $ROOT/models/city-calibrated.yaml|" \
-    -e "s|^runs: .*|runs: 500|" -e "s|^output: .*|output: $TMP/recal.h5|" \
-    "$ROOT/configs/baseline.yaml" | grep -v '^intercept_recalibration' >"$TMP/recal.yaml"
-echo "intercept_recalibration: in-sample" >>"$TMP/recal.yaml"
+cat >"$TMP/recal.yaml" <<END
+extends: $ROOT/configs/paper-model4.yaml
+runs: 500
+output: $TMP/recal.h5
+intercept_recalibration: in-sample
+END
 check "run with intercept_recalibration: in-sample" "$PDSIM" run "$TMP/recal.yaml" -q
 check "validate with intercept_recalibration: in-sample" "$PDSIM" validate "$TMP/recal.yaml"
 same_shift() { # validate and run report the shift describe computes

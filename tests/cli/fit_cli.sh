@@ -23,8 +23,8 @@ check "side-by-side report" report_ok
 model_feeds_run() {
     "$PDSIM" fit "$DS" "$M/wu-zhao-2025-model2.yaml" -o "$TMP/fitted.yaml" >/dev/null &&
         grep -q "^covariance:" "$TMP/fitted.yaml" &&
-        sed -e "s|\.\./|$ROOT/|g" -e "s|$ROOT/models/wu-zhao-2025-model4.yaml|$TMP/fitted.yaml|" \
-            -e '/^output:/d' "$ROOT/configs/baseline.yaml" >"$TMP/run.yaml" &&
+        printf 'extends: %s\nmodel: %s\nuncertainty: coefficients\n' \
+            "$ROOT/configs/baseline.yaml" "$TMP/fitted.yaml" >"$TMP/run.yaml" &&
         "$PDSIM" run "$TMP/run.yaml" -q -n 500 -o "$TMP/run.h5" && [ -f "$TMP/run.h5" ]
 }
 check "fitted model is accepted by run" model_feeds_run

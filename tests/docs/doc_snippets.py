@@ -7,7 +7,7 @@ line just before the fence, by a marker saying what it is:
     <!-- snippet: config-part -->  keys added to configs/baseline.yaml
     <!-- snippet: model -->        a model file, used as a config's model
     <!-- snippet: manifest -->     a dataset.yaml, given the China dataset's files
-    <!-- snippet: sweep -->        a sweep file (beside configs/baseline.yaml)
+    <!-- snippet: sweep -->        a sweep file (beside configs/baseline.yaml and paper-model4.yaml)
     <!-- snippet: fragment -->     not checked (say why after the word)
 
 Everything but a fragment must pass `pdsim validate` (sweeps: `pdsim sweep
@@ -102,7 +102,8 @@ def main():
         for d in os.listdir(os.path.join(ROOT, "data")):
             os.symlink(os.path.join(ROOT, "data", d), os.path.join(tmp, "data", d))
         os.symlink(os.path.join(ROOT, "models"), os.path.join(tmp, "models"))
-        shutil.copy(os.path.join(ROOT, "configs", "baseline.yaml"), os.path.join(tmp, "configs"))
+        for c in ("baseline.yaml", "paper-model4.yaml"):
+            shutil.copy(os.path.join(ROOT, "configs", c), os.path.join(tmp, "configs"))
         for doc in docs:
             rel = os.path.relpath(doc, ROOT)
             for line, kind, expect, text in blocks(doc):

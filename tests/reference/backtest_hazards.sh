@@ -12,7 +12,7 @@ if ! PY=$(sh "$ROOT/scripts/find-python.sh" numpy scipy statsmodels); then
 fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-"$PDSIM" backtest "$ROOT/configs/baseline.yaml" "$ROOT/configs/baseline-recalibrated.yaml" \
+"$PDSIM" backtest "$ROOT/configs/paper-model4.yaml" "$ROOT/configs/paper-model4-recalibrated.yaml" \
     --cutoff 2017..2019 -n 400 -j 2 --csv "$TMP/s.csv" --hazards-csv "$TMP/h.csv" >"$TMP/out.txt" ||
     exit 1
 "$PY" -I "$(dirname "$0")/backtest_hazards.py" "$TMP/h.csv" "$TMP/s.csv" "$TMP/out.txt" || exit 1
