@@ -316,20 +316,6 @@ int pds_cmd_run(int argc, char **argv)
     pds_diag_free(&qd);
     char *provenance = pds_provenance_summary(cfg->dataset_path);
     meta.provenance = provenance;
-    /* and the rolling-origin backtest of the same config against the baselines */
-    pds_backtest_reliability backtest;
-    {
-        pds_diag bd;
-        pds_diag_init(&bd);
-        if (pds_backtest_config_reliability(cfg, s.sub_model, (int)cfg->threads,
-                                            (volatile int *)&interrupted, &backtest,
-                                            &bd) == PDS_OK)
-            meta.backtest = &backtest;
-        else if (!quiet && cfg->reliability.origins > 0 && bd.n > 0)
-            fprintf(stderr, "pdsim: note: no backtest beside the forecast: %s\n",
-                    bd.msgs[bd.n - 1]);
-        pds_diag_free(&bd);
-    }
     meta.coefficient_names = coef_names;
     size_t nsub = pds_sim_n_subunit_coefficients(s.sim);
     const char *sub_names[257];
@@ -454,6 +440,29 @@ int pds_cmd_run(int argc, char **argv)
     };
     if (st == PDS_OK)
         st = pds_engine_run(s.sim, &ro, sum);
+    /* the rolling-origin backtest of the same config against the baselines,
+     * once every run is done (an interruption here keeps the runs: --resume
+     * then redoes only this and the finish) */
+    pds_backtest_reliability backtest;
+    const pds_backtest_reliability *bt = NULL;
+    if (st == PDS_OK && cfg->reliability.origins > 0) {
+        pds_diag bd;
+        pds_diag_init(&bd);
+        if (!quiet && prog.on)
+            fprintf(stderr, "\rpdsim: all runs done; the backtest beside the forecast ...   ");
+        pds_status bs = pds_backtest_config_reliability(
+            cfg, s.sub_model, (int)cfg->threads, (volatile int *)&interrupted, &backtest, &bd);
+        if (bs == PDS_OK)
+            bt = &backtest;
+        else if (interrupted)
+            st = PDS_ERR_RUNTIME;
+        else if (!quiet && bd.n > 0)
+            fprintf(stderr, "%spdsim: note: no backtest beside the forecast: %s\n",
+                    prog.on ? "\n" : "", bd.msgs[bd.n - 1]);
+        pds_diag_free(&bd);
+        if (bt && pds_h5out_write_backtest(out, bt) != 0)
+            st = PDS_ERR_RUNTIME;
+    }
     int stopped = st != PDS_OK && interrupted && !sc.failed;
     if (st == PDS_OK) {
         st = pds_h5out_finish(out, sum, &diag) == 0 ? PDS_OK : PDS_ERR_RUNTIME;
@@ -482,7 +491,7 @@ int pds_cmd_run(int argc, char **argv)
     if (st == PDS_OK && !quiet) {
         double secs = seconds_since(&prog.t0);
         pds_cli_print_summary(&s, sum);
-        pds_cli_print_reliability(meta.insample, meta.backtest, provenance, meta.uncertainty, K);
+        pds_cli_print_reliability(meta.insample, bt, provenance, meta.uncertainty, K);
         printf("\n%llu runs in %.2f s (%.0f runs/s); results in %s\n",
                (unsigned long long)cfg->runs, secs,
                (double)(cfg->runs - first) / (secs > 0 ? secs : 1e-9), cfg->output_path);

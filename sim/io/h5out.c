@@ -241,7 +241,26 @@ static int write_reliability(hid_t file, const pds_h5meta *m)
     }
     if (m->provenance)
         rc |= pds_h5_attr_write_str(g, "data_provenance", m->provenance);
-    const pds_backtest_reliability *bt = m->backtest;
+    H5Gclose(g);
+    return rc;
+}
+
+/* /reliability/backtest and backtest_setup (replaced if present, e.g. by
+ * an interrupted finish). */
+static int write_backtest(hid_t file, const pds_backtest_reliability *bt)
+{
+    hid_t g = H5Lexists(file, "reliability", H5P_DEFAULT) > 0
+                  ? H5Gopen2(file, "reliability", H5P_DEFAULT)
+                  : H5Gcreate2(file, "reliability", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = 0;
+    static const char *const names[2] = {"backtest", "backtest_setup"};
+    for (int i = 0; i < 2; i++)
+        if (H5Lexists(g, names[i], H5P_DEFAULT) > 0 && H5Ldelete(g, names[i], H5P_DEFAULT) < 0)
+            rc = -1;
+    if (H5Aexists(g, "backtest_runs") > 0 && H5Adelete(g, "backtest_runs") < 0)
+        rc = -1;
     if (bt && bt->first_cutoff) {
         double v[PDS_REL_FC * 10];
         for (size_t k = 0; k < PDS_REL_FC; k++) {
@@ -513,7 +532,7 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
         rc = write_posterior_draw(g, m, chunk_r);
     if (!rc && m->subunit_sim && pds_sim_n_subunit_coefficients(m->subunit_sim) > 0)
         rc = write_subunit_coefficients(g, m, chunk_r);
-    if (!rc && (m->insample || m->provenance || m->backtest))
+    if (!rc && (m->insample || m->provenance))
         rc = write_reliability(h->file, m);
     if (g >= 0)
         H5Gclose(g);
@@ -644,6 +663,13 @@ static int finish_loud(pds_h5out *h, const pds_summary *s, pds_diag *diag)
     }
     handle_free(h);
     return 0;
+}
+
+int pds_h5out_write_backtest(pds_h5out *h, const pds_backtest_reliability *bt)
+{
+    int rc;
+    QUIETLY(rc, write_backtest(h->file, bt));
+    return rc;
 }
 
 int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag)

@@ -59,7 +59,6 @@ typedef struct pds_h5meta {
     /* reliability of the forecast, written to /reliability (either NULL) */
     const pds_insample *insample;         /* the in-sample check of the unit model(s) */
     const char *provenance;               /* pds_provenance_summary of the dataset */
-    const pds_backtest_reliability *backtest; /* the rolling-origin backtest, or NULL */
     /* sub-unit model coefficients drawn per run (a function of (seed, run),
      * written whole at creation): NULL when none are drawn */
     const pds_sim *subunit_sim;
@@ -74,6 +73,10 @@ typedef struct pds_h5out pds_h5out;
  * left there is removed, a link or other non-file at the name refused, and
  * the new one created exclusively. NULL on failure (message in diag). */
 pds_h5out *pds_h5out_create(const char *path, const pds_h5meta *meta, pds_diag *diag);
+
+/* Write the rolling-origin backtest into /reliability (before finishing;
+ * it replaces one written before). 0 or -1. */
+int pds_h5out_write_backtest(pds_h5out *h, const pds_backtest_reliability *bt);
 
 /* The name of path's partial file: owned by the caller. */
 char *pds_h5out_partial_name(const char *path);
