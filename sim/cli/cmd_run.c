@@ -106,11 +106,11 @@ int pds_cmd_run(int argc, char **argv)
         {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
         {"resume", no_argument, NULL, 'R'},       {"replace", no_argument, NULL, 'F'},
-        {NULL, 0, NULL, 0},
+        {"no-backtest", no_argument, NULL, 'B'},  {NULL, 0, NULL, 0},
     };
     long runs = -1, threads = -1;
     const char *seed_s = NULL, *output = NULL;
-    int quiet = 0, resume = 0, replace = 0, c;
+    int quiet = 0, resume = 0, replace = 0, no_backtest = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:s:o:j:qh", longopts, NULL)) != -1) {
@@ -141,6 +141,9 @@ int pds_cmd_run(int argc, char **argv)
             break;
         case 'F':
             replace = 1;
+            break;
+        case 'B':
+            no_backtest = 1;
             break;
         default:
             return pds_cli_getopt_other(c, "run", argv);
@@ -440,12 +443,13 @@ int pds_cmd_run(int argc, char **argv)
     };
     if (st == PDS_OK)
         st = pds_engine_run(s.sim, &ro, sum);
+    double secs = seconds_since(&prog.t0); /* the runs alone, not the backtest */
     /* the rolling-origin backtest of the same config against the baselines,
      * once every run is done (an interruption here keeps the runs: --resume
      * then redoes only this and the finish) */
     pds_backtest_reliability backtest;
     const pds_backtest_reliability *bt = NULL;
-    if (st == PDS_OK && cfg->reliability.origins > 0) {
+    if (st == PDS_OK && cfg->reliability.origins > 0 && !no_backtest) {
         pds_diag bd;
         pds_diag_init(&bd);
         if (!quiet && prog.on)
@@ -489,7 +493,6 @@ int pds_cmd_run(int argc, char **argv)
                 cfg->output_path);
     pds_cli_print_diag(&diag);
     if (st == PDS_OK && !quiet) {
-        double secs = seconds_since(&prog.t0);
         pds_cli_print_summary(&s, sum);
         pds_cli_print_reliability(meta.insample, bt, provenance, meta.uncertainty, K);
         printf("\n%llu runs in %.2f s (%.0f runs/s); results in %s\n",

@@ -178,7 +178,8 @@ void pds_cli_print_reliability(const pds_insample *q, const pds_backtest_reliabi
         printf("  (paired difference of the log scores, its SE clustered by unit in brackets; "
                "better or worse only beyond 2 SE)\n");
     } else {
-        printf("  backtest: not done (reliability.backtest_origins: 0, or too little history)\n");
+        printf("  backtest: not done (run --no-backtest, reliability.backtest_origins: 0, or too "
+               "little history)\n");
     }
     if (provenance && *provenance) {
         printf("  data provenance:\n");

@@ -54,6 +54,9 @@ check "... warns that Model 4 misses 2021-2023" grep -q "does not reproduce the 
 check "... warns that no uncertainty is drawn" grep -q "no parameter uncertainty" "$TMP/run.out"
 check "... counts the panel's provenance" grep -q "panel.csv: 3069 values" "$TMP/run.out"
 check "... shows the backtest against the baselines" grep -q "^  constant hazard  .* [0-9.]*$" "$TMP/run.out"
+check "... and stores it" sh -c 'h5ls "$1/reliability" | grep -q "^backtest "' _ "$TMP/one-b.h5"
+check "run --no-backtest" "$PDSIM" run "$TMP/one.yaml" -q --no-backtest -o "$TMP/nob.h5"
+check "... stores no backtest" sh -c '! h5ls "$1/reliability" | grep -q "^backtest"' _ "$TMP/nob.h5"
 # model and models replace each other under extends; models stay relative
 # to the config that names them
 mkdir -p "$TMP/sub"
