@@ -4,6 +4,7 @@
 # scenario compared with it, and two sweeps of the default forecast:
 # configs/sweep-lhs.yaml (64 points x 2000 runs) for the responses and
 # configs/sweep-sobol.yaml (1536 points x 1000 runs) for the Sobol indices.
+# With Chromium, also screenshots of the page (scripts/report_browser.py).
 # About a minute on two cores.
 #   scripts/doc-plots.sh [PDSIM_BINARY]     (default: build/pdsim)
 set -eu
@@ -27,4 +28,11 @@ PDSIM_PYTHON=$PY "$PDSIM" report "$tmp/base.h5" "$tmp/diff.h5" "$tmp/sobol.h5" \
 PDSIM_PYTHON=$PY "$PDSIM" report "$tmp/lhs.h5" --year 2030 -o "$tmp/report-lhs" --dpi 75 -q
 cp "$tmp"/report/*.png docs/img/report/
 cp "$tmp/report-lhs/sweep_response.png" docs/img/report/
+# the page as a reader sees it: its top and the units table
+if "$PY" -I scripts/report_browser.py "$tmp/report" --screenshots "$tmp/shots" --scale 0.5 \
+    >/dev/null; then
+    cp "$tmp/shots/page.png" "$tmp/shots/page_units.png" docs/img/report/
+else
+    echo "doc-plots: no page screenshots (no Chromium, or an image did not load)" >&2
+fi
 ls -l docs/img/report

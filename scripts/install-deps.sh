@@ -7,7 +7,7 @@ set -eu
 want=${1:-all}
 
 build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev libyaml-dev liblapacke-dev libopenblas-dev"
-test_pkgs="libcmocka-dev python3-numpy python3-statsmodels python3-h5py python3-matplotlib fonts-wqy-microhei"
+test_pkgs="libcmocka-dev python3-numpy python3-statsmodels python3-h5py python3-matplotlib fonts-wqy-microhei chromium chromium-driver"
 bench_pkgs="time"
 calibrate_pkgs="python3-h5py python3-numpy python3-scipy"
 mpi_pkgs="libopenmpi-dev openmpi-bin"

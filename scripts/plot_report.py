@@ -268,7 +268,7 @@ def write_html(a, out, run, cmp, sw, year):
                 ["coefficient uncertainty", run.attrs["uncertainty"] or "none"],
                 ["dataset", run.attrs["dataset"]],
                 ["pdsim", run.attrs["pdsim_version"]]]
-        parts.append("<h2>Forecast</h2>")
+        parts.append('<h2 id="forecast">Forecast</h2>')
         parts.append(table(None, meta))
         if run.attrs["uncertainty_warning"]:
             parts.append('<p class="note">%s</p>' % esc(run.attrs["uncertainty_warning"]))
@@ -278,7 +278,7 @@ def write_html(a, out, run, cmp, sw, year):
                 parts.append(figure_html(out, name))
         nat, units = run_tables(run, year)
         parts.append("<h3>National curve: units adopted by the end of each year</h3>" + nat)
-        parts.append("<h3>Units</h3>" + units)
+        parts.append('<h3 id="units">Units</h3>' + units)
         csvdir = os.path.join(a.out, "csv")
         csvs = sorted(f for f in os.listdir(csvdir) if f.endswith(".csv")) \
             if os.path.isdir(csvdir) else []
@@ -287,7 +287,7 @@ def write_html(a, out, run, cmp, sw, year):
                          % ", ".join('<a href="csv/%s">%s</a>' % (esc(f), esc(f))
                                      for f in csvs))
     if cmp is not None:
-        parts.append("<h2>Scenario comparison</h2>")
+        parts.append('<h2 id="comparison">Scenario comparison</h2>')
         parts.append("<p>%s minus %s, %d paired runs.</p>"
                      % (esc(cmp.scenario_file), esc(cmp.base_file), cmp.n_runs))
         for name in ("compare_fans", "compare_national", "compare_year_shift",
@@ -296,7 +296,7 @@ def write_html(a, out, run, cmp, sw, year):
                 parts.append(figure_html(out, name))
         parts.append(compare_tables(cmp))
     if sw is not None:
-        parts.append("<h2>Sweep</h2>")
+        parts.append('<h2 id="sweep">Sweep</h2>')
         parts.append("<p>%s: %s design, %d points x %d runs.</p>"
                      % (esc(sw.path), esc(sw.design or "?"), sw.n_points, sw.runs_per_point))
         for name in ("sweep_response", "sweep_sobol"):

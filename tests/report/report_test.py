@@ -413,7 +413,7 @@ def check_details(tmp, base, diff, d):
           ("P(adopted by %d) per unit" % want_year) in svg, svg[:200])
     # the units table: forecast rows first (by median), then the observed
     # adopters as a group; every probability with three decimals
-    body = page[page.index("<h3>Units</h3>"):]
+    body = page[page.index('<h3 id="units">Units</h3>'):]
     body = body[:body.index("</table>")]
     status = re.findall(r"<td>(forecast|observed \d{4})</td>", body)
     nobs = sum(1 for u in range(run.U) if 0 < run.observed[u] <= run.base)
