@@ -6,6 +6,7 @@ Needs Debian's python3-h5py, python3-numpy and python3-matplotlib; a CJK font
 """
 import csv
 import os
+import tempfile
 
 import matplotlib
 
@@ -122,6 +123,37 @@ def read_csv(path):
         return list(csv.DictReader(fh))
 
 
+def write_replace(path, write):
+    """Write path as pdsim writes its outputs: write(fh) into a new temporary
+    file beside it (created exclusively, so a link planted at a temporary
+    name is never followed), check that the name is still that file, then
+    rename it onto path. A failure removes the temporary file."""
+    folder, base = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp", dir=folder or ".")
+    st = os.fstat(fd)
+
+    def ours():
+        try:
+            ls = os.lstat(tmp)
+        except OSError:
+            return False
+        return (ls.st_dev, ls.st_ino) == (st.st_dev, st.st_ino)
+
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        if not ours():
+            raise OSError("%s: the temporary file was replaced while it was written" % tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if ours():
+            os.unlink(tmp)
+        raise
+
+
 class Output:
     """Where figures go, and what has been written (names, for the page)."""
 
@@ -138,15 +170,12 @@ class Output:
         return fig
 
     def save(self, fig, name):
-        png = os.path.join(self.folder, name + ".png")
-        tmp = os.path.join(self.folder, ".%s.tmp.png" % name)
-        fig.savefig(tmp, dpi=self.dpi, format="png")
-        os.replace(tmp, png)
+        write_replace(os.path.join(self.folder, name + ".png"),
+                      lambda fh: fig.savefig(fh, dpi=self.dpi, format="png"))
         for ext, on in (("svg", self.svg), ("pdf", self.pdf)):
             if on:
-                tmp = os.path.join(self.folder, ".%s.tmp.%s" % (name, ext))
-                fig.savefig(tmp, format=ext)
-                os.replace(tmp, os.path.join(self.folder, name + "." + ext))
+                write_replace(os.path.join(self.folder, name + "." + ext),
+                              lambda fh, ext=ext: fig.savefig(fh, format=ext))
         plt.close(fig)
         self.made.append(name)
 

@@ -304,11 +304,10 @@ def write_html(a, out, run, cmp, sw, year):
                 parts.append(figure_html(out, name))
         parts.append(sweep_tables(sw))
     parts.append("</body></html>")
-    path = os.path.join(a.out, "index.html")
-    tmp = os.path.join(a.out, ".index.html.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(parts) + "\n")
-    os.replace(tmp, path)
+    from plot_common import write_replace
+
+    page = ("\n".join(parts) + "\n").encode("utf-8")
+    write_replace(os.path.join(a.out, "index.html"), lambda fh: fh.write(page))
 
 
 def main(argv):

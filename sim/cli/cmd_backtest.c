@@ -17,6 +17,7 @@
 #include "../io/dataset.h"
 #include "../io/backtest_setup.h"
 #include "../io/model_io.h"
+#include "../io/inputs.h"
 #include "cli.h"
 
 #define MAX_ORIGINS 200
@@ -316,49 +317,28 @@ static int parse_args(int argc, char **argv, bt_args *a)
     return -1;
 }
 
-/* A new file under a temporary name beside path: O_EXCL, no symlink followed. */
-static FILE *open_tmp(const char *path, char **tmp)
+/* A new file under a temporary name beside path (sim/io/outfile.h). */
+static FILE *open_tmp(const char *path, pds_outfile *o, pds_diag *diag)
 {
-    *tmp = malloc(strlen(path) + 32);
-    if (!*tmp)
-        return NULL;
-    sprintf(*tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return NULL;
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(*tmp);
-    }
-    return f;
+    return pds_outfile_begin(o, path, NULL, 0, diag) == PDS_OK ? o->f : NULL;
 }
 
-/* Close f and rename it to path when all is well, else remove it. */
-static int finish_tmp(FILE **f, const char *tmp, const char *path, int ok)
+/* Rename o onto its path when all is well, else remove it. */
+static int finish_tmp(FILE **f, pds_outfile *o, int ok)
 {
     if (!*f)
         return 0;
-    int bad = ferror(*f) != 0;
-    bad |= fclose(*f) != 0;
     *f = NULL;
-    if (ok && !bad && rename(tmp, path) != 0)
-        bad = 1;
-    if (!ok || bad)
-        unlink(tmp);
-    if (bad && ok) {
-        fprintf(stderr, "pdsim: error: %s: cannot write\n", path);
-        return -1;
+    if (!ok) {
+        pds_outfile_abort(o);
+        return 0;
     }
-    return 0;
-}
-
-/* 1 when the files are the same (an output must not replace an input). */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_outfile_commit(o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return st == PDS_OK ? 0 : -1;
 }
 
 typedef struct bt_config {
@@ -485,7 +465,7 @@ int pds_cmd_backtest(int argc, char **argv)
     pds_world *full = NULL;
     int *observed = NULL;
     FILE *csv = NULL, *hcsv = NULL;
-    char *csv_tmp = NULL, *hcsv_tmp = NULL;
+    pds_outfile csv_o = {0}, hcsv_o = {0};
     pds_fc_pool *pool = NULL;
     pds_status st = PDS_OK;
     int loaded = 1;
@@ -525,15 +505,18 @@ int pds_cmd_backtest(int argc, char **argv)
             st = PDS_ERR_INPUT;
         }
     }
+    /* no output replaces a config or anything a config reads */
+    pds_inset in;
+    pds_inset_init(&in);
     for (size_t k = 0; k < K; k++)
-        for (int o = 0; o < 2; o++) {
-            const char *out = o ? a.hazards_csv : a.csv;
-            if (out && same_file(out, a.configs[k])) {
-                pds_diag_add(&diag, out, 0, 0, "%s would replace the config %s", o ? "--hazards-csv" : "--csv",
-                             a.configs[k]);
-                st = PDS_ERR_INPUT;
-            }
-        }
+        if (pds_inset_add(&in, a.configs[k]) != 0 || pds_run_inputs_add(&in, c[k].cfg) != 0)
+            st = PDS_ERR_RUNTIME;
+    for (int o = 0; o < 2 && st == PDS_OK; o++) {
+        const char *out = o ? a.hazards_csv : a.csv;
+        if (out && pds_inset_check(&in, out, &diag) != PDS_OK)
+            st = PDS_ERR_INPUT;
+    }
+    pds_inset_free(&in);
     if (st != PDS_OK)
         goto done;
     unsigned long long seed = cfg->seed;
@@ -585,9 +568,8 @@ int pds_cmd_backtest(int argc, char **argv)
     for (size_t u = 0; u < full->n_units; u++)
         observed[u] = full->units[u].adoption_year;
     if (a.csv) {
-        csv = open_tmp(a.csv, &csv_tmp);
+        csv = open_tmp(a.csv, &csv_o, &diag);
         if (!csv) {
-            fprintf(stderr, "pdsim: error: %s: cannot write\n", a.csv);
             st = PDS_ERR_RUNTIME;
             goto done;
         }
@@ -596,9 +578,8 @@ int pds_cmd_backtest(int argc, char **argv)
               csv);
     }
     if (a.hazards_csv) {
-        hcsv = open_tmp(a.hazards_csv, &hcsv_tmp);
+        hcsv = open_tmp(a.hazards_csv, &hcsv_o, &diag);
         if (!hcsv) {
-            fprintf(stderr, "pdsim: error: %s: cannot write\n", a.hazards_csv);
             st = PDS_ERR_RUNTIME;
             goto done;
         }
@@ -706,17 +687,15 @@ int pds_cmd_backtest(int argc, char **argv)
         }
     if (st == PDS_OK)
         print_comparison(&a, c, pool);
-    if (finish_tmp(&csv, csv_tmp, a.csv, st == PDS_OK) != 0)
+    if (finish_tmp(&csv, &csv_o, st == PDS_OK) != 0)
         st = PDS_ERR_RUNTIME;
-    if (finish_tmp(&hcsv, hcsv_tmp, a.hazards_csv, st == PDS_OK) != 0)
+    if (finish_tmp(&hcsv, &hcsv_o, st == PDS_OK) != 0)
         st = PDS_ERR_RUNTIME;
 done:
     fflush(stdout);
-    finish_tmp(&csv, csv_tmp, a.csv, 0);
-    finish_tmp(&hcsv, hcsv_tmp, a.hazards_csv, 0);
+    finish_tmp(&csv, &csv_o, 0);
+    finish_tmp(&hcsv, &hcsv_o, 0);
     pds_cli_print_diag(&diag);
-    free(csv_tmp);
-    free(hcsv_tmp);
     free(observed);
     pds_fc_pool_free(pool);
     for (size_t k = 0; k < K; k++) {

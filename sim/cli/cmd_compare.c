@@ -13,6 +13,7 @@
 #include "../io/h5out.h"
 #include "../io/csvtab.h"
 #include "../io/h5util.h"
+#include "../io/inputs.h"
 #include "cli.h"
 
 /* Paired comparison of a baseline and a scenario run with the same seed:
@@ -504,16 +505,18 @@ static void unit_cells(FILE *f, const stats *st, const pds_h5result *b, long u)
         pds_cli_csv_field(f, st->names[u]);
 }
 
+/* Written under a temporary name and renamed when complete (sim/io/outfile.h). */
 static int write_csv(const char *path, const stats *st, const pds_h5result *b)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr,
-                "pdsim: error: %s: cannot create the CSV file (is the folder there and "
-                "writable?)\n",
-                path);
-        return 1;
-    }
+    pds_outfile o;
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status ost = pds_outfile_begin(&o, path, NULL, 0, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    if (ost != PDS_OK)
+        return pds_cli_exit(ost);
+    FILE *f = o.f;
     size_t U = st->U, Y = st->Y;
     double R = st->R, v[3];
     fputs("quantity,unit,name,year,base,scenario,difference,ci_low,ci_high,variance_ratio\n", f);
@@ -570,12 +573,11 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
     for (int i = 0; i < 3; i++)
         csv_num(f, v[i]);
     fputs(",\n", f);
-    int e = ferror(f);
-    if (fclose(f) != 0 || e) {
-        fprintf(stderr, "pdsim: error: %s: writing the CSV file failed (disk full?)\n", path);
-        return 1;
-    }
-    return 0;
+    pds_diag_init(&d);
+    ost = pds_outfile_commit(&o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(ost);
 }
 
 static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, const pds_h5result *s)
@@ -663,12 +665,9 @@ static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, co
  * never a half-written file and an earlier one survives a failure. */
 static int write_h5(const char *path, const stats *st, const pds_h5result *b, const pds_h5result *s)
 {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return 1;
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    hid_t f = pds_h5_file_create(tmp);
+    char *tmp = NULL;
+    pds_fileid id = {0};
+    hid_t f = pds_h5_create_tmp(path, &tmp, &id);
     int rc = 0;
     if (f < 0) {
         fprintf(stderr,
@@ -679,11 +678,16 @@ static int write_h5(const char *path, const stats *st, const pds_h5result *b, co
     } else {
         int e = write_h5_contents(f, st, b, s);
         e |= H5Fclose(f) < 0;
-        if (!e && rename(tmp, path) != 0)
-            e = 1;
-        if (e) {
-            unlink(tmp);
+        pds_diag d;
+        pds_diag_init(&d);
+        if (e)
             fprintf(stderr, "pdsim: error: %s: writing the comparison failed (disk full?)\n", path);
+        else if (pds_out_install(tmp, &id, path, &d) != 0)
+            e = 1;
+        pds_cli_print_diag(&d);
+        pds_diag_free(&d);
+        if (e) {
+            pds_out_discard(tmp, &id);
             rc = 1;
         }
     }
@@ -691,39 +695,72 @@ static int write_h5(const char *path, const stats *st, const pds_h5result *b, co
     return rc;
 }
 
-/* An output that is one of the inputs would destroy the runs it reports on. */
+/* An output that is one of the inputs would destroy the runs it reports on:
+ * 0, or the exit status with the message printed. */
 static int is_input(const char *out, const char *base, const char *scen)
 {
-    struct stat so, sb, ss;
-    if (!out || stat(out, &so) != 0)
+    if (!out)
         return 0;
-    return (stat(base, &sb) == 0 && so.st_dev == sb.st_dev && so.st_ino == sb.st_ino) ||
-           (stat(scen, &ss) == 0 && so.st_dev == ss.st_dev && so.st_ino == ss.st_ino);
+    pds_inset in;
+    pds_inset_init(&in);
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_inset_add(&in, base) || pds_inset_add(&in, scen)
+                        ? PDS_ERR_RUNTIME
+                        : pds_inset_check(&in, out, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    pds_inset_free(&in);
+    return pds_cli_exit(st);
 }
 
 static int compare(const char *base, const char *scen, const char *csv, const char *out, int quiet,
                    int allow_model, int replace, long year)
 {
     const char *outs[2] = {csv, out};
-    for (int i = 0; i < 2; i++)
-        if (is_input(outs[i], base, scen)) {
-            fprintf(stderr,
-                    "pdsim: error: %s: is one of the compared files; expected a new "
-                    "output name\n",
-                    outs[i]);
+    for (int i = 0; i < 2; i++) {
+        int e = is_input(outs[i], base, scen);
+        if (e)
+            return e;
+    }
+    if (csv && out) {
+        char *a = pds_canonical_path(csv), *o = pds_canonical_path(out);
+        int same = a && o && strcmp(a, o) == 0;
+        free(a);
+        free(o);
+        if (same) {
+            fprintf(stderr, "pdsim: error: --csv and -o name the same file %s\n", out);
             return 2;
         }
+    }
+    for (int i = 0; i < 2; i++)
+        if (outs[i] && pds_cli_make_parent(outs[i]) != 0)
+            return 1;
+    /* each output's lock before anything is checked or replaced */
+    pds_lock *locks[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!outs[i])
+            continue;
+        pds_diag ld;
+        pds_diag_init(&ld);
+        pds_status lst = pds_lock_take(outs[i], &locks[i], &ld);
+        pds_cli_print_diag(&ld);
+        pds_diag_free(&ld);
+        if (lst != PDS_OK) {
+            pds_lock_release(locks[0]);
+            return pds_cli_exit(lst);
+        }
+    }
     for (int i = 0; i < 2; i++)
         if (outs[i] && !replace && access(outs[i], F_OK) == 0) {
             fprintf(stderr,
                     "pdsim: error: %s: the output exists; nothing was compared. Add --replace "
                     "to replace it, or choose another name\n",
                     outs[i]);
+            pds_lock_release(locks[0]);
+            pds_lock_release(locks[1]);
             return 2;
         }
-    for (int i = 0; i < 2; i++)
-        if (outs[i] && pds_cli_make_parent(outs[i]) != 0)
-            return 1;
     pds_h5result b = {.file = -1, .runs = -1}, s = {.file = -1, .runs = -1};
     int rc = 0;
     pds_diag d;
@@ -766,6 +803,8 @@ static int compare(const char *base, const char *scen, const char *csv, const ch
         rc = write_csv(csv, &st, &b);
     if (rc == 0 && out)
         rc = write_h5(out, &st, &b, &s);
+    pds_lock_release(locks[0]);
+    pds_lock_release(locks[1]);
     if (st.names)
         pds_h5_strings_free(st.names, st.U);
     stats_free(&st);

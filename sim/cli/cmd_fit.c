@@ -782,7 +782,7 @@ int pds_cmd_fit(int argc, char **argv)
     pds_run_config *cfg = NULL;
     const char *dataset = argv[optind];
     const char *spec_paths[MAX_SPECS];
-    const char *inputs[MAX_SPECS + 2];
+    const char *inputs[MAX_SPECS + 3];
     size_t ns = 0, ninputs = 0;
     if (!is_dir(argv[optind])) {
         cfg = pds_run_config_load(argv[optind], &diag);
@@ -811,6 +811,7 @@ int pds_cmd_fit(int argc, char **argv)
     }
     for (size_t i = 0; i < ns; i++)
         inputs[ninputs++] = spec_paths[i];
+    inputs[ninputs++] = dataset; /* a folder: every file in it is an input */
     if (a.table && ns != 1) {
         fprintf(stderr, "pdsim: error: --export-table writes one model's table: give one model "
                         "to fit\n");

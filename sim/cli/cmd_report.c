@@ -271,6 +271,9 @@ static void dataset_files(const char *dir, char **args, int *na, char *owned[2])
 
 #define MAX_ARGS 64
 
+static int report_locked(const char *out, const char *const *files, char *ds, const char *py,
+                         const char *script, char **pass, int np);
+
 int pds_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -404,15 +407,36 @@ int pds_cmd_report(int argc, char **argv)
         free(ds);
         return 1;
     }
+    /* one report at a time in a folder: the lock on its index page, held
+     * until the plotting script is done */
+    pds_lock *lock = NULL;
+    pds_diag ld;
+    pds_diag_init(&ld);
+    pds_status lst = pds_lock_take(index, &lock, &ld);
+    pds_cli_print_diag(&ld);
+    pds_diag_free(&ld);
+    if (lst != PDS_OK) {
+        free(ds);
+        return pds_cli_exit(lst);
+    }
+    rc = report_locked(out, files, ds, py, script, pass, np);
+    pds_lock_release(lock);
+    free(ds);
+    return rc;
+}
+
+/* The CSV summaries and the plotting script, under the report's lock. */
+static int report_locked(const char *out, const char *const *files, char *ds, const char *py,
+                         const char *script, char **pass, int np)
+{
+    int rc;
     if (files[KIND_RUN]) {
         /* the page links these, so they are part of what it ships */
         char csvdir[4096];
         snprintf(csvdir, sizeof csvdir, "%s/csv", out);
         rc = pds_cli_summary_csv(files[KIND_RUN], csvdir, 0, 0, 1);
-        if (rc) {
-            free(ds);
+        if (rc)
             return rc;
-        }
     }
     char *args[MAX_ARGS + 24];
     int na = 0;
@@ -421,7 +445,7 @@ int pds_cmd_report(int argc, char **argv)
     args[na++] = (char *)py;
     args[na++] = "-I"; /* isolated; and -B: no bytecode written next to the scripts */
     args[na++] = "-B";
-    args[na++] = script;
+    args[na++] = (char *)script;
     args[na++] = eq[neq++] = opt_value("--out", out);
     for (int k = 0; k < N_KINDS; k++)
         if (files[k])
@@ -440,7 +464,6 @@ int pds_cmd_report(int argc, char **argv)
         if (!args[i]) {
             for (int k = 0; k < neq; k++)
                 free(eq[k]);
-            free(ds);
             free(owned[0]);
             free(owned[1]);
             fprintf(stderr, "pdsim: error: out of memory\n");
@@ -452,7 +475,6 @@ int pds_cmd_report(int argc, char **argv)
         posix_spawnp(&pid, py, NULL, NULL, args, environ) == 0 && waitpid(pid, &st, 0) == pid;
     for (int k = 0; k < neq; k++)
         free(eq[k]);
-    free(ds);
     free(owned[0]);
     free(owned[1]);
     if (!started) {

@@ -163,21 +163,37 @@ static int up_to_date(const char *stamp, const char *key, const char *const *out
     return 1;
 }
 
+/* A file of the study written safely (sim/io/outfile.h): 0, or 1 with the
+ * message printed. */
+static int begin_file(pds_outfile *o, const char *path)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_outfile_begin(o, path, NULL, 0, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return st == PDS_OK ? 0 : 1;
+}
+
+static int end_file(pds_outfile *o)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_outfile_commit(o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return st == PDS_OK ? 0 : 1;
+}
+
 /* Concatenate each run's CSV file NAME (made by pdsim summary --csv) into
  * one tidy file with a leading scenario column. 0 or 1. */
 static int tidy_csv(const char *out_dir, char *const *names, size_t n, const char *file,
                     const char *dest)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dest, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!o) {
-        fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", dest, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    pds_outfile out;
+    if (begin_file(&out, dest) != 0)
         return 1;
-    }
+    FILE *o = out.f;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char src[4096];
@@ -206,29 +222,21 @@ static int tidy_csv(const char *out_dir, char *const *names, size_t n, const cha
         free(line);
         fclose(f);
     }
-    int e = ferror(o);
-    e |= fclose(o) != 0;
-    if (rc == 0 && !e && rename(tmp, dest) == 0)
-        return 0;
-    unlink(tmp);
-    if (rc == 0)
-        fprintf(stderr, "pdsim: error: %s: writing the file failed (disk full?)\n", dest);
-    return 1;
+    if (rc) {
+        pds_outfile_abort(&out);
+        return 1;
+    }
+    return end_file(&out);
 }
 
 static int write_index(const char *dir, char *const *names, size_t n, int report)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        fprintf(stderr, "pdsim: error: %s: cannot create the file (%s)\n", path, strerror(errno));
+    pds_outfile out;
+    if (begin_file(&out, path) != 0)
         return 1;
-    }
+    FILE *f = out.f;
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pdsim study</title>"
                "</head>\n<body>\n<h1>Study: %s against the baseline</h1>\n<ul>\n",
             n > 1 ? "scenarios" : "no scenario");
@@ -249,13 +257,7 @@ static int write_index(const char *dir, char *const *names, size_t n, int report
                "<a href=\"csv/study_forecast.csv\">csv/study_forecast.csv</a>; per scenario and "
                "year: <a href=\"csv/study_national.csv\">csv/study_national.csv</a>.</p>\n"
                "</body></html>\n");
-    int e = ferror(f);
-    e |= fclose(f) != 0;
-    if (!e && rename(tmp, path) == 0)
-        return 0;
-    unlink(tmp);
-    fprintf(stderr, "pdsim: error: %s: writing the file failed\n", path);
-    return 1;
+    return end_file(&out);
 }
 
 static int usage(void)

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "study.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,21 +176,21 @@ int pds_stamp_read(const char *path, char *out, size_t size)
 
 int pds_stamp_write(const char *path, const char *key)
 {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    char *tmp = NULL;
+    pds_fileid id;
+    int fd = pds_out_create_tmp(path, &tmp, &id);
     int rc = fd >= 0 ? 0 : -1;
     if (fd >= 0) {
         size_t len = strlen(key);
         rc = write(fd, key, len) == (ssize_t)len && write(fd, "\n", 1) == 1 ? 0 : -1;
         rc |= close(fd) != 0 ? -1 : 0;
-        if (rc == 0 && rename(tmp, path) != 0)
+        pds_diag d;
+        pds_diag_init(&d);
+        if (rc == 0 && pds_out_install(tmp, &id, path, &d) != 0)
             rc = -1;
+        pds_diag_free(&d);
         if (rc != 0)
-            unlink(tmp);
+            pds_out_discard(tmp, &id);
     }
     free(tmp);
     return rc;
