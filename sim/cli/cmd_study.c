@@ -34,6 +34,8 @@ typedef struct task {
     char *owned[MAX_ARGV]; /* argv entries to free */
     int n_owned;
     char out[4096], err[4096]; /* stdout and stderr go here */
+    char *out_tmp;             /* stdout while it runs: renamed onto out when it succeeds */
+    pds_fileid out_id;
     char label[256];
     char stamp[4096], key[512]; /* written when it succeeds; "" = none */
     pid_t pid;
@@ -68,16 +70,45 @@ static void task_free(task *t)
 
 static int start(task *t, const char *self)
 {
+    /* the table goes to a temporary file (sim/io/outfile.h), the log in place */
+    int fd = pds_out_create_tmp(t->out, &t->out_tmp, &t->out_id);
+    if (fd < 0)
+        return -1;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, t->out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                     0666);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
     posix_spawn_file_actions_addopen(&fa, 2, t->err, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
                                      0666);
     t->argv[0] = (char *)self;
     int rc = posix_spawn(&t->pid, self, &fa, NULL, t->argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(fd);
+    if (rc != 0) {
+        pds_out_discard(t->out_tmp, &t->out_id);
+        free(t->out_tmp);
+        t->out_tmp = NULL;
+        errno = rc;
+    }
     return rc == 0 ? 0 : -1;
+}
+
+/* The table of a finished task onto its name (ok), or removed. 0 or -1. */
+static int finish_out(task *t, int ok)
+{
+    int rc = 0;
+    if (t->out_tmp) {
+        pds_diag d;
+        pds_diag_init(&d);
+        if (ok && pds_out_install(t->out_tmp, &t->out_id, t->out, &d) != 0) {
+            pds_cli_print_diag(&d);
+            rc = -1;
+        }
+        pds_diag_free(&d);
+        pds_out_discard(t->out_tmp, &t->out_id);
+        free(t->out_tmp);
+        t->out_tmp = NULL;
+    }
+    return rc;
 }
 
 /* Run the tasks, at most jobs at once. The worst exit status (2 over 1). */
@@ -115,6 +146,8 @@ static int run_pool(task *ts, size_t n, long jobs, const char *self, int quiet)
             running--;
             t->pid = 0;
             t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+            if (finish_out(t, t->status == 0) != 0)
+                t->status = 1;
             struct timespec t1;
             clock_gettime(CLOCK_MONOTONIC, &t1);
             double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);

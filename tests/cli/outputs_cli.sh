@@ -102,6 +102,39 @@ check "summary --csv of a sweep: links at NAME.csv.tmp.PID are not followed" \
 check "merge: a link at OUT.h5.tmp.PID is not followed" \
     pid_link "$TMP/mg" m.h5 merge "$TMP/gparts" -q -o "$TMP/mg/m.h5"
 
+check "merge: a link at OUT.h5.lock is not followed (exit 2)" \
+    link_at "$TMP/mg/m2.h5.lock" merge "$TMP/gparts" -q -o "$TMP/mg/m2.h5"
+check "compare: links at OUT.h5.tmp.PID and OUT.csv.tmp.PID are not followed" \
+    pid_link "$TMP/cg" cmp.h5,cmp.csv compare "$TMP/r.h5" "$TMP/r.h5" -q -o "$TMP/cg/cmp.h5" \
+    --csv "$TMP/cg/cmp.csv"
+check "  ... and both are written" test "$(complete_attr "$TMP/cg/cmp.h5")" = 1 -a -s "$TMP/cg/cmp.csv"
+check "compare: a link at OUT.h5.lock is not followed (exit 2)" \
+    link_at "$TMP/cg/c2.h5.lock" compare "$TMP/r.h5" "$TMP/r.h5" -q -o "$TMP/cg/c2.h5"
+cp -r "$D/small" "$TMP/fitds"
+check "fit: a link at MODEL.yaml.tmp.PID is not followed" \
+    pid_link "$TMP/fg" fit.yaml fit "$TMP/fitds" "$D/model.yaml" --firth -o "$TMP/fg/fit.yaml"
+check "  ... and the model is written" grep -q "^name:" "$TMP/fg/fit.yaml"
+check "backtest: a link at OUT.csv.tmp.PID is not followed" \
+    pid_link "$TMP/bg" bt.csv backtest "$CONFIG" --cutoff 2012 -n 20 --csv "$TMP/bg/bt.csv"
+check "  ... and the CSV is written" grep -q "^config,cutoff" "$TMP/bg/bt.csv"
+# report writes its page and images through the Python scripts: links at
+# the names they once used, and the lock's name, are not followed
+report_links() {
+    PY=$(sh "$TESTS/../scripts/find-python.sh" h5py numpy matplotlib) || { echo "no Python: skipped"; return 0; }
+    mkdir -p "$TMP/rep"
+    for n in .index.html.tmp .s_curve.tmp.png .tile_map_p.tmp.png; do ln -s "$TMP/victim" "$TMP/rep/$n"; done
+    PDSIM_PYTHON=$PY "$PDSIM" report "$TMP/r.h5" -o "$TMP/rep" --quiet >/dev/null 2>"$TMP/rep.err" ||
+        { cat "$TMP/rep.err"; return 1; }
+    [ "$(cat "$TMP/victim")" = precious ] && [ -s "$TMP/rep/index.html" ] &&
+        [ -z "$(find "$TMP/rep" -name '*.tmp' -type f)" ] || return 1
+    ln -s "$TMP/victim" "$TMP/rep/index.html.lock"
+    PDSIM_PYTHON=$PY "$PDSIM" report "$TMP/r.h5" -o "$TMP/rep" --quiet --replace 2>"$TMP/rep.err"
+    rc=$?
+    cat "$TMP/rep.err"
+    [ $rc -eq 2 ] && [ "$(cat "$TMP/victim")" = precious ]
+}
+check "report: links at its temporary names and its lock are not followed" report_links
+
 # ---- two writers of one destination -------------------------------------
 # The first writer holds OUT.h5.lock; the second, started while the first
 # runs, stops with exit 4 (busy) before touching anything, and the earlier
@@ -213,6 +246,18 @@ check "summary --csv onto its input is refused" onto_input "$TMP/sdir/forecast.c
 cp "$TMP/sg/g.h5" "$TMP/sdir/points.csv"
 check "summary --csv of a sweep onto its input is refused" onto_input "$TMP/sdir/points.csv" \
     summary "$TMP/sdir/points.csv" -q --csv "$TMP/sdir"
+
+check "fit -o onto a file of its dataset is refused" onto_input "$TMP/fitds/units.csv" \
+    fit "$TMP/fitds" "$D/model.yaml" --firth -o "$TMP/fitds/units.csv"
+cp "$D/model.yaml" "$TMP/fitmodel.yaml"
+check "fit -o onto the model it fits is refused" onto_input "$TMP/fitmodel.yaml" \
+    fit "$TMP/fitds" "$TMP/fitmodel.yaml" --firth -o "$TMP/fitmodel.yaml"
+check "fit --export-tidy onto its config is refused" onto_input "$TMP/own.yaml" \
+    fit "$TMP/own.yaml" --firth --tidy "$TMP/own.yaml"
+check "backtest --csv onto a file of the dataset is refused" onto_input "$TMP/ds/panel.csv" \
+    backtest "$TMP/own.yaml" --cutoff 2012 -n 20 --csv "$TMP/ds/panel.csv"
+check "compare -o onto an input is refused" onto_input "$TMP/r.h5" \
+    compare "$TMP/r.h5" "$TMP/r.h5" -q -o "$TMP/r.h5" --replace
 
 # ---- CSV formulas ----------------------------------------------------------
 # unit names from the input data starting with = + - @ are written with a
