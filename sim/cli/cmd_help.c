@@ -37,7 +37,8 @@ static const char usage[] =
     "             config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
-    "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n";
+    "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n"
+    "(an output naming an input included), 4 busy: another pdsim is writing the output\n";
 
 static const char help_run[] =
     "pdsim run CONFIG.yaml [options]\n"
@@ -63,7 +64,11 @@ static const char help_run[] =
     "  SIGINT or SIGTERM stops at the end of the chunk of runs in progress, keeps\n"
     "  the runs done in OUT.h5.partial (marked complete = 0) and exits 1; an\n"
     "  earlier OUT.h5 is untouched until a run completes. A write failure (disk\n"
-    "  full, file-size limit) exits 1 and removes the partial file.\n";
+    "  full, file-size limit) exits 1 and removes the partial file.\n"
+    "  While it writes, run holds the lock OUT.h5.lock: a second run (or merge,\n"
+    "  compare) writing the same OUT.h5 exits 4 at once and changes nothing. An\n"
+    "  output naming the config, a model or a dataset file is refused (exit 2),\n"
+    "  and so is a symbolic link at OUT.h5.partial (see docs/output-format.md).\n";
 
 static const char help_validate[] =
     "pdsim validate CONFIG.yaml\n"
@@ -161,7 +166,9 @@ static const char help_compare[] =
     "  --replace                replace existing output files (refused otherwise, exit 2)\n"
     "  --year Y                 year of the unit table (default: where the scenario moves\n"
     "                           P(adopted) most); stored with -o for pdsim report\n"
-    "  -q                       no table on stdout\n";
+    "  -q                       no table on stdout\n"
+    "  Each output is locked while written (OUT.lock; busy: exit 4) and may not be one\n"
+    "  of the compared files (exit 2).\n";
 
 static const char help_summary[] =
     "pdsim summary OUT.h5 [options]\n"
@@ -189,7 +196,9 @@ static const char help_summary[] =
     "              point_year.csv     point,year,national_adopted_mean,q05,...,q95\n"
     "              sobol_indices.csv  output,parameter,first_order,first_order_low,\n"
     "                                 first_order_high,total,total_low,total_high (Sobol)\n"
-    "  (see docs/sweep.md); a part file is refused: merge the parts first.\n";
+    "  (see docs/sweep.md); a part file is refused: merge the parts first.\n"
+    "  A CSV file may not replace the result file read (exit 2); text cells starting\n"
+    "  with = + - @ are written as '=... so that spreadsheets do not evaluate them.\n";
 
 static const char help_report[] =
     "pdsim report FILE.h5... -o DIR [options]\n"
@@ -257,7 +266,9 @@ static const char help_sweep[] =
     "  hypercube or Sobol/Saltelli), runs_per_point runs at each, summaries per point.\n"
     "  Each task writes DIR/part-IIII-of-NNNN.h5; a run of all points (one task, or\n"
     "  all MPI ranks) then merges them into the sweep file. A rerun skips finished\n"
-    "  parts and resumes an interrupted one after its last finished point.\n"
+    "  parts and resumes an interrupted one after its last finished point. A part\n"
+    "  being written by another task is locked (part-....h5.lock): that task exits 4\n"
+    "  and the part is left alone. The sweep file must not be the merged file (exit 2).\n"
     "  Point p's runs use the seed mixed from (seed, p) (random_numbers: per_point)\n"
     "  or the seed itself (common): never the split into tasks or ranks.\n"
     "  The split into tasks is --tasks N, else the sweep file's tasks, else (MPI build\n"
@@ -289,7 +300,9 @@ static const char help_merge[] =
     "  Merge the part files of a sweep (all part-*.h5 of each folder given) into one\n"
     "  sweep file, with Sobol indices for Sobol designs. Refuses (exit 2) parts of\n"
     "  different sweeps (design hash) or splits, a missing or duplicated task, and\n"
-    "  incomplete or damaged parts, naming each.\n";
+    "  incomplete or damaged parts, naming each, and an OUT.h5 that is one of the\n"
+    "  parts or in a folder merged. OUT.h5 is locked while written (OUT.h5.lock): a\n"
+    "  second writer of it exits 4.\n";
 
 static const char help_model[] =
     "model file (YAML):\n"

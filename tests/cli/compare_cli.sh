@@ -123,6 +123,7 @@ quiet() {
     "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" -q >"$TMP/q.txt" && [ ! -s "$TMP/q.txt" ]
 }
 check "-q prints nothing" quiet
-check "unwritable --csv exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv /dev/null/x.csv
-check "unwritable -o exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o /dev/null/x.h5
+: >"$TMP/plainfile"
+check "unwritable --csv (under a regular file) exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv "$TMP/plainfile/x.csv"
+check "unwritable -o (under a regular file) exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o "$TMP/plainfile/x.h5"
 finish

@@ -37,6 +37,20 @@ status_is() { # expected status, command...; keeps stdout/stderr in $TMP/s.out, 
     [ $? -eq "$want" ]
 }
 
+# Waits (up to 20 s) until process $1 catches SIGINT, i.e. until pdsim has
+# loaded its inputs and installed its handlers: a signal before that would
+# end it (SIGTERM) or be ignored (SIGINT in a background job).
+wait_for_handler() {
+    _i=0
+    while [ $_i -lt 200 ]; do
+        _mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+        [ -n "$_mask" ] && [ $((0x$_mask & 2)) -ne 0 ] && return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    return 1
+}
+
 finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]

@@ -18,18 +18,6 @@ sed "s|^config: .*|config: $CONFIG|" "$D/sweep_grid.yaml" >"$TMP/grid.yaml"
 complete_attr() { # file: its root attribute complete, or nothing
     h5dump -a /complete "$1" 2>/dev/null | sed -n 's/^ *(0): *//p'
 }
-# Waits (up to 20 s) until process $1 has installed its SIGINT handler,
-# i.e. pdsim has loaded its inputs and is about to take the output's lock.
-wait_for_handler() {
-    i=0
-    while [ $i -lt 200 ]; do
-        mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
-        [ -n "$mask" ] && [ $((0x$mask & 2)) -ne 0 ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 # Waits (up to 20 s) until file $1 exists.
 wait_for_file() {
     i=0
