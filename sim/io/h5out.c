@@ -54,7 +54,11 @@ static hid_t make_dataset(hid_t loc, const char *name, hid_t type, int rank, con
     hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
     if (chunk) {
         H5Pset_chunk(pl, rank, chunk);
-        H5Pset_shuffle(pl);
+        /* the byte shuffle helps the float64 coefficients; on the int16
+         * adoption years it makes the file larger (10^5 runs of the China
+         * data with city years: 21.3 MB with it, 17.8 MB without) */
+        if (!H5Tequal(type, H5T_NATIVE_INT16))
+            H5Pset_shuffle(pl);
         H5Pset_deflate(pl, 1);
         /* last in the pipeline, so it checksums the compressed bytes: a damaged
          * chunk fails to read instead of reaching the decompressor */
