@@ -254,6 +254,8 @@ int pds_cmd_describe(int argc, char **argv)
     m = pds_model_load(model_path ? model_path : cfg->model_path, &diag);
     if (!w || !m)
         goto done;
+    if (pds_model_expand_factors(m, w, &diag) != PDS_OK)
+        goto done;
     if (ref_path && reference_load(ref_path, m, &ref, &diag) != 0)
         goto done;
     int fy = first ? (int)first : pds_pp_default_first_year(w, m);

@@ -858,6 +858,9 @@ int pds_cmd_fit(int argc, char **argv)
         if (!a.link_set)
             o.link = f[i].spec->link;
         f[i].link = o.link;
+        st = pds_model_expand_factors(f[i].spec, w, &diag);
+        if (st != PDS_OK)
+            break;
         int fy = a.first ? (int)a.first : pds_pp_default_first_year(w, f[i].spec);
         int ly = a.last ? (int)a.last : pds_pp_default_last_year(w, f[i].spec);
         st = pds_pp_build(w, f[i].spec, fy, ly, &diag, &f[i].pp);

@@ -75,10 +75,9 @@ static pds_model *model_clone(const pds_model *m)
     int bad = !c->name || !c->terms || (nd && !c->post_draws) ||
               (m->post_draws_path && !c->post_draws_path);
     for (size_t j = 0; !bad && j < m->n_terms; j++) {
-        c->terms[j] = m->terms[j];
-        c->terms[j].name = dup_str(m->terms[j].name);
-        c->terms[j].variable = dup_str(m->terms[j].variable);
-        bad = !c->terms[j].name || (m->terms[j].variable && !c->terms[j].variable);
+        bad = pds_term_copy(&c->terms[j], &m->terms[j]) != 0;
+        if (bad)
+            c->n_terms = j;
     }
     if (bad) {
         if (!c->terms)

@@ -6,6 +6,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 #include "world.h"
@@ -124,13 +126,75 @@ static inline double pds_dynamic_common(const pds_world *w, const pds_term *term
             return exposed ? pds_dynamic_spline(x, term->knots, term->n_knots, term->basis) : 0.0;
         break;
     case PDS_TERM_YEAR:
-        return pds_dynamic_year(t);
+        x = pds_dynamic_year(t);
+        if (term->has_interval) /* a period dummy of calendar years */
+            return (double)t >= term->lo && (double)t <= term->hi ? 1.0 : 0.0;
+        if (term->n_knots > 0) { /* knots in calendar years, shifted as the trend */
+            double k[PDS_SPLINE_MAX_KNOTS];
+            for (int i = 0; i < term->n_knots; i++)
+                k[i] = term->knots[i] - PDS_YEAR_ORIGIN;
+            return pds_dynamic_spline(x, k, term->n_knots, term->basis);
+        }
+        return term->power > 1 ? pow(x, term->power) : x;
     default:
         return 0.0;
     }
     if (term->transform == PDS_TRANSFORM_LOG1P)
         return x > -1.0 ? log1p(x) : NAN;
     return x;
+}
+
+/* A panel variable's (or a numeric unit attribute's) value x as the term's
+ * regressor: the dummy of its level, else x after the transform. 0, or -1
+ * when x cannot be logged (log of x <= 0, log1p of x <= -1). */
+static inline int pds_term_transform_x(const pds_term *t, double x, double *out)
+{
+    if (t->level) {
+        *out = x == strtod(t->level, NULL) ? 1.0 : 0.0;
+        return 0;
+    }
+    if (t->transform == PDS_TRANSFORM_LOG1P) {
+        if (!(x > -1.0))
+            return -1;
+        x = log1p(x);
+    } else if (t->transform == PDS_TRANSFORM_LOG) {
+        if (!(x > 0.0))
+            return -1;
+        x = log(x);
+    }
+    *out = x;
+    return 0;
+}
+
+/* The value of unit-attribute term t for unit u, whose units-file column is
+ * a: the dummy of its level (text compared), else the cell as a number after
+ * the transform. 0, or -1 when the cell is not a number or cannot be logged. */
+static inline int pds_term_unit_attr_x(const pds_world *w, const pds_term *t, size_t a, size_t u,
+                                       double *out)
+{
+    const char *cell = pds_world_unit_attr(w, u, a);
+    if (t->level) {
+        *out = strcmp(cell, t->level) == 0 ? 1.0 : 0.0;
+        return 0;
+    }
+    char *end;
+    double x = strtod(cell, &end);
+    if (!*cell || *end || !isfinite(x))
+        return -1;
+    return pds_term_transform_x(t, x, out);
+}
+
+/* The state-dependent quantity a term is or multiplies: PDS_TERM_NEIGHBOURS_PCT
+ * or PDS_TERM_SUBUNITS_PCT, else PDS_TERM_PANEL (none). The loader lets an
+ * interaction have at most one. */
+static inline pds_term_kind pds_term_state(const pds_term *t)
+{
+    if (t->kind == PDS_TERM_NEIGHBOURS_PCT || t->kind == PDS_TERM_SUBUNITS_PCT)
+        return t->kind;
+    for (size_t i = 0; t->kind == PDS_TERM_INTERACTION && i < t->n_factors; i++)
+        if (pds_term_state(&t->factors[i]) != PDS_TERM_PANEL)
+            return pds_term_state(&t->factors[i]);
+    return PDS_TERM_PANEL;
 }
 
 /* Whether a term is the same for every unit in a year (pds_dynamic_common). */

@@ -29,6 +29,10 @@ struct pds_sim {
     double b_sub;          /* coefficient per percentage point of sub-units adopted */
     double *pct_nbr;       /* [U] 100 / number of neighbours, 0 when none */
     double *pct_sub;       /* [U] 100 / number of sub-units, 0 when none */
+    double *bn;            /* [U x Y] the coefficient on the neighbour share when an
+                            * interaction varies it (b_nbr included), else NULL */
+    double *bs;            /* [U x Y] the same for the sub-unit share */
+    unsigned char *tstate; /* [terms] pds_term_state of each unit-model term */
     uint64_t *sub_thr;     /* sub-unit adoption thresholds on the 2^32 scale */
     size_t *sub_off;       /* [U] offset of unit p's table: [year][parent adopted][m adopted] */
     int16_t *init_unit;    /* [U] observed year if adopted by the base year, else 0 */
@@ -75,6 +79,9 @@ typedef struct scratch {
     uint32_t *act_s; /* [S] positions in sub_of of sub-units not adopted yet, ascending */
     uint64_t *thr_p; /* [U] this year's sub-unit threshold under each parent */
     double *eta0;   /* [U x Y] this run's static linear predictor (drawn coefficients) */
+    double *bn, *bs; /* [U x Y] this run's share coefficients when the sim has bn / bs */
+    const double *cn, *cs; /* the share coefficients in force this run: bn / bs (drawn or
+                            * the sim's), NULL = the scalars b_nbr / b_sub */
     double *beta;   /* [P1] this run's coefficients */
     double *sub_beta; /* [Q1] this run's sub-unit model coefficients */
 } scratch;
@@ -183,112 +190,188 @@ static void var_range(const pds_world *w, size_t v, double r[2])
         }
 }
 
-static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_diag *diag)
+/* A plain (not state-dependent, not interaction) term prepared for binding:
+ * its panel column and range, units-file column, or year-only values. */
+typedef struct prim {
+    const pds_term *t;
+    long v;          /* panel column */
+    double range[2]; /* the panel column's observed range (projections clamp to it) */
+    long a;          /* units-file column */
+    double *yr;      /* [Y] year-only values */
+} prim;
+
+static pds_status prim_prepare(pds_sim *s, const pds_sim_options *opt, const pds_term *t,
+                               prim *p, pds_diag *diag)
 {
     const pds_world *w = s->w;
     const pds_model *m = s->unit_model;
-    pds_status st = PDS_OK;
-    for (size_t i = 0; i < s->U * s->Y; i++)
-        s->eta0[i] = m->intercept;
-    for (size_t j = 0; j < m->n_terms; j++) {
-        pds_term tc = m->terms[j];
-        if (s->off & pds_term_channel_bit(tc.kind))
-            tc.coef = 0.0; /* a switched-off channel contributes nothing */
-        const pds_term *t = &tc;
-        switch (t->kind) {
-        case PDS_TERM_NEIGHBOURS_PCT:
-            s->b_nbr += t->coef;
-            break;
-        case PDS_TERM_SUBUNITS_PCT:
-            s->b_sub += t->coef;
-            break;
-        case PDS_TERM_DOCUMENTS:
-        case PDS_TERM_DOCUMENT_STOCK:
-        case PDS_TERM_RECENT_DOCUMENTS:
-        case PDS_TERM_YEARS_SINCE_FIRST:
-        case PDS_TERM_YEAR:
-            /* the same for every unit in a year */
-            for (size_t k = 0; k < s->Y; k++) {
-                int y = s->first_year + (int)k;
-                double d = pds_dynamic_common(w, t, y, m->lag);
-                if (isnan(d)) {
-                    pds_diag_add(diag, m->path, t->line, 0,
-                                 "model '%s': term '%s': transform log1p: the %s for %d is <= -1",
-                                 m->name, t->name, pds_term_kind_name(t->kind), y);
-                    st = PDS_ERR_INPUT;
-                    break;
-                }
-                for (size_t u = 0; u < s->U; u++) {
-                    s->eta0[u * s->Y + k] += t->coef * d;
-                    if (s->xval)
-                        s->xval[(u * s->Y + k) * m->n_terms + j] = d;
-                }
-            }
-            break;
-        case PDS_TERM_PARENT_ADOPTED:
-        case PDS_TERM_SIBLINGS_PCT:
+    memset(p, 0, sizeof *p);
+    p->t = t;
+    switch (t->kind) {
+    case PDS_TERM_PANEL:
+        p->v = pds_world_var_index(w, t->variable);
+        if (p->v < 0) {
             pds_diag_add(diag, m->path, t->line, 0,
-                         "model '%s': term '%s': '%s' is a sub-unit variable, not allowed in a unit model",
-                         m->name, t->name, pds_term_kind_name(t->kind));
-            st = PDS_ERR_INPUT;
-            break;
-        case PDS_TERM_PANEL: {
-            long v = pds_world_var_index(w, t->variable);
-            if (v < 0) {
-                pds_diag_add(diag, m->path, t->line, 0,
-                             "model '%s': term '%s': no panel column '%s' in %s", m->name, t->name,
-                             t->variable, opt->panel_file ? opt->panel_file : "the panel");
-                st = PDS_ERR_INPUT;
-                break;
-            }
-            double range[2];
-            var_range(w, (size_t)v, range);
-            for (size_t u = 0; u < s->U; u++) {
-                for (size_t k = 0; k < s->Y; k++) {
-                    double x;
-                    if (panel_value(w, opt, u, (size_t)v, s->first_year + (int)k - m->lag, range,
-                                    &x, diag, t->name) != 0) {
-                        st = PDS_ERR_INPUT;
-                        break;
-                    }
-                    int cy = s->first_year + (int)k - m->lag;
-                    for (size_t q = 0; q < opt->n_shocks; q++) {
-                        const pds_shock *sh = &opt->shocks[q];
-                        if ((sh->unit < 0 || (size_t)sh->unit == u) && cy >= sh->from &&
-                            cy <= sh->to && strcmp(sh->variable, t->variable) == 0)
-                            x = sh->add ? x + sh->amount : sh->amount;
-                    }
-                    if (t->transform == PDS_TRANSFORM_LOG1P) {
-                        if (!(x > -1.0)) {
-                            pds_diag_add(diag, opt->panel_file, 0, 0,
-                                         "unit %s, year %d: '%s' = %g: log(1 + x) needs x > -1 "
-                                         "(term '%s')",
-                                         w->units[u].code, s->first_year + (int)k - m->lag,
-                                         t->variable, x, t->name);
-                            st = PDS_ERR_INPUT;
-                            break;
-                        }
-                        x = log1p(x);
-                    } else if (t->transform == PDS_TRANSFORM_LOG) {
-                        if (!(x > 0.0)) {
-                            pds_diag_add(diag, opt->panel_file, 0, 0,
-                                         "unit %s, year %d: '%s' = %g cannot be logged (term '%s')",
-                                         w->units[u].code, s->first_year + (int)k - m->lag,
-                                         t->variable, x, t->name);
-                            st = PDS_ERR_INPUT;
-                            break;
-                        }
-                        x = log(x);
-                    }
-                    s->eta0[u * s->Y + k] += t->coef * x;
-                    if (s->xval)
-                        s->xval[(u * s->Y + k) * m->n_terms + j] = x;
-                }
-            }
-            break;
+                         "model '%s': term '%s': no panel column '%s' in %s", m->name, t->name,
+                         t->variable, opt->panel_file ? opt->panel_file : "the panel");
+            return PDS_ERR_INPUT;
         }
+        var_range(w, (size_t)p->v, p->range);
+        return PDS_OK;
+    case PDS_TERM_UNIT_ATTR:
+        p->a = pds_world_unit_attr_index(w, t->unit_attr);
+        if (p->a < 0) {
+            pds_diag_add(diag, m->path, t->line, 0,
+                         "model '%s': term '%s': the units file has no column '%s'", m->name,
+                         t->name, t->unit_attr);
+            return PDS_ERR_INPUT;
+        }
+        return PDS_OK;
+    case PDS_TERM_PARENT_ADOPTED:
+    case PDS_TERM_SIBLINGS_PCT:
+        pds_diag_add(diag, m->path, t->line, 0,
+                     "model '%s': term '%s': '%s' is a sub-unit variable, not allowed in a unit "
+                     "model",
+                     m->name, t->name, pds_term_kind_name(t->kind));
+        return PDS_ERR_INPUT;
+    default:
+        break;
+    }
+    if (!pds_dynamic_is_common(t->kind))
+        return PDS_OK;
+    p->yr = malloc((s->Y + 1) * sizeof(double));
+    if (!p->yr)
+        return PDS_ERR_RUNTIME;
+    for (size_t k = 0; k < s->Y; k++) {
+        int y = s->first_year + (int)k;
+        p->yr[k] = pds_dynamic_common(w, t, y, PDS_TERM_LAG(m, t));
+        if (isnan(p->yr[k])) {
+            pds_diag_add(diag, m->path, t->line, 0,
+                         "model '%s': term '%s': transform log1p: the %s for %d is <= -1", m->name,
+                         t->name, pds_term_kind_name(t->kind), y);
+            return PDS_ERR_INPUT;
         }
     }
+    return PDS_OK;
+}
+
+/* The value of a prepared plain term for unit u in simulated year k: the
+ * panel observed or projected (with the scenario's shocks), the unit
+ * attribute, or the year-only value; 1 for the state-dependent kinds, whose
+ * share the run supplies. */
+static pds_status prim_value(const pds_sim *s, const pds_sim_options *opt, const prim *p, size_t u,
+                             size_t k, double *out, pds_diag *diag)
+{
+    const pds_world *w = s->w;
+    const pds_term *t = p->t;
+    if (p->yr) {
+        *out = p->yr[k];
+        return PDS_OK;
+    }
+    if (t->kind == PDS_TERM_UNIT_ATTR) {
+        if (pds_term_unit_attr_x(w, t, (size_t)p->a, u, out) != 0) {
+            pds_diag_add(diag, w->units_path, 0, 0,
+                         "unit %s: '%s' = \"%s\" is not a number%s (term '%s'; a text column "
+                         "enters as a factor: factor: true, reference: LEVEL)",
+                         w->units[u].code, t->unit_attr, pds_world_unit_attr(w, u, (size_t)p->a),
+                         t->transform ? " that can be logged" : "", t->name);
+            return PDS_ERR_INPUT;
+        }
+        return PDS_OK;
+    }
+    if (t->kind != PDS_TERM_PANEL) {
+        *out = 1.0;
+        return PDS_OK;
+    }
+    int cy = s->first_year + (int)k - PDS_TERM_LAG(s->unit_model, t);
+    double x;
+    if (panel_value(w, opt, u, (size_t)p->v, cy, p->range, &x, diag, t->name) != 0)
+        return PDS_ERR_INPUT;
+    for (size_t q = 0; q < opt->n_shocks; q++) {
+        const pds_shock *sh = &opt->shocks[q];
+        if ((sh->unit < 0 || (size_t)sh->unit == u) && cy >= sh->from && cy <= sh->to &&
+            strcmp(sh->variable, t->variable) == 0)
+            x = sh->add ? x + sh->amount : sh->amount;
+    }
+    if (pds_term_transform_x(t, x, out) != 0) {
+        if (t->transform == PDS_TRANSFORM_LOG1P)
+            pds_diag_add(diag, opt->panel_file, 0, 0,
+                         "unit %s, year %d: '%s' = %g: log(1 + x) needs x > -1 (term '%s')",
+                         w->units[u].code, cy, t->variable, x, t->name);
+        else
+            pds_diag_add(diag, opt->panel_file, 0, 0,
+                         "unit %s, year %d: '%s' = %g cannot be logged (term '%s')",
+                         w->units[u].code, cy, t->variable, x, t->name);
+        return PDS_ERR_INPUT;
+    }
+    return PDS_OK;
+}
+
+/* Every term's static value x(u, k): the term itself, or for an interaction
+ * the product of its plain factors. A term that is or multiplies the share of
+ * neighbours (sub-units) adopted adds coef * x(u, k) to that share's
+ * coefficient in (u, k) (b_nbr, or bn[u, k] when some term varies it); the
+ * others add coef * x(u, k) to eta0. The person-period table of the fit
+ * (pp.c) multiplies the same values, so fit and run agree on every term. */
+static pds_status bind_unit_model(pds_sim *s, const pds_sim_options *opt, pds_diag *diag)
+{
+    const pds_model *m = s->unit_model;
+    pds_status st = PDS_OK;
+    const size_t UY = s->U * s->Y;
+    for (size_t i = 0; i < UY; i++)
+        s->eta0[i] = m->intercept;
+    for (size_t j = 0; j < m->n_terms; j++) {
+        const pds_term *t = &m->terms[j];
+        pds_term_kind state = pds_term_state(t);
+        s->tstate[j] = (unsigned char)state;
+        if (t->kind != PDS_TERM_INTERACTION || state == PDS_TERM_PANEL)
+            continue;
+        double **arr = state == PDS_TERM_NEIGHBOURS_PCT ? &s->bn : &s->bs;
+        if (!*arr && !(*arr = calloc(UY + 1, sizeof(double))))
+            return PDS_ERR_RUNTIME;
+    }
+    for (size_t j = 0; j < m->n_terms; j++) {
+        const pds_term *t = &m->terms[j];
+        pds_status tst = PDS_OK; /* every term's errors are reported */
+        /* a switched-off channel contributes nothing */
+        double coef = s->off & pds_term_channels(t) ? 0.0 : t->coef;
+        pds_term_kind state = (pds_term_kind)s->tstate[j];
+        if (t->kind == PDS_TERM_NEIGHBOURS_PCT || t->kind == PDS_TERM_SUBUNITS_PCT) {
+            *(state == PDS_TERM_NEIGHBOURS_PCT ? &s->b_nbr : &s->b_sub) += coef;
+            for (size_t i = 0; s->xval && i < UY; i++)
+                s->xval[i * m->n_terms + j] = 1.0;
+            continue;
+        }
+        size_t nf = t->kind == PDS_TERM_INTERACTION ? t->n_factors : 1;
+        prim pr[8];
+        memset(pr, 0, sizeof pr);
+        for (size_t i = 0; i < nf && tst == PDS_OK; i++)
+            tst = prim_prepare(s, opt, t->kind == PDS_TERM_INTERACTION ? &t->factors[i] : t,
+                               &pr[i], diag);
+        double *dst = state == PDS_TERM_NEIGHBOURS_PCT ? s->bn
+                      : state == PDS_TERM_SUBUNITS_PCT ? s->bs
+                                                       : s->eta0;
+        for (size_t u = 0; u < s->U && tst == PDS_OK; u++)
+            for (size_t k = 0; k < s->Y && tst == PDS_OK; k++) {
+                double x = 1.0;
+                for (size_t i = 0; i < nf && tst == PDS_OK; i++) {
+                    double f = 0.0;
+                    tst = prim_value(s, opt, &pr[i], u, k, &f, diag);
+                    x *= f;
+                }
+                dst[u * s->Y + k] += coef * x;
+                if (s->xval)
+                    s->xval[(u * s->Y + k) * m->n_terms + j] = x;
+            }
+        for (size_t i = 0; i < nf; i++)
+            free(pr[i].yr);
+        if (tst != PDS_OK && st != PDS_ERR_RUNTIME)
+            st = tst;
+    }
+    for (size_t i = 0; s->bn && i < UY; i++)
+        s->bn[i] += s->b_nbr;
+    for (size_t i = 0; s->bs && i < UY; i++)
+        s->bs[i] += s->b_sub;
     return st;
 }
 
@@ -312,7 +395,7 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
         }
         for (size_t q = 0; pds_term_kind_is_documentary(k) && q < s->Y; q++) {
             int y = s->first_year + (int)q;
-            if (isnan(pds_dynamic_common(w, &m->terms[j], y, m->lag))) {
+            if (isnan(pds_dynamic_common(w, &m->terms[j], y, PDS_TERM_LAG(m, &m->terms[j])))) {
                 pds_diag_add(diag, m->path, m->terms[j].line, 0,
                              "sub-unit model '%s': term '%s': transform log1p: the %s for %d is "
                              "<= -1",
@@ -342,7 +425,7 @@ static pds_status bind_sub_model(pds_sim *s, pds_diag *diag)
                 const pds_term *t = &m->terms[j];
                 if (!pds_term_kind_is_documentary(t->kind))
                     continue;
-                double d = pds_dynamic_common(w, t, s->first_year + (int)k, m->lag);
+                double d = pds_dynamic_common(w, t, s->first_year + (int)k, PDS_TERM_LAG(m, t));
                 if (s->sub_x && p == 0)
                     s->sub_x[k * m->n_terms + j] = d; /* read for document terms only */
                 if (!(s->off & pds_term_channel_bit(t->kind)))
@@ -555,6 +638,19 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
         pds_diag_add(diag, NULL, 0, 0, "years must lie within -32000..32000");
         return PDS_ERR_INPUT;
     }
+    const pds_model *spec = unit_model->spec_only ? unit_model
+                            : sub_model && sub_model->spec_only ? sub_model
+                                                                : NULL;
+    if (spec) {
+        pds_diag_add(diag, spec->path, spec->spec_line, 0,
+                     "model '%s' is a specification without coefficients (%s): fit it first "
+                     "(pdsim fit DATASET %s -o FITTED.yaml) and simulate the fitted model",
+                     spec->name,
+                     spec->spec_line <= 1 ? "no intercept coef"
+                                          : "a term without coef, or a factor to expand",
+                     spec->path ? spec->path : "MODEL.yaml");
+        return PDS_ERR_INPUT;
+    }
     pds_sim *s = calloc(1, sizeof *s);
     if (!s)
         return PDS_ERR_RUNTIME;
@@ -567,13 +663,14 @@ pds_status pds_sim_create(const pds_world *w, const pds_model *unit_model,
     s->U = w->n_units;
     s->S = w->n_subunits;
     s->eta0 = malloc((s->U * s->Y + 1) * sizeof(double));
+    s->tstate = calloc(unit_model->n_terms + 1, 1);
     s->pct_nbr = calloc(s->U + 1, sizeof(double));
     s->pct_sub = calloc(s->U + 1, sizeof(double));
     s->sub_off = calloc(s->U + 1, sizeof(size_t));
     s->init_unit = calloc(s->U + 1, sizeof(int16_t));
     s->init_sub = calloc(s->S + 1, sizeof(int16_t));
     s->extra_sub = calloc(s->U + 1, sizeof(int));
-    if (!s->eta0 || !s->pct_nbr || !s->pct_sub || !s->sub_off || !s->init_unit || !s->init_sub ||
+    if (!s->eta0 || !s->tstate || !s->pct_nbr || !s->pct_sub || !s->sub_off || !s->init_unit || !s->init_sub ||
         !s->extra_sub) {
         pds_sim_free(s);
         return PDS_ERR_RUNTIME;
@@ -654,6 +751,9 @@ void pds_sim_free(pds_sim *s)
     free(s->eta0);
     free(s->pct_nbr);
     free(s->pct_sub);
+    free(s->bn);
+    free(s->bs);
+    free(s->tstate);
     free(s->sub_thr);
     free(s->sub_off);
     free(s->init_unit);
@@ -719,7 +819,7 @@ void *pds_sim_scratch_create(const pds_sim *s)
 {
     /* one block, so that free(scratch) releases everything */
     size_t U = s->U + 1, S = s->S + 1;
-    size_t nd = s->P1 ? s->U * s->Y + s->P1 : 0;
+    size_t nd = s->P1 ? s->U * s->Y * (1 + (s->bn != NULL) + (s->bs != NULL)) + s->P1 : 0;
     size_t bytes = sizeof(scratch) + (nd + s->Q1 + U) * sizeof(double) + U * sizeof(uint64_t) +
                    (U + 2 * S) * sizeof(size_t) + U * sizeof(int) + (U + S) * sizeof(uint32_t);
     char *blk = calloc(1, bytes);
@@ -729,7 +829,16 @@ void *pds_sim_scratch_create(const pds_sim *s)
     char *p = blk + sizeof *x;
     if (nd) {
         x->eta0 = (double *)(void *)p;
-        x->beta = x->eta0 + s->U * s->Y;
+        double *q = x->eta0 + s->U * s->Y;
+        if (s->bn) {
+            x->bn = q;
+            q += s->U * s->Y;
+        }
+        if (s->bs) {
+            x->bs = q;
+            q += s->U * s->Y;
+        }
+        x->beta = q;
         p += nd * sizeof(double);
     }
     if (s->Q1) {
@@ -794,7 +903,7 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
         draw_normal(&g, s->mean, s->chol, P1, x->beta);
     }
     for (size_t j = 0; j < T; j++)
-        if (s->off & pds_term_channel_bit(m->terms[j].kind))
+        if (s->off & pds_term_channels(&m->terms[j]))
             x->beta[j + 1] = 0.0;
     *b_nbr = *b_sub = 0.0;
     for (size_t j = 0; j < T; j++) {
@@ -805,10 +914,21 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
     }
     for (size_t i = 0; i < s->U * s->Y; i++) {
         const double *xv = s->xval + i * T;
-        double e = x->beta[0];
-        for (size_t j = 0; j < T; j++)
-            e += x->beta[j + 1] * xv[j];
+        double e = x->beta[0], cn = 0.0, cs = 0.0;
+        for (size_t j = 0; j < T; j++) {
+            double v = x->beta[j + 1] * xv[j];
+            if (s->tstate[j] == PDS_TERM_NEIGHBOURS_PCT)
+                cn += v;
+            else if (s->tstate[j] == PDS_TERM_SUBUNITS_PCT)
+                cs += v;
+            else
+                e += v;
+        }
         x->eta0[i] = e;
+        if (x->bn)
+            x->bn[i] = cn;
+        if (x->bs)
+            x->bs[i] = cs;
     }
 }
 
@@ -817,8 +937,10 @@ static void draw_coefficients(const pds_sim *s, uint64_t seed, uint64_t run, scr
 static inline int unit_adopts(const pds_sim *s, const scratch *x, const double *eta0, double b_nbr,
                               double b_sub, size_t u, size_t k, int16_t year, uint32_t r)
 {
-    double eta = eta0[u * s->Y + k] + b_nbr * x->nbr_cnt[u] * s->pct_nbr[u] +
-                 b_sub * x->sub_cnt[u] * s->pct_sub[u];
+    size_t i = u * s->Y + k;
+    /* an interaction with a share makes its coefficient vary by unit and year */
+    double cn = x->cn ? x->cn[i] : b_nbr, cs = x->cs ? x->cs[i] : b_sub;
+    double eta = eta0[i] + cn * x->nbr_cnt[u] * s->pct_nbr[u] + cs * x->sub_cnt[u] * s->pct_sub[u];
     return (double)r < threshold(pds_link_inverse(s->unit_model->link, eta)) ||
            s->forced[u] == year;
 }
@@ -1020,9 +1142,13 @@ void pds_sim_run_one(const pds_sim *s, uint64_t seed, uint64_t run, void *scratc
     scratch *x = scratch_mem;
     const double *eta0 = s->eta0;
     double b_nbr = s->b_nbr, b_sub = s->b_sub;
+    x->cn = s->bn;
+    x->cs = s->bs;
     if (s->P1) {
         draw_coefficients(s, seed, run, x, &b_nbr, &b_sub);
         eta0 = x->eta0;
+        x->cn = x->bn;
+        x->cs = x->bs;
         if (coefs)
             memcpy(coefs, x->beta, s->P1 * sizeof(double));
     }

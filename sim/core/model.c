@@ -16,10 +16,8 @@ void pds_model_free(pds_model *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_terms; i++) {
-        free(m->terms[i].name);
-        free(m->terms[i].variable);
-    }
+    for (size_t i = 0; i < m->n_terms; i++)
+        pds_term_clear(&m->terms[i]);
     free(m->terms);
     free(m->cov);
     free(m->post_draws);
@@ -29,6 +27,67 @@ void pds_model_free(pds_model *m)
     free(m->description);
     free(m->source);
     free(m);
+}
+
+static char *dup_or_null(const char *s, int *bad)
+{
+    if (!s)
+        return NULL;
+    char *d = malloc(strlen(s) + 1);
+    if (!d)
+        *bad = 1;
+    else
+        memcpy(d, s, strlen(s) + 1);
+    return d;
+}
+
+void pds_term_clear(pds_term *t)
+{
+    free(t->name);
+    free(t->variable);
+    free(t->unit_attr);
+    free(t->level);
+    free(t->reference);
+    for (size_t i = 0; i < t->n_factors; i++)
+        pds_term_clear(&t->factors[i]);
+    free(t->factors);
+    memset(t, 0, sizeof *t);
+}
+
+int pds_term_copy(pds_term *dst, const pds_term *src)
+{
+    int bad = 0;
+    *dst = *src;
+    dst->name = dup_or_null(src->name, &bad);
+    dst->variable = dup_or_null(src->variable, &bad);
+    dst->unit_attr = dup_or_null(src->unit_attr, &bad);
+    dst->level = dup_or_null(src->level, &bad);
+    dst->reference = dup_or_null(src->reference, &bad);
+    dst->factors = NULL;
+    dst->n_factors = 0;
+    if (src->n_factors) {
+        dst->factors = calloc(src->n_factors, sizeof *dst->factors);
+        bad |= !dst->factors;
+        for (size_t i = 0; !bad && i < src->n_factors; i++) {
+            bad |= pds_term_copy(&dst->factors[i], &src->factors[i]) != 0;
+            dst->n_factors = i + 1;
+        }
+    }
+    if (bad) {
+        pds_term_clear(dst);
+        return -1;
+    }
+    return 0;
+}
+
+unsigned pds_term_channels(const pds_term *t)
+{
+    if (t->kind != PDS_TERM_INTERACTION)
+        return pds_term_channel_bit(t->kind);
+    unsigned b = 0;
+    for (size_t i = 0; i < t->n_factors; i++)
+        b |= pds_term_channels(&t->factors[i]);
+    return b;
 }
 
 static const char *const kind_names[] = {

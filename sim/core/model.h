@@ -18,8 +18,10 @@ typedef enum pds_term_kind {
     PDS_TERM_YEAR,               /* calendar time trend: outcome year - PDS_YEAR_ORIGIN */
     PDS_TERM_DOCUMENT_STOCK,     /* documents through t - lag, each decayed by its age */
     PDS_TERM_RECENT_DOCUMENTS,   /* documents issued in (t - lag - window, t - lag] */
-    PDS_TERM_YEARS_SINCE_FIRST   /* years from the first document to t - lag (0 before it),
+    PDS_TERM_YEARS_SINCE_FIRST,  /* years from the first document to t - lag (0 before it),
                                   * or a period dummy or spline basis column of it */
+    PDS_TERM_UNIT_ATTR,          /* a column of the units file, constant over the years */
+    PDS_TERM_INTERACTION         /* the product of its factors' values */
 } pds_term_kind;
 
 /* Whether a term kind is computed from the document timeline. */
@@ -36,6 +38,11 @@ static inline unsigned pds_term_channel_bit(pds_term_kind k)
 {
     return 1u << (pds_term_kind_is_documentary(k) ? PDS_TERM_DOCUMENTS : k);
 }
+
+struct pds_term;
+/* The channel bits of a term: an interaction answers to the channels of all
+ * its factors (switching one off makes the product 0). */
+unsigned pds_term_channels(const struct pds_term *t);
 
 /* Origin of the `year` trend, so that intercepts stay on a readable scale. */
 #define PDS_YEAR_ORIGIN 2000
@@ -65,8 +72,29 @@ typedef struct pds_term {
     double knots[PDS_SPLINE_MAX_KNOTS];
     int basis;            /* the column: 1 = the duration itself, 2 .. n_knots - 1 the
                            * nonlinear ones */
+    char *unit_attr;      /* owned; PDS_TERM_UNIT_ATTR: the units-file column */
+    char *level;          /* owned, may be NULL: the term is the dummy "value == level" of its
+                           * panel variable or unit attribute (text compared for unit
+                           * attributes, the number for panel variables) */
+    int factor;           /* a specification only: pds_model_expand_factors replaces it by one
+                           * level term per level but the reference */
+    char *reference;      /* owned; the factor's reference level */
+    int has_lag;          /* 1: `lag` overrides the model's lag for this term */
+    int lag;              /* >= 0 */
+    int power;            /* year: the trend to this power (0 or 1 = linear) */
+    int fixed;            /* the coefficient is given, not estimated (an offset in fit) */
+    size_t n_factors;     /* PDS_TERM_INTERACTION: the factors, owned copies */
+    struct pds_term *factors;
     long line;            /* line of the term in the model file; 0 when built in code */
 } pds_term;
+
+/* The lag of a term: its own, else the model's. */
+#define PDS_TERM_LAG(m, t) ((t)->has_lag ? (t)->lag : (m)->lag)
+
+/* Deep copy of a term into *dst; -1 when out of memory (dst then freed). */
+int pds_term_copy(pds_term *dst, const pds_term *src);
+/* Frees what a term owns (not the term itself). */
+void pds_term_clear(pds_term *t);
 
 typedef struct pds_model {
     char *name;         /* owned */
@@ -80,6 +108,10 @@ typedef struct pds_model {
     size_t n_terms;
     pds_term *terms;    /* owned */
     double *cov;        /* owned, (n_terms+1)^2, intercept first; NULL if not given */
+    int spec_only;      /* 1: a pure specification (no coefficients, or factor terms to
+                         * expand): fit takes it, run refuses it */
+    long spec_line;     /* the line of the first term without a coefficient (1: the
+                         * intercept); 0 when every coefficient is given */
     /* posterior draws of a Bayesian fit (pdsim fit --prior); NULL / 0 when none */
     double *post_draws;   /* owned [n_post_draws x (n_terms+1)], intercept first */
     size_t n_post_draws;

@@ -1,7 +1,9 @@
 #include "pp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dynamic.h"
 
@@ -18,9 +20,17 @@ void pds_pp_free(pds_pp_table *t)
 
 int pds_pp_default_first_year(const pds_world *w, const pds_model *spec)
 {
-    for (size_t j = 0; j < spec->n_terms; j++)
-        if (spec->terms[j].kind == PDS_TERM_PANEL && w->panel)
-            return w->panel_first_year + spec->lag;
+    int lag = -1;
+    for (size_t j = 0; j < spec->n_terms; j++) {
+        const pds_term *t = &spec->terms[j];
+        for (size_t i = 0; i < (t->kind == PDS_TERM_INTERACTION ? t->n_factors : 1); i++) {
+            const pds_term *f = t->kind == PDS_TERM_INTERACTION ? &t->factors[i] : t;
+            if (f->kind == PDS_TERM_PANEL && PDS_TERM_LAG(spec, f) > lag)
+                lag = PDS_TERM_LAG(spec, f);
+        }
+    }
+    if (lag >= 0 && w->panel)
+        return w->panel_first_year + lag;
     int y = 0;
     for (size_t u = 0; u < w->n_units; u++) {
         int a = w->units[u].adoption_year;
@@ -59,6 +69,95 @@ static double neighbours_pct(const pds_world *w, size_t u, int y)
         if (adopted_by(w->units[w->nbr[i]].adoption_year, y))
             a += pds_world_nbr_weight(w, i);
     return pds_dynamic_pct(a, pds_world_nbr_total(w, u));
+}
+
+/* The value of a term (not a year-only one, which the caller caches, unless
+ * it is a factor of an interaction) for unit u in outcome year y: 0, or -1
+ * with a message. */
+static int term_value(const pds_world *w, const pds_model *spec, const pds_term *term, size_t u,
+                      int y, pds_diag *diag, double *out)
+{
+    double x = 0.0;
+    int lag = PDS_TERM_LAG(spec, term);
+    switch (term->kind) {
+    case PDS_TERM_NEIGHBOURS_PCT:
+        x = neighbours_pct(w, u, y - 1);
+        break;
+    case PDS_TERM_SUBUNITS_PCT:
+        x = pds_pp_subunits_pct(w, u, y - 1);
+        break;
+    case PDS_TERM_INTERACTION:
+        x = 1.0;
+        for (size_t i = 0; i < term->n_factors; i++) {
+            double f;
+            if (term_value(w, spec, &term->factors[i], u, y, diag, &f) != 0)
+                return -1;
+            x *= f;
+        }
+        break;
+    case PDS_TERM_UNIT_ATTR: {
+        long a = pds_world_unit_attr_index(w, term->unit_attr);
+        if (a < 0) {
+            pds_diag_add(diag, spec->path, term->line, 0,
+                         "term '%s': the units file has no column '%s'", term->name,
+                         term->unit_attr);
+            return -1;
+        }
+        if (pds_term_unit_attr_x(w, term, (size_t)a, u, &x) != 0) {
+            pds_diag_add(diag, w->units_path, 0, 0,
+                         "unit %s: '%s' = \"%s\" is not a number%s (term '%s'; a text column "
+                         "enters as a factor: factor: true, reference: LEVEL)",
+                         w->units[u].code, term->unit_attr,
+                         pds_world_unit_attr(w, u, (size_t)a),
+                         term->transform ? " that can be logged" : "", term->name);
+            return -1;
+        }
+        break;
+    }
+    case PDS_TERM_PANEL: {
+        long v = pds_world_var_index(w, term->variable);
+        if (v < 0) {
+            pds_diag_add(diag, spec->path, term->line, 0,
+                         "term '%s': the dataset's panel.csv has no column '%s'", term->name,
+                         term->variable);
+            return -1;
+        }
+        x = pds_world_panel(w, u, y - lag, (size_t)v);
+        if (isnan(x)) {
+            pds_diag_add(diag, NULL, 0, 0,
+                         "panel.csv: unit %s, year %d: '%s' is missing (needed by term '%s' for "
+                         "%d)",
+                         w->units[u].code, y - lag, term->variable, term->name, y);
+            return -1;
+        }
+        double raw = x;
+        if (pds_term_transform_x(term, raw, &x) != 0) {
+            if (term->transform == PDS_TRANSFORM_LOG1P)
+                pds_diag_add(diag, NULL, 0, 0,
+                             "panel.csv: unit %s, year %d: '%s' = %g: log(1 + x) needs x > -1",
+                             w->units[u].code, y - lag, term->variable, raw);
+            else
+                pds_diag_add(diag, NULL, 0, 0,
+                             "panel.csv: unit %s, year %d: '%s' = %g cannot be logged",
+                             w->units[u].code, y - lag, term->variable, raw);
+            return -1;
+        }
+        break;
+    }
+    default:
+        if (pds_dynamic_is_common(term->kind)) {
+            x = pds_dynamic_common(w, term, y, lag);
+            if (isnan(x)) {
+                pds_diag_add(diag, spec->path, term->line, 0,
+                             "term '%s': transform log1p: the %s for %d is <= -1", term->name,
+                             pds_term_kind_name(term->kind), y);
+                return -1;
+            }
+        }
+        break;
+    }
+    *out = x;
+    return 0;
 }
 
 pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_year, int last_year,
@@ -113,7 +212,7 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
         if (!pds_dynamic_is_common(term->kind))
             continue;
         for (size_t k = 0; k < ny; k++) {
-            double x = pds_dynamic_common(w, term, first_year + (int)k, spec->lag);
+            double x = pds_dynamic_common(w, term, first_year + (int)k, PDS_TERM_LAG(spec, term));
             if (isnan(x)) {
                 pds_diag_add(diag, spec->path, term->line, 0,
                              "term '%s': transform log1p: the %s for %d is <= -1", term->name,
@@ -127,18 +226,14 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
     for (size_t j = 0; j < spec->n_terms; j++) {
         const pds_term *term = &spec->terms[j];
         var[j] = -1;
-        if (term->kind == PDS_TERM_PANEL) {
-            var[j] = pds_world_var_index(w, term->variable);
-            if (var[j] < 0) {
-                pds_diag_add(diag, spec->path, term->line, 0,
-                             "term '%s': the dataset's panel.csv has no column '%s'", term->name,
-                             term->variable);
-                bad = 1;
-            }
-        } else if (term->kind == PDS_TERM_PARENT_ADOPTED || term->kind == PDS_TERM_SIBLINGS_PCT) {
+        if (term->kind == PDS_TERM_PARENT_ADOPTED || term->kind == PDS_TERM_SIBLINGS_PCT) {
             pds_diag_add(diag, spec->path, term->line, 0,
                          "term '%s': '%s' is a sub-unit variable; fit models units", term->name,
                          pds_term_kind_name(term->kind));
+            bad = 1;
+        } else if (term->factor) {
+            pds_diag_add(diag, spec->path, term->line, 0,
+                         "term '%s': a factor not expanded into its levels", term->name);
             bad = 1;
         }
     }
@@ -154,53 +249,10 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
             for (size_t j = 0; j < spec->n_terms && !bad; j++) {
                 const pds_term *term = &spec->terms[j];
                 double x = 0.0;
-                switch (term->kind) {
-                case PDS_TERM_DOCUMENTS:
-                case PDS_TERM_DOCUMENT_STOCK:
-                case PDS_TERM_RECENT_DOCUMENTS:
-                case PDS_TERM_YEARS_SINCE_FIRST:
-                case PDS_TERM_YEAR:
+                if (pds_dynamic_is_common(term->kind))
                     x = common[j * ny + (size_t)(y - first_year)];
-                    break;
-                case PDS_TERM_NEIGHBOURS_PCT:
-                    x = neighbours_pct(w, u, y - 1);
-                    break;
-                case PDS_TERM_SUBUNITS_PCT:
-                    x = pds_pp_subunits_pct(w, u, y - 1);
-                    break;
-                case PDS_TERM_PANEL:
-                    x = pds_world_panel(w, u, y - spec->lag, (size_t)var[j]);
-                    if (isnan(x)) {
-                        pds_diag_add(diag, NULL, 0, 0,
-                                     "panel.csv: unit %s, year %d: '%s' is missing (needed by term "
-                                     "'%s' for %d)",
-                                     w->units[u].code, y - spec->lag, term->variable, term->name,
-                                     y);
-                        bad = 1;
-                    } else if (term->transform == PDS_TRANSFORM_LOG1P) {
-                        if (!(x > -1)) {
-                            pds_diag_add(diag, NULL, 0, 0,
-                                         "panel.csv: unit %s, year %d: '%s' = %g: log(1 + x) "
-                                         "needs x > -1",
-                                         w->units[u].code, y - spec->lag, term->variable, x);
-                            bad = 1;
-                        } else {
-                            x = log1p(x);
-                        }
-                    } else if (term->transform == PDS_TRANSFORM_LOG) {
-                        if (!(x > 0)) {
-                            pds_diag_add(diag, NULL, 0, 0,
-                                         "panel.csv: unit %s, year %d: '%s' = %g cannot be logged",
-                                         w->units[u].code, y - spec->lag, term->variable, x);
-                            bad = 1;
-                        } else {
-                            x = log(x);
-                        }
-                    }
-                    break;
-                default:
-                    break;
-                }
+                else if (term_value(w, spec, term, u, y, diag, &x) != 0)
+                    bad = 1;
                 row[j + 1] = x;
             }
             t->y[t->n] = a == y ? 1.0 : 0.0;
@@ -283,4 +335,168 @@ int pds_pp_default_last_year(const pds_world *w, const pds_model *spec)
         if (w->units[u].adoption_year > y)
             y = w->units[u].adoption_year;
     return y;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_num(const void *a, const void *b)
+{
+    double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    return (x > y) - (x < y);
+}
+
+/* The distinct levels of a factor term, sorted (text, or numbers by value);
+ * -1 with a message. */
+static int factor_levels(const pds_world *w, const pds_model *m, const pds_term *t,
+                         char ***out, size_t *n_out, pds_diag *diag)
+{
+    size_t cap = 16, n = 0;
+    char **lv = malloc(cap * sizeof *lv);
+    if (!lv)
+        return -1;
+    long col = t->kind == PDS_TERM_UNIT_ATTR ? pds_world_unit_attr_index(w, t->unit_attr)
+                                             : pds_world_var_index(w, t->variable);
+    if (col < 0) {
+        pds_diag_add(diag, m->path, t->line, 0, "term '%s': %s has no column '%s'", t->name,
+                     t->kind == PDS_TERM_UNIT_ATTR ? "the units file" : "the dataset's panel.csv",
+                     t->kind == PDS_TERM_UNIT_ATTR ? t->unit_attr : t->variable);
+        free(lv);
+        return -1;
+    }
+    size_t rows = t->kind == PDS_TERM_UNIT_ATTR
+                      ? w->n_units
+                      : w->n_units * (size_t)(w->panel ? w->panel_last_year - w->panel_first_year + 1 : 0);
+    for (size_t r = 0; r < rows; r++) {
+        char buf[64];
+        const char *v;
+        if (t->kind == PDS_TERM_UNIT_ATTR) {
+            v = pds_world_unit_attr(w, r, (size_t)col);
+            if (!*v) {
+                pds_diag_add(diag, w->units_path, 0, 0,
+                             "unit %s: '%s' is blank (needed by the factor term '%s')",
+                             w->units[r].code, t->unit_attr, t->name);
+                for (size_t i = 0; i < n; i++)
+                    free(lv[i]);
+                free(lv);
+                return -1;
+            }
+        } else {
+            double x = w->panel[r * w->n_vars + (size_t)col];
+            if (isnan(x))
+                continue;
+            snprintf(buf, sizeof buf, "%.17g", x);
+            v = buf;
+        }
+        size_t i = 0;
+        while (i < n && strcmp(lv[i], v) != 0)
+            i++;
+        if (i < n)
+            continue;
+        if (n == cap) {
+            char **g = realloc(lv, 2 * cap * sizeof *lv);
+            if (!g)
+                goto oom;
+            lv = g;
+            cap *= 2;
+        }
+        if (!(lv[n] = malloc(strlen(v) + 1)))
+            goto oom;
+        memcpy(lv[n++], v, strlen(v) + 1);
+    }
+    qsort(lv, n, sizeof *lv, t->kind == PDS_TERM_UNIT_ATTR ? cmp_str : cmp_num);
+    *out = lv;
+    *n_out = n;
+    return 0;
+oom:
+    for (size_t i = 0; i < n; i++)
+        free(lv[i]);
+    free(lv);
+    return -1;
+}
+
+pds_status pds_model_expand_factors(pds_model *m, const pds_world *w, pds_diag *diag)
+{
+    int bad = 0;
+    for (size_t j = 0; j < m->n_terms; j++) {
+        pds_term *t = &m->terms[j];
+        if (!t->factor)
+            continue;
+        char **lv = NULL;
+        size_t n = 0;
+        if (factor_levels(w, m, t, &lv, &n, diag) != 0) {
+            bad = 1;
+            continue;
+        }
+        size_t ref = n;
+        for (size_t i = 0; i < n; i++)
+            if (t->kind == PDS_TERM_UNIT_ATTR ? strcmp(lv[i], t->reference) == 0
+                                              : strtod(lv[i], NULL) == strtod(t->reference, NULL))
+                ref = i;
+        char list[512] = "";
+        for (size_t i = 0; i < n; i++)
+            if (strlen(list) + strlen(lv[i]) + 8 < sizeof list)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         lv[i]);
+            else if (!strstr(list, "..."))
+                strcat(list, ", ...");
+        const char *col = t->kind == PDS_TERM_UNIT_ATTR ? t->unit_attr : t->variable;
+        const char *file = t->kind == PDS_TERM_UNIT_ATTR ? "the units file" : "panel.csv";
+        if (ref == n || n < 2) {
+            if (ref == n)
+                pds_diag_add(diag, m->path, t->line, 0,
+                             "term '%s': reference level '%s' does not occur in %s column '%s' "
+                             "(levels: %s)",
+                             t->name, t->reference, file, col, list);
+            else
+                pds_diag_add(diag, m->path, t->line, 0,
+                             "term '%s': a factor needs at least two levels; %s column '%s' has "
+                             "only '%s'",
+                             t->name, file, col, list);
+            bad = 1;
+        }
+        pds_term *nt = bad ? NULL : realloc(m->terms, (m->n_terms + n) * sizeof *m->terms);
+        if (!bad && !nt) {
+            bad = 1;
+            pds_diag_add(diag, NULL, 0, 0, "out of memory");
+        }
+        if (bad) {
+            for (size_t i = 0; i < n; i++)
+                free(lv[i]);
+            free(lv);
+            continue;
+        }
+        m->terms = nt;
+        t = &m->terms[j];
+        /* the n - 1 level terms replace the factor, in level order */
+        pds_term proto = *t;
+        memmove(&m->terms[j + n - 1], &m->terms[j + 1], (m->n_terms - j - 1) * sizeof *m->terms);
+        size_t k = j;
+        for (size_t i = 0; i < n; i++) {
+            if (i == ref) {
+                free(lv[i]);
+                continue;
+            }
+            pds_term lt = proto;
+            size_t len = strlen(proto.name) + strlen(lv[i]) + 3;
+            lt.name = malloc(len);
+            if (lt.name)
+                snprintf(lt.name, len, "%s[%s]", proto.name, lv[i]);
+            lt.variable = proto.variable ? strdup(proto.variable) : NULL;
+            lt.unit_attr = proto.unit_attr ? strdup(proto.unit_attr) : NULL;
+            lt.level = lv[i];
+            lt.factor = 0;
+            lt.reference = NULL;
+            lt.coef = 0.0;
+            lt.se = 0.0;
+            m->terms[k++] = lt;
+        }
+        free(lv);
+        m->n_terms += n - 2;
+        pds_term_clear(&proto);
+        j = k - 1;
+    }
+    return bad ? PDS_ERR_INPUT : PDS_OK;
 }

@@ -54,4 +54,11 @@ double pds_pp_subunits_pct(const pds_world *w, size_t u, int y);
  * are observed). 0 when the data have no adoption at all. */
 int pds_pp_default_last_year(const pds_world *w, const pds_model *spec);
 
+/* Replace every factor term (factor: true) by one level term per level of
+ * its panel variable or unit attribute but the reference, named
+ * NAME[LEVEL], in sorted level order (text, or numbers by value).
+ * PDS_ERR_INPUT with a message when the column is absent, a unit's cell is
+ * blank, the reference level does not occur or there is only one level. */
+pds_status pds_model_expand_factors(pds_model *m, const pds_world *w, pds_diag *diag);
+
 #endif

@@ -36,6 +36,13 @@ void pds_world_free(pds_world *w)
         free(w->var_names[v]);
     free(w->var_names);
     free(w->panel);
+    for (size_t i = 0; w->unit_attrs && i < w->n_units * w->n_unit_attrs; i++)
+        free(w->unit_attrs[i]);
+    free(w->unit_attrs);
+    for (size_t a = 0; w->unit_attr_names && a < w->n_unit_attrs; a++)
+        free(w->unit_attr_names[a]);
+    free(w->unit_attr_names);
+    free(w->units_path);
     free(w->unit_by_code);
     free(w->sub_by_code);
     free(w);
@@ -285,4 +292,20 @@ double pds_world_documents_through(const pds_world *w, int year)
         if (w->documents[i].year <= year)
             s += w->documents[i].weight;
     return s;
+}
+
+long pds_world_unit_attr_index(const pds_world *w, const char *name)
+{
+    for (size_t a = 0; a < w->n_unit_attrs; a++)
+        if (w->unit_attr_names[a] && strcmp(w->unit_attr_names[a], name) == 0)
+            return (long)a;
+    return -1;
+}
+
+const char *pds_world_unit_attr(const pds_world *w, size_t u, size_t a)
+{
+    if (!w->unit_attrs || u >= w->n_units || a >= w->n_unit_attrs)
+        return "";
+    const char *s = w->unit_attrs[u * w->n_unit_attrs + a];
+    return s ? s : "";
 }

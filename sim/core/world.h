@@ -72,6 +72,13 @@ typedef struct pds_world {
     int panel_last_year;
     double *panel;
 
+    /* every column of the units file as text, for unit-attribute terms:
+     * unit_attrs[u * n_unit_attrs + a] is column unit_attr_names[a] of unit u */
+    size_t n_unit_attrs;
+    char **unit_attr_names; /* owned */
+    char **unit_attrs;      /* owned */
+    char *units_path;       /* owned: the units file, for messages; may be NULL */
+
     /* unit and sub-unit indices sorted by code, for look-ups in O(log n);
      * NULL until pds_world_index_codes builds them (then lookups are linear) */
     size_t *unit_by_code;
@@ -99,6 +106,10 @@ void pds_sort_codes(const char *const *codes, size_t n, size_t *order);
  * O(n log n). -1 when out of memory. */
 int pds_find_duplicates(const char *const *codes, size_t n, char *dup);
 long pds_world_var_index(const pds_world *w, const char *name);
+/* Column index of a units-file column; -1 when absent. */
+long pds_world_unit_attr_index(const pds_world *w, const char *name);
+/* Text of units-file column a for unit u ("" when the world has none). */
+const char *pds_world_unit_attr(const pds_world *w, size_t u, size_t a);
 
 /* Build the neighbour and sub-unit index arrays from pairs (a[i], b[i]) and
  * the sub-units' parents. Duplicated pairs are counted once. */

@@ -260,9 +260,25 @@ static int load_units(pds_world *w, const pds_csvtab *t, pds_diag *diag)
         }
     }
     free(dup);
-    if (!bad && pds_world_index_codes(w) != PDS_OK)
+    if (bad)
         return -1;
-    return bad ? -1 : 0;
+    /* every column, for unit-attribute terms (rows and units agree: none was skipped) */
+    w->unit_attr_names = calloc(t->n_cols + 1, sizeof(char *));
+    w->unit_attrs = calloc(t->n_rows * t->n_cols + 1, sizeof(char *));
+    w->units_path = strdup(t->path);
+    if (!w->unit_attr_names || !w->unit_attrs || !w->units_path)
+        return -1;
+    w->n_unit_attrs = t->n_cols;
+    for (size_t c = 0; c < t->n_cols; c++)
+        if (!(w->unit_attr_names[c] = strdup(t->header[c])))
+            return -1;
+    for (size_t r = 0; r < t->n_rows; r++)
+        for (size_t c = 0; c < t->n_cols; c++)
+            if (!(w->unit_attrs[r * t->n_cols + c] = strdup(pds_csvtab_cell(t, r, c))))
+                return -1;
+    if (pds_world_index_codes(w) != PDS_OK)
+        return -1;
+    return 0;
 }
 
 /* Neighbour pairs from contiguity.csv, or from a weights file (weighted). */

@@ -102,12 +102,52 @@ static const char *estimator_name(const pds_fit_report *f)
 
 /* A term's variable, transform and parameters as model-file keys, each
  * followed by ", " (the same keys the model loader reads). */
+static void quoted(FILE *o, const char *v)
+{
+    fputc('"', o);
+    for (const char *c = v; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc('\\', o);
+        fputc(*c, o);
+    }
+    fputc('"', o);
+}
+
 static void write_term_spec(FILE *o, const pds_term *t)
 {
-    if (t->kind == PDS_TERM_PANEL)
-        fprintf(o, "variable: \"%s\", ", t->variable);
-    else
+    if (t->kind == PDS_TERM_INTERACTION) {
+        /* the factors inline, so that the file stands alone */
+        fputs("interact: [", o);
+        for (size_t i = 0; i < t->n_factors; i++) {
+            fputs(i ? ", {name: " : "{name: ", o);
+            quoted(o, t->factors[i].name);
+            fputs(", ", o);
+            write_term_spec(o, &t->factors[i]);
+            fputs("coef: 0}", o);
+        }
+        fputs("], ", o);
+        if (t->fixed)
+            fputs("fixed: true, ", o);
+        return;
+    }
+    if (t->kind == PDS_TERM_PANEL) {
+        fputs("variable: ", o);
+        quoted(o, t->variable);
+        fputs(", ", o);
+    } else if (t->kind == PDS_TERM_UNIT_ATTR) {
+        fputs("unit: ", o);
+        quoted(o, t->unit_attr);
+        fputs(", ", o);
+    } else {
         fprintf(o, "dynamic: %s, ", pds_term_kind_name(t->kind));
+    }
+    if (t->level) {
+        fputs("level: ", o);
+        quoted(o, t->level);
+        fputs(", ", o);
+    }
+    if (t->has_lag)
+        fprintf(o, "lag: %d, ", t->lag);
     if (t->transform == PDS_TRANSFORM_LOG)
         fputs("transform: log, ", o);
     else if (t->transform == PDS_TRANSFORM_LOG1P)
@@ -116,14 +156,18 @@ static void write_term_spec(FILE *o, const pds_term *t)
         fprintf(o, "half_life: %.17g, ", t->half_life);
     if (t->kind == PDS_TERM_RECENT_DOCUMENTS)
         fprintf(o, "window: %d, ", t->window);
-    if (t->kind == PDS_TERM_YEARS_SINCE_FIRST && t->has_interval)
+    if (t->kind == PDS_TERM_YEAR && t->power > 1)
+        fprintf(o, "power: %d, ", t->power);
+    if (t->has_interval)
         fprintf(o, "interval: [%.17g, %.17g], ", t->lo, t->hi);
-    if (t->kind == PDS_TERM_YEARS_SINCE_FIRST && t->n_knots > 0) {
+    if (t->n_knots > 0) {
         fputs("spline: {knots: [", o);
         for (int i = 0; i < t->n_knots; i++)
             fprintf(o, "%s%.17g", i ? ", " : "", t->knots[i]);
         fprintf(o, "], basis: %d}, ", t->basis);
     }
+    if (t->fixed)
+        fputs("fixed: true, ", o);
 }
 
 static void yaml_list(FILE *o, const char *key, const double *v, size_t p)

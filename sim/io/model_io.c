@@ -39,6 +39,16 @@ typedef struct term_doc {
     int n_knots;
     double knots[PDS_SPLINE_MAX_KNOTS];
     long basis;
+    char *unit;           /* unit attribute */
+    int factor;
+    char *reference;
+    char *level;
+    long lag;
+    long power;
+    int fixed;
+    long coef_line;       /* 0 = no coef given */
+    long lag_line, power_line;
+    yaml_node_t *interact; /* the interact: list, resolved once all terms are read */
 } term_doc;
 
 static const char *const link_names[] = {"logit", "cloglog", NULL};
@@ -148,6 +158,41 @@ static int parse_spline(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *dia
     return 0;
 }
 
+static int parse_term_lag(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.lag", td->where);
+    td->lag_line = pds_yaml_line(n);
+    return pds_yaml_long(y, n, what, 0, 50, &td->lag, diag) != 0 ? -1 : 0;
+}
+
+static int parse_power(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    char what[96];
+    snprintf(what, sizeof what, "%s.power", td->where);
+    td->power_line = pds_yaml_line(n);
+    return pds_yaml_long(y, n, what, 1, 10, &td->power, diag) != 0 ? -1 : 0;
+}
+
+static int parse_interact(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
+{
+    term_doc *td = target;
+    size_t k = n->type == YAML_SEQUENCE_NODE
+                   ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start)
+                   : 0;
+    if (k < 2 || k > 8) {
+        pds_diag_add(diag, y->path, pds_yaml_line(n), pds_yaml_col(n),
+                     "%s.interact: expected a list of 2..8 factors (names of other terms or "
+                     "inline terms {variable|dynamic|unit: ...})",
+                     td->where);
+        return -1;
+    }
+    td->interact = n;
+    return 0;
+}
+
 static const pds_key coef_keys[] = {
     {"coef", PDS_KEY_DOUBLE, 1, -1e300, 1e300, NULL, NULL, offsetof(coef_doc, coef), NULL,
      "coefficient on the linear-predictor scale", NULL},
@@ -156,7 +201,7 @@ static const pds_key coef_keys[] = {
 };
 
 static const pds_key term_keys[] = {
-    {"name", PDS_KEY_STRING, 1, 0, 0, NULL, NULL, offsetof(term_doc, name), NULL,
+    {"name", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, name), NULL,
      "label of the term in reports", NULL},
     {"dynamic", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, dynamic), NULL,
      "dynamic variable: central_documents, document_stock, recent_documents, "
@@ -183,8 +228,30 @@ static const pds_key term_keys[] = {
      "years_since_first_document: {knots: [k1, k2, k3, ...], basis: J}, column J of the natural "
      "cubic spline basis",
      "{knots, basis}"},
-    {"coef", PDS_KEY_DOUBLE, 1, -1e300, 1e300, NULL, NULL, offsetof(term_doc, coef), NULL,
-     "coefficient", NULL},
+    {"unit", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, unit), NULL,
+     "unit attribute: a column of the units file (units.csv / provinces.csv), constant over "
+     "the years",
+     NULL},
+    {"interact", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_interact,
+     "interaction: the product of 2..8 factors, each the name of another term or an inline "
+     "term {variable|dynamic|unit: ...}",
+     "list"},
+    {"factor", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, offsetof(term_doc, factor), NULL,
+     "variable or unit attribute as a factor: fit expands it into one dummy NAME[LEVEL] per "
+     "level but the reference",
+     NULL},
+    {"reference", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, reference), NULL,
+     "the factor's reference level (required with factor: true)", NULL},
+    {"level", PDS_KEY_STRING, 0, 0, 0, NULL, NULL, offsetof(term_doc, level), NULL,
+     "the dummy of one level: 1 when the variable or unit attribute equals LEVEL, else 0", NULL},
+    {"lag", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_term_lag,
+     "this term's lag in years, overriding the model's (panel variables and document forms)",
+     "integer 0..50"},
+    {"power", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_power,
+     "year: the trend (t - 2000) to this power", "integer 1..10"},
+    {"coef", PDS_KEY_DOUBLE, 0, -1e300, 1e300, NULL, NULL, offsetof(term_doc, coef), NULL,
+     "coefficient (optional for pdsim fit: a model may be a pure specification; run needs it)",
+     NULL},
     {"se", PDS_KEY_DOUBLE, 0, 0, 1e300, "0", NULL, offsetof(term_doc, se), NULL,
      "standard error (0 when the value is assumed)", NULL},
 };
@@ -214,12 +281,70 @@ static int check_dynamic_params(pds_yaml *y, yaml_node_t *tn, const term_doc *td
                                           PDS_TERM_YEARS_SINCE_FIRST, PDS_TERM_YEARS_SINCE_FIRST};
     int ok = 1;
     for (int i = 0; i < 4; i++)
-        if (td->param_line[i] && k != pkind[i]) {
+        if (td->param_line[i] && k != pkind[i] && !(i >= 2 && k == PDS_TERM_YEAR)) {
             pds_diag_add(diag, y->path, td->param_line[i], 0,
-                         "%s.%s: only a term with dynamic: %s takes '%s'", td->where, pname[i],
-                         pds_term_kind_name(pkind[i]), pname[i]);
+                         "%s.%s: only a term with dynamic: %s%s takes '%s'", td->where, pname[i],
+                         pds_term_kind_name(pkind[i]), i >= 2 ? " or year" : "", pname[i]);
             ok = 0;
         }
+    if (td->power_line && (k != PDS_TERM_YEAR || td->param_line[2] || td->param_line[3])) {
+        pds_diag_add(diag, y->path, td->power_line, 0,
+                     "%s.power: only a term with dynamic: year (without interval or spline) takes "
+                     "'power'",
+                     td->where);
+        ok = 0;
+    }
+    if (td->lag_line && k != PDS_TERM_PANEL && !pds_term_kind_is_documentary(k)) {
+        pds_diag_add(diag, y->path, td->lag_line, 0,
+                     "%s.lag: a term's own lag applies to panel variables and the document forms "
+                     "only",
+                     td->where);
+        ok = 0;
+    }
+    if (td->level && (k != PDS_TERM_PANEL && k != PDS_TERM_UNIT_ATTR)) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s.level: only a panel variable or a unit attribute takes 'level'",
+                     td->where);
+        ok = 0;
+    }
+    if (td->factor && (k != PDS_TERM_PANEL && k != PDS_TERM_UNIT_ATTR)) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s.factor: only a panel variable or a unit attribute can be a factor",
+                     td->where);
+        ok = 0;
+    }
+    if (td->factor && !td->reference) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: factor: true needs 'reference' (the level without a dummy)", td->where);
+        ok = 0;
+    }
+    if (td->reference && !td->factor) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s.reference: only a term with factor: true takes 'reference'", td->where);
+        ok = 0;
+    }
+    if (td->factor && td->level) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: expected at most one of 'factor' and 'level'", td->where);
+        ok = 0;
+    }
+    if (td->factor && td->coef_line) {
+        pds_diag_add(diag, y->path, td->coef_line, 0,
+                     "%s.coef: a factor takes no coefficient (fit writes one term NAME[LEVEL] per "
+                     "level, each with its own)",
+                     td->where);
+        ok = 0;
+    }
+    if (td->fixed && !td->coef_line) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: fixed: true needs 'coef' (the value the fit holds)", td->where);
+        ok = 0;
+    }
+    if ((td->level || td->factor) && td->transform != PDS_TRANSFORM_NONE) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s.transform: a factor or level dummy takes no transform", td->where);
+        ok = 0;
+    }
     for (int i = 0; i < 2; i++)
         if (k == pkind[i] && !td->param_line[i]) {
             pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
@@ -232,13 +357,14 @@ static int check_dynamic_params(pds_yaml *y, yaml_node_t *tn, const term_doc *td
                      "%s: expected at most one of 'interval' and 'spline'", td->where);
         ok = 0;
     }
-    if (td->transform == PDS_TRANSFORM_LOG && k != PDS_TERM_PANEL) {
+    if (td->transform == PDS_TRANSFORM_LOG && k != PDS_TERM_PANEL && k != PDS_TERM_UNIT_ATTR) {
         pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
-                     "%s.transform: log applies to panel variables only (the document forms "
-                     "take log1p)",
+                     "%s.transform: log applies to panel variables only, and to unit attributes "
+                     "(the document forms take log1p)",
                      td->where);
         ok = 0;
     } else if (td->transform == PDS_TRANSFORM_LOG1P && k != PDS_TERM_PANEL &&
+               k != PDS_TERM_UNIT_ATTR &&
                (!pds_term_kind_is_documentary(k) || td->param_line[2] || td->param_line[3])) {
         pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
                      "%s.transform: log1p applies to panel variables and to central_documents, "
@@ -248,6 +374,187 @@ static int check_dynamic_params(pds_yaml *y, yaml_node_t *tn, const term_doc *td
         ok = 0;
     }
     return ok;
+}
+
+/* One term from its mapping: the keys, their combinations and (for an
+ * interaction) its factors, by name among m's terms read so far or inline.
+ * Inline factors (nested) may go without a name. 0 when clean. */
+static int build_term(pds_yaml *y, yaml_node_t *tn, const char *where, const pds_model *m,
+                      int nested, pds_term *t, pds_diag *diag)
+{
+    term_doc td = {0};
+    td.where = where;
+    memset(t, 0, sizeof *t);
+    int ok = pds_yaml_parse_map(y, tn, term_keys, N_TERM_KEYS, &td, where, diag) == 0;
+    for (yaml_node_pair_t *p = ok ? tn->data.mapping.pairs.start : NULL;
+         p && p < tn->data.mapping.pairs.top; p++) {
+        const char *key = pds_yaml_scalar(pds_yaml_node(y, p->key));
+        if (key && strcmp(key, "coef") == 0)
+            td.coef_line = pds_yaml_line(pds_yaml_node(y, p->value));
+    }
+    if (ok && !td.name && !nested) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: missing required key 'name'", where);
+        ok = 0;
+    }
+    if (ok) {
+        int kinds = (td.dynamic != NULL) + (td.variable != NULL) + (td.unit != NULL) +
+                    (td.interact != NULL);
+        if (kinds != 1) {
+            pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                         "%s: expected exactly one of 'dynamic', 'variable', 'unit' or 'interact'",
+                         where);
+            ok = 0;
+        } else if (td.dynamic) {
+            if (pds_term_kind_parse(td.dynamic, &t->kind) != 0) {
+                pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                             "%s.dynamic: unknown dynamic variable \"%s\" (expected %s)", where,
+                             td.dynamic, term_keys[1].help + 18);
+                ok = 0;
+            } else {
+                ok = check_dynamic_params(y, tn, &td, t->kind, diag);
+            }
+        } else if (td.interact) {
+            t->kind = PDS_TERM_INTERACTION;
+            if (nested) {
+                pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                             "%s: an interaction's factor cannot itself be an interaction (list "
+                             "all the factors in one interact:)",
+                             where);
+                ok = 0;
+            }
+            int other = td.transform != PDS_TRANSFORM_NONE || td.factor || td.level ||
+                        td.lag_line || td.power_line || td.param_line[0] || td.param_line[1] ||
+                        td.param_line[2] || td.param_line[3];
+            if (ok && other) {
+                pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                             "%s: an interaction takes only name, interact, coef and se "
+                             "(give transforms, lags and parameters to its factors)",
+                             where);
+                ok = 0;
+            }
+        } else {
+            t->kind = td.unit ? PDS_TERM_UNIT_ATTR : PDS_TERM_PANEL;
+            ok = check_dynamic_params(y, tn, &td, t->kind, diag);
+        }
+        for (size_t j = 0; ok && !nested && j < m->n_terms; j++)
+            if (strcmp(m->terms[j].name, td.name) == 0) {
+                pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                             "%s.name: term '%s' appears twice", where, td.name);
+                ok = 0;
+            }
+    }
+    if (ok && td.interact) {
+        yaml_node_t *n = td.interact;
+        size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        t->factors = calloc(k, sizeof *t->factors);
+        if (!t->factors)
+            ok = 0;
+        int states = 0;
+        for (size_t i = 0; ok && i < k; i++) {
+            yaml_node_t *fn = pds_yaml_node(y, n->data.sequence.items.start[i]);
+            char fw[96];
+            snprintf(fw, sizeof fw, "%s.interact[%zu]", where, i);
+            pds_term *f = &t->factors[i];
+            const char *ref = pds_yaml_scalar(fn);
+            if (ref) {
+                const pds_term *src = NULL;
+                for (size_t j = 0; j < m->n_terms; j++)
+                    if (strcmp(m->terms[j].name, ref) == 0)
+                        src = &m->terms[j];
+                if (!src) {
+                    char names[512] = "";
+                    for (size_t j = 0; j < m->n_terms; j++)
+                        if (strlen(names) + strlen(m->terms[j].name) + 3 < sizeof names)
+                            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                                     j ? ", " : "", m->terms[j].name);
+                    pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
+                                 "%s: no term named '%s' before this one (expected the name of an "
+                                 "earlier term%s%s, or an inline term {variable|dynamic|unit: "
+                                 "...})",
+                                 fw, ref, m->n_terms ? ": " : "", names);
+                    ok = 0;
+                    break;
+                }
+                if (src->kind == PDS_TERM_INTERACTION || src->factor) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
+                                 "%s: '%s' is %s; an interaction's factors are plain terms (name "
+                                 "a level term, e.g. {unit: region, level: west})",
+                                 fw, ref, src->factor ? "a factor" : "an interaction");
+                    ok = 0;
+                    break;
+                }
+                if (pds_term_copy(f, src) != 0) {
+                    ok = 0;
+                    break;
+                }
+            } else if (build_term(y, fn, fw, m, 1, f, diag) != 0) {
+                ok = 0;
+                break;
+            } else if (!f->name) {
+                char nm[160];
+                snprintf(nm, sizeof nm, "%s",
+                         f->variable    ? f->variable
+                         : f->unit_attr ? f->unit_attr
+                                        : pds_term_kind_name(f->kind));
+                f->name = malloc(strlen(nm) + 1);
+                if (f->name)
+                    memcpy(f->name, nm, strlen(nm) + 1);
+            }
+            t->n_factors = i + 1;
+            if (f->factor) {
+                pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
+                             "%s: a factor inside an interaction is not supported (give one "
+                             "interaction per level: {unit: region, level: west})",
+                             fw);
+                ok = 0;
+            } else if (f->kind == PDS_TERM_PARENT_ADOPTED || f->kind == PDS_TERM_SIBLINGS_PCT) {
+                pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
+                             "%s: sub-unit variables cannot enter an interaction", fw);
+                ok = 0;
+            } else if (f->kind == PDS_TERM_NEIGHBOURS_PCT || f->kind == PDS_TERM_SUBUNITS_PCT) {
+                if (states++) {
+                    pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
+                                 "%s: an interaction may have at most one of "
+                                 "neighbours_adopted_pct and subunits_adopted_pct (the simulation "
+                                 "updates them within a run)",
+                                 fw);
+                    ok = 0;
+                }
+            }
+        }
+    }
+    if (!ok) {
+        pds_term_clear(t);
+        pds_yaml_free_fields(term_keys, N_TERM_KEYS, &td);
+        return -1;
+    }
+    t->name = td.name;
+    t->variable = td.variable;
+    t->unit_attr = td.unit;
+    t->level = td.level;
+    t->factor = td.factor;
+    t->reference = td.reference;
+    t->has_lag = td.lag_line != 0;
+    t->lag = (int)td.lag;
+    t->power = (int)td.power;
+    t->fixed = td.fixed;
+    t->transform = (pds_transform)td.transform;
+    t->coef = td.coef;
+    t->se = td.se;
+    t->half_life = td.half_life;
+    t->window = (int)td.window;
+    t->has_interval = td.param_line[2] != 0;
+    t->lo = td.lo;
+    t->hi = td.hi;
+    t->n_knots = td.n_knots;
+    memcpy(t->knots, td.knots, sizeof t->knots);
+    t->basis = (int)td.basis;
+    t->line = pds_yaml_line(tn);
+    free(td.dynamic);
+    if ((!td.coef_line || td.factor) && !nested && !m->spec_line)
+        ((pds_model *)m)->spec_line = t->line;
+    return 0;
 }
 
 static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
@@ -267,57 +574,13 @@ static int parse_terms(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag
     int bad = 0;
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
         yaml_node_t *tn = pds_yaml_node(y, *it);
-        term_doc td = {0};
         char where[64];
         snprintf(where, sizeof where, "terms[%zu]", index++);
-        td.where = where;
-        int ok = pds_yaml_parse_map(y, tn, term_keys, N_TERM_KEYS, &td, where, diag) == 0;
-        pds_term t = {0};
-        if (ok) {
-            if ((td.dynamic != NULL) == (td.variable != NULL)) {
-                pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
-                             "%s: expected exactly one of 'dynamic' or 'variable'", where);
-                ok = 0;
-            } else if (td.dynamic) {
-                if (pds_term_kind_parse(td.dynamic, &t.kind) != 0) {
-                    pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
-                                 "%s.dynamic: unknown dynamic variable \"%s\" (expected %s)", where,
-                                 td.dynamic, term_keys[1].help + 18);
-                    ok = 0;
-                } else {
-                    ok = check_dynamic_params(y, tn, &td, t.kind, diag);
-                }
-            } else {
-                t.kind = PDS_TERM_PANEL;
-                ok = check_dynamic_params(y, tn, &td, t.kind, diag);
-            }
-            for (size_t j = 0; ok && j < m->n_terms; j++)
-                if (strcmp(m->terms[j].name, td.name) == 0) {
-                    pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
-                                 "%s.name: term '%s' appears twice", where, td.name);
-                    ok = 0;
-                }
-        }
-        if (!ok) {
+        pds_term t;
+        if (build_term(y, tn, where, m, 0, &t, diag) != 0) {
             bad = 1;
-            pds_yaml_free_fields(term_keys, N_TERM_KEYS, &td);
             continue;
         }
-        t.name = td.name;
-        t.variable = td.variable;
-        t.transform = (pds_transform)td.transform;
-        t.coef = td.coef;
-        t.se = td.se;
-        t.half_life = td.half_life;
-        t.window = (int)td.window;
-        t.has_interval = td.param_line[2] != 0;
-        t.lo = td.lo;
-        t.hi = td.hi;
-        t.n_knots = td.n_knots;
-        memcpy(t.knots, td.knots, sizeof t.knots);
-        t.basis = (int)td.basis;
-        t.line = pds_yaml_line(tn);
-        free(td.dynamic);
         m->terms[m->n_terms++] = t;
     }
     return bad ? -1 : 0;
@@ -391,10 +654,11 @@ static const pds_key model_keys[] = {
      "link function", NULL},
     {"lag", PDS_KEY_INT, 0, 1, 50, "1", NULL, offsetof(model_doc, lag), NULL,
      "years between panel covariates and the outcome", NULL},
-    {"intercept", PDS_KEY_CUSTOM, 1, 0, 0, NULL, NULL, 0, parse_intercept,
-     "{coef, se} of the constant", "{coef, se}"},
+    {"intercept", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_intercept,
+     "{coef, se} of the constant (optional for pdsim fit; run needs it)", "{coef, se}"},
     {"terms", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_terms,
-     "list of {name, dynamic|variable, transform, half_life, window, interval, spline, coef, se}",
+     "list of {name, dynamic|variable|unit|interact, transform, factor, reference, level, lag, "
+     "power, half_life, window, interval, spline, coef, se}",
      "list"},
     {"covariance", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_cov,
      "covariance matrix of (intercept, terms...) as a list of rows", "list of rows"},
@@ -447,6 +711,9 @@ pds_model *pds_model_load(const char *path, pds_diag *diag)
     m->source = md.source;
     m->link = (pds_link)md.link;
     m->lag = (int)md.lag;
+    if (!bad && !md.has_intercept && !m->spec_line)
+        m->spec_line = 1;
+    m->spec_only = m->spec_line != 0;
     pds_yaml_free(y);
     if (bad) {
         pds_model_free(m);

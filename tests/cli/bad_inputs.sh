@@ -5,7 +5,10 @@
 # whose optional second line is a further fixed string (what was expected).
 # For each case both `pdsim validate` and `pdsim run` must exit with status 2,
 # print the expected text, print no sanitizer report, and `pdsim run` must
-# leave no output file (neither OUT.h5 nor a partial OUT.h5.partial).
+# leave no output file (neither OUT.h5 nor a partial OUT.h5.partial). A case
+# with a file `fit.args` is an error only `pdsim fit` sees (a factor's levels
+# need the data): `pdsim fit $(cat fit.args)` is run in the case's folder
+# instead, with the same checks.
 #   bad_inputs.sh PDSIM_BINARY CASES_DIR
 set -u
 
@@ -104,6 +107,16 @@ for dir in "$CASES"/*/; do
     rm -rf "$TMP/out"
     mkdir "$TMP/out"
 
+    if [ -f "$dir/fit.args" ]; then
+        # an error only fit can see (a factor's levels): pdsim fit ARGS, run in the case's folder
+        status=0
+        # shellcheck disable=SC2046
+        (cd "$dir" && timeout -k 5 "$TIME_LIMIT" "$PDSIM" fit $(cat fit.args) >/dev/null 2>"$TMP/err") ||
+            status=$?
+        check_result fit
+        validate_err=$first_err
+        run_err=""
+    else
     run_cmd "$PDSIM" validate "$dir/run.yaml"
     check_result validate
     validate_err=$first_err
@@ -111,6 +124,7 @@ for dir in "$CASES"/*/; do
     run_cmd "$PDSIM" run "$dir/run.yaml" -q -o "$out"
     check_result run
     run_err=$first_err
+    fi
 
     if [ -e "$out" ]; then
         why="$why; run: left $out behind"

@@ -315,7 +315,7 @@ static void model_covariance_and_errors(void **state)
     assert_true(has_msg(&d, "bad.yaml:5:"));
     assert_true(has_msg(&d, "unknown dynamic variable \"gossip\""));
     assert_true(has_msg(&d, "bad.yaml:6:"));
-    assert_true(has_msg(&d, "exactly one of 'dynamic' or 'variable'"));
+    assert_true(has_msg(&d, "exactly one of 'dynamic', 'variable'"));
     assert_true(has_msg(&d, "bad.yaml:7:1: unknown key 'colour'"));
     pds_diag_free(&d);
 }

@@ -1,0 +1,96 @@
+#!/bin/sh
+# The specification language of model files on the China data: factors with
+# a chosen reference level (a text units-file column and a numeric panel
+# column), unit attributes, per-term lags, powers and period dummies of the
+# year, interactions (with the state-dependent share of neighbours adopted),
+# written as pure specifications without coefficients. Checked three ways:
+#   - the unit-year table of `pdsim fit --export-table` rebuilt column by
+#     column from the dataset's files (spec_check.py table), then the fit
+#     against statsmodels' GLM on that table (statsmodels_fit.py);
+#   - the model `fit -o` writes reloads and refits to the same numbers;
+#   - `pdsim run` of the fitted model from several base years: in the first
+#     simulated year every unit's Monte Carlo adoption frequency matches the
+#     hazard the fit gives its unit-year row (spec_check.py run), so the
+#     simulation and the fit agree on every term, the interaction with the
+#     neighbour share included.
+#   spec_fit.sh PDSIM_BINARY REPO_ROOT
+# Skipped (77) without a Python with numpy and statsmodels.
+set -u
+PDSIM=$1
+ROOT=$(cd "$2" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+if ! PY=$(sh "$ROOT/scripts/find-python.sh" statsmodels numpy); then
+    echo "SKIPPED: no Python with statsmodels and numpy (set PDSIM_PYTHON)"
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+DS=$ROOT/data/china-group-schooling
+pass=0
+fail=0
+ok() { echo "ok $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+
+# spec NAME TERM-LINES...: a pure specification (no coefficients)
+spec() {
+    name=$1
+    shift
+    {
+        printf 'name: %s\nlink: logit\nlag: 1\nterms:\n' "$name"
+        for t in "$@"; do printf '  - %s\n' "$t"; done
+    } >"$tmp/$name.spec.yaml"
+}
+spec bar '{name: region, unit: region, factor: true, reference: east}' \
+    '{name: central_documents, dynamic: central_documents}' \
+    '{name: neighbours_pct, dynamic: neighbours_adopted_pct}' \
+    '{name: docs_x_nbr, interact: [central_documents, neighbours_pct]}'
+spec panel '{name: pregion, variable: region, factor: true, reference: 2}' \
+    '{name: college_lag2, variable: college_pct, lag: 2}' \
+    '{name: trend2, dynamic: year, power: 2}' \
+    '{name: y2018_2020, dynamic: year, interval: [2018, 2020]}' \
+    '{name: urban_x_nbr, interact: [{variable: urbanization_pct}, {dynamic: neighbours_adopted_pct}]}' \
+    '{name: west_x_trend, interact: [{unit: region, level: west}, trend2]}'
+
+RUNS=4000
+for name in bar panel; do
+    for link in logit cloglog; do
+        c=$name-$link
+        f=$tmp/$c
+        if ! "$PDSIM" fit "$DS" "$tmp/$name.spec.yaml" --link "$link" -o "$f.yaml" \
+            --export-table "$f.csv" --export-hazards "$f.hz.csv" >"$f.out" 2>&1; then
+            cat "$f.out"
+            bad "$c: fit"
+            continue
+        fi
+        if "$PY" -I "$here/spec_check.py" table "$f.csv" "$f.yaml" "$DS" &&
+            "$PY" -I "$here/statsmodels_fit.py" "$f.csv" "$f.yaml" "$link"; then
+            ok "$c: table and fit against statsmodels"
+        else
+            bad "$c: table and fit against statsmodels"
+        fi
+        if "$PDSIM" fit "$DS" "$f.yaml" --link "$link" -o "$f.re.yaml" >"$f.re.out" 2>&1 &&
+            [ "$(grep -o 'coef: [^,]*, se: [^}]*' "$f.yaml")" = "$(grep -o 'coef: [^,]*, se: [^}]*' "$f.re.yaml")" ]; then
+            ok "$c: written model reloads"
+        else
+            cat "$f.re.out"
+            bad "$c: written model reloads"
+        fi
+        [ "$name" = bar ] || [ "$link" = logit ] || continue
+        # the fitted hazards start in 2015 for the panel model (lag 2)
+        for base in 2016 2019 2021; do
+            printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
+                "$DS" "$f.yaml" "$base" "$RUNS" >"$f.run.yaml"
+            if "$PDSIM" run "$f.run.yaml" -o "$f.$base.h5" -q >"$f.run.out" 2>&1 &&
+                "$PDSIM" summary "$f.$base.h5" --csv "$f.$base.sum" -q >>"$f.run.out" 2>&1 &&
+                "$PY" -I "$here/spec_check.py" run "$f.hz.csv" "$f.$base.sum/province_year.csv" \
+                    "$base" "$RUNS"; then
+                ok "$c: run from $base against the fit's hazards"
+            else
+                cat "$f.run.out"
+                bad "$c: run from $base against the fit's hazards"
+            fi
+        done
+    done
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
