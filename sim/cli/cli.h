@@ -24,6 +24,7 @@ int pds_cmd_backtest(int argc, char **argv);
 int pds_cmd_sweep(int argc, char **argv);
 int pds_cmd_merge(int argc, char **argv);
 int pds_cmd_study(int argc, char **argv);
+int pds_cmd_calibrate(int argc, char **argv);
 
 /* Print every message of diag to stderr, prefixed "pdsim: error: ". */
 void pds_cli_print_diag(const pds_diag *d);

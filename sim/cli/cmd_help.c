@@ -4,6 +4,7 @@
 #include "../io/config.h"
 #include "../io/dataset.h"
 #include "../io/study.h"
+#include "../io/calibrate.h"
 #include "../io/sweep.h"
 #include "cli.h"
 
@@ -33,8 +34,10 @@ static const char usage[] =
     "  pdsim sweep SWEEP.yaml [--task I] [--tasks N] [-o DIR] [-m MERGED.h5] [-j THREADS]\n"
     "              [--list | --merge | --submit [--logs DIR] [-- SBATCH_OPTIONS...]] [-q]\n"
     "  pdsim merge DIR|PART.h5... -o OUT.h5 [-q]\n"
+    "  pdsim calibrate CALIBRATE.yaml [-o MODEL.yaml] [-d DIR] [-j THREADS] [--check]\n"
+    "                  [--simulate V1,V2,... [-s SEED]] [-q]\n"
     "  pdsim help [run|validate|fit|compare|describe|summary|report|backtest|sweep|merge|study|\n"
-    "             config|model|dataset]\n"
+    "             calibrate|config|model|dataset]\n"
     "  pdsim --version\n"
     "\n"
     "exit status: 0 success, 1 runtime failure (I/O, interrupted), 2 bad usage or input\n"
@@ -297,6 +300,35 @@ static const char help_sweep[] =
     "  scenario.central_documents[I].count|weight.\n"
     "sweep file keys (paths are relative to the sweep file):\n";
 
+static const char help_calibrate[] =
+    "pdsim calibrate CALIBRATE.yaml [options]\n"
+    "  Calibrate parameters (the names of sweep parameters: model.TERM,\n"
+    "  subunit_model.TERM, ...) by approximate Bayesian computation (ABC-SMC with an\n"
+    "  adaptive tolerance): simulated histories of the run config (the hindcast) are\n"
+    "  compared with the observed targets, and the weighted particles of the last\n"
+    "  generation are a sample from the approximate posterior (docs/calibrate.md).\n"
+    "  Each generation is saved in DIR (gen-TTTT.csv, renamed into place when\n"
+    "  complete); a rerun continues after the last finished one, with the same\n"
+    "  result as an uninterrupted run, for any number of threads. At the end DIR\n"
+    "  holds posterior.csv (particle, parameters, weight) and generations.csv.\n"
+    "  -o, --model FILE     also write the calibrated model: posterior mean as coef,\n"
+    "                       weighted sd as se, weighted covariance (when every\n"
+    "                       coefficient of the model is calibrated), and the sample\n"
+    "                       beside it as FILE-stem.posterior.csv\n"
+    "  -d, --output DIR     folder of the generation files (overrides 'output')\n"
+    "  -j, --threads T      OpenMP threads (overrides 'threads'; 0 = all cores)\n"
+    "  --check              validate the file, print parameters and targets, exit\n"
+    "  --simulate V1,V2,... print the statistics and distance of one history at these\n"
+    "                       parameter values (in the file's order), seed -s SEED\n"
+    "  -q, --quiet          no progress and no summary\n"
+    "  Statistics (targets): units_adopted, subunits_adopted (year: by the end of it);\n"
+    "  subunit_share_mean, subunit_share_sd (from, to: the % of a unit's sub-units\n"
+    "  adopted by the end of t-1 over the unit-years t = from..to of units not adopted\n"
+    "  before t; sd with divisor n-1); subunit_share_ratio (year: share adopted among\n"
+    "  sub-units of adopted units / among the others). SIGINT or SIGTERM stops after\n"
+    "  the current batch and exits 1, keeping the finished generations.\n"
+    "calibration file keys (paths are relative to the file):\n";
+
 static const char help_merge[] =
     "pdsim merge DIR|PART.h5... -o OUT.h5 [-q]\n"
     "  Merge the part files of a sweep (all part-*.h5 of each folder given) into one\n"
@@ -402,6 +434,11 @@ int pds_cmd_help(int argc, char **argv)
         pds_yaml_describe(pds_sweep_keys, pds_n_sweep_keys, 0, put_line, stdout);
     } else if (strcmp(topic, "sweep-md") == 0) {
         pds_yaml_describe(pds_sweep_keys, pds_n_sweep_keys, 1, put_line, stdout);
+    } else if (strcmp(topic, "calibrate") == 0) {
+        fputs(help_calibrate, stdout);
+        pds_yaml_describe(pds_calib_keys, pds_n_calib_keys, 0, put_line, stdout);
+    } else if (strcmp(topic, "calibrate-md") == 0) {
+        pds_yaml_describe(pds_calib_keys, pds_n_calib_keys, 1, put_line, stdout);
     } else if (strcmp(topic, "merge") == 0)
         fputs(help_merge, stdout);
     else if (strcmp(topic, "study") == 0) {
@@ -431,7 +468,7 @@ int pds_cmd_help(int argc, char **argv)
     } else {
         fprintf(stderr,
                 "pdsim: no help on '%s'; topics: run, validate, fit, compare, describe, summary, "
-                "report, backtest, sweep, merge, study, config, model, dataset\n",
+                "report, backtest, sweep, merge, study, calibrate, config, model, dataset\n",
                 topic);
         return 2;
     }

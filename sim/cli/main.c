@@ -60,13 +60,15 @@ int main(int argc, char **argv)
         return pds_cmd_report(argc - 1, argv + 1);
     if (strcmp(verb, "sweep") == 0)
         return pds_cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(verb, "calibrate") == 0)
+        return pds_cmd_calibrate(argc - 1, argv + 1);
     if (strcmp(verb, "study") == 0)
         return pds_cmd_study(argc - 1, argv + 1);
     if (strcmp(verb, "merge") == 0)
         return pds_cmd_merge(argc - 1, argv + 1);
     static const char *const verbs[] = {"run",     "validate", "fit",   "compare", "describe",
                                         "summary", "report",   "backtest", "sweep", "merge",
-                                        "study",   "help"};
+                                        "study",   "calibrate", "help"};
     const char *near = NULL;
     size_t best = 3;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {

@@ -460,6 +460,11 @@ static int resolve_param(pds_sweep *sw, pds_sweep_param *q, pds_diag *diag)
     return -1;
 }
 
+int pds_sweep_resolve_param(pds_sweep *sw, pds_sweep_param *q, pds_diag *diag)
+{
+    return resolve_param(sw, q, diag);
+}
+
 int pds_sweep_output_value(const char *name, int first_year, char *const *codes,
                            const pds_sweep_stats *st, size_t point, double *out)
 {
@@ -837,6 +842,11 @@ struct pds_sweep_sims {
     pds_sim *sim[PDS_MAX_MODELS];  /* owned */
     double cum[PDS_MAX_MODELS];    /* cumulative model weights */
 };
+
+const pds_sim *pds_sweep_sims_first(const pds_sweep_sims *p)
+{
+    return p->sim[0];
+}
 
 void pds_sweep_sims_free(pds_sweep_sims *p)
 {

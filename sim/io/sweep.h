@@ -89,6 +89,13 @@ typedef struct pds_sweep {
 pds_sweep *pds_sweep_load(const char *path, pds_diag *diag);
 void pds_sweep_free(pds_sweep *sw);
 
+/* Resolve parameter q's name (the syntax of `parameters`) against the loaded
+ * sw->setup: its target, index and field. 0, or -1 with a message at
+ * sw->path and q's line. For callers that fill a pds_sweep themselves (a
+ * calibration: sw->path, setup, params, n_base_documents, base_intercept),
+ * then set values and n_points and use pds_sweep_prepare_point. */
+int pds_sweep_resolve_param(pds_sweep *sw, pds_sweep_param *q, pds_diag *diag);
+
 /* The seed of a point's runs. */
 uint64_t pds_sweep_point_seed(const pds_sweep *sw, size_t point);
 
@@ -116,6 +123,8 @@ pds_status pds_sweep_run_point(pds_sweep *sw, size_t point, int threads, volatil
  * time. */
 typedef struct pds_sweep_sims pds_sweep_sims;
 void pds_sweep_sims_free(pds_sweep_sims *p);
+/* The simulation of the first (or only) unit model. */
+const pds_sim *pds_sweep_sims_first(const pds_sweep_sims *p);
 pds_status pds_sweep_prepare_point(pds_sweep *sw, size_t point, pds_sweep_sims **out,
                                    pds_diag *diag);
 pds_status pds_sweep_run_prepared(const pds_sweep *sw, const pds_sweep_sims *p, size_t point,
