@@ -8,10 +8,11 @@ line just before the fence, by a marker saying what it is:
     <!-- snippet: model -->        a model file, used as a config's model
     <!-- snippet: manifest -->     a dataset.yaml, given the China dataset's files
     <!-- snippet: sweep -->        a sweep file (beside configs/baseline.yaml and paper-model4.yaml)
+    <!-- snippet: calibrate -->    a calibration file (beside configs/baseline.yaml)
     <!-- snippet: fragment -->     not checked (say why after the word)
 
 Everything but a fragment must pass `pdsim validate` (sweeps: `pdsim sweep
---list`); a marker may add expect="TEXT", text the program's output must
+--list`; calibrations: `pdsim calibrate --check`); a marker may add expect="TEXT", text the program's output must
 contain (for example the channels a scenario switches off). A block without
 a marker, or with an unknown one, fails the test.
 
@@ -27,7 +28,7 @@ import tempfile
 
 PDSIM, ROOT = sys.argv[1], os.path.abspath(sys.argv[2])
 MARK = re.compile(r'^<!-- snippet: ([a-z-]+)\b(?:.*?expect="([^"]*)")?.*-->\s*$')
-KINDS = ("config", "config-part", "model", "manifest", "sweep", "fragment")
+KINDS = ("config", "config-part", "model", "manifest", "sweep", "calibrate", "fragment")
 
 
 def blocks(path):
@@ -89,6 +90,10 @@ def check(tmp, kind, text):
         path = os.path.join(cfgdir, "snippet-sweep.yaml")
         open(path, "w", encoding="utf-8").write(text)
         return run("sweep", path, "--list", "-q")
+    if kind == "calibrate":
+        path = os.path.join(cfgdir, "snippet-calibrate.yaml")
+        open(path, "w", encoding="utf-8").write(text)
+        return run("calibrate", path, "--check")
     raise AssertionError(kind)
 
 
