@@ -161,6 +161,16 @@ def main():
                 line.append(f"{n} truth {t:.3f} 90% [{q05:.3f}, {q95:.3f}] {'in' if ok else 'OUT'}")
             print("; ".join(line))
         failed = 0
+        # pooled z^2 = ((posterior mean - truth) / posterior sd)^2 over both
+        # parameters: about chi-square(1) each for a correct posterior (less
+        # with ABC's tolerance); an overconfident posterior inflates it
+        k = len(NAMES) * SEEDS
+        zall = sum(sum(z2[n]) for n in NAMES) / k
+        zlim = (1 - 2 / (9 * k) + 2.576 * math.sqrt(2 / (9 * k))) ** 3  # chi2_k 99.5% / k
+        ok_z = zall < zlim
+        print(f"{'ok' if ok_z else 'FAIL'} pooled mean z^2 {zall:.3f} over {k} intervals "
+              f"(must be below {zlim:.3f}, the 99.5% point of chi-square({k}) / {k})")
+        failed += not ok_z
         for n in NAMES:
             prior_sd = (PRIOR[n][1] - PRIOR[n][0]) / math.sqrt(12)
             msd, merr = sum(sds[n]) / SEEDS, sum(errs[n]) / SEEDS
