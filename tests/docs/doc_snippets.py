@@ -8,7 +8,7 @@ line just before the fence, by a marker saying what it is:
     <!-- snippet: model -->        a model file, used as a config's model
     <!-- snippet: manifest -->     a dataset.yaml, given the China dataset's files
     <!-- snippet: sweep -->        a sweep file (beside configs/baseline.yaml and paper-model4.yaml)
-    <!-- snippet: calibrate -->    a calibration file (beside configs/baseline.yaml)
+    <!-- snippet: calibrate -->    a calibration file (beside configs/baseline.yaml and paper-model4.yaml)
     <!-- snippet: fragment -->     not checked (say why after the word)
 
 Everything but a fragment must pass `pdsim validate` (sweeps: `pdsim sweep
