@@ -8,7 +8,7 @@
         variable, panel variables at their own lag, the year trend and its
         powers and period dummies, the documents count, the share of land
         neighbours adopted by the end of t - 1, and interactions as the
-        product of their factors; to 1e-12;
+        product of their factors, natural splines of the year; to 1e-12;
     spec_check.py run HAZARDS.csv PROVINCE_YEAR.csv BASE_YEAR RUNS
         in the first simulated year (BASE_YEAR + 1) every unit's hazard is the
         one the fit gives its unit-year row (the state is the observed one):
@@ -42,7 +42,23 @@ def parse_term(text):
     m = re.search(r"interval: \[([^,]+), ([^\]]+)\]", text)
     if m:
         t["interval"] = (float(m.group(1)), float(m.group(2)))
+    m = re.search(r"knots: \[([^\]]+)\], basis: (\d+)", text)
+    if m:
+        t["knots"] = [float(x) for x in m.group(1).split(",")]
+        t["basis"] = int(m.group(2))
     return t
+
+
+def rcs(x, k, j):
+    """column j (1-based) of the restricted cubic spline basis (Harrell,
+    Regression Modeling Strategies, eq. 2.25, normalized by (k_n - k_1)^2)"""
+    if j == 1:
+        return x
+    n = len(k)
+    pos = lambda v: max(v, 0.0) ** 3
+    tj, ta, tb = k[j - 2], k[n - 2], k[n - 1]
+    v = pos(x - tj) - pos(x - ta) * (tb - tj) / (tb - ta) + pos(x - tb) * (ta - tj) / (tb - ta)
+    return v / (tb - k[0]) ** 2
 
 
 def read_terms(path):
@@ -108,6 +124,8 @@ def check_table(table, model, dataset):
             if "interval" in t:
                 lo, hi = t["interval"]
                 return 1.0 if lo <= year <= hi else 0.0
+            if "knots" in t:  # knots in calendar years; column 1 is the trend year - 2000
+                return rcs(float(year), t["knots"], t["basis"]) - (2000.0 if t["basis"] == 1 else 0.0)
             x = float(year - 2000) ** int(t.get("power", 1))
         else:
             raise SystemExit(f"spec_check.py: no reference for {t}")
