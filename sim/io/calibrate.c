@@ -968,13 +968,21 @@ pds_status pds_calib_write_model(const pds_calib *c, const pds_calib_gen *g, con
         all &= col[k] >= 0;
     for (size_t k = 0; k < K && m->n_terms; k++) {
         const pds_term *t = k ? &m->terms[k - 1] : NULL;
-        if (t && t->kind != PDS_TERM_PANEL &&
-            (t->kind == PDS_TERM_DOCUMENT_STOCK || t->kind == PDS_TERM_RECENT_DOCUMENTS ||
-             t->kind == PDS_TERM_YEARS_SINCE_FIRST)) {
+        /* the term forms this writer knows; the others are refused rather
+         * than written without their settings */
+        int simple = !t || ((t->kind == PDS_TERM_PANEL || t->kind == PDS_TERM_DOCUMENTS ||
+                             t->kind == PDS_TERM_NEIGHBOURS_PCT ||
+                             t->kind == PDS_TERM_SUBUNITS_PCT ||
+                             t->kind == PDS_TERM_PARENT_ADOPTED ||
+                             t->kind == PDS_TERM_SIBLINGS_PCT) &&
+                            !t->level && !t->unit_attr && !t->factor && !t->has_lag &&
+                            !t->fixed && t->n_factors == 0);
+        if (!simple) {
             pds_diag_add(diag, src, t->line, 0,
-                         "-o MODEL.yaml: the term '%s' (%s) cannot be written by calibrate yet; "
-                         "copy the posterior from the generation files instead",
-                         t->name, pds_term_kind_name(t->kind));
+                         "-o MODEL.yaml: the term '%s' (a form with settings of its own) cannot "
+                         "be written by calibrate yet; take the posterior from posterior.csv "
+                         "instead",
+                         t->name);
             free(col);
             free(coef);
             free(se);
