@@ -129,7 +129,7 @@ check "report: links at its temporary names and its lock are not followed" repor
 # complete result stays as it was until the first replaces it whole.
 two_writers() { # value of HDF5_USE_FILE_LOCKING
     cp "$TMP/r.before" "$TMP/c.h5"
-    HDF5_USE_FILE_LOCKING=$1 "$PDSIM" run "$CONFIG" -q -n 2000000 -s 3 -o "$TMP/c.h5" \
+    HDF5_USE_FILE_LOCKING=$1 "$PDSIM" run "$CONFIG" -q -n 500000 -s 3 -o "$TMP/c.h5" \
         --replace 2>"$TMP/c1.err" &
     first=$!
     wait_for_handler "$first" && wait_for_file "$TMP/c.h5.partial" || return 1
@@ -169,10 +169,26 @@ busy_part() {
 }
 check "sweep: a part locked by another task is busy (exit 4) and kept" busy_part
 
+# a file swapped in at OUT.h5.partial while the run writes is never installed
+# (the inode check before the rename), nor removed
+swapped() {
+    cp "$TMP/r.before" "$TMP/w.h5"
+    "$PDSIM" run "$CONFIG" -q -n 500000 -s 7 -o "$TMP/w.h5" --replace 2>"$TMP/w.err" &
+    pid=$!
+    wait_for_handler "$pid" && wait_for_file "$TMP/w.h5.partial" || return 1
+    echo "decoy" >"$TMP/decoy" && mv "$TMP/decoy" "$TMP/w.h5.partial"
+    wait "$pid"
+    rc=$?
+    cat "$TMP/w.err"
+    [ "$rc" -eq 1 ] && grep -q "removed or replaced by another process" "$TMP/w.err" &&
+        cmp -s "$TMP/w.h5" "$TMP/r.before" && [ "$(cat "$TMP/w.h5.partial")" = decoy ]
+}
+check "run: a file swapped in at OUT.h5.partial is not installed (exit 1)" swapped
+
 # ---- kill -9 --------------------------------------------------------------
 killed() {
     cp "$TMP/r.before" "$TMP/k.h5"
-    "$PDSIM" run "$CONFIG" -q -n 2000000 -s 5 -o "$TMP/k.h5" --replace 2>/dev/null &
+    "$PDSIM" run "$CONFIG" -q -n 500000 -s 5 -o "$TMP/k.h5" --replace 2>/dev/null &
     pid=$!
     wait_for_handler "$pid" && wait_for_file "$TMP/k.h5.partial" || return 1
     sleep 0.3
