@@ -1,7 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <getopt.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include "../io/h5out.h"
 #include "../io/csvtab.h"
+#include "../io/compare_h5.h"
 #include "../io/h5util.h"
 #include "../io/inputs.h"
 #include "cli.h"
@@ -26,7 +26,6 @@
 /* cap on one block of rows per file, so that a file with very many units
  * cannot make the block buffers huge */
 #define BLOCK_BYTES ((size_t)32 << 20)
-#define Z95 1.959963984540054
 
 /* The same path string, or two spellings of a path to the same file or
  * folder on this machine (a config's paths are joined to its folder, so
@@ -111,133 +110,16 @@ static int check_pairing(const pds_h5result *b, const pds_h5result *s, int allow
     return 0;
 }
 
-/* Sums of x and x^2. The values are small integers (counts, 0/1 flags,
- * year differences), so the sums are exact in a double up to 2^53; a
- * difference that is 0 in every run therefore gives exactly 0 for its mean,
- * variance and interval. */
-typedef struct acc {
-    double s, ss;
-} acc;
-
-static void add(acc *a, double x)
-{
-    a->s += x;
-    a->ss += x * x;
-}
-
-static double mean(const acc *a, double n)
-{
-    return a->s / n;
-}
-
-static double var(const acc *a, double n)
-{
-    if (n < 2)
-        return 0.0;
-    double v = (a->ss - a->s * a->s / n) / (n - 1);
-    return v > 0 ? v : 0.0;
-}
-
-/* mean and 95% interval: mean ± 1.96 sd / sqrt(R) */
-static void interval(const acc *a, double n, double out[3])
-{
-    double m = mean(a, n), h = Z95 * sqrt(var(a, n) / n);
-    out[0] = m;
-    out[1] = m - h;
-    out[2] = m + h;
-}
-
 typedef struct stats {
-    size_t U, Y;
+    pds_compare *c;    /* the paired sums */
     size_t k;          /* index of the comparison year of the unit table */
     int year_given;    /* k set by --year */
     char **names;      /* [U] unit names of the baseline file, or NULL */
-    double R;
-    int first, last, base;
-    acc *nb, *ns, *nd; /* [Y] national count in base, scenario, difference */
-    acc *pd;           /* [U x Y] 0/1 difference of adopted by the year */
-    double *pb, *ps;   /* [U x Y] runs adopted by the year */
-    acc *yd;           /* [U] scenario year - baseline year, censored */
-    double *yb, *ys;   /* [U] sums of the censored years */
-    acc gained;        /* per run, sum over units of baseline year - scenario year */
 } stats;
-
-static int stats_alloc(stats *st, size_t U, size_t Y)
-{
-    memset(st, 0, sizeof *st);
-    st->U = U;
-    st->Y = Y;
-    st->nb = calloc(Y, sizeof *st->nb);
-    st->ns = calloc(Y, sizeof *st->ns);
-    st->nd = calloc(Y, sizeof *st->nd);
-    st->pd = calloc(U * Y, sizeof *st->pd);
-    st->pb = calloc(U * Y, sizeof *st->pb);
-    st->ps = calloc(U * Y, sizeof *st->ps);
-    st->yd = calloc(U, sizeof *st->yd);
-    st->yb = calloc(U, sizeof *st->yb);
-    st->ys = calloc(U, sizeof *st->ys);
-    return st->nb && st->ns && st->nd && st->pd && st->pb && st->ps && st->yd && st->yb && st->ys
-               ? 0
-               : -1;
-}
-
-static void stats_free(stats *st)
-{
-    free(st->nb);
-    free(st->ns);
-    free(st->nd);
-    free(st->pd);
-    free(st->pb);
-    free(st->ps);
-    free(st->yd);
-    free(st->yb);
-    free(st->ys);
-}
-
-/* The year used for year arithmetic: not adopted by last_year counts as
- * last_year + 1 (censored); a negative code (adopted by the base year, year
- * unknown) as the base year. */
-static int eff_year(const stats *st, int v)
-{
-    return v == 0 ? st->last + 1 : v < 0 ? st->base : v;
-}
-
-static int adopted_by(int v, int year)
-{
-    return v != 0 && v <= year; /* negative codes are before any simulated year */
-}
-
-static void add_run(stats *st, const int16_t *x, const int16_t *z)
-{
-    size_t U = st->U, Y = st->Y;
-    double g = 0;
-    for (size_t u = 0; u < U; u++) {
-        int yb = eff_year(st, x[u]), ys = eff_year(st, z[u]);
-        g += yb - ys;
-        st->yb[u] += yb;
-        st->ys[u] += ys;
-        add(&st->yd[u], (double)(ys - yb));
-    }
-    add(&st->gained, g);
-    for (size_t k = 0; k < Y; k++) {
-        int year = st->first + (int)k, cb = 0, cs = 0;
-        for (size_t u = 0; u < U; u++) {
-            int ab = adopted_by(x[u], year), as = adopted_by(z[u], year);
-            cb += ab;
-            cs += as;
-            st->pb[u * Y + k] += ab;
-            st->ps[u * Y + k] += as;
-            add(&st->pd[u * Y + k], (double)(as - ab));
-        }
-        add(&st->nb[k], cb);
-        add(&st->ns[k], cs);
-        add(&st->nd[k], cs - cb);
-    }
-}
 
 static int accumulate(const pds_h5result *b, const pds_h5result *s, stats *st)
 {
-    size_t U = st->U;
+    size_t U = st->c->U;
     size_t rows = BLOCK_BYTES / (U * sizeof(int16_t));
     if (rows > ROWS)
         rows = ROWS;
@@ -259,29 +141,11 @@ static int accumulate(const pds_h5result *b, const pds_h5result *s, stats *st)
             pds_diag_free(&d);
         }
         for (size_t r = 0; rc == 0 && r < n; r++)
-            add_run(st, bb + r * U, sb + r * U);
+            pds_compare_add_run(st->c, bb + r * U, sb + r * U);
     }
     free(bb);
     free(sb);
     return rc;
-}
-
-/* var(nb) + var(ns) over var(nb - ns): how much more variance the
- * difference would have with independent seeds. inf when the paired
- * difference never varies, NaN when nothing varies at all. */
-static double var_ratio(const stats *st, size_t k)
-{
-    double vi = var(&st->nb[k], st->R) + var(&st->ns[k], st->R), vp = var(&st->nd[k], st->R);
-    return vp > 0 ? vi / vp : vi > 0 ? INFINITY : NAN;
-}
-
-static int any_difference(const stats *st)
-{
-    /* a unit's adoption by some year differs only if its year differs */
-    for (size_t u = 0; u < st->U; u++)
-        if (st->yd[u].ss > 0)
-            return 1;
-    return 0;
 }
 
 static void fmt_ratio(char *out, size_t size, double r)
@@ -302,33 +166,6 @@ static int text_width(const char *t)
         if ((*p & 0xC0) != 0x80)
             w += *p >= 0xE0 ? 2 : 1;
     return w;
-}
-
-/* The year index at which the scenario moves the units most: the largest
- * sum over units of |P(adopted by the year) scenario - baseline|; when it
- * moves nothing, the year in which the baseline's adoption is most uncertain
- * (the largest sum of p (1 - p)). */
-static size_t comparison_year(const stats *st)
-{
-    size_t best = st->Y - 1, spread = st->Y - 1;
-    double most = 0, most_spread = -1;
-    for (size_t k = 0; k < st->Y; k++) {
-        double shift = 0, v = 0;
-        for (size_t u = 0; u < st->U; u++) {
-            double p = st->pb[u * st->Y + k] / st->R;
-            shift += fabs(st->ps[u * st->Y + k] - st->pb[u * st->Y + k]) / st->R;
-            v += p * (1 - p);
-        }
-        if (shift > most + 1e-12) {
-            most = shift;
-            best = k;
-        }
-        if (v > most_spread + 1e-12) {
-            most_spread = v;
-            spread = k;
-        }
-    }
-    return most > 0 ? best : spread;
 }
 
 /* "key.sub: value" for each line of a resolved config (nested mappings by
@@ -373,8 +210,7 @@ static void print_config_diff(const pds_h5result *b, const pds_h5result *s)
     char *tb = malloc(1 << 16), *ts = malloc(1 << 16);
     setting *fb = calloc(MAX_SETTINGS, sizeof *fb), *fs = calloc(MAX_SETTINGS, sizeof *fs);
     if (!tb || !ts || !fb || !fs ||
-        pds_h5_attr_read_str(b->file, "config_resolved", tb, 1 << 16) != 0 ||
-        pds_h5_attr_read_str(s->file, "config_resolved", ts, 1 << 16) != 0) {
+        pds_h5result_config(b, tb, 1 << 16) != 0 || pds_h5result_config(s, ts, 1 << 16) != 0) {
         printf("\nsettings: not compared (a file predates the stored resolved config)\n");
         goto out;
     }
@@ -408,8 +244,8 @@ out:
 
 static void print_table(const stats *st, const pds_h5result *b, const pds_h5result *s)
 {
-    size_t U = st->U, Y = st->Y;
-    double R = st->R, v[3];
+    size_t U = st->c->U, Y = st->c->Y;
+    double R = st->c->R, v[3];
     printf("paired comparison: scenario %s minus baseline %s\n", s->path, b->path);
     printf("%llu paired runs, seed %llu; intervals are 95%%: mean +- 1.96 sd / sqrt(runs)\n",
            (unsigned long long)b->n_runs, (unsigned long long)b->seed);
@@ -419,36 +255,36 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
     char ratio[32];
     int odd = 0;
     for (size_t k = 0; k < Y; k++) {
-        interval(&st->nd[k], R, v);
-        fmt_ratio(ratio, sizeof ratio, var_ratio(st, k));
-        odd |= !isfinite(var_ratio(st, k));
-        printf("%-6d %9.3f %9.3f %+9.3f [%+8.3f, %+8.3f] %10s\n", st->first + (int)k,
-               mean(&st->nb[k], R), mean(&st->ns[k], R), v[0], v[1], v[2], ratio);
+        pds_acc_interval(&st->c->nd[k], R, v);
+        fmt_ratio(ratio, sizeof ratio, pds_compare_var_ratio(st->c, k));
+        odd |= !isfinite(pds_compare_var_ratio(st->c, k));
+        printf("%-6d %9.3f %9.3f %+9.3f [%+8.3f, %+8.3f] %10s\n", st->c->first + (int)k,
+               pds_acc_mean(&st->c->nb[k], R), pds_acc_mean(&st->c->ns[k], R), v[0], v[1], v[2], ratio);
     }
     if (odd)
         printf("(var. ratio inf: the difference is identical in every run; -: the count is the "
                "same in every run of both files)\n");
-    double r = var_ratio(st, Y - 1);
+    double r = pds_compare_var_ratio(st->c, Y - 1);
     fmt_ratio(ratio, sizeof ratio, r);
     if (isinf(r))
         printf("variance reduction at %d: inf: the difference is identical in every run\n",
-               st->last);
+               st->c->last);
     else if (isnan(r))
         printf("variance reduction at %d: undefined: the count is the same in every run of "
                "both files\n",
-               st->last);
+               st->c->last);
     else
         printf("variance reduction at %d: %s (variance of the difference with independent "
                "seeds over that with paired runs)\n",
-               st->last, ratio);
-    if (!any_difference(st)) {
+               st->c->last, ratio);
+    if (!pds_compare_any_difference(st->c)) {
         printf("\nno difference in any run: every unit adopts in the same year in the scenario "
                "as in the baseline\n");
         print_config_diff(b, s);
         return;
     }
     size_t K = st->k;
-    int year = st->first + (int)K;
+    int year = st->c->first + (int)K;
     printf("\nunits whose P(adopted by %d) or mean adoption year changed (scenario - baseline;\n"
            "%d: %s; --year chooses another)\n",
            year, year, st->year_given ? "the year asked for" : "the year in which the scenario moves P(adopted) most");
@@ -462,12 +298,12 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
     printf("%7s %7s %8s %20s %9s %20s\n", "P base", "P scen", "P diff", "95% interval",
            "year diff", "95% interval");
     for (size_t u = 0; u < U; u++) {
-        const acc *a = &st->pd[u * Y + K];
-        if (a->ss == 0 && st->yd[u].ss == 0)
+        const pds_acc *a = &st->c->pd[u * Y + K];
+        if (a->ss == 0 && st->c->yd[u].ss == 0)
             continue;
         double y[3];
-        interval(a, R, v);
-        interval(&st->yd[u], R, y);
+        pds_acc_interval(a, R, v);
+        pds_acc_interval(&st->c->yd[u], R, y);
         printf("%-10s ", b->codes[u]);
         if (st->names) {
             fputs(st->names[u], stdout);
@@ -475,11 +311,11 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
                 putchar(' ');
         }
         printf("%7.3f %7.3f %+8.3f [%+8.3f, %+8.3f] %+9.3f [%+8.3f, %+8.3f]\n",
-               st->pb[u * Y + K] / R, st->ps[u * Y + K] / R, v[0], v[1], v[2], y[0], y[1], y[2]);
+               st->c->pb[u * Y + K] / R, st->c->ps[u * Y + K] / R, v[0], v[1], v[2], y[0], y[1], y[2]);
     }
     printf("(year diff: not adopted by %d counts as %d; negative = earlier in the scenario)\n",
-           st->last, st->last + 1);
-    interval(&st->gained, R, v);
+           st->c->last, st->c->last + 1);
+    pds_acc_interval(&st->c->gained, R, v);
     printf("\nunit-years gained per run (baseline year - scenario year, summed over units): "
            "%.3f [%.3f, %.3f]\n",
            v[0], v[1], v[2]);
@@ -517,19 +353,19 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
     if (ost != PDS_OK)
         return pds_cli_exit(ost);
     FILE *f = o.f;
-    size_t U = st->U, Y = st->Y;
-    double R = st->R, v[3];
+    size_t U = st->c->U, Y = st->c->Y;
+    double R = st->c->R, v[3];
     fputs("quantity,unit,name,year,base,scenario,difference,ci_low,ci_high,variance_ratio\n", f);
     for (size_t k = 0; k < Y; k++) {
-        interval(&st->nd[k], R, v);
+        pds_acc_interval(&st->c->nd[k], R, v);
         fputs("national_adopted", f);
         unit_cells(f, st, b, -1);
-        fprintf(f, ",%d", st->first + (int)k);
-        csv_num(f, mean(&st->nb[k], R));
-        csv_num(f, mean(&st->ns[k], R));
+        fprintf(f, ",%d", st->c->first + (int)k);
+        csv_num(f, pds_acc_mean(&st->c->nb[k], R));
+        csv_num(f, pds_acc_mean(&st->c->ns[k], R));
         for (int i = 0; i < 3; i++)
             csv_num(f, v[i]);
-        csv_num(f, var_ratio(st, k));
+        csv_num(f, pds_compare_var_ratio(st->c, k));
         fputc('\n', f);
     }
     for (size_t k = 0; k < Y; k++) {
@@ -537,38 +373,38 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
          * scenario: with paired runs */
         fputs("variance_of_difference", f);
         unit_cells(f, st, b, -1);
-        fprintf(f, ",%d", st->first + (int)k);
-        csv_num(f, var(&st->nb[k], R) + var(&st->ns[k], R));
-        csv_num(f, var(&st->nd[k], R));
+        fprintf(f, ",%d", st->c->first + (int)k);
+        csv_num(f, pds_acc_var(&st->c->nb[k], R) + pds_acc_var(&st->c->ns[k], R));
+        csv_num(f, pds_acc_var(&st->c->nd[k], R));
         fputs(",,,", f);
-        csv_num(f, var_ratio(st, k));
+        csv_num(f, pds_compare_var_ratio(st->c, k));
         fputc('\n', f);
     }
     for (size_t u = 0; u < U; u++) {
         for (size_t k = 0; k < Y; k++) {
-            interval(&st->pd[u * Y + k], R, v);
+            pds_acc_interval(&st->c->pd[u * Y + k], R, v);
             fputs("p_adopted_by_year", f);
             unit_cells(f, st, b, (long)u);
-            fprintf(f, ",%d", st->first + (int)k);
-            csv_num(f, st->pb[u * Y + k] / R);
-            csv_num(f, st->ps[u * Y + k] / R);
+            fprintf(f, ",%d", st->c->first + (int)k);
+            csv_num(f, st->c->pb[u * Y + k] / R);
+            csv_num(f, st->c->ps[u * Y + k] / R);
             for (int i = 0; i < 3; i++)
                 csv_num(f, v[i]);
             fputs(",\n", f);
         }
     }
     for (size_t u = 0; u < U; u++) {
-        interval(&st->yd[u], R, v);
+        pds_acc_interval(&st->c->yd[u], R, v);
         fputs("mean_adoption_year", f);
         unit_cells(f, st, b, (long)u);
         fputc(',', f);
-        csv_num(f, st->yb[u] / R);
-        csv_num(f, st->ys[u] / R);
+        csv_num(f, st->c->yb[u] / R);
+        csv_num(f, st->c->ys[u] / R);
         for (int i = 0; i < 3; i++)
             csv_num(f, v[i]);
         fputs(",\n", f);
     }
-    interval(&st->gained, R, v);
+    pds_acc_interval(&st->c->gained, R, v);
     fputs("unit_years_gained,,,,,", f);
     for (int i = 0; i < 3; i++)
         csv_num(f, v[i]);
@@ -578,121 +414,6 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
     pds_cli_print_diag(&d);
     pds_diag_free(&d);
     return pds_cli_exit(ost);
-}
-
-static int write_h5_contents(hid_t f, const stats *st, const pds_h5result *b, const pds_h5result *s)
-{
-    size_t U = st->U, Y = st->Y;
-    double R = st->R, v[3];
-    double *nat = malloc(3 * Y * sizeof(double)), *pp = malloc(3 * U * Y * sizeof(double));
-    double *vr = malloc(Y * sizeof(double)), *yd = malloc(3 * U * sizeof(double)), pg[3];
-    int16_t *years = malloc(Y * sizeof(int16_t));
-    hid_t g = H5Gcreate2(f, "compare", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int e = !nat || !pp || !vr || !yd || !years || g < 0;
-    for (size_t k = 0; !e && k < Y; k++) {
-        years[k] = (int16_t)(st->first + (int)k);
-        interval(&st->nd[k], R, v);
-        for (int i = 0; i < 3; i++)
-            nat[i * Y + k] = v[i];
-        vr[k] = var_ratio(st, k);
-        for (size_t u = 0; u < U; u++) {
-            interval(&st->pd[u * Y + k], R, v);
-            for (int i = 0; i < 3; i++)
-                pp[i * U * Y + u * Y + k] = v[i];
-        }
-    }
-    for (size_t u = 0; !e && u < U; u++) {
-        interval(&st->yd[u], R, v);
-        for (int i = 0; i < 3; i++)
-            yd[i * U + u] = v[i];
-    }
-    interval(&st->gained, R, pg);
-    hsize_t d2[2] = {3, Y}, d3[3] = {3, U, Y}, d1[1] = {3}, dy[1] = {Y};
-    hsize_t dyu[2] = {3, U};
-    if (!e) {
-        e |= pds_h5_write_dataset(
-            g, "national_adopted_diff", H5T_NATIVE_DOUBLE, 2, d2, nat,
-            "[mean, 95% low, 95% high] x year: paired difference (scenario - baseline) "
-            "in the number of units adopted by the end of the year");
-        e |= pds_h5_write_dataset(
-            g, "p_adopted_by_year_diff", H5T_NATIVE_DOUBLE, 3, d3, pp,
-            "[mean, 95% low, 95% high] x unit x year: paired difference (scenario - "
-            "baseline) in P(adopted by the end of the year)");
-        e |= pds_h5_write_dataset(
-            g, "mean_adoption_year_diff", H5T_NATIVE_DOUBLE, 2, dyu, yd,
-            "[mean, 95% low, 95% high] x unit: paired difference (scenario - baseline) "
-            "in the adoption year, not adopted counting as last_year + 1");
-        e |= pds_h5_write_dataset(
-            g, "province_years_gained", H5T_NATIVE_DOUBLE, 1, d1, pg,
-            "[mean, 95% low, 95% high]: per run, sum over units of baseline year - "
-            "scenario year, not adopted counting as last_year + 1");
-        e |= pds_h5_write_dataset(
-            g, "variance_reduction", H5T_NATIVE_DOUBLE, 1, dy, vr,
-            "per year: (var baseline + var scenario) / var of the paired difference of "
-            "the national count; inf = identical difference in every run, NaN = no "
-            "variation at all");
-        e |= pds_h5_write_dataset(g, "years", H5T_NATIVE_INT16, 1, dy, years,
-                                  "the years of the year axis");
-        e |= pds_h5_write_strings(g, "province_code", (const char *const *)b->codes, U,
-                                  "unit codes of the unit axis");
-        if (st->names)
-            e |= pds_h5_write_strings(g, "unit_name", (const char *const *)st->names, U,
-                                      "unit names of the unit axis");
-    }
-    if (g >= 0)
-        H5Gclose(g);
-    unsigned char one = 1;
-    uint64_t runs = b->n_runs;
-    if (!e) {
-        e |= pds_h5_attr_write_str(f, "base_file", b->path) |
-             pds_h5_attr_write_str(f, "scenario_file", s->path);
-        e |= pds_h5_attr_write_num(f, "seed", H5T_NATIVE_UINT64, &b->seed);
-        e |= pds_h5_attr_write_num(f, "n_runs", H5T_NATIVE_UINT64, &runs);
-        int64_t cy = st->first + (int64_t)st->k;
-        e |= pds_h5_attr_write_num(f, "year", H5T_NATIVE_INT64, &cy);
-        /* last, so that a file with complete = 1 has everything */
-        e |= pds_h5_attr_write_num(f, "complete", H5T_NATIVE_UCHAR, &one);
-    }
-    free(nat);
-    free(pp);
-    free(vr);
-    free(yd);
-    free(years);
-    return e ? -1 : 0;
-}
-
-/* Written under a temporary name and renamed when done, so that OUT.h5 is
- * never a half-written file and an earlier one survives a failure. */
-static int write_h5(const char *path, const stats *st, const pds_h5result *b, const pds_h5result *s)
-{
-    char *tmp = NULL;
-    pds_fileid id = {0};
-    hid_t f = pds_h5_create_tmp(path, &tmp, &id);
-    int rc = 0;
-    if (f < 0) {
-        fprintf(stderr,
-                "pdsim: error: %s: cannot create the output file (is the folder there "
-                "and writable?)\n",
-                path);
-        rc = 1;
-    } else {
-        int e = write_h5_contents(f, st, b, s);
-        e |= H5Fclose(f) < 0;
-        pds_diag d;
-        pds_diag_init(&d);
-        if (e)
-            fprintf(stderr, "pdsim: error: %s: writing the comparison failed (disk full?)\n", path);
-        else if (pds_out_install(tmp, &id, path, &d) != 0)
-            e = 1;
-        pds_cli_print_diag(&d);
-        pds_diag_free(&d);
-        if (e) {
-            pds_out_discard(tmp, &id);
-            rc = 1;
-        }
-    }
-    free(tmp);
-    return rc;
 }
 
 /* An output that is one of the inputs would destroy the runs it reports on:
@@ -774,40 +495,42 @@ static int compare(const char *base, const char *scen, const char *csv, const ch
     stats st;
     memset(&st, 0, sizeof st);
     if (rc == 0) {
-        if (stats_alloc(&st, b.n_units, (size_t)(b.last_year - b.first_year + 1)) != 0) {
+        st.c = pds_compare_create(b.n_units, (size_t)(b.last_year - b.first_year + 1),
+                                  (int)b.first_year, (int)b.last_year, (int)b.base_year);
+        if (!st.c) {
             fprintf(stderr, "pdsim: error: out of memory\n");
             rc = 1;
         }
-        st.R = (double)b.n_runs;
-        st.first = (int)b.first_year;
-        st.last = (int)b.last_year;
-        st.base = (int)b.base_year;
     }
     if (rc == 0)
         rc = accumulate(&b, &s, &st);
-    if (rc == 0 && year && (year < st.first || year > st.last)) {
+    if (rc == 0 && year && (year < st.c->first || year > st.c->last)) {
         fprintf(stderr, "pdsim: error: --year %ld: expected a simulated year in %d..%d\n", year,
-                st.first, st.last);
+                st.c->first, st.c->last);
         rc = 2;
     }
     if (rc == 0) {
-        st.k = year ? (size_t)(year - st.first) : comparison_year(&st);
+        st.k = year ? (size_t)(year - st.c->first) : pds_compare_year(st.c);
         st.year_given = year != 0;
-        size_t nn = st.U;
-        if (pds_h5_read_strings(b.file, "/provinces/name", &nn, &st.names) != 0)
+        if (pds_h5result_unit_strings(&b, "name", &st.names) != 0)
             st.names = NULL;
     }
     if (rc == 0 && !quiet)
         print_table(&st, &b, &s);
     if (rc == 0 && csv)
         rc = write_csv(csv, &st, &b);
-    if (rc == 0 && out)
-        rc = write_h5(out, &st, &b, &s);
+    if (rc == 0 && out) {
+        pds_diag d2;
+        pds_diag_init(&d2);
+        rc = pds_cli_exit(pds_compare_h5_write(out, st.c, st.k, st.names, &b, &s, &d2));
+        pds_cli_print_diag(&d2);
+        pds_diag_free(&d2);
+    }
     pds_lock_release(locks[0]);
     pds_lock_release(locks[1]);
     if (st.names)
-        pds_h5_strings_free(st.names, st.U);
-    stats_free(&st);
+        pds_h5_strings_free(st.names, st.c->U);
+    pds_compare_free(st.c);
     pds_h5result_close(&b);
     pds_h5result_close(&s);
     return rc;
@@ -863,10 +586,11 @@ int pds_cmd_compare(int argc, char **argv)
     int rc;
     /* every failure gets one message of ours; the library's error stack
      * would only repeat it at length */
-    H5E_BEGIN_TRY
+    pds_h5_quiet q;
+    pds_h5_quiet_begin(&q);
     {
         rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model, replace, year);
     }
-    H5E_END_TRY;
+    pds_h5_quiet_end(&q);
     return rc;
 }

@@ -1,4 +1,4 @@
-#include <hdf5.h>
+#include "../io/h5util.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 {
     /* HDF5 1.10 crashes in its exit handler on a file whose close failed
      * (disk full); every command closes its files itself */
-    H5dont_atexit();
+    pds_h5_init();
     if (argc < 2) {
         pds_cmd_help(0, NULL);
         return 2;

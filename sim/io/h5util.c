@@ -595,3 +595,39 @@ void pds_h5result_backtest(const pds_h5result *h, pds_backtest_reliability *bt)
     }
     H5Gclose(g);
 }
+
+int pds_h5result_unit_strings(const pds_h5result *h, const char *field, char ***out)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/provinces/%s", field);
+    size_t n = h->n_units;
+    *out = NULL;
+    return pds_h5_read_strings(h->file, path, &n, out) == 0 ? 0 : -1;
+}
+
+int pds_h5result_config(const pds_h5result *h, char *buf, size_t size)
+{
+    return pds_h5_attr_read_str(h->file, "config_resolved", buf, size);
+}
+
+int pds_h5result_has(const pds_h5result *h, const char *path)
+{
+    /* a missing group on the way makes H5Lexists fail (< 0): also absent */
+    return h->file >= 0 && H5Lexists(h->file, path, H5P_DEFAULT) > 0;
+}
+
+void pds_h5_quiet_begin(pds_h5_quiet *q)
+{
+    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void pds_h5_quiet_end(const pds_h5_quiet *q)
+{
+    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+void pds_h5_init(void)
+{
+    H5dont_atexit();
+}

@@ -74,6 +74,31 @@ typedef struct pds_h5result {
 int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag);
 void pds_h5result_close(pds_h5result *h);
 
+/* The 1-D string dataset of the unit axis named field (code, name, name_en,
+ * region): one string per unit into *out (owned [n_units]; free with
+ * pds_h5_strings_free). 0, or -1 when absent or of another length. */
+int pds_h5result_unit_strings(const pds_h5result *h, const char *field, char ***out);
+/* The resolved config the run stored (root attribute config_resolved) into
+ * buf: 0, or -1 when the file has none (earlier versions) or it is longer. */
+int pds_h5result_config(const pds_h5result *h, char *buf, size_t size);
+/* 1 when the file holds an object at path (groups on the way included). */
+int pds_h5result_has(const pds_h5result *h, const char *path);
+
+/* Silence the HDF5 library's own printing of its error stack between begin
+ * and end (every failure gets one message of pdsim instead); end restores
+ * what begin found. */
+typedef struct pds_h5_quiet {
+    H5E_auto2_t func;
+    void *data;
+} pds_h5_quiet;
+void pds_h5_quiet_begin(pds_h5_quiet *q);
+void pds_h5_quiet_end(const pds_h5_quiet *q);
+
+/* Once at program start: HDF5 1.10 crashes in its exit handler on a file
+ * whose close failed (disk full), so no exit handler; every command closes
+ * its files itself. */
+void pds_h5_init(void);
+
 /* /reliability of a result file: the in-sample check (n_periods = 0 when
  * the file has none, e.g. files of earlier versions, or a bad shape) and the
  * provenance text (prov[0] = '\0' when none). */
