@@ -45,18 +45,20 @@ void pds_cli_print_reliability(const pds_insample *q, const pds_backtest_reliabi
 
 /* The stdout summary of a finished run. */
 void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
-/* Write the tidy CSV summaries of a run result file into dir (created if
+/* (result_csv.c) Write the tidy CSV summaries of a run result file into dir (created if
  * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
  * Returns the exit status. */
 int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs, int replace);
+/* The same from the summaries of an open run file (sim/io/resultread.h). */
+struct pds_runtables;
+int pds_cli_write_run_csvs(const struct pds_runtables *f, const char *dir, int bom, int runs,
+                           int replace);
 /* 1 when path is a sweep file (merged or a part). */
 int pds_cli_is_sweep(const char *path);
 /* pdsim summary of a merged sweep file: a table on stdout unless quiet;
  * with dir, points.csv, point_year.csv and (Sobol) sobol_indices.csv in it.
  * Returns the exit status. */
 int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet);
-/* "a sweep file" or "a comparison file" when path looks like one, else NULL. */
-const char *pds_cli_other_kind(const char *path);
 /* A CSV text field (pds_csv_text: quoted when needed, formulas neutralised). */
 void pds_cli_csv_field(FILE *f, const char *s);
 /* A CSV file written safely (pds_csvfile_begin, pds_outfile_commit), the

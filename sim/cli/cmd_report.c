@@ -2,7 +2,6 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <fcntl.h>
 #include <getopt.h>
-#include <hdf5.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@
 
 #include "../io/csvtab.h"
 #include "../io/dataset.h"
-#include "../io/h5util.h"
+#include "../io/resultread.h"
 #include "cli.h"
 
 /* pdsim report: checks its input files here, so that a missing, damaged,
@@ -28,127 +27,24 @@
 extern char **environ;
 
 /* KIND_PART (a sweep's part file) is recognised only to be refused */
-enum { KIND_RUN, KIND_COMPARE, KIND_SWEEP, N_KINDS, KIND_PART = N_KINDS };
+enum {
+    KIND_RUN = PDS_FILE_RUN,
+    KIND_COMPARE = PDS_FILE_COMPARE,
+    KIND_SWEEP = PDS_FILE_SWEEP,
+    N_KINDS,
+    KIND_PART = PDS_FILE_PART
+};
 static const char *const kind_opt[N_KINDS] = {"--run", "--compare", "--sweep"};
-
-static int refuse(const char *path, const char *what)
-{
-    fprintf(stderr, "pdsim: error: %s: %s\n", path, what);
-    return 2;
-}
-
-static int has_all(hid_t f, const char *const *names)
-{
-    /* a missing group on the way makes H5Lexists fail (< 0): also absent */
-    for (; *names; names++)
-        if (H5Lexists(f, *names, H5P_DEFAULT) <= 0)
-            return 0;
-    return 1;
-}
-
-static int check_sweep(const char *path, hid_t f)
-{
-    static const char *const need[] = {"/design/names",
-                                       "/design/points",
-                                       "/years",
-                                       "/provinces/code",
-                                       "/points/national_adopted_mean",
-                                       "/points/p_all_adopted",
-                                       NULL};
-    unsigned char complete = 0;
-    int64_t fmt = 0;
-    if (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1)
-        return refuse(path, "incomplete sweep file (expected the root attribute complete = 1; "
-                            "is the sweep still running, or were its parts not merged?)");
-    if (pds_h5_attr_read_num(f, "format_version", H5T_NATIVE_INT64, &fmt) != 0 || fmt != 1) {
-        fprintf(stderr, "pdsim: error: %s: sweep format version %lld, expected 1\n", path,
-                (long long)fmt);
-        return 2;
-    }
-    if (!has_all(f, need))
-        return refuse(
-            path, "missing datasets (expected /design/names, /design/points, /years, "
-                  "/provinces/code and /points/*, as pdsim merge writes them; see docs/sweep.md)");
-    return 0;
-}
-
-static int check_compare(const char *path, hid_t f)
-{
-    static const char *const need[] = {"/compare/national_adopted_diff",
-                                       "/compare/p_adopted_by_year_diff", "/compare/years",
-                                       "/compare/province_code", NULL};
-    unsigned char complete = 0;
-    if (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1)
-        return refuse(path, "incomplete comparison file (expected the root attribute complete "
-                            "= 1)");
-    if (!has_all(f, need))
-        return refuse(path, "missing datasets in /compare (expected the output of pdsim compare "
-                            "-o, see docs/compare.md)");
-    return 0;
-}
-
-/* KIND_SWEEP, KIND_PART or KIND_COMPARE when f is one by its looks, else
- * KIND_RUN. */
-static int kind_of(hid_t f)
-{
-    char k[64];
-    if (pds_h5_attr_read_str(f, "kind", k, sizeof k) == 0) {
-        if (strcmp(k, "sweep") == 0)
-            return KIND_SWEEP;
-        if (strcmp(k, "sweep-part") == 0)
-            return KIND_PART;
-    }
-    return H5Lexists(f, "/compare", H5P_DEFAULT) > 0 ? KIND_COMPARE : KIND_RUN;
-}
-
-const char *pds_cli_other_kind(const char *path)
-{
-    const char *name = NULL;
-    H5E_BEGIN_TRY
-    {
-        hid_t f = access(path, R_OK) == 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
-        if (f >= 0) {
-            int k = kind_of(f);
-            name = k == KIND_SWEEP     ? "a sweep file"
-                   : k == KIND_COMPARE ? "a comparison file"
-                                       : NULL;
-            H5Fclose(f);
-        }
-    }
-    H5E_END_TRY;
-    return name;
-}
 
 /* The kind of a result file, after checking it: 0, or 2 with a message.
  * For a run file, dataset gets the dataset path the run recorded. */
 static int classify(const char *path, int *kind, char *dataset, size_t size)
 {
-    if (access(path, R_OK) != 0)
-        return refuse(path, "cannot read the file (expected a result file of pdsim run, "
-                            "compare -o, or a sweep)");
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return refuse(path, "not an HDF5 file, or a damaged one (expected a result file of "
-                            "pdsim run, compare -o, or a sweep)");
-    int rc = -1;
-    *kind = kind_of(f);
-    if (*kind == KIND_SWEEP)
-        rc = check_sweep(path, f);
-    else if (*kind == KIND_COMPARE)
-        rc = check_compare(path, f);
-    else if (*kind == KIND_PART)
-        rc = refuse(path, "a part file of a sweep (kind = sweep-part); merge the parts with "
-                          "pdsim merge DIR -o SWEEP.h5 and report the merged file");
-    H5Fclose(f);
-    if (rc >= 0)
-        return rc;
-    pds_h5result h;
     pds_diag d;
     pds_diag_init(&d);
-    rc = pds_h5result_open(path, &h, &d) != 0 ? 2 : 0;
-    if (rc == 0)
-        snprintf(dataset, size, "%s", h.dataset);
-    pds_h5result_close(&h);
+    pds_file_kind k = PDS_FILE_RUN;
+    int rc = pds_cli_exit(pds_h5_report_input(path, &k, dataset, size, &d));
+    *kind = (int)k;
     pds_cli_print_diag(&d);
     pds_diag_free(&d);
     return rc;
@@ -348,7 +244,8 @@ int pds_cmd_report(int argc, char **argv)
     const char *files[N_KINDS] = {NULL, NULL, NULL};
     char recorded[4096] = "";
     int rc = 0;
-    H5E_BEGIN_TRY
+    pds_h5_quiet q;
+    pds_h5_quiet_begin(&q);
     {
         for (int i = optind; rc == 0 && i < argc; i++) {
             int kind = KIND_RUN;
@@ -364,7 +261,7 @@ int pds_cmd_report(int argc, char **argv)
                 files[kind] = argv[i];
         }
     }
-    H5E_END_TRY;
+    pds_h5_quiet_end(&q);
     if (rc)
         return rc;
     const char *py = find_python();

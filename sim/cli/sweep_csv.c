@@ -5,7 +5,6 @@
  * sobol_indices.csv (one row per output and parameter). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <hdf5.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,106 +13,9 @@
 
 #include "../core/summary.h"
 #include "../io/h5out.h"
-#include "../io/h5util.h"
+#include "../io/resultread.h"
 #include "../io/sweep_h5.h"
 #include "cli.h"
-
-typedef struct sweepfile {
-    uint64_t n_points, runs;
-    int64_t first_year, last_year;
-    char design[16];
-    size_t P, U, Q, Y;
-    char **names, **codes;
-    double *points, *levels, *mean, *quant, *p_all, *median;
-    uint64_t *seed;
-} sweepfile;
-
-static void sweepfile_free(sweepfile *s)
-{
-    pds_h5_strings_free(s->names, s->P);
-    pds_h5_strings_free(s->codes, s->U);
-    free(s->points);
-    free(s->levels);
-    free(s->mean);
-    free(s->quant);
-    free(s->p_all);
-    free(s->median);
-    free(s->seed);
-    memset(s, 0, sizeof *s);
-}
-
-/* 0, or 2 with a message: not a complete merged sweep file. */
-static int sweepfile_read(const char *path, sweepfile *s)
-{
-    memset(s, 0, sizeof *s);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    char kind[32] = "";
-    unsigned char complete = 0;
-    int ok = f >= 0 && pds_h5_attr_read_str(f, "kind", kind, sizeof kind) == 0;
-    if (ok && strcmp(kind, "sweep-part") == 0) {
-        fprintf(stderr,
-                "pdsim: error: %s: a part file of a sweep: merge the parts first (pdsim merge, "
-                "or pdsim sweep SWEEP.yaml --merge)\n",
-                path);
-        H5Fclose(f);
-        return 2;
-    }
-    if (ok && strcmp(kind, "sweep") == 0 &&
-        (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &complete) != 0 || complete != 1)) {
-        fprintf(stderr, "pdsim: error: %s: an incomplete sweep file (complete is not 1)\n", path);
-        H5Fclose(f);
-        return 2;
-    }
-    ok = ok && strcmp(kind, "sweep") == 0 &&
-         pds_h5_attr_read_num(f, "n_points", H5T_NATIVE_UINT64, &s->n_points) == 0 &&
-         pds_h5_attr_read_num(f, "runs_per_point", H5T_NATIVE_UINT64, &s->runs) == 0 &&
-         pds_h5_attr_read_num(f, "first_year", H5T_NATIVE_INT64, &s->first_year) == 0 &&
-         pds_h5_attr_read_num(f, "last_year", H5T_NATIVE_INT64, &s->last_year) == 0 &&
-         pds_h5_attr_read_str(f, "design", s->design, sizeof s->design) == 0 &&
-         s->n_points > 0 && s->n_points <= 10000000 && s->last_year >= s->first_year &&
-         s->last_year - s->first_year < 1000 &&
-         pds_h5_read_strings(f, "/design/names", &s->P, &s->names) == 0 && s->P > 0 &&
-         s->P <= 1000 && pds_h5_read_strings(f, "/provinces/code", &s->U, &s->codes) == 0 &&
-         s->U > 0 && s->U <= 100000;
-    if (ok) {
-        size_t n = (size_t)s->n_points;
-        s->Y = (size_t)(s->last_year - s->first_year + 1);
-        s->Q = pds_n_national_quantiles;
-        hsize_t dp[2] = {n, s->P}, dq[1] = {s->Q}, dm[2] = {n, s->Y}, dqq[3] = {n, s->Q, s->Y},
-                d1[1] = {n}, du[2] = {n, s->U};
-        s->points = malloc(n * s->P * sizeof *s->points);
-        s->levels = malloc(s->Q * sizeof *s->levels);
-        s->mean = malloc(n * s->Y * sizeof *s->mean);
-        s->quant = malloc(n * s->Q * s->Y * sizeof *s->quant);
-        s->p_all = malloc(n * sizeof *s->p_all);
-        s->median = malloc(n * s->U * sizeof *s->median);
-        s->seed = malloc(n * sizeof *s->seed);
-        ok = s->points && s->levels && s->mean && s->quant && s->p_all && s->median && s->seed &&
-             pds_h5_read_dataset(f, "/design/points", H5T_NATIVE_DOUBLE, 2, dp, s->points) == 0 &&
-             pds_h5_read_dataset(f, "/points/quantile_levels", H5T_NATIVE_DOUBLE, 1, dq,
-                                 s->levels) == 0 &&
-             pds_h5_read_dataset(f, "/points/national_adopted_mean", H5T_NATIVE_DOUBLE, 2, dm,
-                                 s->mean) == 0 &&
-             pds_h5_read_dataset(f, "/points/national_adopted_quantiles", H5T_NATIVE_DOUBLE, 3,
-                                 dqq, s->quant) == 0 &&
-             pds_h5_read_dataset(f, "/points/p_all_adopted", H5T_NATIVE_DOUBLE, 1, d1,
-                                 s->p_all) == 0 &&
-             pds_h5_read_dataset(f, "/points/median_year", H5T_NATIVE_DOUBLE, 2, du, s->median) ==
-                 0 &&
-             pds_h5_read_dataset(f, "/points/seed", H5T_NATIVE_UINT64, 1, d1, s->seed) == 0;
-    }
-    if (f >= 0)
-        H5Fclose(f);
-    if (!ok) {
-        fprintf(stderr,
-                "pdsim: error: %s: cannot read it as a complete merged sweep file (see "
-                "docs/sweep.md)\n",
-                path);
-        sweepfile_free(s);
-        return 2;
-    }
-    return 0;
-}
 
 /* The shortest decimal text that reads back as exactly x (NaN as empty). */
 static void put_num(FILE *out, double x)
@@ -148,7 +50,7 @@ static int csv_close(csvfile *c)
     return pds_cli_csv_end(&c->o);
 }
 
-static int write_points(const sweepfile *s, const char *dir, int bom, const pds_inset *in)
+static int write_points(const pds_sweepfile *s, const char *dir, int bom, const pds_inset *in)
 {
     csvfile c;
     int brc = csv_open(&c, dir, "points.csv", bom, in);
@@ -191,7 +93,7 @@ static int write_points(const sweepfile *s, const char *dir, int bom, const pds_
     return csv_close(&c);
 }
 
-static int write_point_year(const sweepfile *s, const char *dir, int bom, const pds_inset *in)
+static int write_point_year(const pds_sweepfile *s, const char *dir, int bom, const pds_inset *in)
 {
     csvfile c;
     int brc = csv_open(&c, dir, "point_year.csv", bom, in);
@@ -250,37 +152,29 @@ static int write_indices(const char *path, const char *dir, int bom, const pds_i
 
 int pds_cli_is_sweep(const char *path)
 {
-    int yes = 0;
-    H5E_BEGIN_TRY
-    {
-        hid_t f = access(path, R_OK) == 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
-        char kind[32] = "";
-        if (f >= 0) {
-            yes = pds_h5_attr_read_str(f, "kind", kind, sizeof kind) == 0 &&
-                  (strcmp(kind, "sweep") == 0 || strcmp(kind, "sweep-part") == 0);
-            H5Fclose(f);
-        }
-    }
-    H5E_END_TRY;
-    return yes;
+    pds_file_kind k = pds_h5_file_kind(path);
+    return k == PDS_FILE_SWEEP || k == PDS_FILE_PART;
 }
 
 int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet)
 {
-    sweepfile s;
+    pds_sweepfile s;
     int rc;
-    H5E_BEGIN_TRY
-    {
-        rc = sweepfile_read(path, &s);
-    }
-    H5E_END_TRY;
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_h5_quiet hq;
+    pds_h5_quiet_begin(&hq);
+    rc = pds_cli_exit(pds_sweepfile_read(path, &s, &d));
+    pds_h5_quiet_end(&hq);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
     if (rc)
         return rc;
     int sobol = strcmp(s.design, "sobol") == 0;
     if (!quiet) {
         printf("sweep %s: design %s, %llu points x %llu runs, years %lld-%lld\n", path, s.design,
-               (unsigned long long)s.n_points, (unsigned long long)s.runs,
-               (long long)s.first_year, (long long)s.last_year);
+               (unsigned long long)s.n_points, (unsigned long long)s.runs, (long long)s.first_year,
+               (long long)s.last_year);
         printf("  %-40s %12s %12s %14s\n", "parameter", "min", "max", "distinct values");
         for (size_t p = 0; p < s.P; p++) {
             double lo = s.points[p], hi = lo, vals[51];
@@ -305,8 +199,8 @@ int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet)
             mlo = v < mlo ? v : mlo;
             mhi = v > mhi ? v : mhi;
         }
-        printf("mean units adopted by %lld over the points: %.3f to %.3f\n",
-               (long long)s.last_year, mlo, mhi);
+        printf("mean units adopted by %lld over the points: %.3f to %.3f\n", (long long)s.last_year,
+               mlo, mhi);
         if (sobol)
             pds_cli_print_sobol(path);
     }
@@ -321,17 +215,15 @@ int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet)
         if (rc == 0)
             rc = write_point_year(&s, dir, bom, &in);
         if (rc == 0 && sobol) {
-            H5E_BEGIN_TRY
-            {
-                rc = write_indices(path, dir, bom, &in);
-            }
-            H5E_END_TRY;
+            pds_h5_quiet_begin(&hq);
+            rc = write_indices(path, dir, bom, &in);
+            pds_h5_quiet_end(&hq);
         }
         pds_inset_free(&in);
         if (rc == 0 && !quiet)
             printf("CSV files in %s: points.csv, point_year.csv%s\n", dir,
                    sobol ? ", sobol_indices.csv" : "");
     }
-    sweepfile_free(&s);
+    pds_sweepfile_free(&s);
     return rc;
 }

@@ -1,7 +1,6 @@
 /* The reader of result files used by `pdsim summary`: the input is a result
  * file, summarised on stdout (sent to /dev/null) and written as the tidy CSV
  * files of `summary --csv` (runs.csv included). */
-#include <hdf5.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -9,13 +8,6 @@
 #include "fuzz_common.h"
 
 extern int optind;
-
-/* report's sniffing of sweep and comparison files, not under test here */
-const char *pds_cli_other_kind(const char *path)
-{
-    (void)path;
-    return NULL;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
