@@ -43,8 +43,23 @@ void pds_cli_year_range(char *buf, size_t n, int lo, int hi, int last);
 void pds_cli_print_reliability(const pds_insample *q, const pds_backtest_reliability *bt,
                                const char *provenance, const char *uncertainty, size_t n_models);
 
-/* The stdout summary of a finished run. */
+/* The stdout summary of a finished run: a line on the model, then
+ * pds_cli_print_forecast. */
 void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum);
+/* What the forecast tables show of the units; all arrays [n_units]. */
+typedef struct pds_cli_forecast_view {
+    size_t n_units;
+    const char *const *codes, *const *names;
+    const int *observed; /* observed adoption year, 0 = none */
+    long base_year;
+    int last_year;
+    const long *report_years; /* the years of the P(adopted by) columns */
+    size_t n_report_years;
+} pds_cli_forecast_view;
+/* The forecast tables, the same for run and summary: the units not adopted
+ * by the base year (median year, 10-90% range, P(adopted by each report
+ * year)) and the national curve. */
+void pds_cli_print_forecast(const pds_cli_forecast_view *v, const pds_summary *sum);
 /* (result_csv.c) Write the tidy CSV summaries of a run result file into dir (created if
  * needed); with bom a UTF-8 byte-order mark, with runs also runs.csv.
  * Returns the exit status. */

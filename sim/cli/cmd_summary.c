@@ -25,52 +25,30 @@ static int open_tables(const char *path, pds_runtables *f)
     return rc;
 }
 
-/* The year by whose end the unit has adopted with probability at least q:
- * the q-quantile of its adoption year; 0 when that is after last_year. */
-static int year_quantile(const pds_runtables *f, size_t u, double q)
+/* The tables of pdsim run, from the summaries the run stored. */
+static int print_table(const pds_runtables *f)
 {
-    for (size_t k = 0; k < f->Y; k++)
-        if (f->p[u * f->Y + k] >= q)
-            return f->years[k];
-    return 0;
-}
-
-static void print_table(const pds_runtables *f)
-{
-    int last = (int)f->h.last_year, base = (int)f->h.base_year;
-    size_t n_obs = 0;
-    for (size_t u = 0; u < f->U; u++)
-        n_obs += f->observed[u] != 0 && f->observed[u] <= base;
-    printf("%s: %llu runs, seed %llu, simulating %lld..%d\n", f->h.path,
+    printf("%s: %llu runs, seed %llu, simulating %lld..%lld\n", f->h.path,
            (unsigned long long)f->h.n_runs, (unsigned long long)f->h.seed,
-           (long long)f->h.first_year, last);
-    printf("%zu of %zu units adopted by %d (observed)\n\n", n_obs, f->U, base);
-    pds_cli_print_padded("code", 9);
-    pds_cli_print_padded("median", 8);
-    pds_cli_print_padded("10\u201390%", 14);
-    printf("%8s\n", "P(last)");
-    for (size_t u = 0; u < f->U; u++) {
-        if (f->observed[u] != 0 && f->observed[u] <= base)
-            continue;
-        char m[16], iv[40];
-        pds_cli_year_text(m, sizeof m, year_quantile(f, u, 0.5), last);
-        pds_cli_year_range(iv, sizeof iv, year_quantile(f, u, 0.1), year_quantile(f, u, 0.9), last);
-        pds_cli_print_padded(f->h.codes[u], 9);
-        pds_cli_print_padded(m, 8);
-        pds_cli_print_padded(iv, 14);
-        printf("%8.3f  %s\n", f->p[u * f->Y + f->Y - 1], f->name[u]);
+           (long long)f->h.first_year, (long long)f->h.last_year);
+    int *observed = malloc((f->U + 1) * sizeof *observed);
+    if (!observed) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
     }
-    printf("\nNational curve (units adopted by the end of each year):\n");
-    printf("%-6s %8s", "year", "mean");
-    for (size_t i = 0; i < f->Q; i++)
-        printf(" %6g%%", 100.0 * f->levels[i]);
-    putchar('\n');
-    for (size_t k = 0; k < f->Y; k++) {
-        printf("%-6d %8.2f", f->years[k], f->mean[k]);
-        for (size_t i = 0; i < f->Q; i++)
-            printf(" %7g", f->quant[i * f->Y + k]);
-        putchar('\n');
-    }
+    for (size_t u = 0; u < f->U; u++)
+        observed[u] = f->observed[u];
+    pds_cli_forecast_view v = {.n_units = f->U,
+                               .codes = (const char *const *)f->h.codes,
+                               .names = (const char *const *)f->name,
+                               .observed = observed,
+                               .base_year = (long)f->h.base_year,
+                               .last_year = (int)f->h.last_year,
+                               .report_years = f->report_years,
+                               .n_report_years = f->n_report_years};
+    pds_cli_print_forecast(&v, f->sum);
+    free(observed);
+    return 0;
 }
 
 int pds_cmd_summary(int argc, char **argv)
@@ -136,8 +114,9 @@ int pds_cmd_summary(int argc, char **argv)
     pds_h5_quiet_begin(&hq);
     {
         rc = open_tables(argv[optind], &f);
+        if (rc == 0 && !quiet)
+            rc = print_table(&f);
         if (rc == 0 && !quiet) {
-            print_table(&f);
             pds_insample q;
             char prov[4096];
             pds_h5result_reliability(&f.h, &q, prov, sizeof prov);

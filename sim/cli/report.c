@@ -1,5 +1,6 @@
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../io/h5out.h"
@@ -64,11 +65,6 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
     const pds_world *w = s->world;
     const pds_run_config *c = s->cfg;
     int last = (int)c->horizon;
-    size_t Y = sum->n_years;
-    size_t n_obs = 0;
-    for (size_t u = 0; u < w->n_units; u++)
-        n_obs += w->units[u].adoption_year != 0 && w->units[u].adoption_year <= c->base_year;
-
     if (s->n_models > 1) {
         printf("pdsim forecast: %zu models (each run draws one:", s->n_models);
         for (size_t k = 0; k < s->n_models; k++)
@@ -83,36 +79,71 @@ void pds_cli_print_summary(const pds_setup *s, const pds_summary *sum)
     if (c->intercept_recalibration)
         printf("intercept recalibrated in-sample: %+.4f added to the model's intercept\n",
                s->intercept_shift);
-    printf("%zu of %zu units adopted by %ld (observed)\n\n", n_obs, w->n_units, c->base_year);
+    const char **codes = malloc((w->n_units + 1) * sizeof *codes);
+    const char **names = malloc((w->n_units + 1) * sizeof *names);
+    int *observed = malloc((w->n_units + 1) * sizeof *observed);
+    if (!codes || !names || !observed) {
+        free(codes);
+        free(names);
+        free(observed);
+        return;
+    }
+    for (size_t u = 0; u < w->n_units; u++) {
+        codes[u] = w->units[u].code;
+        names[u] = w->units[u].name;
+        observed[u] = w->units[u].adoption_year;
+    }
+    pds_cli_forecast_view v = {.n_units = w->n_units,
+                               .codes = codes,
+                               .names = names,
+                               .observed = observed,
+                               .base_year = c->base_year,
+                               .last_year = last,
+                               .report_years = c->report_years,
+                               .n_report_years = c->n_report_years};
+    pds_cli_print_forecast(&v, sum);
+    free(codes);
+    free(names);
+    free(observed);
+}
+
+void pds_cli_print_forecast(const pds_cli_forecast_view *v, const pds_summary *sum)
+{
+    int last = v->last_year;
+    size_t Y = sum->n_years;
+    size_t n_obs = 0;
+    for (size_t u = 0; u < v->n_units; u++)
+        n_obs += v->observed[u] != 0 && v->observed[u] <= v->base_year;
+    printf("%zu of %zu units adopted by %ld (observed)\n\n", n_obs, v->n_units, v->base_year);
 
     int name_w = 4;
-    for (size_t u = 0; u < w->n_units; u++) {
-        int dw = pds_cli_display_width(w->units[u].name);
+    for (size_t u = 0; u < v->n_units; u++) {
+        int dw = pds_cli_display_width(v->names[u]);
         if (dw > name_w)
             name_w = dw;
     }
-    printf("Units not adopted by %ld:\n", c->base_year);
+    printf("Units not adopted by %ld:\n", v->base_year);
     pds_cli_print_padded("code", 8);
     pds_cli_print_padded("name", name_w + 2);
     pds_cli_print_padded("median", 8);
     pds_cli_print_padded("10\u201390%", 14);
-    for (size_t i = 0; i < c->n_report_years; i++)
-        printf("  P(%ld)", c->report_years[i]);
+    for (size_t i = 0; i < v->n_report_years; i++)
+        printf("  P(%ld)", v->report_years[i]);
     putchar('\n');
-    for (size_t u = 0; u < w->n_units; u++) {
-        int oy = w->units[u].adoption_year;
-        if (oy != 0 && oy <= c->base_year)
+    for (size_t u = 0; u < v->n_units; u++) {
+        int oy = v->observed[u];
+        if (oy != 0 && oy <= v->base_year)
             continue;
         char med[16], iv[40];
         pds_cli_year_text(med, sizeof med, pds_summary_unit_year_quantile(sum, u, 0.5), last);
         pds_cli_year_range(iv, sizeof iv, pds_summary_unit_year_quantile(sum, u, 0.1),
                            pds_summary_unit_year_quantile(sum, u, 0.9), last);
-        pds_cli_print_padded(w->units[u].code, 8);
-        pds_cli_print_padded(w->units[u].name, name_w + 2);
+        pds_cli_print_padded(v->codes[u], 8);
+        pds_cli_print_padded(v->names[u], name_w + 2);
         pds_cli_print_padded(med, 8);
         pds_cli_print_padded(iv, 14);
-        for (size_t i = 0; i < c->n_report_years; i++) {
-            size_t k = (size_t)(c->report_years[i] - sum->first_year);
+        for (size_t i = 0; i < v->n_report_years; i++) {
+            size_t k = (size_t)(v->report_years[i] - sum->first_year);
             printf("  %*.3f", (int)strlen("P(2025)"), pds_summary_p_adopted(sum, u, k));
         }
         putchar('\n');

@@ -49,6 +49,16 @@ check "different seed differs" differ "$TMP/b.h5" "$TMP/d.h5"
 check "complete attribute set" complete_is_one "$TMP/a.h5"
 check "no temporary files left" no_leftovers
 check "summary printed" sh -c "'$PDSIM' run '$CONFIG' -n 500 -o '$TMP/g.h5' | grep -q 'National curve'"
+# summary prints run's tables from the file: all but run's first line (the
+# model) and its last two (timing) against all but summary's first (the file)
+same_tables() {
+    "$PDSIM" run "$CONFIG" -n 500 -s 3 -o "$TMP/t.h5" >"$TMP/t.run" 2>&1 &&
+        "$PDSIM" summary "$TMP/t.h5" >"$TMP/t.sum" 2>&1 &&
+        grep -q 'Units not adopted by' "$TMP/t.sum" &&
+        sed '1d' "$TMP/t.run" | head -n -2 >"$TMP/t.a" &&
+        sed '1d' "$TMP/t.sum" >"$TMP/t.b" && diff "$TMP/t.a" "$TMP/t.b" >&2
+}
+check "summary prints the same tables as run" same_tables
 : >"$TMP/plainfile"
 check "unwritable output (under a regular file) exits 1" status_is 1 "$PDSIM" run "$CONFIG" -q -n 10 -o "$TMP/plainfile/x.h5"
 
