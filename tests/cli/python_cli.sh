@@ -31,4 +31,10 @@ check "scripts/find-python.sh ignores a numpy.py in the current folder" sh -c '
 check "report draws a result file named -a.h5" sh -c '
     cd "$1/cwd" && rm -f numpy.py && "$2" report -o "$1/rep2" -q -- -a.h5 &&
         [ -f "$1/rep2/index.html" ] && grep -q -- "-a.h5" "$1/rep2/index.html"' sh "$TMP" "$PDSIM"
+check "a PDSIM_PYTHON that does not exist is an error, not a fallback" sh -c '
+    PDSIM_PYTHON=/nonexistent/python3 "$2" report "$1/a.h5" -o "$1/rep3" -q 2>"$1/np.err"
+    [ $? -eq 1 ] && grep -q "PDSIM_PYTHON=/nonexistent/python3" "$1/np.err" &&
+        [ ! -e "$1/rep3/index.html" ]' sh "$TMP" "$PDSIM"
+check "report -o a/b/c makes every level" sh -c '
+    cd "$1" && "$2" report a.h5 -o deep/a/b/c -q && [ -f deep/a/b/c/index.html ]' sh "$TMP" "$PDSIM"
 finish
