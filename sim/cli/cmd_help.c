@@ -175,9 +175,10 @@ static const char help_compare[] =
 
 static const char help_summary[] =
     "pdsim summary OUT.h5 [options]\n"
-    "  Print the forecast summary of a finished run file: each unit not adopted by the\n"
-    "  base year with its median adoption year, 10-90% range and P(adopted by last_year),\n"
-    "  then the national curve. Refuses a missing, damaged, incomplete or older file (exit 2).\n"
+    "  Print the tables pdsim run printed, from a finished run file: each unit not adopted\n"
+    "  by the base year with its name, median adoption year, 10-90% range and P(adopted by\n"
+    "  each of the run's report_years), then the national curve. Refuses a missing,\n"
+    "  damaged, incomplete or older file (exit 2).\n"
     "  --csv DIR   also write tidy CSV files (UTF-8) into DIR, created if needed:\n"
     "              forecast.csv       code,name,name_en,region,status,observed_adoption_year,\n"
     "                                 median_year,q10_year,q90_year,p_adopted_by_YEAR...\n"
