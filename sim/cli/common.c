@@ -51,27 +51,10 @@ int pds_cli_csv_end(pds_outfile *o)
 int pds_cli_make_dir(const char *dir)
 {
     struct stat st;
-    /* every missing folder on the way, as mkdir -p */
-    char *p = strdup(dir);
-    if (!p) {
-        fprintf(stderr, "pdsim: error: out of memory\n");
-        return 1;
-    }
-    for (char *q = p + 1; *q; q++) {
-        if (*q != '/')
-            continue;
-        *q = '\0';
-        if (stat(p, &st) != 0 && mkdir(p, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", p,
-                    strerror(errno));
-            free(p);
-            return 1;
-        }
-        *q = '/';
-    }
-    free(p);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", dir, strerror(errno));
+    char failed[4096];
+    if (pds_mkdirs(dir, failed, sizeof failed) != 0) {
+        fprintf(stderr, "pdsim: error: %s: cannot create the folder (%s)\n", failed,
+                strerror(errno));
         return 1;
     }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {

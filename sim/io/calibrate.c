@@ -217,24 +217,6 @@ void pds_calib_free(pds_calib *c)
     free(c);
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-    s = s ? s : "";
-    return pds_design_hash(h, s, strlen(s) + 1);
-}
-
-static uint64_t hash_file(uint64_t h, const char *path)
-{
-    if (!path)
-        return hash_str(h, "");
-    pds_diag quiet;
-    pds_diag_init(&quiet);
-    pds_yaml *y = pds_yaml_load(path, &quiet);
-    h = hash_str(h, y ? y->text : "(unreadable)");
-    pds_yaml_free(y);
-    pds_diag_free(&quiet);
-    return h;
-}
 
 /* Years, models and parameters that a calibration can use; 0 or -1. */
 static int check_setup(pds_calib *c, pds_diag *diag)
@@ -355,9 +337,9 @@ pds_calib *pds_calib_load(const char *path, pds_diag *diag)
     }
     /* the identity of the calibration: what determines its generations (not
      * the stopping rules, threads or folder, so that a longer run resumes) */
-    uint64_t h = hash_str(PDS_HASH_INIT, "pdsim calibrate 1");
+    uint64_t h = pds_hash_text(PDS_HASH_INIT, "pdsim calibrate 1");
     for (size_t p = 0; p < c->n_params; p++) {
-        h = hash_str(h, c->sw->params[p].name);
+        h = pds_hash_text(h, c->sw->params[p].name);
         double pr[3] = {(double)c->prior[p].kind, c->prior[p].a, c->prior[p].b};
         h = pds_design_hash(h, pr, sizeof pr);
     }
@@ -370,9 +352,9 @@ pds_calib *pds_calib_load(const char *path, pds_diag *diag)
     uint64_t nums[3] = {c->particles, c->seed, c->max_proposals};
     h = pds_design_hash(h, nums, sizeof nums);
     h = pds_design_hash(h, &c->quantile, sizeof c->quantile);
-    h = hash_str(h, s->cfg->resolved ? s->cfg->resolved : s->cfg->text);
-    h = hash_file(h, s->cfg->model_path);
-    h = hash_file(h, s->cfg->subunit_model_path);
+    h = pds_hash_text(h, s->cfg->resolved ? s->cfg->resolved : s->cfg->text);
+    h = pds_hash_yaml_file(h, s->cfg->model_path);
+    h = pds_hash_yaml_file(h, s->cfg->subunit_model_path);
     snprintf(c->hash, sizeof c->hash, "%016llx", (unsigned long long)h);
     return c;
 }
@@ -671,21 +653,6 @@ static int read_gen(const pds_calib *c, size_t t, pds_calib_gen *g, pds_diag *di
 
 /* ---- the sampler --------------------------------------------------------- */
 
-static int make_dirs(const char *dir)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = 0;
-            mkdir(p, 0777);
-            *s = '/';
-        }
-    int rc = mkdir(p, 0777) == 0 || errno == EEXIST ? 0 : -1;
-    free(p);
-    return rc;
-}
 
 pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
                          pds_calib_progress progress, void *ctx, pds_calib_gen **gens_out,
@@ -698,7 +665,7 @@ pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
     *n_gens = 0;
     if (!gens)
         return PDS_ERR_RUNTIME;
-    if (make_dirs(c->out_dir) != 0) {
+    if (pds_mkdirs(c->out_dir, NULL, 0) != 0) {
         pds_diag_add(diag, c->out_dir, 0, 0, "cannot create the output folder");
         return PDS_ERR_RUNTIME;
     }

@@ -570,3 +570,30 @@ void pds_csv_text(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+int pds_mkdirs(const char *dir, char *failed, size_t size)
+{
+    struct stat st;
+    char *p = strdup(dir);
+    if (!p)
+        return -1;
+    int rc = 0;
+    for (char *q = p + 1; *q && !rc; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (stat(p, &st) != 0 && mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = -1;
+        else
+            *q = '/';
+    }
+    if (!rc && mkdir(p, 0777) != 0 && errno != EEXIST)
+        rc = -1;
+    if (rc && failed && size) {
+        int e = errno;
+        snprintf(failed, size, "%s", p);
+        errno = e;
+    }
+    free(p);
+    return rc;
+}

@@ -134,4 +134,8 @@ pds_status pds_csvfile_begin(pds_outfile *o, const char *dir, const char *name, 
  * a leading apostrophe. Numbers written by the callers are not affected. */
 void pds_csv_text(FILE *f, const char *s);
 
+/* mkdir -p: every missing folder of dir. 0, or -1 with errno set and, when
+ * failed is not NULL, the folder that could not be made copied into it. */
+int pds_mkdirs(const char *dir, char *failed, size_t size);
+
 #endif

@@ -492,21 +492,20 @@ int pds_sweep_output_value(const char *name, int first_year, char *const *codes,
     return -1;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
+uint64_t pds_hash_text(uint64_t h, const char *s)
 {
     s = s ? s : "";
     return pds_design_hash(h, s, strlen(s) + 1);
 }
 
-/* A model file's text (models are YAML; loading keeps the text). */
-static uint64_t hash_file(uint64_t h, const char *path)
+uint64_t pds_hash_yaml_file(uint64_t h, const char *path)
 {
     if (!path)
-        return hash_str(h, "");
+        return pds_hash_text(h, "");
     pds_diag quiet;
     pds_diag_init(&quiet);
     pds_yaml *y = pds_yaml_load(path, &quiet);
-    h = hash_str(h, y ? y->text : "(unreadable)");
+    h = pds_hash_text(h, y ? y->text : "(unreadable)");
     pds_yaml_free(y);
     pds_diag_free(&quiet);
     return h;
@@ -738,19 +737,19 @@ pds_sweep *pds_sweep_load(const char *path, pds_diag *diag)
         return NULL;
     }
     /* the identity of the sweep: what determines its results */
-    uint64_t h = hash_str(PDS_HASH_INIT, "pdsim sweep 1");
-    h = hash_str(h, pds_design_names[sw->design]);
+    uint64_t h = pds_hash_text(PDS_HASH_INIT, "pdsim sweep 1");
+    h = pds_hash_text(h, pds_design_names[sw->design]);
     for (size_t p = 0; p < sw->n_params; p++)
-        h = hash_str(h, sw->params[p].name);
+        h = pds_hash_text(h, sw->params[p].name);
     h = pds_design_hash(h, sw->values, sw->n_points * sw->n_params * sizeof *sw->values);
     uint64_t nums[5] = {sw->runs_per_point, sw->seed, (uint64_t)sw->common_numbers,
                         (uint64_t)sw->bootstrap, sw->points};
     h = pds_design_hash(h, nums, sizeof nums);
     for (size_t i = 0; i < sw->n_outputs; i++)
-        h = hash_str(h, sw->outputs[i]);
-    h = hash_str(h, s->cfg->resolved ? s->cfg->resolved : s->cfg->text);
-    h = hash_file(h, s->cfg->model_path);
-    h = hash_file(h, s->cfg->subunit_model_path);
+        h = pds_hash_text(h, sw->outputs[i]);
+    h = pds_hash_text(h, s->cfg->resolved ? s->cfg->resolved : s->cfg->text);
+    h = pds_hash_yaml_file(h, s->cfg->model_path);
+    h = pds_hash_yaml_file(h, s->cfg->subunit_model_path);
     snprintf(sw->hash, sizeof sw->hash, "%016llx", (unsigned long long)h);
     return sw;
 }

@@ -141,4 +141,10 @@ int pds_sweep_output_value(const char *name, int first_year, char *const *codes,
 /* Points [*first, *end) of task `task` of `tasks`: contiguous blocks. */
 void pds_sweep_task_points(size_t n_points, size_t task, size_t tasks, size_t *first, size_t *end);
 
+/* The hashes a sweep and a calibration fingerprint their inputs with
+ * (pds_design_hash): a string with its terminating NUL ("" for NULL), and a
+ * YAML file's text (a model or config; loading keeps the text). */
+uint64_t pds_hash_text(uint64_t h, const char *s);
+uint64_t pds_hash_yaml_file(uint64_t h, const char *path);
+
 #endif

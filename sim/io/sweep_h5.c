@@ -1,4 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
+#include "outfile.h"
 #include "sweep_h5.h"
 
 #include <dirent.h>
@@ -433,21 +434,6 @@ static int part_matches(hid_t f, const pds_sweep *sw, size_t task, size_t tasks)
            pds_h5_attr_read_num(f, "tasks", H5T_NATIVE_UINT64, &n) == 0 && t == task && n == tasks;
 }
 
-static int mkdirs(const char *dir)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            mkdir(p, 0777);
-            *s = '/';
-        }
-    int rc = mkdir(p, 0777) == 0 || errno == EEXIST ? 0 : -1;
-    free(p);
-    return rc;
-}
 
 /* Set the root attribute complete of an open part to v, creating it when
  * absent, and flush. A part's finish step only rewrites this existing
@@ -529,7 +515,7 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
     p->file = -1;
     p->path = pds_sweep_part_path(sw->parts_dir, task, tasks);
     p->partial = p->path ? malloc(strlen(p->path) + sizeof ".partial") : NULL;
-    if (!p->partial || mkdirs(sw->parts_dir) != 0) {
+    if (!p->partial || pds_mkdirs(sw->parts_dir, NULL, 0) != 0) {
         pds_diag_add(diag, sw->parts_dir, 0, 0, "cannot create the folder for the part files");
         part_free(p);
         return PDS_ERR_RUNTIME;
