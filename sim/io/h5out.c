@@ -296,6 +296,30 @@ static int write_backtest(hid_t file, const pds_backtest_reliability *bt)
     return rc;
 }
 
+/* The names earlier versions wrote (/provinces, /cities,
+ * /runs/province_adoption_year, ...) as second names of the same objects
+ * (hard links), so that scripts reading them still work: h5py and the C API
+ * follow soft links too, but h5diff given a soft link's path compares the
+ * link, not the data behind it. */
+static int legacy_links(hid_t file, int subunits)
+{
+    static const char *const link[][2] = {
+        {"/provinces", "/units"},
+        {"/runs/province_adoption_year", "/runs/unit_adoption_year"},
+        {"/cities", "/subunits"},
+        {"/subunits/province_code", "/subunits/unit_code"},
+        {"/runs/city_adoption_year", "/runs/subunit_adoption_year"},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof link / sizeof link[0]; i++) {
+        if (i >= 4 && !subunits)
+            break;
+        if (H5Lcreate_hard(file, link[i][1], file, link[i][0], H5P_DEFAULT, H5P_DEFAULT) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 static int write_world(hid_t file, const pds_h5meta *m)
 {
     const pds_world *w = m->w;
@@ -305,7 +329,7 @@ static int write_world(hid_t file, const pds_h5meta *m)
     const char **c = calloc(U + S + 1, sizeof(char *));
     int16_t *yr = calloc(U + S + 1, sizeof(int16_t));
     int rc = (a && b && c && yr) ? 0 : -1;
-    hid_t g = rc ? -1 : H5Gcreate2(file, "provinces", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = rc ? -1 : H5Gcreate2(file, "units", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g >= 0) {
         for (size_t i = 0; i < U; i++) {
             a[i] = w->units[i].code;
@@ -329,7 +353,7 @@ static int write_world(hid_t file, const pds_h5meta *m)
     } else {
         rc = -1;
     }
-    g = rc ? -1 : H5Gcreate2(file, "cities", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    g = rc ? -1 : H5Gcreate2(file, "subunits", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g >= 0) {
         for (size_t i = 0; i < S; i++) {
             a[i] = w->subunits[i].code;
@@ -340,7 +364,7 @@ static int write_world(hid_t file, const pds_h5meta *m)
         hsize_t d[1] = {S};
         rc |= pds_h5_write_strings(g, "code", a, S, "sub-unit code, as in subunits.csv");
         rc |= pds_h5_write_strings(g, "name", b, S, "sub-unit name");
-        rc |= pds_h5_write_strings(g, "province_code", c, S, "code of the parent unit");
+        rc |= pds_h5_write_strings(g, "unit_code", c, S, "code of the parent unit");
         rc |= pds_h5_write_dataset(g, "observed_adoption_year", H5T_NATIVE_INT16, 1, d, yr,
                                    "adoption year in the dataset (0 = none or unknown)");
         H5Gclose(g);
@@ -506,7 +530,7 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
         chunk_r = 1;
     if (!rc) {
         hsize_t dims[2] = {m->n_runs, h->n_units}, ch[2] = {chunk_r, h->n_units ? h->n_units : 1};
-        h->d_units = make_dataset(g, "province_adoption_year", H5T_NATIVE_INT16, 2, dims, ch,
+        h->d_units = make_dataset(g, "unit_adoption_year", H5T_NATIVE_INT16, 2, dims, ch,
                                   "per run, each unit's adoption year: observed year if adopted by "
                                   "the base year, simulated year, or 0 = not adopted by last_year");
         if (h->d_units < 0)
@@ -515,13 +539,17 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     if (!rc && h->n_subs > 0) {
         hsize_t dims[2] = {m->n_runs, h->n_subs}, ch[2] = {chunk_r, h->n_subs};
         h->d_subs =
-            make_dataset(g, "city_adoption_year", H5T_NATIVE_INT16, 2, dims, ch,
+            make_dataset(g, "subunit_adoption_year", H5T_NATIVE_INT16, 2, dims, ch,
                          "per run, each sub-unit's adoption year: observed year, -1 = adopted "
                          "by the base year with the year unknown, simulated year, or 0 = not "
                          "adopted by last_year");
         if (h->d_subs < 0)
             rc = -1;
     }
+    /* the names of earlier versions, readable as soft links to the
+     * unit-neutral ones */
+    if (!rc)
+        rc = legacy_links(h->file, h->n_subs > 0);
     if (!rc && h->n_coef > 0) {
         hsize_t dims[2] = {m->n_runs, h->n_coef}, ch[2] = {chunk_r, h->n_coef};
         h->d_coef = make_dataset(g, "coefficients", H5T_NATIVE_DOUBLE, 2, dims, ch,
