@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh calibrate
 cmake --preset release >/dev/null
 cmake --build --preset release -j 2 >/dev/null
-PY=$(scripts/find-python.sh h5py numpy scipy) || {
-    echo "calibrate-city-model: no Python with h5py, numpy and scipy (set PDSIM_PYTHON)" >&2
+PY=$(scripts/find-python.sh h5py numpy scipy matplotlib) || {
+    echo "calibrate-city-model: no Python with h5py, numpy, scipy and matplotlib (set PDSIM_PYTHON)" >&2
     exit 1
 }
 exec nice -n 19 "$PY" scripts/calibrate_city_model.py build/pdsim . models/city-calibrated.yaml "$@"

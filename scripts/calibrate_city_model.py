@@ -44,6 +44,9 @@ import h5py
 import numpy as np
 from scipy.optimize import minimize
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_common import write_replace  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("pdsim")
 ap.add_argument("root")
@@ -213,10 +216,9 @@ src = ("Calibrated, not estimated: no city-level coefficients are published. Hin
        "the simulated method of moments (one history's moment variability; see the .fit.md); "
        "with uncertainty: coefficients each run draws the city coefficients from them."
        % (args.runs, args.seed))
-tmp_out = args.out + ".tmp"
-with open(tmp_out, "w") as f:
-    f.write(model_text(th, "city-calibrated", desc, src, cov))
-os.replace(tmp_out, args.out)
-with open(os.path.splitext(args.out)[0] + ".fit.md", "w") as f:
-    f.write("# Calibration of %s\n\nWritten by scripts/calibrate-city-model.sh.\n\n%s\n"
-            % (os.path.basename(args.out), report))
+# written as pdsim writes its outputs: exclusive temporary name, rename
+write_replace(args.out, lambda fh: fh.write(
+    model_text(th, "city-calibrated", desc, src, cov).encode("utf-8")))
+write_replace(os.path.splitext(args.out)[0] + ".fit.md", lambda fh: fh.write(
+    ("# Calibration of %s\n\nWritten by scripts/calibrate-city-model.sh.\n\n%s\n"
+     % (os.path.basename(args.out), report)).encode("utf-8")))

@@ -8,6 +8,7 @@
 
 #include "../core/engine.h"
 #include "../core/pcg.h"
+#include "config.h"
 #include "h5util.h"
 #include "pds_version.h"
 
@@ -157,8 +158,6 @@ static int write_model_of_run(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
     return rc;
 }
 
-#define PDS_MAX_H5_MODELS 64
-
 /* /runs/posterior_draw: the posterior draw of each run, a function of
  * (seed, run) alone, written whole at creation like /runs/model. */
 static int write_posterior_draw(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
@@ -176,15 +175,15 @@ static int write_posterior_draw(hid_t g, const pds_h5meta *m, hsize_t chunk_r)
                                                m->posterior_draws_path ? m->posterior_draws_path
                                                                        : "");
     if (!rc) {
-        uint64_t nd[PDS_MAX_H5_MODELS];
+        uint64_t nd[PDS_MAX_MODELS];
         size_t na = several ? m->n_models : 1;
-        for (size_t k = 0; k < na && k < PDS_MAX_H5_MODELS; k++)
+        for (size_t k = 0; k < na && k < PDS_MAX_MODELS; k++)
             nd[k] = several ? m->n_posterior_draws_of[k] : m->n_posterior_draws;
         hsize_t dn[1] = {na};
         hid_t sp = several ? H5Screate_simple(1, dn, NULL) : H5Screate(H5S_SCALAR);
         hid_t a = sp >= 0 ? H5Acreate2(d, "n_draws", H5T_NATIVE_UINT64, sp, H5P_DEFAULT, H5P_DEFAULT)
                           : -1;
-        rc = na > PDS_MAX_H5_MODELS || a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, nd) < 0 ? -1 : 0;
+        rc = na > PDS_MAX_MODELS || a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, nd) < 0 ? -1 : 0;
         if (a >= 0)
             H5Aclose(a);
         if (sp >= 0)
