@@ -140,8 +140,8 @@ static int accumulate(const pds_h5result *b, const pds_h5result *s, stats *st)
             pds_cli_print_diag(&d);
             pds_diag_free(&d);
         }
-        for (size_t r = 0; rc == 0 && r < n; r++)
-            pds_compare_add_run(st->c, bb + r * U, sb + r * U);
+        if (rc == 0)
+            pds_compare_add_runs(st->c, n, bb, sb);
     }
     free(bb);
     free(sb);

@@ -18,9 +18,14 @@ double pds_acc_var(const pds_acc *a, double n)
     return v > 0 ? v : 0.0;
 }
 
+double pds_acc_se(const pds_acc *a, double n)
+{
+    return n > 0 ? sqrt(pds_acc_var(a, n) / n) : 0.0;
+}
+
 void pds_acc_interval(const pds_acc *a, double n, double out[3])
 {
-    double m = pds_acc_mean(a, n), h = Z95 * sqrt(pds_acc_var(a, n) / n);
+    double m = pds_acc_mean(a, n), h = Z95 * pds_acc_se(a, n);
     out[0] = m;
     out[1] = m - h;
     out[2] = m + h;
@@ -87,33 +92,83 @@ static int adopted_by(int v, int year)
     return v != 0 && v <= year; /* negative codes are before any simulated year */
 }
 
-void pds_compare_add_run(pds_compare *c, const int16_t *x, const int16_t *z)
+void pds_compare_add_runs(pds_compare *c, size_t n, const int16_t *x, const int16_t *z)
 {
     size_t U = c->U, Y = c->Y;
-    double g = 0;
-    for (size_t u = 0; u < U; u++) {
-        int yb = eff_year(c, x[u]), ys = eff_year(c, z[u]);
-        g += yb - ys;
-        c->yb[u] += yb;
-        c->ys[u] += ys;
-        add(&c->yd[u], (double)(ys - yb));
-    }
-    add(&c->gained, g);
-    for (size_t k = 0; k < Y; k++) {
-        int year = c->first + (int)k, cb = 0, cs = 0;
+    for (size_t r = 0; r < n; r++, x += U, z += U) {
+        double g = 0;
         for (size_t u = 0; u < U; u++) {
-            int ab = adopted_by(x[u], year), as = adopted_by(z[u], year);
-            cb += ab;
-            cs += as;
-            c->pb[u * Y + k] += ab;
-            c->ps[u * Y + k] += as;
-            add(&c->pd[u * Y + k], (double)(as - ab));
+            int yb = eff_year(c, x[u]), ys = eff_year(c, z[u]);
+            g += yb - ys;
+            c->yb[u] += yb;
+            c->ys[u] += ys;
+            add(&c->yd[u], (double)(ys - yb));
         }
-        add(&c->nb[k], cb);
-        add(&c->ns[k], cs);
-        add(&c->nd[k], cs - cb);
+        add(&c->gained, g);
+        for (size_t k = 0; k < Y; k++) {
+            int year = c->first + (int)k, cb = 0, cs = 0;
+            for (size_t u = 0; u < U; u++) {
+                int ab = adopted_by(x[u], year), as = adopted_by(z[u], year);
+                cb += ab;
+                cs += as;
+                c->pb[u * Y + k] += ab;
+                c->ps[u * Y + k] += as;
+                add(&c->pd[u * Y + k], (double)(as - ab));
+            }
+            add(&c->nb[k], cb);
+            add(&c->ns[k], cs);
+            add(&c->nd[k], cs - cb);
+        }
+        c->R += 1;
     }
-    c->R += 1;
+}
+
+void pds_compare_share_at(const pds_compare *c, size_t k, pds_compare_share *out)
+{
+    /* the share is the count over U: its mean, interval and SE are the
+     * count's over U, so that they come from the same exact sums */
+    double U = c->U > 0 ? (double)c->U : NAN, v[3];
+    pds_acc_interval(&c->nd[k], c->R, v);
+    out->base = pds_acc_mean(&c->nb[k], c->R) / U;
+    out->scenario = pds_acc_mean(&c->ns[k], c->R) / U;
+    for (int i = 0; i < 3; i++)
+        out->diff[i] = v[i] / U;
+    out->se = pds_acc_se(&c->nd[k], c->R) / U;
+}
+
+/* a before b in pds_compare_top_shifts */
+static int shifts_before(const pds_compare *c, size_t k, size_t a, size_t b)
+{
+    double ya = fabs(c->yd[a].s), yb = fabs(c->yd[b].s);
+    if (ya != yb)
+        return ya > yb;
+    double pa = fabs(c->pd[a * c->Y + k].s), pb = fabs(c->pd[b * c->Y + k].s);
+    if (pa != pb)
+        return pa > pb;
+    return a < b;
+}
+
+size_t pds_compare_top_shifts(const pds_compare *c, size_t k, size_t *idx, size_t max)
+{
+    /* the sums over the same R runs order like the means, and are exact */
+    size_t n = 0;
+    for (size_t u = 0; u < c->U && max > 0; u++) {
+        if (c->yd[u].ss == 0)
+            continue;
+        size_t i;
+        if (n < max)
+            i = n++;
+        else if (shifts_before(c, k, u, idx[max - 1]))
+            i = max - 1; /* the last one drops out */
+        else
+            continue;
+        while (i > 0 && shifts_before(c, k, u, idx[i - 1])) {
+            idx[i] = idx[i - 1];
+            i--;
+        }
+        idx[i] = u;
+    }
+    return n;
 }
 
 double pds_compare_var_ratio(const pds_compare *c, size_t k)
@@ -125,7 +180,7 @@ double pds_compare_var_ratio(const pds_compare *c, size_t k)
 
 int pds_compare_any_difference(const pds_compare *c)
 {
-    /* a unit's adoption by some year differs only if its year differs */
+    /* an item's adoption by some year differs only if its year differs */
     for (size_t u = 0; u < c->U; u++)
         if (c->yd[u].ss > 0)
             return 1;
