@@ -111,40 +111,106 @@ static int check_pairing(const pds_h5result *b, const pds_h5result *s, int allow
 }
 
 typedef struct stats {
-    pds_compare *c;    /* the paired sums */
+    pds_compare *c;    /* the paired sums of the units */
     size_t k;          /* index of the comparison year of the unit table */
     int year_given;    /* k set by --year */
     char **names;      /* [U] unit names of the baseline file, or NULL */
+    pds_compare *sc;   /* the paired sums of the sub-units, or NULL when not compared */
+    pds_h5subunits sb, ss; /* the sub-units of the baseline and of the scenario */
 } stats;
 
+/* Whether the sub-units of both files can be paired: both store their
+ * years, for the same sub-units in the same order. 1 yes; 0 no, with a note
+ * (or, when required, the message and *rc = 2); *rc = 2 for a file whose
+ * sub-unit data are damaged. */
+static int subunits_pair(const pds_h5result *b, const pds_h5result *s, stats *st, int require,
+                         int *rc)
+{
+    int pb = 0, ps = 0;
+    pds_diag d;
+    pds_diag_init(&d);
+    if (pds_h5result_subunits_open(b, &st->sb, &pb, &d) != 0 ||
+        pds_h5result_subunits_open(s, &st->ss, &ps, &d) != 0)
+        *rc = 2;
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    if (*rc)
+        return 0;
+    const char *kind = require ? "error" : "note";
+    char why[512] = "";
+    if (!pb && !ps) {
+        if (!require)
+            return 0; /* nothing to compare, nothing to say */
+        snprintf(why, sizeof why,
+                 "neither file stores sub-unit years "
+                 "(/runs/subunit_adoption_year)");
+    } else if (!pb || !ps) {
+        snprintf(why, sizeof why,
+                 "%s stores no sub-unit years (/runs/subunit_adoption_year; run with "
+                 "store_subunit_years: true)",
+                 pb ? s->path : b->path);
+    } else if (st->sb.n != st->ss.n) {
+        snprintf(why, sizeof why,
+                 "%s: the number of sub-units in /subunits/code differs from the baseline %s "
+                 "(baseline %zu, scenario %zu)",
+                 s->path, b->path, st->sb.n, st->ss.n);
+    } else {
+        for (size_t i = 0; i < st->sb.n && !why[0]; i++)
+            if (strcmp(st->sb.codes[i], st->ss.codes[i]) != 0)
+                snprintf(why, sizeof why,
+                         "%s: /subunits/code[%zu] differs from the baseline %s (baseline "
+                         "%.100s, scenario %.100s)",
+                         s->path, i, b->path, st->sb.codes[i], st->ss.codes[i]);
+    }
+    if (!why[0])
+        return 1;
+    fprintf(stderr, "pdsim: %s: sub-units not compared: %s%s\n", kind, why,
+            require ? " (--subunits asks for them)" : "; the units are compared as usual");
+    if (require)
+        *rc = 2;
+    return 0;
+}
+
+/* Both files' units (and sub-units, when compared) block by block, run r
+ * of the baseline paired with run r of the scenario. */
 static int accumulate(const pds_h5result *b, const pds_h5result *s, stats *st)
 {
-    size_t U = st->c->U;
-    size_t rows = BLOCK_BYTES / (U * sizeof(int16_t));
+    size_t U = st->c->U, S = st->sc ? st->sc->U : 0;
+    size_t rows = BLOCK_BYTES / ((U + S) * sizeof(int16_t));
     if (rows > ROWS)
         rows = ROWS;
     if (rows < 1)
         rows = 1;
     int16_t *bb = malloc(rows * U * sizeof *bb), *sb = malloc(rows * U * sizeof *sb);
-    int rc = bb && sb ? 0 : 1;
+    int16_t *bs = malloc(rows * (S ? S : 1) * sizeof *bs),
+            *ss = malloc(rows * (S ? S : 1) * sizeof *ss);
+    int rc = bb && sb && bs && ss ? 0 : 1;
     if (rc)
         fprintf(stderr, "pdsim: error: out of memory\n");
     for (uint64_t r0 = 0; rc == 0 && r0 < b->n_runs; r0 += rows) {
         size_t n = (size_t)(b->n_runs - r0 < rows ? b->n_runs - r0 : rows);
         const pds_h5result *h[2] = {b, s};
-        int16_t *buf[2] = {bb, sb};
+        const pds_h5subunits *sub[2] = {&st->sb, &st->ss};
+        int16_t *buf[2] = {bb, sb}, *sbuf[2] = {bs, ss};
         for (int i = 0; rc == 0 && i < 2; i++) {
             pds_diag d;
             pds_diag_init(&d);
             rc = pds_h5result_read_years(h[i], r0, n, buf[i], &d);
+            if (rc == 0 && S)
+                rc = pds_h5subunits_read_years(h[i], sub[i], r0, n, sbuf[i], &d);
             pds_cli_print_diag(&d);
             pds_diag_free(&d);
         }
-        if (rc == 0)
+        if (rc == 0) {
             pds_compare_add_runs(st->c, n, bb, sb);
+            if (S)
+                pds_compare_add_runs(st->sc, n, bs, ss);
+        }
     }
     free(bb);
     free(sb);
+    free(bs);
+    free(ss);
     return rc;
 }
 
@@ -242,6 +308,65 @@ out:
     free(fs);
 }
 
+#define TOP_SUBUNITS 10
+
+/* The sub-units at the year of the unit table: the share adopted in each
+ * file with its paired difference, then those whose mean adoption year
+ * moved most. */
+static void print_subunits(const stats *st)
+{
+    const pds_compare *c = st->sc;
+    if (!c)
+        return;
+    size_t K = st->k, Y = c->Y;
+    int year = c->first + (int)K;
+    double R = c->R;
+    pds_compare_share sh;
+    pds_compare_share_at(c, K, &sh);
+    printf(
+        "\nSub-units: share adopted by %d base %.4f, scenario %.4f, difference %+.4f (SE %.4f)\n",
+        year, sh.base, sh.scenario, sh.diff[0], sh.se);
+    size_t top[TOP_SUBUNITS];
+    size_t n = pds_compare_top_shifts(c, K, top, TOP_SUBUNITS);
+    if (n == 0) {
+        printf("no difference in any run: every one of the %zu sub-units adopts in the same year "
+               "in the scenario as in the baseline\n",
+               c->U);
+        return;
+    }
+    printf("%zu of %zu sub-units with the largest shifts of the mean adoption year (scenario - "
+           "baseline; SE in parentheses)\n",
+           n, c->U);
+    int name_w = 4, unit_w = 4;
+    for (size_t i = 0; i < n; i++) {
+        const char *un = st->names ? st->names[st->sb.parent[top[i]]] : st->sb.unit_codes[top[i]];
+        if (text_width(st->sb.names[top[i]]) > name_w)
+            name_w = text_width(st->sb.names[top[i]]);
+        if (text_width(un) > unit_w)
+            unit_w = text_width(un);
+    }
+    printf("%-10s %-*s %-*s %7s %7s %8s %8s %9s %8s\n", "sub-unit", name_w, "name", unit_w, "unit",
+           "P base", "P scen", "P diff", "(SE)", "year diff", "(SE)");
+    for (size_t i = 0; i < n; i++) {
+        size_t u = top[i];
+        const char *un = st->names ? st->names[st->sb.parent[u]] : st->sb.unit_codes[u];
+        const pds_acc *a = &c->pd[u * Y + K];
+        printf("%-10s ", st->sb.codes[u]);
+        fputs(st->sb.names[u], stdout);
+        for (int w = text_width(st->sb.names[u]); w <= name_w; w++)
+            putchar(' ');
+        fputs(un, stdout);
+        for (int w = text_width(un); w <= unit_w; w++)
+            putchar(' ');
+        printf("%7.3f %7.3f %+8.4f (%6.4f) %+9.3f (%6.3f)\n", c->pb[u * Y + K] / R,
+               c->ps[u * Y + K] / R, pds_acc_mean(a, R), pds_acc_se(a, R),
+               pds_acc_mean(&c->yd[u], R), pds_acc_se(&c->yd[u], R));
+    }
+    printf("(P at %d; year diff: not adopted by %d counts as %d; negative = earlier in the "
+           "scenario)\n",
+           year, c->last, c->last + 1);
+}
+
 static void print_table(const stats *st, const pds_h5result *b, const pds_h5result *s)
 {
     size_t U = st->c->U, Y = st->c->Y;
@@ -280,6 +405,7 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
     if (!pds_compare_any_difference(st->c)) {
         printf("\nno difference in any run: every unit adopts in the same year in the scenario "
                "as in the baseline\n");
+        print_subunits(st);
         print_config_diff(b, s);
         return;
     }
@@ -319,6 +445,7 @@ static void print_table(const stats *st, const pds_h5result *b, const pds_h5resu
     printf("\nunit-years gained per run (baseline year - scenario year, summed over units): "
            "%.3f [%.3f, %.3f]\n",
            v[0], v[1], v[2]);
+    print_subunits(st);
     print_config_diff(b, s);
 }
 
@@ -330,36 +457,116 @@ static void csv_num(FILE *f, double x)
         fprintf(f, "%.10g", x);
 }
 
-/* The code and name cells of unit u, or two empty cells for u = -1. */
-static void unit_cells(FILE *f, const stats *st, const pds_h5result *b, long u)
+/* One axis of a CSV file: the units (cells code, name) or the sub-units
+ * (cells code, name, unit code, unit name). */
+typedef struct csv_axis {
+    const pds_compare *c;
+    char **codes, **names;     /* [c->U]; names may be NULL */
+    const pds_h5subunits *sub; /* the sub-units' parents, or NULL for the units */
+    char **unit_names;         /* [units] names of the parents, or NULL */
+} csv_axis;
+
+/* The key cells of item u, or empty cells for u = -1. */
+static void key_cells(FILE *f, const csv_axis *a, long u)
 {
     fputc(',', f);
     if (u >= 0)
-        pds_cli_csv_field(f, b->codes[u]);
+        pds_cli_csv_field(f, a->codes[u]);
     fputc(',', f);
-    if (u >= 0 && st->names)
-        pds_cli_csv_field(f, st->names[u]);
+    if (u >= 0 && a->names)
+        pds_cli_csv_field(f, a->names[u]);
+    if (!a->sub)
+        return;
+    fputc(',', f);
+    if (u >= 0)
+        pds_cli_csv_field(f, a->sub->unit_codes[u]);
+    fputc(',', f);
+    if (u >= 0 && a->unit_names)
+        pds_cli_csv_field(f, a->unit_names[a->sub->parent[u]]);
+}
+
+/* The rows of every item: p_adopted_by_year by item and year, then
+ * mean_adoption_year by item; the same for units and sub-units. */
+static void item_rows(FILE *f, const csv_axis *a)
+{
+    const pds_compare *c = a->c;
+    size_t U = c->U, Y = c->Y;
+    double R = c->R, v[3];
+    for (size_t u = 0; u < U; u++) {
+        for (size_t k = 0; k < Y; k++) {
+            pds_acc_interval(&c->pd[u * Y + k], R, v);
+            fputs("p_adopted_by_year", f);
+            key_cells(f, a, (long)u);
+            fprintf(f, ",%d", c->first + (int)k);
+            csv_num(f, c->pb[u * Y + k] / R);
+            csv_num(f, c->ps[u * Y + k] / R);
+            for (int i = 0; i < 3; i++)
+                csv_num(f, v[i]);
+            fputs(",\n", f);
+        }
+    }
+    for (size_t u = 0; u < U; u++) {
+        pds_acc_interval(&c->yd[u], R, v);
+        fputs("mean_adoption_year", f);
+        key_cells(f, a, (long)u);
+        fputc(',', f);
+        csv_num(f, c->yb[u] / R);
+        csv_num(f, c->ys[u] / R);
+        for (int i = 0; i < 3; i++)
+            csv_num(f, v[i]);
+        fputs(",\n", f);
+    }
+}
+
+/* The per-run item-years gained, named quantity. */
+static void gained_row(FILE *f, const csv_axis *a, const char *quantity)
+{
+    double v[3];
+    pds_acc_interval(&a->c->gained, a->c->R, v);
+    fputs(quantity, f);
+    key_cells(f, a, -1);
+    fputs(",,,", f);
+    for (int i = 0; i < 3; i++)
+        csv_num(f, v[i]);
+    fputs(",\n", f);
+}
+
+static int csv_begin(pds_outfile *o, const char *path)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status ost = pds_outfile_begin(o, path, NULL, 0, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(ost);
+}
+
+static int csv_commit(pds_outfile *o)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status ost = pds_outfile_commit(o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(ost);
 }
 
 /* Written under a temporary name and renamed when complete (sim/io/outfile.h). */
 static int write_csv(const char *path, const stats *st, const pds_h5result *b)
 {
     pds_outfile o;
-    pds_diag d;
-    pds_diag_init(&d);
-    pds_status ost = pds_outfile_begin(&o, path, NULL, 0, &d);
-    pds_cli_print_diag(&d);
-    pds_diag_free(&d);
-    if (ost != PDS_OK)
-        return pds_cli_exit(ost);
+    int rc = csv_begin(&o, path);
+    if (rc)
+        return rc;
     FILE *f = o.f;
-    size_t U = st->c->U, Y = st->c->Y;
+    const csv_axis a = {st->c, b->codes, st->names, NULL, NULL};
+    size_t Y = st->c->Y;
     double R = st->c->R, v[3];
     fputs("quantity,unit,name,year,base,scenario,difference,ci_low,ci_high,variance_ratio\n", f);
     for (size_t k = 0; k < Y; k++) {
         pds_acc_interval(&st->c->nd[k], R, v);
         fputs("national_adopted", f);
-        unit_cells(f, st, b, -1);
+        key_cells(f, &a, -1);
         fprintf(f, ",%d", st->c->first + (int)k);
         csv_num(f, pds_acc_mean(&st->c->nb[k], R));
         csv_num(f, pds_acc_mean(&st->c->ns[k], R));
@@ -372,7 +579,7 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
         /* base: the variance of the difference with independent seeds,
          * scenario: with paired runs */
         fputs("variance_of_difference", f);
-        unit_cells(f, st, b, -1);
+        key_cells(f, &a, -1);
         fprintf(f, ",%d", st->c->first + (int)k);
         csv_num(f, pds_acc_var(&st->c->nb[k], R) + pds_acc_var(&st->c->ns[k], R));
         csv_num(f, pds_acc_var(&st->c->nd[k], R));
@@ -380,40 +587,56 @@ static int write_csv(const char *path, const stats *st, const pds_h5result *b)
         csv_num(f, pds_compare_var_ratio(st->c, k));
         fputc('\n', f);
     }
-    for (size_t u = 0; u < U; u++) {
-        for (size_t k = 0; k < Y; k++) {
-            pds_acc_interval(&st->c->pd[u * Y + k], R, v);
-            fputs("p_adopted_by_year", f);
-            unit_cells(f, st, b, (long)u);
-            fprintf(f, ",%d", st->c->first + (int)k);
-            csv_num(f, st->c->pb[u * Y + k] / R);
-            csv_num(f, st->c->ps[u * Y + k] / R);
-            for (int i = 0; i < 3; i++)
-                csv_num(f, v[i]);
-            fputs(",\n", f);
-        }
-    }
-    for (size_t u = 0; u < U; u++) {
-        pds_acc_interval(&st->c->yd[u], R, v);
-        fputs("mean_adoption_year", f);
-        unit_cells(f, st, b, (long)u);
-        fputc(',', f);
-        csv_num(f, st->c->yb[u] / R);
-        csv_num(f, st->c->ys[u] / R);
+    item_rows(f, &a);
+    gained_row(f, &a, "unit_years_gained");
+    return csv_commit(&o);
+}
+
+/* The sub-unit CSV: the same columns with the parent unit after the
+ * sub-unit, share_adopted by year in place of the national rows. */
+static int write_subunit_csv(const char *path, const stats *st)
+{
+    pds_outfile o;
+    int rc = csv_begin(&o, path);
+    if (rc)
+        return rc;
+    FILE *f = o.f;
+    const csv_axis a = {st->sc, st->sb.codes, st->sb.names, &st->sb, st->names};
+    fputs("quantity,subunit,name,unit,unit_name,year,base,scenario,difference,ci_low,ci_high,"
+          "variance_ratio\n",
+          f);
+    for (size_t k = 0; k < st->sc->Y; k++) {
+        pds_compare_share sh;
+        pds_compare_share_at(st->sc, k, &sh);
+        fputs("share_adopted", f);
+        key_cells(f, &a, -1);
+        fprintf(f, ",%d", st->sc->first + (int)k);
+        csv_num(f, sh.base);
+        csv_num(f, sh.scenario);
         for (int i = 0; i < 3; i++)
-            csv_num(f, v[i]);
-        fputs(",\n", f);
+            csv_num(f, sh.diff[i]);
+        csv_num(f, pds_compare_var_ratio(st->sc, k));
+        fputc('\n', f);
     }
-    pds_acc_interval(&st->c->gained, R, v);
-    fputs("unit_years_gained,,,,,", f);
-    for (int i = 0; i < 3; i++)
-        csv_num(f, v[i]);
-    fputs(",\n", f);
-    pds_diag_init(&d);
-    ost = pds_outfile_commit(&o, &d);
-    pds_cli_print_diag(&d);
-    pds_diag_free(&d);
-    return pds_cli_exit(ost);
+    item_rows(f, &a);
+    gained_row(f, &a, "subunit_years_gained");
+    return csv_commit(&o);
+}
+
+/* The sub-unit CSV beside the unit CSV: OUT.csv gives OUT-subunits.csv; a
+ * name not ending in .csv gets -subunits.csv appended. Owned; NULL when out
+ * of memory. */
+static char *subunit_csv_path(const char *csv)
+{
+    size_t n = strlen(csv);
+    if (n > 4 && strcmp(csv + n - 4, ".csv") == 0)
+        n -= 4;
+    char *p = malloc(n + sizeof "-subunits.csv");
+    if (p) {
+        memcpy(p, csv, n);
+        memcpy(p + n, "-subunits.csv", sizeof "-subunits.csv");
+    }
+    return p;
 }
 
 /* An output that is one of the inputs would destroy the runs it reports on:
@@ -435,73 +658,98 @@ static int is_input(const char *out, const char *base, const char *scen)
     return pds_cli_exit(st);
 }
 
-static int compare(const char *base, const char *scen, const char *csv, const char *out, int quiet,
-                   int allow_model, int replace, long year)
+/* An output that exists, without --replace: 2 with the message, else 0. */
+static int exists(const char *out, int replace)
 {
-    const char *outs[2] = {csv, out};
-    for (int i = 0; i < 2; i++) {
-        int e = is_input(outs[i], base, scen);
-        if (e)
-            return e;
+    if (!out || replace || access(out, F_OK) != 0)
+        return 0;
+    fprintf(stderr,
+            "pdsim: error: %s: the output exists; nothing was compared. Add --replace to replace "
+            "it, or choose another name\n",
+            out);
+    return 2;
+}
+
+#define N_OUTS 3
+
+static int compare(const char *base, const char *scen, const char *csv, const char *out, int quiet,
+                   int allow_model, int replace, long year, int require_sub)
+{
+    char *sub_csv = csv ? subunit_csv_path(csv) : NULL;
+    if (csv && !sub_csv) {
+        fprintf(stderr, "pdsim: error: out of memory\n");
+        return 1;
     }
-    if (csv && out) {
-        char *a = pds_canonical_path(csv), *o = pds_canonical_path(out);
-        int same = a && o && strcmp(a, o) == 0;
-        free(a);
-        free(o);
-        if (same) {
-            fprintf(stderr, "pdsim: error: --csv and -o name the same file %s\n", out);
-            return 2;
+    /* the sub-unit CSV is known only once the files are open, but it is
+     * treated as an output from the start: it may not be an input, nor one
+     * of the other outputs, and it is locked with them */
+    const char *outs[N_OUTS] = {csv, out, sub_csv};
+    static const char *const opt[N_OUTS] = {"--csv", "-o", "the sub-unit CSV of --csv"};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < N_OUTS; i++)
+        rc = is_input(outs[i], base, scen);
+    for (int i = 0; rc == 0 && i < N_OUTS; i++)
+        for (int j = i + 1; rc == 0 && j < N_OUTS; j++) {
+            if (!outs[i] || !outs[j])
+                continue;
+            char *a = pds_canonical_path(outs[i]), *o = pds_canonical_path(outs[j]);
+            if (a && o && strcmp(a, o) == 0) {
+                fprintf(stderr, "pdsim: error: %s and %s name the same file %s\n", opt[i], opt[j],
+                        outs[j]);
+                rc = 2;
+            }
+            free(a);
+            free(o);
         }
-    }
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; rc == 0 && i < N_OUTS; i++)
         if (outs[i] && pds_cli_make_parent(outs[i]) != 0)
-            return 1;
+            rc = 1;
     /* each output's lock before anything is checked or replaced */
-    pds_lock *locks[2] = {NULL, NULL};
-    for (int i = 0; i < 2; i++) {
+    pds_lock *locks[N_OUTS] = {NULL, NULL, NULL};
+    for (int i = 0; rc == 0 && i < N_OUTS; i++) {
         if (!outs[i])
             continue;
         pds_diag ld;
         pds_diag_init(&ld);
-        pds_status lst = pds_lock_take(outs[i], &locks[i], &ld);
+        rc = pds_cli_exit(pds_lock_take(outs[i], &locks[i], &ld));
         pds_cli_print_diag(&ld);
         pds_diag_free(&ld);
-        if (lst != PDS_OK) {
-            pds_lock_release(locks[0]);
-            return pds_cli_exit(lst);
-        }
     }
-    for (int i = 0; i < 2; i++)
-        if (outs[i] && !replace && access(outs[i], F_OK) == 0) {
-            fprintf(stderr,
-                    "pdsim: error: %s: the output exists; nothing was compared. Add --replace "
-                    "to replace it, or choose another name\n",
-                    outs[i]);
-            pds_lock_release(locks[0]);
-            pds_lock_release(locks[1]);
-            return 2;
-        }
+    for (int i = 0; rc == 0 && i < 2; i++)
+        rc = exists(outs[i], replace);
     pds_h5result b = {.file = -1, .runs = -1}, s = {.file = -1, .runs = -1};
-    int rc = 0;
-    pds_diag d;
-    pds_diag_init(&d);
-    if (pds_h5result_open(base, &b, &d) != 0 || pds_h5result_open(scen, &s, &d) != 0)
-        rc = 2;
-    pds_cli_print_diag(&d);
-    pds_diag_free(&d);
-    if (rc == 0)
-        rc = check_pairing(&b, &s, allow_model);
     stats st;
     memset(&st, 0, sizeof st);
+    st.sb.runs = st.ss.runs = -1;
     if (rc == 0) {
-        st.c = pds_compare_create(b.n_units, (size_t)(b.last_year - b.first_year + 1),
-                                  (int)b.first_year, (int)b.last_year, (int)b.base_year);
+        pds_diag d;
+        pds_diag_init(&d);
+        if (pds_h5result_open(base, &b, &d) != 0 || pds_h5result_open(scen, &s, &d) != 0)
+            rc = 2;
+        pds_cli_print_diag(&d);
+        pds_diag_free(&d);
+    }
+    if (rc == 0)
+        rc = check_pairing(&b, &s, allow_model);
+    size_t Y = (size_t)(b.last_year - b.first_year + 1);
+    if (rc == 0) {
+        st.c =
+            pds_compare_create(b.n_units, Y, (int)b.first_year, (int)b.last_year, (int)b.base_year);
         if (!st.c) {
             fprintf(stderr, "pdsim: error: out of memory\n");
             rc = 1;
         }
     }
+    if (rc == 0 && subunits_pair(&b, &s, &st, require_sub, &rc)) {
+        st.sc =
+            pds_compare_create(st.sb.n, Y, (int)b.first_year, (int)b.last_year, (int)b.base_year);
+        if (!st.sc) {
+            fprintf(stderr, "pdsim: error: out of memory\n");
+            rc = 1;
+        }
+    }
+    if (rc == 0 && st.sc)
+        rc = exists(sub_csv, replace);
     if (rc == 0)
         rc = accumulate(&b, &s, &st);
     if (rc == 0 && year && (year < st.c->first || year > st.c->last)) {
@@ -519,34 +767,47 @@ static int compare(const char *base, const char *scen, const char *csv, const ch
         print_table(&st, &b, &s);
     if (rc == 0 && csv)
         rc = write_csv(csv, &st, &b);
+    if (rc == 0 && csv && st.sc)
+        rc = write_subunit_csv(sub_csv, &st);
     if (rc == 0 && out) {
         pds_diag d2;
         pds_diag_init(&d2);
-        rc = pds_cli_exit(pds_compare_h5_write(out, st.c, st.k, st.names, &b, &s, &d2));
+        const pds_compare_h5_subunits sub = {st.sc, &st.sb};
+        rc = pds_cli_exit(
+            pds_compare_h5_write(out, st.c, st.k, st.names, &b, &s, st.sc ? &sub : NULL, &d2));
         pds_cli_print_diag(&d2);
         pds_diag_free(&d2);
     }
-    pds_lock_release(locks[0]);
-    pds_lock_release(locks[1]);
+    for (int i = 0; i < N_OUTS; i++)
+        pds_lock_release(locks[i]);
     if (st.names)
         pds_h5_strings_free(st.names, st.c->U);
     pds_compare_free(st.c);
+    pds_compare_free(st.sc);
+    pds_h5subunits_close(&st.sb);
+    pds_h5subunits_close(&st.ss);
     pds_h5result_close(&b);
     pds_h5result_close(&s);
+    free(sub_csv);
     return rc;
 }
 
 int pds_cmd_compare(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},     {"allow-model-change", no_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},      {"replace", no_argument, NULL, 'F'},
-        {"year", required_argument, NULL, 'y'}, {NULL, 0, NULL, 0},
+        {"csv", required_argument, NULL, 'c'},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"allow-model-change", no_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {"replace", no_argument, NULL, 'F'},
+        {"year", required_argument, NULL, 'y'},
+        {"subunits", no_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
     };
     long year = 0;
     const char *csv = NULL, *out = NULL;
-    int quiet = 0, allow_model = 0, replace = 0, c;
+    int quiet = 0, allow_model = 0, replace = 0, require_sub = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -566,6 +827,9 @@ int pds_cmd_compare(int argc, char **argv)
         case 'F':
             replace = 1;
             break;
+        case 'S':
+            require_sub = 1;
+            break;
         case 'y':
             if (pds_parse_long(optarg, &year) != 0 || year < 1000 || year > 3000) {
                 fprintf(stderr, "pdsim: error: --year: expected a year in 1000..3000, got \"%s\"\n",
@@ -580,7 +844,7 @@ int pds_cmd_compare(int argc, char **argv)
     if (argc - optind != 2) {
         fprintf(stderr, "pdsim: error: expected two result files; usage: pdsim compare BASE.h5 "
                         "SCENARIO.h5 [--csv OUT.csv] [-o OUT.h5] [-q] [--allow-model-change] "
-                        "[--replace] [--year Y]\n");
+                        "[--replace] [--year Y] [--subunits]\n");
         return 2;
     }
     int rc;
@@ -589,7 +853,8 @@ int pds_cmd_compare(int argc, char **argv)
     pds_h5_quiet q;
     pds_h5_quiet_begin(&q);
     {
-        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model, replace, year);
+        rc = compare(argv[optind], argv[optind + 1], csv, out, quiet, allow_model, replace, year,
+                     require_sub);
     }
     pds_h5_quiet_end(&q);
     return rc;

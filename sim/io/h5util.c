@@ -276,6 +276,23 @@ static int storage_complete(hid_t d, hsize_t n, size_t size)
     return ok;
 }
 
+/* A per-run adoption-year dataset: integers of shape [runs x cols], all of
+ * them stored. */
+static int year_rows_ok(hid_t d, uint64_t runs, size_t cols)
+{
+    hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
+    hsize_t dims[2] = {0, 0};
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
+             H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[0] == runs && dims[1] == cols &&
+             t >= 0 && H5Tget_class(t) == H5T_INTEGER &&
+             storage_complete(d, dims[0] * dims[1], H5Tget_size(t));
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    return ok;
+}
+
 int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
 {
     memset(h, 0, sizeof *h);
@@ -332,17 +349,7 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
     if (h->runs < 0)
         return bad(diag, path,
                    "no /runs/province_adoption_year (expected a result file of pdsim run)");
-    hid_t sp = H5Dget_space(h->runs), t = H5Dget_type(h->runs);
-    hsize_t dims[2] = {0, 0};
-    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 2 &&
-             H5Sget_simple_extent_dims(sp, dims, NULL) == 2 && dims[0] == h->n_runs &&
-             dims[1] == h->n_units && t >= 0 && H5Tget_class(t) == H5T_INTEGER &&
-             storage_complete(h->runs, dims[0] * dims[1], H5Tget_size(t));
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (t >= 0)
-        H5Tclose(t);
-    if (!ok) {
+    if (!year_rows_ok(h->runs, h->n_runs, h->n_units)) {
         pds_diag_add(diag, path, 0, 0,
                      "/runs/province_adoption_year: expected integers of shape [n_runs = %llu "
                      "x units = %zu], all of them stored",
@@ -352,21 +359,111 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
     return 0;
 }
 
-int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int16_t *buf,
-                            pds_diag *diag)
+/* Rows [first, first + n) of the adoption-year dataset d (named name in
+ * messages) with cols columns into buf, each code checked. */
+static int read_year_rows(const pds_h5result *h, hid_t d, const char *name, size_t cols,
+                          uint64_t first, size_t n, int16_t *buf, pds_diag *diag)
 {
-    if (pds_h5_rows(h->runs, H5T_NATIVE_INT16, first, n, h->n_units, buf, 0) != 0)
-        return bad(diag, h->path, "cannot read /runs/province_adoption_year (damaged file?)");
-    for (size_t i = 0; i < n * h->n_units; i++)
+    if (pds_h5_rows(d, H5T_NATIVE_INT16, first, n, cols, buf, 0) != 0) {
+        pds_diag_add(diag, h->path, 0, 0, "cannot read %s (damaged file?)", name);
+        return PDS_ERR_INPUT;
+    }
+    for (size_t i = 0; i < n * cols; i++)
         if (buf[i] > h->last_year) {
             pds_diag_add(diag, h->path, 0, 0,
-                         "/runs/province_adoption_year: run %llu has year %d after last_year "
-                         "%lld (expected 0, a year <= last_year, or negative)",
-                         (unsigned long long)(first + i / h->n_units), buf[i],
+                         "%s: run %llu has year %d after last_year %lld (expected 0, a year <= "
+                         "last_year, or negative)",
+                         name, (unsigned long long)(first + i / cols), buf[i],
                          (long long)h->last_year);
             return PDS_ERR_INPUT;
         }
     return 0;
+}
+
+int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int16_t *buf,
+                            pds_diag *diag)
+{
+    return read_year_rows(h, h->runs, "/runs/province_adoption_year", h->n_units, first, n, buf,
+                          diag);
+}
+
+void pds_h5subunits_close(pds_h5subunits *s)
+{
+    pds_h5_strings_free(s->codes, s->n);
+    pds_h5_strings_free(s->names, s->n);
+    pds_h5_strings_free(s->unit_codes, s->n);
+    free(s->parent);
+    if (s->runs >= 0)
+        H5Dclose(s->runs);
+    memset(s, 0, sizeof *s);
+    s->runs = -1;
+}
+
+/* The first of the names (the current one, then that of earlier versions)
+ * that h holds, or NULL. */
+static const char *first_held(const pds_h5result *h, const char *now, const char *before)
+{
+    return pds_h5result_has(h, now) ? now : pds_h5result_has(h, before) ? before : NULL;
+}
+
+int pds_h5result_subunits_open(const pds_h5result *h, pds_h5subunits *s, int *present,
+                               pds_diag *diag)
+{
+    memset(s, 0, sizeof *s);
+    s->runs = -1;
+    *present = 0;
+    const char *runs = first_held(h, "/runs/subunit_adoption_year", "/runs/city_adoption_year");
+    if (!runs)
+        return 0;
+    *present = 1;
+    const char *code = first_held(h, "/subunits/code", "/cities/code"),
+               *name = first_held(h, "/subunits/name", "/cities/name"),
+               *parent = first_held(h, "/subunits/unit_code", "/cities/province_code");
+    if (!code || pds_h5_read_strings(h->file, code, &s->n, &s->codes) != 0 ||
+        s->n > PDS_MAX_SUBUNITS) {
+        s->n = 0;
+        return bad(diag, h->path,
+                   "cannot read /subunits/code (expected one string per sub-unit beside "
+                   "/runs/subunit_adoption_year)");
+    }
+    if (!name || pds_h5_read_strings(h->file, name, &s->n, &s->names) != 0 || !parent ||
+        pds_h5_read_strings(h->file, parent, &s->n, &s->unit_codes) != 0)
+        return bad(diag, h->path,
+                   "cannot read /subunits/name and /subunits/unit_code (expected one string "
+                   "per sub-unit)");
+    s->parent = malloc(s->n * sizeof *s->parent);
+    if (!s->parent) {
+        pds_diag_add(diag, h->path, 0, 0, "out of memory");
+        return PDS_ERR_RUNTIME;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        size_t u = 0;
+        while (u < h->n_units && strcmp(h->codes[u], s->unit_codes[i]) != 0)
+            u++;
+        if (u == h->n_units) {
+            pds_diag_add(diag, h->path, 0, 0,
+                         "/subunits/unit_code[%zu]: \"%s\" is not a code in /provinces/code "
+                         "(expected the code of the sub-unit's unit)",
+                         i, s->unit_codes[i]);
+            return PDS_ERR_INPUT;
+        }
+        s->parent[i] = u;
+    }
+    s->runs = H5Dopen2(h->file, runs, H5P_DEFAULT);
+    if (s->runs < 0 || !year_rows_ok(s->runs, h->n_runs, s->n)) {
+        pds_diag_add(diag, h->path, 0, 0,
+                     "%s: expected integers of shape [n_runs = %llu x sub-units = %zu], all of "
+                     "them stored",
+                     runs, (unsigned long long)h->n_runs, s->n);
+        return PDS_ERR_INPUT;
+    }
+    return 0;
+}
+
+int pds_h5subunits_read_years(const pds_h5result *h, const pds_h5subunits *s, uint64_t first,
+                              size_t n, int16_t *buf, pds_diag *diag)
+{
+    return read_year_rows(h, s->runs, "/runs/subunit_adoption_year", s->n, first, n, buf, diag);
 }
 
 int pds_h5_read_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,

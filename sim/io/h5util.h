@@ -114,6 +114,29 @@ void pds_h5result_backtest(const pds_h5result *h, pds_backtest_reliability *bt);
 int pds_h5result_read_years(const pds_h5result *h, uint64_t first, size_t n, int16_t *buf,
                             pds_diag *diag);
 
+/* The sub-units of a result file and their per-run adoption years:
+ * /subunits/code, name and unit_code and /runs/subunit_adoption_year
+ * [n_runs x n] (or the names of earlier versions, /cities/...). */
+typedef struct pds_h5subunits {
+    hid_t runs;                          /* the per-run years; -1 when closed */
+    size_t n;                            /* sub-units */
+    char **codes, **names, **unit_codes; /* [n], owned */
+    size_t *parent;                      /* [n] index of the parent in the units of the file */
+} pds_h5subunits;
+
+/* Open the sub-units of h: *present = 0 when the file stores no sub-unit
+ * years (a dataset without sub-units, or store_subunit_years: false); then
+ * 0 and s empty. Otherwise 0 with s filled, or PDS_ERR_INPUT (damaged,
+ * wrong shape, a parent code that is not a unit) or PDS_ERR_RUNTIME with a
+ * message. The caller silences HDF5's error printing. Always close s. */
+int pds_h5result_subunits_open(const pds_h5result *h, pds_h5subunits *s, int *present,
+                               pds_diag *diag);
+void pds_h5subunits_close(pds_h5subunits *s);
+/* Rows [first, first + n) of the sub-unit years into buf [n x s->n], each
+ * code checked as pds_h5result_read_years does. 0 or PDS_ERR_INPUT. */
+int pds_h5subunits_read_years(const pds_h5result *h, const pds_h5subunits *s, uint64_t first,
+                              size_t n, int16_t *buf, pds_diag *diag);
+
 /* Read all of loc/name in memory type type into out, after checking that
  * the dataset has the given rank and dims. 0 or -1. */
 int pds_h5_read_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,

@@ -25,6 +25,9 @@ echo "uncertainty: coefficients" >>"$TMP/unc.yaml"
 cp -R "$D/small" "$TMP/ds"
 echo "2017,3,1,extra" >>"$TMP/ds/documents.csv"
 sed "s|^dataset: .*|dataset: $TMP/ds|" "$TMP/base.yaml" >"$TMP/ds.yaml"
+# the scenario without per-run sub-unit years
+cp "$TMP/scen.yaml" "$TMP/nosub.yaml"
+echo "store_subunit_years: false" >>"$TMP/nosub.yaml"
 
 # the result files ($RUN is split into words on purpose); a failed run shows
 # up as failed checks below
@@ -37,16 +40,24 @@ sed "s|^dataset: .*|dataset: $TMP/ds|" "$TMP/base.yaml" >"$TMP/ds.yaml"
     "$PDSIM" run "$TMP/model2.yaml" $RUN -o "$TMP/model2.h5"
     "$PDSIM" run "$TMP/unc.yaml" $RUN -o "$TMP/unc.h5"
     "$PDSIM" run "$TMP/ds.yaml" $RUN -o "$TMP/ds.h5"
+    "$PDSIM" run "$TMP/nosub.yaml" $RUN -o "$TMP/nosub.h5"
     "$PDSIM" run "$CONFIG" -q -n 2000 -s 6 -o "$TMP/seed6.h5"
     "$PDSIM" run "$CONFIG" -q -n 1000 -s 5 -o "$TMP/n1000.h5"
 } 2>"$TMP/runs.err"
 
-zeros() { # files and options...: exit 0, "no difference", every CSV difference exactly 0
+zeros() { # files and options...: exit 0, "no difference", every CSV difference exactly 0,
+    # in the unit and in the sub-unit CSV
+    rm -f "$TMP/z-subunits.csv"
     "$PDSIM" compare "$@" --csv "$TMP/z.csv" --replace >"$TMP/z.txt" &&
         grep -q "no difference in any run" "$TMP/z.txt" &&
         [ "$(wc -l <"$TMP/z.csv")" -gt 1 ] &&
         awk -F, 'NR > 1 && $1 != "variance_of_difference" && ($7 != "0" || $8 != "0" || $9 != "0") { bad = 1 }
-                 END { exit bad }' "$TMP/z.csv"
+                 END { exit bad }' "$TMP/z.csv" &&
+        grep -q "^Sub-units: share adopted by .*difference +0.0000 (SE 0.0000)$" "$TMP/z.txt" &&
+        grep -q "every one of the 12 sub-units adopts in the same year" "$TMP/z.txt" &&
+        [ "$(wc -l <"$TMP/z-subunits.csv")" -gt 1 ] &&
+        awk -F, 'NR > 1 && ($9 != "0" || $10 != "0" || $11 != "0") { bad = 1 }
+                 END { exit bad }' "$TMP/z-subunits.csv"
 }
 check "a file against itself: no difference, all 0" zeros "$TMP/a.h5" "$TMP/a.h5"
 check "two runs with the same seed: no difference, all 0" zeros "$TMP/a.h5" "$TMP/a2.h5"
@@ -123,6 +134,37 @@ quiet() {
     "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" -q >"$TMP/q.txt" && [ ! -s "$TMP/q.txt" ]
 }
 check "-q prints nothing" quiet
+
+subunit_outputs() {
+    head -1 "$TMP/d-subunits.csv" |
+        grep -qx "quantity,subunit,name,unit,unit_name,year,base,scenario,difference,ci_low,ci_high,variance_ratio" &&
+        # one row per year, 12 sub-units x 10 years, 12 sub-units, the years gained
+        [ "$(wc -l <"$TMP/d-subunits.csv")" -eq $((1 + 10 + 120 + 12 + 1)) ] &&
+        grep -q "^Sub-units: share adopted by" "$TMP/d.txt" &&
+        for d in p_adopted_by_year_diff mean_adoption_year_diff share_adopted_diff share_adopted_se subunit_code unit_name; do
+            h5dump -H -d "/subunits/$d" "$TMP/d.h5" | grep -q description || return 1
+        done &&
+        h5dump -H -d /subunits/p_adopted_by_year_diff "$TMP/d.h5" | grep -q "( 3, 12, 10 )"
+}
+check "sub-units: a CSV beside the unit CSV, /subunits in -o, the share on stdout" subunit_outputs
+nosub_note() {
+    rm -f "$TMP/n.csv" "$TMP/n-subunits.csv"
+    "$PDSIM" compare "$TMP/base.h5" "$TMP/nosub.h5" --csv "$TMP/n.csv" -o "$TMP/n.h5" >"$TMP/n.txt" 2>"$TMP/n.err" &&
+        grep -q "note: sub-units not compared: .*nosub.h5 stores no sub-unit years" "$TMP/n.err" &&
+        [ -s "$TMP/n.csv" ] && [ ! -e "$TMP/n-subunits.csv" ] && ! grep -q "Sub-units" "$TMP/n.txt" &&
+        ! h5dump -H -g /subunits "$TMP/n.h5" >/dev/null 2>&1 && h5dump -H -g /compare "$TMP/n.h5" >/dev/null
+}
+check "a file without sub-unit years: a note, the units compared, no sub-unit outputs" nosub_note
+check "... refused with --subunits" refused "error: sub-units not compared: .*nosub.h5 stores no sub-unit years" \
+    "$TMP/nosub.h5" "$TMP/base.h5" --subunits --csv "$TMP/n2.csv"
+check "... and nothing written" test ! -e "$TMP/n2.csv"
+check "--subunits with both files holding them" status_is 0 "$PDSIM" compare "$TMP/base.h5" "$TMP/scen.h5" --subunits -q
+: >"$TMP/e-subunits.csv"
+check "an existing sub-unit CSV without --replace refused" refused "e-subunits.csv: the output exists" \
+    "$TMP/base.h5" "$TMP/scen.h5" --csv "$TMP/e.csv"
+check "... and the unit CSV not written" test ! -e "$TMP/e.csv"
+check "-o naming the sub-unit CSV of --csv refused" refused "name the same file" \
+    "$TMP/base.h5" "$TMP/scen.h5" --csv "$TMP/f.csv" -o "$TMP/f-subunits.csv"
 : >"$TMP/plainfile"
 check "unwritable --csv (under a regular file) exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv "$TMP/plainfile/x.csv"
 check "unwritable -o (under a regular file) exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o "$TMP/plainfile/x.h5"

@@ -1,6 +1,6 @@
 /* The reader of result files used by compare (and the other readers of
  * results): open and check, then read every run's adoption years in blocks,
- * as compare does. */
+ * as compare does, and the sub-units with their first block of years. */
 #include <hdf5.h>
 #include <stdlib.h>
 
@@ -29,6 +29,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     break;
             }
             free(buf);
+            /* the sub-units compare pairs, and their first block of years */
+            pds_h5subunits sub;
+            int present = 0;
+            if (pds_h5result_subunits_open(&h, &sub, &present, &diag) == 0 && present) {
+                size_t n = h.n_runs < block ? (size_t)h.n_runs : block;
+                int16_t *sbuf = malloc(n * sub.n * sizeof *sbuf);
+                if (sbuf)
+                    pds_h5subunits_read_years(&h, &sub, 0, n, sbuf, &diag);
+                free(sbuf);
+            }
+            pds_h5subunits_close(&sub);
         }
         pds_h5result_close(&h);
     }
