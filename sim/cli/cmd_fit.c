@@ -348,7 +348,9 @@ static void print_table(fitted *f, size_t nf, const char *dataset, const fit_arg
             long j = col_index(&f[i], rows[r]);
             if (j >= 0) {
                 pds_fit_result *x = f[i].res;
-                if (j == 0)
+                if (f[i].pp->held && f[i].pp->held[j])
+                    snprintf(cell, sizeof cell, "%.3f (fixed)", x->beta[j]);
+                else if (j == 0)
                     snprintf(cell, sizeof cell, "%.3f (%.3f)%s", x->beta[j], x->se[j],
                              stars(x->pvalue[j]));
                 else
@@ -401,6 +403,10 @@ static void print_table(fitted *f, size_t nf, const char *dataset, const fit_arg
             printf(" %10s %10s", "AME", "AME se");
         putchar('\n');
         for (size_t c = 0; c < x->p; c++) {
+            if (f[0].pp->held && f[0].pp->held[c]) {
+                printf("%-24s %10.4f %10s\n", f[0].names[c], x->beta[c], "fixed");
+                continue;
+            }
             printf("%-24s %10.4f %10.4f %8.3f %8.4f %10.4f %10.4f %10.4f %7.2f", f[0].names[c],
                    x->beta[c], x->se[c], x->z[c], x->pvalue[c], x->conf_low[c], x->conf_high[c],
                    exp(x->beta[c]), x->vif[c]);
@@ -415,6 +421,10 @@ static void print_table(fitted *f, size_t nf, const char *dataset, const fit_arg
                     : "",
                ratio_name(f[0].link),
                f[0].ame ? "; AME: average marginal effect on the hazard (delta-method se)" : "");
+        if (f[0].pp->n_held)
+            printf("fixed: held at the model file's coef (an offset at 1), not estimated; the "
+                   "statistics count the %zu estimated coefficients\n",
+                   x->p - f[0].pp->n_held);
     }
     if (nlr) {
         printf("\nlikelihood-ratio tests of nested models (same unit-years)\n");
@@ -752,7 +762,8 @@ static int lrtests(fitted *f, size_t nf, pds_fit_lrtest *lr, size_t *nlr)
         pds_fit_lrtest *t = &lr[(*nlr)++];
         t->small = small;
         t->big = big;
-        t->df = (int)(f[big].pp->p - f[small].pp->p);
+        t->df = (int)(f[big].pp->p - f[big].pp->n_held) -
+                (int)(f[small].pp->p - f[small].pp->n_held);
         t->statistic = 2.0 * (f[big].res->loglik - f[small].res->loglik);
         t->p_value = pds_chi2_sf(t->statistic > 0.0 ? t->statistic : 0.0, t->df);
     }
@@ -866,6 +877,17 @@ int pds_cmd_fit(int argc, char **argv)
         st = pds_pp_build(w, f[i].spec, fy, ly, &diag, &f[i].pp);
         if (st != PDS_OK)
             break;
+        for (size_t j = 0; a.prior && j < f[i].spec->n_terms; j++)
+            if (f[i].spec->terms[j].fixed) {
+                pds_diag_add(&diag, f[i].spec->path, f[i].spec->terms[j].line, 0,
+                             "term '%s' is fixed: --prior estimates every coefficient (a held "
+                             "one has no posterior); drop fixed/offset or fit without --prior",
+                             f[i].spec->terms[j].name);
+                st = PDS_ERR_INPUT;
+                break;
+            }
+        if (st != PDS_OK)
+            break;
         if (f[i].pp->p > MAX_COLS) {
             pds_diag_add(&diag, f[i].spec->path, 0, 0, "more than %d columns", MAX_COLS);
             st = PDS_ERR_INPUT;
@@ -887,7 +909,8 @@ int pds_cmd_fit(int argc, char **argv)
         }
         pds_fit_data d = {.n = f[i].pp->n, .p = f[i].pp->p, .X = f[i].pp->X, .y = f[i].pp->y,
                           .cluster = cl, .n_clusters = ncl, .intercept_col = 0,
-                          .names = f[i].names};
+                          .names = f[i].names, .held = f[i].pp->held,
+                          .held_value = f[i].pp->held_value};
         if (a.prior) {
             st = pds_prior_build(f[i].spec, prior_model, a.prior_scale, a.prior_default_sd, &diag,
                                  &prior);

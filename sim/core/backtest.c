@@ -106,7 +106,9 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
                       .X = t->X,
                       .y = t->y,
                       .intercept_col = 0,
-                      .names = spec->n_terms < 63 ? names : NULL};
+                      .names = spec->n_terms < 63 ? names : NULL,
+                      .held = t->held,
+                      .held_value = t->held_value};
     pds_fit_result *r = NULL;
     st = pds_fit(&d, fopt, diag, &r);
     if (st == PDS_OK && !r->converged) {

@@ -469,10 +469,32 @@ static pds_status normal_of_model(const pds_model *m, double *mean, double *chol
             chol[(j + 1) * P1 + j + 1] = m->terms[j].se;
         return PDS_OK;
     }
+    /* fixed terms have zero rows and columns: factor the covariance of the
+     * free coefficients and leave the fixed ones' rows of the factor 0 */
+    size_t *free_ix = malloc(P1 * sizeof *free_ix);
+    double *a = malloc(P1 * P1 * sizeof *a);
+    if (!free_ix || !a) {
+        free(free_ix);
+        free(a);
+        pds_diag_add(diag, NULL, 0, 0, "out of memory");
+        return PDS_ERR_RUNTIME;
+    }
+    size_t q = 0;
     for (size_t i = 0; i < P1; i++)
+        if (i == 0 || !m->terms[i - 1].fixed)
+            free_ix[q++] = i;
+    for (size_t i = 0; i < q; i++)
         for (size_t j = 0; j <= i; j++)
-            chol[i * P1 + j] = m->cov[i * P1 + j];
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)P1, chol, (lapack_int)P1);
+            a[i * q + j] = m->cov[free_ix[i] * P1 + free_ix[j]];
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)q, a, (lapack_int)q);
+    if (info == 0) {
+        memset(chol, 0, P1 * P1 * sizeof *chol);
+        for (size_t i = 0; i < q; i++)
+            for (size_t j = 0; j <= i; j++)
+                chol[free_ix[i] * P1 + free_ix[j]] = a[i * q + j];
+    }
+    free(free_ix);
+    free(a);
     if (info != 0) {
         pds_diag_add(diag, m->path, 0, 0,
                      "model '%s': covariance is not positive definite (leading minor %d); "

@@ -143,7 +143,7 @@ static void compute_eta(const fit_ctx *c, const double *beta)
 {
     for (size_t i = 0; i < c->n; i++) {
         const double *x = c->d->X + i * c->p;
-        double s = 0.0;
+        double s = c->d->offset ? c->d->offset[i] : 0.0;
         for (size_t j = 0; j < c->p; j++)
             s += x[j] * beta[j];
         c->eta[i] = s;
@@ -269,7 +269,7 @@ double pds_fit_loglik(const pds_fit_data *d, pds_link link, const double *beta, 
         memset(grad, 0, p * sizeof *grad);
     for (size_t i = 0; i < n; i++) {
         const double *x = d->X + i * p;
-        double s = 0.0;
+        double s = d->offset ? d->offset[i] : 0.0;
         for (size_t j = 0; j < p; j++)
             s += x[j] * beta[j];
         eta[i] = s;
@@ -687,14 +687,66 @@ static void column_list(const pds_fit_data *d, const int *flag, size_t p, char *
         memcpy(buf + size - 4, "...", 4);
 }
 
+/* Score sum_i d ll_i / d eta_i of the intercept-only model with d's offset,
+ * at intercept a; with ll non-NULL also the log-likelihood. */
+static double null_score(const pds_fit_data *d, pds_link link, double a, double *ll)
+{
+    double g = 0.0, l = 0.0;
+    row_terms t;
+    for (size_t i = 0; i < d->n; i++) {
+        row_eval(link, a + d->offset[i], d->y[i] != 0.0, &t);
+        g += t.score;
+        l += t.ll;
+    }
+    if (ll)
+        *ll = l;
+    return g;
+}
+
+/* Log-likelihood of the intercept-only model with d's offset, and its
+ * intercept. The log-likelihood is concave in the intercept under both
+ * links, so its score falls: bracket the root from the link of the event
+ * share minus the mean offset, then bisect it to the last bit. */
+static double null_loglik_offset(const pds_fit_data *d, pds_link link, double pbar,
+                                 double *intercept)
+{
+    double mean_off = 0.0;
+    for (size_t i = 0; i < d->n; i++)
+        mean_off += d->offset[i] / (double)d->n;
+    double a = (link == PDS_LINK_LOGIT ? log(pbar / (1.0 - pbar)) : log(-log1p(-pbar))) - mean_off;
+    double lo = a, hi = a;
+    for (double w = 1.0; null_score(d, link, lo, NULL) < 0.0 && w < 1e300; w *= 2.0)
+        lo = a - w;
+    for (double w = 1.0; null_score(d, link, hi, NULL) > 0.0 && w < 1e300; w *= 2.0)
+        hi = a + w;
+    for (int it = 0; it < 2200 && lo < hi; it++) {
+        double mid = lo + (hi - lo) / 2.0;
+        if (mid <= lo || mid >= hi)
+            break;
+        if (null_score(d, link, mid, NULL) > 0.0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double ll;
+    a = lo + (hi - lo) / 2.0;
+    null_score(d, link, a, &ll);
+    if (intercept)
+        *intercept = a;
+    return ll;
+}
+
 static void fill_statistics(pds_fit_result *r, const fit_ctx *c, int has_intercept)
 {
     size_t n = r->n, p = r->p;
     double k = (double)r->n_events, nn = (double)n;
     r->loglik = c->ll;
     r->loglik_penalized = c->obj;
-    /* intercept-only model: the constant probability k/n for either link */
-    r->loglik_null = k * log(k / nn) + (nn - k) * log1p(-k / nn);
+    /* intercept-only model: the constant probability k/n for either link;
+     * with an offset, the intercept fitted with the offset in place */
+    r->loglik_null = c->d->offset && has_intercept
+                         ? null_loglik_offset(c->d, c->link, k / nn, NULL)
+                         : k * log(k / nn) + (nn - k) * log1p(-k / nn);
     r->deviance = -2.0 * r->loglik;
     r->aic = r->deviance + 2.0 * (double)p;
     r->bic = r->deviance + (double)p * log(nn);
@@ -920,8 +972,8 @@ static double profile_bound(fit_ctx *c, const pds_fit_result *r, size_t j, doubl
     return b;
 }
 
-pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
-                   pds_fit_result **out)
+static pds_status fit_free_columns(const pds_fit_data *d, const pds_fit_options *opt,
+                                   pds_diag *diag, pds_fit_result **out)
 {
     *out = NULL;
     size_t n_events = 0;
@@ -1011,7 +1063,9 @@ pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *
     /* start: the intercept-only fit where there is an intercept */
     double *beta = r->beta;
     double pbar = (double)n_events / (double)n;
-    if (d->intercept_col != (size_t)-1)
+    if (d->intercept_col != (size_t)-1 && d->offset)
+        (void)null_loglik_offset(d, opt->link, pbar, &beta[d->intercept_col]);
+    else if (d->intercept_col != (size_t)-1)
         beta[d->intercept_col] =
             opt->link == PDS_LINK_LOGIT ? log(pbar / (1.0 - pbar)) : log(-log1p(-pbar));
     memcpy(snap, beta, p * sizeof *snap);
@@ -1138,4 +1192,132 @@ fail:
     free(snap);
     free(snap2);
     return st;
+}
+
+/* A design with held columns: fit the free columns with the held ones moved
+ * into the offset, then give the result all p columns back. */
+static pds_status fit_held(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
+                           pds_fit_result **out)
+{
+    size_t n = d->n, p = d->p, q = 0;
+    for (size_t j = 0; j < p; j++) {
+        if (d->held[j] && !isfinite(d->held_value[j])) {
+            pds_diag_add(diag, NULL, 0, 0, "fit: the held value of column %zu is not finite", j);
+            return PDS_ERR_INPUT;
+        }
+        q += !d->held[j];
+    }
+    if (q == 0) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: every coefficient is held: nothing to estimate");
+        return PDS_ERR_INPUT;
+    }
+    if (opt->prior_mean) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: a prior goes with no held (fixed) coefficient");
+        return PDS_ERR_INPUT;
+    }
+    size_t *col = malloc(q * sizeof *col);
+    double *X = malloc(n * q * sizeof *X);
+    double *off = malloc(n * sizeof *off);
+    const char **names = d->names ? malloc(q * sizeof *names) : NULL;
+    if (!col || !X || !off || (d->names && !names)) {
+        free(col);
+        free(X);
+        free(off);
+        free(names);
+        pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+        return PDS_ERR_RUNTIME;
+    }
+    size_t intercept = (size_t)-1;
+    for (size_t j = 0, k = 0; j < p; j++)
+        if (!d->held[j]) {
+            if (j == d->intercept_col)
+                intercept = k;
+            if (names)
+                names[k] = d->names[j];
+            col[k++] = j;
+        }
+    int finite = 1;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = d->X + i * p;
+        double o = d->offset ? d->offset[i] : 0.0;
+        for (size_t j = 0; j < p; j++)
+            if (d->held[j])
+                o += d->held_value[j] * x[j];
+        for (size_t k = 0; k < q; k++)
+            X[i * q + k] = x[col[k]];
+        off[i] = o;
+        finite &= isfinite(o);
+    }
+    pds_fit_data r = {.n = n, .p = q, .X = X, .y = d->y, .cluster = d->cluster,
+                      .n_clusters = d->n_clusters, .intercept_col = intercept,
+                      .names = names, .offset = off};
+    pds_fit_result *f = NULL;
+    pds_status st = PDS_ERR_INPUT;
+    if (!finite)
+        pds_diag_add(diag, NULL, 0, 0, "fit: a held column is not finite in some row");
+    else
+        st = fit_free_columns(&r, opt, diag, &f);
+    pds_fit_result *full = f ? result_alloc(n, p) : NULL;
+    if (f && !full) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: out of memory");
+        st = PDS_ERR_RUNTIME;
+    }
+    if (full) {
+        /* the scalars, then the columns scattered back */
+        double *keep[] = {full->beta, full->se, full->z, full->pvalue, full->cov, full->vif,
+                          full->conf_low, full->conf_high, full->prof_low, full->prof_high};
+        int *keep_sep = full->separated;
+        *full = *f;
+        full->p = p;
+        full->beta = keep[0], full->se = keep[1], full->z = keep[2], full->pvalue = keep[3];
+        full->cov = keep[4], full->vif = keep[5], full->conf_low = keep[6];
+        full->conf_high = keep[7], full->prof_low = keep[8], full->prof_high = keep[9];
+        full->separated = keep_sep;
+        memset(full->cov, 0, p * p * sizeof *full->cov);
+        for (size_t j = 0; j < p; j++) {
+            full->beta[j] = d->held[j] ? d->held_value[j] : 0.0;
+            full->se[j] = 0.0;
+            full->z[j] = full->pvalue[j] = full->vif[j] = NAN;
+            full->conf_low[j] = full->conf_high[j] = NAN;
+            full->prof_low[j] = full->prof_high[j] = NAN;
+            full->separated[j] = 0;
+        }
+        for (size_t k = 0; k < q; k++) {
+            size_t j = col[k];
+            full->beta[j] = f->beta[k];
+            full->se[j] = f->se[k];
+            full->z[j] = f->z[k];
+            full->pvalue[j] = f->pvalue[k];
+            full->vif[j] = f->vif[k];
+            full->conf_low[j] = f->conf_low[k];
+            full->conf_high[j] = f->conf_high[k];
+            full->prof_low[j] = f->prof_low[k];
+            full->prof_high[j] = f->prof_high[k];
+            full->separated[j] = f->separated[k];
+            for (size_t l = 0; l < q; l++)
+                full->cov[j * p + col[l]] = f->cov[k * q + l];
+        }
+        *out = full;
+    }
+    /* free f's arrays, not its scalars copied above */
+    pds_fit_result_free(f);
+    free(col);
+    free(X);
+    free(off);
+    free(names);
+    return st;
+}
+
+pds_status pds_fit(const pds_fit_data *d, const pds_fit_options *opt, pds_diag *diag,
+                   pds_fit_result **out)
+{
+    *out = NULL;
+    int any = 0;
+    for (size_t j = 0; d->held && j < d->p; j++)
+        any |= d->held[j] != 0;
+    if (any && !d->held_value) {
+        pds_diag_add(diag, NULL, 0, 0, "fit: held columns without their values");
+        return PDS_ERR_INPUT;
+    }
+    return any ? fit_held(d, opt, diag, out) : fit_free_columns(d, opt, diag, out);
 }

@@ -18,6 +18,14 @@ typedef struct pds_fit_data {
     size_t n_clusters;
     size_t intercept_col;  /* index of the column of ones, or (size_t)-1 when none */
     const char *const *names; /* [p] column names for messages; NULL: 0-based indices */
+    const double *offset;  /* [n] added to every row's linear predictor; NULL: none */
+    /* [p] 1: the coefficient of this column is held at held_value[j], not
+     * estimated (a fixed term; an offset is a column held at 1). NULL: none.
+     * The result keeps all p columns: a held one has its value as estimate,
+     * se 0, NaN for z, p and the intervals, zero rows and columns in cov;
+     * the statistics (df, AIC, LL0) count the free columns only. */
+    const unsigned char *held;
+    const double *held_value;
 } pds_fit_data;
 
 /* Information matrix for the Newton steps and the model-based covariance:

@@ -15,6 +15,8 @@ void pds_pp_free(pds_pp_table *t)
     free(t->y);
     free(t->unit);
     free(t->year);
+    free(t->held);
+    free(t->held_value);
     free(t);
 }
 
@@ -192,6 +194,21 @@ pds_status pds_pp_build(const pds_world *w, const pds_model *spec, int first_yea
     if (!t->X || !t->y || !t->unit || !t->year) {
         pds_pp_free(t);
         return PDS_ERR_RUNTIME;
+    }
+    for (size_t j = 0; j < spec->n_terms; j++)
+        t->n_held += spec->terms[j].fixed != 0;
+    if (t->n_held) {
+        t->held = calloc(t->p, 1);
+        t->held_value = calloc(t->p, sizeof(double));
+        if (!t->held || !t->held_value) {
+            pds_pp_free(t);
+            return PDS_ERR_RUNTIME;
+        }
+        for (size_t j = 0; j < spec->n_terms; j++)
+            if (spec->terms[j].fixed) {
+                t->held[j + 1] = 1;
+                t->held_value[j + 1] = spec->terms[j].coef;
+            }
     }
     long *var = calloc(spec->n_terms + 1, sizeof(long));
     if (!var) {

@@ -23,6 +23,11 @@ typedef struct pds_pp_table {
     size_t n_units_at_risk;
     size_t n_left_censored; /* units adopted before first_year, not at risk */
     int first_year, last_year;
+    /* [p] the spec's fixed terms (held by the fit at their coef: an offset
+     * is one held at 1); NULL when the spec has none */
+    unsigned char *held;
+    double *held_value;
+    size_t n_held;
 } pds_pp_table;
 
 /* Default first year: the panel's first year + lag when the spec has panel

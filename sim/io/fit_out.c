@@ -410,7 +410,8 @@ int pds_fit_write_tidy(FILE *o, const pds_fit_report *f, size_t nf)
                 fputc(',', o);
                 csv_num(o, v[k]);
             }
-            fprintf(o, ",%s,", prof ? "profile" : "wald");
+            int held = f[i].pp->held && f[i].pp->held[j];
+            fprintf(o, ",%s,", held ? "fixed" : prof ? "profile" : "wald");
             csv_num(o, exp(x->beta[j]));
             fputc(',', o);
             csv_num(o, exp(lo));
@@ -445,7 +446,7 @@ static void glance_values(const pds_fit_report *f, double *v)
                                  x->aic,
                                  x->bic,
                                  x->deviance,
-                                 (double)x->n - (double)x->p,
+                                 (double)x->n - (double)(x->p - f->pp->n_held),
                                  (double)x->n,
                                  (double)x->n_events,
                                  (double)f->pp->n_units_at_risk,
@@ -549,7 +550,9 @@ int pds_fit_write_json(FILE *o, const pds_fit_report *f, size_t nf, const pds_fi
                 json_num(o, vals[k]);
             }
             fprintf(o, ", \"conf.level\": %.17g, \"conf.method\": \"%s\"}", x->level,
-                    prof ? "profile" : "wald");
+                    f[i].pp->held && f[i].pp->held[j] ? "fixed"
+                    : prof                            ? "profile"
+                                                      : "wald");
         }
         fputs("\n      ],\n      \"vcov\": [", o);
         for (size_t r = 0; r < x->p; r++) {

@@ -46,6 +46,7 @@ typedef struct term_doc {
     long lag;
     long power;
     int fixed;
+    int offset;           /* offset: true = fixed with coefficient 1 */
     long coef_line;       /* 0 = no coef given */
     long lag_line, power_line;
     yaml_node_t *interact; /* the interact: list, resolved once all terms are read */
@@ -249,6 +250,10 @@ static const pds_key term_keys[] = {
      "integer 0..50"},
     {"power", PDS_KEY_CUSTOM, 0, 0, 0, NULL, NULL, 0, parse_power,
      "year: the trend (t - 2000) to this power", "integer 1..10"},
+    {"fixed", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, offsetof(term_doc, fixed), NULL,
+     "the coefficient is given (coef), not estimated: fit holds it, run uses it", NULL},
+    {"offset", PDS_KEY_BOOL, 0, 0, 0, "false", NULL, offsetof(term_doc, offset), NULL,
+     "an offset: the term enters with coefficient 1, held by fit (fixed: true, coef: 1)", NULL},
     {"coef", PDS_KEY_DOUBLE, 0, -1e300, 1e300, NULL, NULL, offsetof(term_doc, coef), NULL,
      "coefficient (optional for pdsim fit: a model may be a pure specification; run needs it)",
      NULL},
@@ -335,11 +340,6 @@ static int check_dynamic_params(pds_yaml *y, yaml_node_t *tn, const term_doc *td
                      td->where);
         ok = 0;
     }
-    if (td->fixed && !td->coef_line) {
-        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
-                     "%s: fixed: true needs 'coef' (the value the fit holds)", td->where);
-        ok = 0;
-    }
     if ((td->level || td->factor) && td->transform != PDS_TRANSFORM_NONE) {
         pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
                      "%s.transform: a factor or level dummy takes no transform", td->where);
@@ -391,6 +391,42 @@ static int build_term(pds_yaml *y, yaml_node_t *tn, const char *where, const pds
         const char *key = pds_yaml_scalar(pds_yaml_node(y, p->key));
         if (key && strcmp(key, "coef") == 0)
             td.coef_line = pds_yaml_line(pds_yaml_node(y, p->value));
+    }
+    if (ok && nested && td.fixed + td.offset) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: a factor of an interaction cannot be fixed (fix the interaction)",
+                     where);
+        ok = 0;
+    }
+    if (ok && td.offset) {
+        if (td.coef_line && td.coef != 1.0) {
+            pds_diag_add(diag, y->path, td.coef_line, 0,
+                         "%s.coef: an offset has coefficient 1, got %g (for another value write "
+                         "fixed: true with coef)",
+                         where, td.coef);
+            ok = 0;
+        }
+        td.fixed = 1;
+        td.coef = 1.0;
+        if (!td.coef_line)
+            td.coef_line = pds_yaml_line(tn);
+    }
+    if (ok && td.fixed && !td.coef_line) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: fixed: true needs 'coef' (the value the fit holds)", where);
+        ok = 0;
+    }
+    if (ok && td.fixed && td.factor) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: a factor cannot be fixed (fix its level terms NAME[LEVEL] instead)",
+                     where);
+        ok = 0;
+    }
+    if (ok && td.fixed && td.se != 0.0) {
+        pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
+                     "%s: a fixed coefficient is given exactly: se must be 0 or absent, got %g",
+                     where, td.se);
+        ok = 0;
     }
     if (ok && !td.name && !nested) {
         pds_diag_add(diag, y->path, pds_yaml_line(tn), pds_yaml_col(tn),
@@ -697,6 +733,17 @@ pds_model *pds_model_load(const char *path, pds_diag *diag)
                                  m->n_terms + 1, m->n_terms, k);
                     bad = -1;
                 }
+                for (size_t j = 0; !bad && j < m->n_terms; j++)
+                    for (size_t c = 0; m->terms[j].fixed && c < k; c++)
+                        if (m->cov[(j + 1) * k + c] != 0.0 || m->cov[c * k + j + 1] != 0.0) {
+                            yaml_node_t *row = pds_yaml_node(y, v->data.sequence.items.start[j + 1]);
+                            pds_diag_add(diag, y->path, pds_yaml_line(row), pds_yaml_col(row),
+                                         "covariance: term '%s' is fixed, so its row and column "
+                                         "must be 0 (row %zu, column %zu is %g)",
+                                         m->terms[j].name, j + 1, c, m->cov[(j + 1) * k + c]);
+                            bad = -1;
+                            break;
+                        }
             }
         }
     }

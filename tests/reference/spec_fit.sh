@@ -111,5 +111,73 @@ if [ -s "$f.none.sum/province_year.csv" ] &&
 else
     bad "bar-logit: drawn coefficients with zero covariance give the undrawn run"
 fi
+# fixed coefficients and offsets: held by the fit at their values (the
+# reference moves them into statsmodels' offset), written back as they were,
+# and simulated with them
+spec offset '{name: central_documents, dynamic: central_documents, fixed: true, coef: 0.4}' \
+    '{name: neighbours_pct, dynamic: neighbours_adopted_pct}' \
+    '{name: log_college, variable: college_pct, transform: log, offset: true}' \
+    '{name: urban, variable: urbanization_pct}'
+for v in logit cloglog robust; do
+    c=offset-$v
+    f=$tmp/$c
+    link=$v
+    extra=
+    [ "$v" = robust ] && link=logit && extra=--robust
+    if "$PDSIM" fit "$DS" "$tmp/offset.spec.yaml" --link "$link" $extra -o "$f.yaml" \
+        --tidy "$f.tidy.csv" --glance "$f.glance.csv" --export-table "$f.csv" \
+        --export-hazards "$f.hz.csv" >"$f.out" 2>&1 &&
+        "$PY" -I "$here/spec_check.py" table "$f.csv" "$f.yaml" "$DS" &&
+        "$PY" -I "$here/offset_check.py" "$f.csv" "$f.tidy.csv" "$f.glance.csv" "$link" $extra; then
+        ok "$c: fixed and offset terms against statsmodels"
+    else
+        cat "$f.out"
+        bad "$c: fixed and offset terms against statsmodels"
+    fi
+    if "$PDSIM" fit "$DS" "$f.yaml" --link "$link" $extra -o "$f.re.yaml" >"$f.re.out" 2>&1 &&
+        [ "$(grep -o 'coef: [^,]*, se: [^}]*' "$f.yaml")" = "$(grep -o 'coef: [^,]*, se: [^}]*' "$f.re.yaml")" ] &&
+        [ "$(grep -c 'fixed: true, coef: 0.4000.*, se: 0}\|fixed: true, coef: 1, se: 0}' "$f.yaml")" = 2 ]; then
+        ok "$c: written model keeps the fixed values and reloads"
+    else
+        cat "$f.re.out"
+        bad "$c: written model keeps the fixed values and reloads"
+    fi
+done
+f=$tmp/offset-logit
+for base in 2016 2020; do
+    printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
+        "$DS" "$f.yaml" "$base" "$RUNS" >"$f.run.yaml"
+    if "$PDSIM" run "$f.run.yaml" -o "$f.$base.h5" -q >"$f.run.out" 2>&1 &&
+        "$PDSIM" summary "$f.$base.h5" --csv "$f.$base.sum" -q >>"$f.run.out" 2>&1 &&
+        "$PY" -I "$here/spec_check.py" run "$f.hz.csv" "$f.$base.sum/province_year.csv" \
+            "$base" "$RUNS"; then
+        ok "offset-logit: run from $base against the fit's hazards"
+    else
+        cat "$f.run.out"
+        bad "offset-logit: run from $base against the fit's hazards"
+    fi
+done
+# drawn coefficients: the covariance has zero rows for the fixed terms, and
+# every run keeps them at their values
+printf 'dataset: %s\nmodel: %s\nbase_year: 2016\nhorizon: 2023\nruns: 500\nseed: 5\nuncertainty: coefficients\n' \
+    "$DS" "$f.yaml" >"$f.unc.yaml"
+if "$PDSIM" run "$f.unc.yaml" -o "$f.unc.h5" -q >"$f.unc.out" 2>&1 &&
+    "$PY" -I -c 'import sys, h5py, numpy as np
+c = h5py.File(sys.argv[1], "r")["/runs/coefficients"][...]
+sys.exit(0 if np.all(c[:, 1] == 0.4) and np.all(c[:, 3] == 1.0) and np.std(c[:, 2]) > 0 else 1)' "$f.unc.h5"; then
+    ok "offset-logit: drawn coefficients keep the fixed ones"
+else
+    cat "$f.unc.out"
+    bad "offset-logit: drawn coefficients keep the fixed ones"
+fi
+# a Bayesian fit has no prior for a held coefficient: refused, exit 2
+"$PDSIM" fit "$DS" "$tmp/offset.spec.yaml" --prior flat -o "$tmp/offset.bayes.yaml" >"$tmp/ob.out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'fixed' "$tmp/ob.out" && [ ! -e "$tmp/offset.bayes.yaml" ]; then
+    ok "offset: --prior with fixed terms is refused (exit 2)"
+else
+    cat "$tmp/ob.out"
+    bad "offset: --prior with fixed terms is refused (exit $rc)"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
