@@ -434,86 +434,134 @@ oom:
     return -1;
 }
 
-pds_status pds_model_expand_factors(pds_model *m, const pds_world *w, pds_diag *diag)
+/* The index of factor term t's reference level among its n levels lv, or n
+ * with a message (naming m's file and line) when the reference does not
+ * occur or there are fewer than two levels. */
+static size_t reference_level(const pds_model *m, const pds_term *t, long line, char **lv,
+                              size_t n, pds_diag *diag)
 {
-    int bad = 0;
-    for (size_t j = 0; j < m->n_terms; j++) {
-        pds_term *t = &m->terms[j];
-        if (!t->factor)
-            continue;
-        char **lv = NULL;
-        size_t n = 0;
-        if (factor_levels(w, m, t, &lv, &n, diag) != 0) {
-            bad = 1;
-            continue;
-        }
-        size_t ref = n;
-        for (size_t i = 0; i < n; i++)
-            if (t->kind == PDS_TERM_UNIT_ATTR ? strcmp(lv[i], t->reference) == 0
-                                              : strtod(lv[i], NULL) == strtod(t->reference, NULL))
-                ref = i;
-        char list[512] = "";
-        for (size_t i = 0; i < n; i++)
-            if (strlen(list) + strlen(lv[i]) + 8 < sizeof list)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                         lv[i]);
-            else if (!strstr(list, "..."))
-                strcat(list, ", ...");
-        const char *col = t->kind == PDS_TERM_UNIT_ATTR ? t->unit_attr : t->variable;
-        const char *file = t->kind == PDS_TERM_UNIT_ATTR ? "the units file" : "panel.csv";
-        if (ref == n || n < 2) {
-            if (ref == n)
-                pds_diag_add(diag, m->path, t->line, 0,
-                             "term '%s': reference level '%s' does not occur in %s column '%s' "
-                             "(levels: %s)",
-                             t->name, t->reference, file, col, list);
-            else
-                pds_diag_add(diag, m->path, t->line, 0,
-                             "term '%s': a factor needs at least two levels; %s column '%s' has "
-                             "only '%s'",
-                             t->name, file, col, list);
-            bad = 1;
-        }
-        pds_term *nt = bad ? NULL : realloc(m->terms, (m->n_terms + n) * sizeof *m->terms);
-        if (!bad && !nt) {
-            bad = 1;
-            pds_diag_add(diag, NULL, 0, 0, "out of memory");
-        }
-        if (bad) {
-            for (size_t i = 0; i < n; i++)
-                free(lv[i]);
-            free(lv);
-            continue;
-        }
+    size_t ref = n;
+    for (size_t i = 0; i < n; i++)
+        if (t->kind == PDS_TERM_UNIT_ATTR ? strcmp(lv[i], t->reference) == 0
+                                          : strtod(lv[i], NULL) == strtod(t->reference, NULL))
+            ref = i;
+    char list[512] = "";
+    for (size_t i = 0; i < n; i++)
+        if (strlen(list) + strlen(lv[i]) + 8 < sizeof list)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     lv[i]);
+        else if (!strstr(list, "..."))
+            strcat(list, ", ...");
+    const char *col = t->kind == PDS_TERM_UNIT_ATTR ? t->unit_attr : t->variable;
+    const char *file = t->kind == PDS_TERM_UNIT_ATTR ? "the units file" : "panel.csv";
+    if (ref == n)
+        pds_diag_add(diag, m->path, line, 0,
+                     "term '%s': reference level '%s' does not occur in %s column '%s' "
+                     "(levels: %s)",
+                     t->name, t->reference, file, col, list);
+    else if (n < 2) {
+        pds_diag_add(diag, m->path, line, 0,
+                     "term '%s': a factor needs at least two levels; %s column '%s' has "
+                     "only '%s'",
+                     t->name, file, col, list);
+        ref = n;
+    }
+    return ref;
+}
+
+static char *level_name(const char *name, const char *level)
+{
+    size_t len = strlen(name) + strlen(level) + 3;
+    char *s = malloc(len);
+    if (s)
+        snprintf(s, len, "%s[%s]", name, level);
+    return s;
+}
+
+/* Replace term j of m, a factor (fi == (size_t)-1) or an interaction whose
+ * factor fi is a factor, by one term per level but the reference, in level
+ * order: NAME[LEVEL], the dummy of the level (inside the interaction for
+ * an interaction). 0, or -1 with a message. */
+static int expand_term(pds_model *m, size_t j, size_t fi, const pds_world *w, pds_diag *diag)
+{
+    pds_term *t = &m->terms[j];
+    pds_term *fac = fi == (size_t)-1 ? t : &t->factors[fi];
+    char **lv = NULL;
+    size_t n = 0;
+    if (factor_levels(w, m, fac, &lv, &n, diag) != 0)
+        return -1;
+    size_t ref = reference_level(m, fac, fac->line ? fac->line : t->line, lv, n, diag);
+    pds_term *nt = ref == n ? NULL : realloc(m->terms, (m->n_terms + n) * sizeof *m->terms);
+    if (ref != n && !nt)
+        pds_diag_add(diag, NULL, 0, 0, "out of memory");
+    int bad = !nt;
+    if (!bad) {
         m->terms = nt;
-        t = &m->terms[j];
-        /* the n - 1 level terms replace the factor, in level order */
-        pds_term proto = *t;
+        pds_term proto = m->terms[j];
         memmove(&m->terms[j + n - 1], &m->terms[j + 1], (m->n_terms - j - 1) * sizeof *m->terms);
         size_t k = j;
         for (size_t i = 0; i < n; i++) {
-            if (i == ref) {
-                free(lv[i]);
+            if (i == ref)
                 continue;
+            pds_term lt;
+            if (pds_term_copy(&lt, &proto) != 0) {
+                memset(&lt, 0, sizeof lt);
+                bad = 1;
             }
-            pds_term lt = proto;
-            size_t len = strlen(proto.name) + strlen(lv[i]) + 3;
-            lt.name = malloc(len);
-            if (lt.name)
-                snprintf(lt.name, len, "%s[%s]", proto.name, lv[i]);
-            lt.variable = proto.variable ? strdup(proto.variable) : NULL;
-            lt.unit_attr = proto.unit_attr ? strdup(proto.unit_attr) : NULL;
-            lt.level = lv[i];
-            lt.factor = 0;
-            lt.reference = NULL;
+            pds_term *lf = fi == (size_t)-1 ? &lt : lt.n_factors > fi ? &lt.factors[fi] : NULL;
+            if (lf) {
+                char *nm = level_name(lf->name, lv[i]);
+                free(lf->name);
+                lf->name = nm;
+                free(lf->reference);
+                lf->reference = NULL;
+                free(lf->level);
+                lf->level = strdup(lv[i]);
+                lf->factor = 0;
+                bad |= !lf->name || !lf->level;
+            }
+            if (lf && lf != &lt) {
+                char *nm = level_name(lt.name, lv[i]);
+                free(lt.name);
+                lt.name = nm;
+                bad |= !lt.name;
+            }
             lt.coef = 0.0;
             lt.se = 0.0;
             m->terms[k++] = lt;
         }
-        free(lv);
         m->n_terms += n - 2;
         pds_term_clear(&proto);
-        j = k - 1;
+        if (bad)
+            pds_diag_add(diag, NULL, 0, 0, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        free(lv[i]);
+    free(lv);
+    return bad ? -1 : 0;
+}
+
+pds_status pds_model_expand_factors(pds_model *m, const pds_world *w, pds_diag *diag)
+{
+    int bad = 0;
+    for (size_t j = 0; j < m->n_terms;) {
+        pds_term *t = &m->terms[j];
+        size_t fi = (size_t)-1;
+        for (size_t i = 0; i < t->n_factors && fi == (size_t)-1; i++)
+            if (t->factors[i].factor)
+                fi = i;
+        if (!t->factor && fi == (size_t)-1) {
+            j++;
+            continue;
+        }
+        if (expand_term(m, j, fi, w, diag) != 0) {
+            bad = 1;
+            j++;
+        }
+        /* else term j is the first level term; an interaction with a
+         * second factor is expanded again */
+        else if (fi == (size_t)-1)
+            j++;
     }
     return bad ? PDS_ERR_INPUT : PDS_OK;
 }

@@ -480,6 +480,7 @@ static int build_term(pds_yaml *y, yaml_node_t *tn, const char *where, const pds
                 ok = 0;
             }
     }
+    int factor_inside = 0; /* an interaction with a factor: a specification */
     if (ok && td.interact) {
         yaml_node_t *n = td.interact;
         size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
@@ -512,11 +513,11 @@ static int build_term(pds_yaml *y, yaml_node_t *tn, const char *where, const pds
                     ok = 0;
                     break;
                 }
-                if (src->kind == PDS_TERM_INTERACTION || src->factor) {
+                if (src->kind == PDS_TERM_INTERACTION) {
                     pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
-                                 "%s: '%s' is %s; an interaction's factors are plain terms (name "
-                                 "a level term, e.g. {unit: region, level: west})",
-                                 fw, ref, src->factor ? "a factor" : "an interaction");
+                                 "%s: '%s' is an interaction; an interaction's factors are not "
+                                 "interactions (list all the factors in one interact:)",
+                                 fw, ref);
                     ok = 0;
                     break;
                 }
@@ -538,12 +539,14 @@ static int build_term(pds_yaml *y, yaml_node_t *tn, const char *where, const pds
                     memcpy(f->name, nm, strlen(nm) + 1);
             }
             t->n_factors = i + 1;
-            if (f->factor) {
-                pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
-                             "%s: a factor inside an interaction is not supported (give one "
-                             "interaction per level: {unit: region, level: west})",
-                             fw);
+            if (f->factor && td.coef_line) {
+                pds_diag_add(diag, y->path, td.coef_line, 0,
+                             "%s.coef: an interaction with a factor takes no coefficient (fit "
+                             "writes one interaction NAME[LEVEL] per level, each with its own)",
+                             where);
                 ok = 0;
+            } else if (f->factor) {
+                factor_inside = 1;
             } else if (f->kind == PDS_TERM_PARENT_ADOPTED || f->kind == PDS_TERM_SIBLINGS_PCT) {
                 pds_diag_add(diag, y->path, pds_yaml_line(fn), pds_yaml_col(fn),
                              "%s: sub-unit variables cannot enter an interaction", fw);
@@ -588,7 +591,7 @@ static int build_term(pds_yaml *y, yaml_node_t *tn, const char *where, const pds
     t->basis = (int)td.basis;
     t->line = pds_yaml_line(tn);
     free(td.dynamic);
-    if ((!td.coef_line || td.factor) && !nested && !m->spec_line)
+    if ((!td.coef_line || td.factor || factor_inside) && !nested && !m->spec_line)
         ((pds_model *)m)->spec_line = t->line;
     return 0;
 }

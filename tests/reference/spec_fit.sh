@@ -179,5 +179,42 @@ else
     cat "$tmp/ob.out"
     bad "offset: --prior with fixed terms is refused (exit $rc)"
 fi
+# factors inside interactions, by name and inline: one interaction per level
+# but the reference (the China units file's region is east/central/west,
+# the panel's region 1/2/3), each the product of the level dummy and the
+# other factor
+spec finter '{name: region, unit: region, factor: true, reference: east}' \
+    '{name: central_documents, dynamic: central_documents}' \
+    '{name: region_x_docs, interact: [region, central_documents]}' \
+    '{name: nbr, dynamic: neighbours_adopted_pct}' \
+    '{name: pregion_x_nbr, interact: [{variable: region, factor: true, reference: 1}, nbr]}'
+f=$tmp/finter
+want='region[central] region[west] central_documents region_x_docs[central] region_x_docs[west] nbr pregion_x_nbr[2] pregion_x_nbr[3]'
+if "$PDSIM" fit "$DS" "$tmp/finter.spec.yaml" -o "$f.yaml" --export-table "$f.csv" \
+    --export-hazards "$f.hz.csv" >"$f.out" 2>&1 &&
+    [ "$(head -1 "$f.csv" | cut -d, -f4- | tr ',' ' ')" = "$want" ] &&
+    # each level term NAME[L] is the dummy of level L
+    [ "$(grep -c '{name: "[^"]*\[\([^]]*\)\]".*level: "\1"' "$f.yaml")" = 6 ] &&
+    "$PY" -I "$here/spec_check.py" table "$f.csv" "$f.yaml" "$DS" &&
+    "$PY" -I "$here/statsmodels_fit.py" "$f.csv" "$f.yaml" logit; then
+    ok "finter: factors inside interactions against statsmodels"
+else
+    cat "$f.out"
+    head -1 "$f.csv"
+    bad "finter: factors inside interactions against statsmodels"
+fi
+for base in 2016 2020; do
+    printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
+        "$DS" "$f.yaml" "$base" "$RUNS" >"$f.run.yaml"
+    if "$PDSIM" run "$f.run.yaml" -o "$f.$base.h5" -q >"$f.run.out" 2>&1 &&
+        "$PDSIM" summary "$f.$base.h5" --csv "$f.$base.sum" -q >>"$f.run.out" 2>&1 &&
+        "$PY" -I "$here/spec_check.py" run "$f.hz.csv" "$f.$base.sum/province_year.csv" \
+            "$base" "$RUNS"; then
+        ok "finter: run from $base against the fit's hazards"
+    else
+        cat "$f.run.out"
+        bad "finter: run from $base against the fit's hazards"
+    fi
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
