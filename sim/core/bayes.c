@@ -28,10 +28,35 @@ void pds_prior_free(pds_prior *pr)
     free(pr);
 }
 
-static int same_quantity(const pds_term *a, const pds_term *b)
+static int same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether term a of model ma and term b of model mb are the same quantity:
+ * the same kind, variable or unit attribute, transform, level, lag (for the
+ * lagged kinds), power and form parameters, and for interactions the same
+ * factors in any order. */
+static int same_quantity(const pds_model *ma, const pds_term *a, const pds_model *mb,
+                         const pds_term *b)
 {
     if (a->kind != b->kind)
         return 0;
+    if (a->kind == PDS_TERM_INTERACTION) {
+        if (a->n_factors != b->n_factors || a->n_factors > 8)
+            return 0;
+        int used[8] = {0};
+        for (size_t i = 0; i < a->n_factors; i++) {
+            size_t k = 0;
+            while (k < b->n_factors && (used[k] || !same_quantity(ma, &a->factors[i], mb,
+                                                                  &b->factors[k])))
+                k++;
+            if (k == b->n_factors)
+                return 0;
+            used[k] = 1;
+        }
+        return 1;
+    }
     /* the parameters of a document or duration form belong to the quantity */
     if (a->half_life != b->half_life || a->window != b->window ||
         a->has_interval != b->has_interval || a->n_knots != b->n_knots || a->basis != b->basis)
@@ -41,21 +66,39 @@ static int same_quantity(const pds_term *a, const pds_term *b)
     for (int k = 0; k < a->n_knots && k < PDS_SPLINE_MAX_KNOTS; k++)
         if (a->knots[k] != b->knots[k])
             return 0;
-    if (a->kind != PDS_TERM_PANEL)
-        return 1;
-    return a->variable && b->variable && strcmp(a->variable, b->variable) == 0 &&
-           a->transform == b->transform;
+    if ((a->power > 1 ? a->power : 1) != (b->power > 1 ? b->power : 1))
+        return 0;
+    if (!same_text(a->level, b->level) || a->transform != b->transform)
+        return 0;
+    if ((a->kind == PDS_TERM_PANEL || pds_term_kind_is_documentary(a->kind)) &&
+        PDS_TERM_LAG(ma, a) != PDS_TERM_LAG(mb, b))
+        return 0;
+    if (a->kind == PDS_TERM_PANEL)
+        return a->variable && b->variable && strcmp(a->variable, b->variable) == 0;
+    if (a->kind == PDS_TERM_UNIT_ATTR)
+        return a->unit_attr && b->unit_attr && strcmp(a->unit_attr, b->unit_attr) == 0;
+    return 1;
 }
 
-static void describe_term(const pds_term *t, char *buf, size_t size)
+static void describe_term(const pds_model *m, const pds_term *t, char *buf, size_t size)
 {
+    const char *tr = t->transform == PDS_TRANSFORM_LOG     ? " (log)"
+                     : t->transform == PDS_TRANSFORM_LOG1P ? " (log1p)"
+                                                           : "";
+    char lag[32] = "";
+    if (t->kind == PDS_TERM_PANEL || pds_term_kind_is_documentary(t->kind))
+        snprintf(lag, sizeof lag, " at lag %d", PDS_TERM_LAG(m, t));
     if (t->kind == PDS_TERM_PANEL)
-        snprintf(buf, size, "variable %s%s", t->variable ? t->variable : "?",
-                 t->transform == PDS_TRANSFORM_LOG     ? " (log)"
-                 : t->transform == PDS_TRANSFORM_LOG1P ? " (log1p)"
-                                                       : "");
+        snprintf(buf, size, "variable %s%s%s%s%s", t->variable ? t->variable : "?", tr,
+                 t->level ? " = " : "", t->level ? t->level : "", lag);
+    else if (t->kind == PDS_TERM_UNIT_ATTR)
+        snprintf(buf, size, "unit attribute %s%s%s%s", t->unit_attr ? t->unit_attr : "?", tr,
+                 t->level ? " = " : "", t->level ? t->level : "");
+    else if (t->kind == PDS_TERM_INTERACTION)
+        snprintf(buf, size, "an interaction of %zu factors (or other factors)", t->n_factors);
     else
-        snprintf(buf, size, "dynamic %s (or other parameters)", pds_term_kind_name(t->kind));
+        snprintf(buf, size, "dynamic %s%s (or other parameters)", pds_term_kind_name(t->kind),
+                 lag);
 }
 
 /* The prior model's term for spec term t: by name, else the one term of
@@ -67,10 +110,10 @@ static long match_term(const pds_model *spec, const pds_term *t, const pds_model
         const pds_term *q = &prior->terms[k];
         if (strcmp(q->name, t->name) != 0)
             continue;
-        if (!same_quantity(q, t)) {
+        if (!same_quantity(prior, q, spec, t)) {
             char a[160], b[160];
-            describe_term(q, a, sizeof a);
-            describe_term(t, b, sizeof b);
+            describe_term(prior, q, a, sizeof a);
+            describe_term(spec, t, b, sizeof b);
             pds_diag_add(diag, prior->path, q->line, 0,
                          "prior: term '%s' is %s here but %s in %s; a prior must be on the same "
                          "quantity",
@@ -81,12 +124,12 @@ static long match_term(const pds_model *spec, const pds_term *t, const pds_model
     }
     long found = -1;
     for (size_t k = 0; k < prior->n_terms; k++) {
-        if (!same_quantity(&prior->terms[k], t))
+        if (!same_quantity(prior, &prior->terms[k], spec, t))
             continue;
         if (found >= 0) {
             pds_diag_add(diag, prior->path, prior->terms[k].line, 0,
-                         "prior: term '%s' of %s matches both '%s' and '%s' here (same "
-                         "variable); name the prior term '%s'",
+                         "prior: term '%s' of %s matches both '%s' and '%s' here (the same "
+                         "quantity); name the prior term '%s'",
                          t->name, spec->path ? spec->path : spec->name,
                          prior->terms[found].name, prior->terms[k].name, t->name);
             return -2;

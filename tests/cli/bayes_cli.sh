@@ -151,4 +151,49 @@ parameters:
 CFG
 check "a sweep cannot vary the coefficients of a posterior: exit 2" status_is 2 "$PDSIM" sweep sweep.yaml -o sweepdir
 check "... saying why" grep -q "sweep.yaml:[0-9]*:[0-9]*:.*cannot vary: under uncertainty: posterior" "$TMP/s.err"
+# terms matched to the prior by quantity when the names differ: level
+# dummies of one unit attribute, a per-term lag and interactions are told
+# apart (the tight prior puts the mode at each one's own prior mean)
+cat >qprior.yaml <<'YAML'
+name: qprior
+link: logit
+lag: 1
+intercept: {coef: -4.0, se: 1.0}
+terms:
+  - {name: "region[central]", unit: region, level: central, coef: 1.0, se: 0.5}
+  - {name: "region[west]", unit: region, level: west, coef: -2.0, se: 0.5}
+  - {name: college2, variable: college_pct, lag: 2, coef: -0.02, se: 0.01}
+  - {name: college1, variable: college_pct, coef: 0.03, se: 0.01}
+  - {name: dx, interact: [{dynamic: central_documents}, {dynamic: neighbours_adopted_pct}], coef: 0.005, se: 0.002}
+  - {name: dxw, interact: [{dynamic: central_documents}, {unit: region, level: west}], coef: -0.1, se: 0.05}
+YAML
+cat >qspec.yaml <<'YAML'
+name: qspec
+link: logit
+lag: 1
+terms:
+  - {name: west, unit: region, level: west}
+  - {name: central, unit: region, level: central}
+  - {name: c1, variable: college_pct}
+  - {name: c2, variable: college_pct, lag: 2}
+  - {name: west_docs, interact: [{unit: region, level: west}, {dynamic: central_documents}]}
+  - {name: nbr_docs, interact: [{dynamic: neighbours_adopted_pct}, {dynamic: central_documents}]}
+YAML
+check "prior matched by quantity" "$PDSIM" fit "$DS" qspec.yaml --prior qprior.yaml \
+    --prior-scale 1e-4 --draws 200 --warmup 200 -o qfit.yaml
+check "... each term at its own prior mean" "$PY" -I -c '
+import re, sys
+text = open("qfit.yaml").read()
+got = {m.group(1): float(m.group(2)) for m in
+       re.finditer(r"\{name: \"([^\"]+)\".*?, coef: ([-0-9.eE+]+), se:", text)}
+want = {"west": -2.0, "central": 1.0, "c1": 0.03, "c2": -0.02, "west_docs": -0.1,
+        "nbr_docs": 0.005}
+bad = [k for k, v in want.items() if abs(got.get(k, 1e9) - v) > 1e-4 * max(abs(v), 0.01)]
+print(got)
+sys.exit(1 if bad else 0)'
+sed -e 's/name: c2, variable: college_pct, lag: 2/name: college2, variable: college_pct, lag: 3/' \
+    qspec.yaml >qspec-lag.yaml
+check "a prior on another lag of the same name: exit 2" status_is 2 "$PDSIM" fit "$DS" \
+    qspec-lag.yaml --prior qprior.yaml --draws 200 --warmup 200 -o qlag.yaml
+check "... saying which" grep -q "college2.*lag 2.*lag 3" "$TMP/s.err"
 finish
