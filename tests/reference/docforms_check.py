@@ -32,7 +32,7 @@ def read_terms(path):
     terms = []
     for line in re.findall(r"^  - \{name: .*$", text, re.M):
         t = {"name": re.search(r'name: "([^"]*)"', line).group(1)}
-        for key in ("dynamic", "variable", "transform", "half_life", "window", "basis"):
+        for key in ("dynamic", "variable", "transform", "half_life", "window", "basis", "lag"):
             m = re.search(key + r': "?([^,"}]+)"?', line)
             if m:
                 t[key] = m.group(1)
@@ -72,7 +72,8 @@ def check_table(table, model, dataset):
             panel[(r["unit"], int(r["year"]))] = r
 
     def value(t, unit, year):
-        c = year - lag
+        # a term's own lag replaces the model's
+        c = year - int(t.get("lag", lag))
         kind = t.get("dynamic")
         if kind is None:
             x = float(panel[(unit, c)][t["variable"]])

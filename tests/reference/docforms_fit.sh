@@ -1,6 +1,7 @@
 #!/bin/sh
 # The document forms (document_stock, recent_documents, log1p, the duration
-# since the first document with period dummies and spline columns) on the
+# since the first document with period dummies and spline columns, each
+# also at a lag of its own) on the
 # China data, each checked three ways:
 #   - the unit-year table of `pdsim fit --export-table`: every form column
 #     recomputed from the dataset's files with the parameters that `fit -o`
@@ -49,9 +50,13 @@ spec periods '{name: years_4_6, dynamic: years_since_first_document, interval: [
 spec spline '{name: dur1, dynamic: years_since_first_document, spline: {knots: [2, 5, 9], basis: 1}, coef: 0}' \
     '{name: dur2, dynamic: years_since_first_document, spline: {knots: [2, 5, 9], basis: 2}, coef: 0}'
 spec duration '{name: years_since, dynamic: years_since_first_document, transform: log1p, coef: 0}' "$CITIES"
+# each form at its own lag, other than the model's
+spec lags '{name: doc_stock_l2, dynamic: document_stock, half_life: 3, lag: 2, coef: 0}' \
+    '{name: recent_l0, dynamic: recent_documents, window: 2, lag: 0, coef: 0}' \
+    '{name: years_l3, dynamic: years_since_first_document, interval: [2, 5], lag: 3, coef: 0}'
 
 RUNS=4000
-for name in stock3 stock1_5 recent3 recent2 log1p periods spline duration; do
+for name in stock3 stock1_5 recent3 recent2 log1p periods spline duration lags; do
     for link in logit cloglog; do
         case_name=$name-$link
         f=$tmp/$case_name
