@@ -94,9 +94,30 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
 {
     *out = NULL;
     pds_pp_table *t = NULL;
+    /* a specification's factors become level terms on this history */
+    pds_model *expanded = NULL;
+    int has_factor = 0;
+    for (size_t j = 0; j < spec->n_terms; j++) {
+        has_factor |= spec->terms[j].factor;
+        for (size_t i = 0; i < spec->terms[j].n_factors; i++)
+            has_factor |= spec->terms[j].factors[i].factor;
+    }
+    if (has_factor) {
+        expanded = model_clone(spec);
+        if (!expanded)
+            return PDS_ERR_RUNTIME;
+        pds_status xs = pds_model_expand_factors(expanded, w, diag);
+        if (xs != PDS_OK) {
+            pds_model_free(expanded);
+            return xs;
+        }
+        spec = expanded;
+    }
     pds_status st = pds_pp_build(w, spec, first_year, last_year, diag, &t);
-    if (st != PDS_OK)
+    if (st != PDS_OK) {
+        pds_model_free(expanded);
         return st;
+    }
     const char *names[64];
     names[0] = "(constant)";
     for (size_t j = 0; j < spec->n_terms && j < 63; j++)
@@ -141,10 +162,14 @@ pds_status pds_backtest_refit(const pds_world *w, const pds_model *spec, int fir
     }
     pds_fit_result_free(r);
     pds_pp_free(t);
+    pds_model_free(expanded);
     if (st != PDS_OK) {
         pds_model_free(m);
         return st;
     }
+    /* every coefficient is now estimated */
+    m->spec_only = 0;
+    m->spec_line = 0;
     *out = m;
     return PDS_OK;
 }

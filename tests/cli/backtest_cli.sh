@@ -144,4 +144,31 @@ check "a model with posterior draws: refit and recalibration" posterior_model
 no_csv_on_error() { status_is 2 "$PDSIM" backtest "$CN" --cutoff 2013 --csv "$TMP/e.csv" --hazards-csv "$TMP/eh.csv" && [ ! -e "$TMP/e.csv" ] && [ ! -e "$TMP/eh.csv" ] && ! ls "$TMP"/e.csv.tmp.* "$TMP"/eh.csv.tmp.* >/dev/null 2>&1; }
 check "no CSV left after an error" no_csv_on_error
 check "help backtest" sh -c "'$PDSIM' help backtest | grep -q 'Brier and log score per unit-year' && '$PDSIM' help backtest | grep -q -- '--hazards-csv' && '$PDSIM' help backtest | grep -q 'stacking weights' && '$PDSIM' backtest --help | grep -q -- '--refit'"
+# a specification (a factor and a factor inside an interaction) refitted at
+# each origin: backtest expands the factors on each history as fit does, so
+# its scores equal those of the model fit -o wrote, refitted the same way
+cat >"$TMP/fspec.yaml" <<'YAML'
+name: fspec
+link: logit
+lag: 1
+terms:
+  - {name: region, unit: region, factor: true, reference: east}
+  - {name: central_documents, dynamic: central_documents}
+  - {name: region_x_docs, interact: [region, central_documents]}
+YAML
+spec_refit() {
+    "$PDSIM" fit "$ROOT/data/china-group-schooling" "$TMP/fspec.yaml" --firth -o "$TMP/ffit.yaml" \
+        >/dev/null &&
+        for m in fspec ffit; do
+            printf 'dataset: %s\nmodel: %s\nbase_year: 2023\nhorizon: 2030\nruns: 1000\nseed: 3\n' \
+                "$ROOT/data/china-group-schooling" "$TMP/$m.yaml" >"$TMP/$m.cfg.yaml" &&
+                "$PDSIM" backtest "$TMP/$m.cfg.yaml" --cutoff 2017..2019 --refit --firth \
+                    --csv "$TMP/$m.bt.csv" >"$TMP/$m.bt.txt" || return 1
+        done &&
+        grep -q "region_x_docs\[west\]" "$TMP/fspec.bt.txt" &&
+        [ "$(cut -d, -f2- "$TMP/fspec.bt.csv")" = "$(cut -d, -f2- "$TMP/ffit.bt.csv")" ]
+}
+check "a specification with factors, refitted at each origin = its fitted model refitted" spec_refit
+spec_norefit() { status_is 2 "$PDSIM" backtest "$TMP/fspec.cfg.yaml" --cutoff 2019 -n 10 && stderr_has "fit it first"; }
+check "... and without --refit: exit 2, fit it first" spec_norefit
 finish
