@@ -289,6 +289,19 @@ static long col_index(const fitted *f, const char *name)
     return -1;
 }
 
+/* x in fixed notation with `dec` decimals, or in exponent form when that
+ * would hide it (|x| below 10^-dec but not 0, or 10^7 and above), in a field
+ * of `width` (0 = none). */
+static const char *num(char *buf, size_t size, double x, int dec, int width)
+{
+    double a = fabs(x);
+    if (isfinite(x) && x != 0.0 && (a < pow(10.0, -dec) || a >= 1e7))
+        snprintf(buf, size, "%*.*e", width, dec > 1 ? dec - 1 : 1, x);
+    else
+        snprintf(buf, size, "%*.*f", width, dec, x);
+    return buf;
+}
+
 static const char *ratio_name(pds_link link)
 {
     return link == PDS_LINK_CLOGLOG ? "hazard ratio" : "odds ratio";
@@ -344,18 +357,20 @@ static void print_table(fitted *f, size_t nf, const char *dataset, const fit_arg
     for (size_t r = 0; r < nr; r++) {
         printf("%-24s", rows[r]);
         for (size_t i = 0; i < nf; i++) {
-            char cell[64] = "";
+            char cell[96] = "";
             long j = col_index(&f[i], rows[r]);
             if (j >= 0) {
                 pds_fit_result *x = f[i].res;
+                char b[24], e[24], or[24];
+                num(b, sizeof b, x->beta[j], 3, 0);
+                num(e, sizeof e, x->se[j], 3, 0);
+                num(or, sizeof or, exp(x->beta[j]), 3, 0);
                 if (f[i].pp->held && f[i].pp->held[j])
-                    snprintf(cell, sizeof cell, "%.3f (fixed)", x->beta[j]);
+                    snprintf(cell, sizeof cell, "%s (fixed)", b);
                 else if (j == 0)
-                    snprintf(cell, sizeof cell, "%.3f (%.3f)%s", x->beta[j], x->se[j],
-                             stars(x->pvalue[j]));
+                    snprintf(cell, sizeof cell, "%s (%s)%s", b, e, stars(x->pvalue[j]));
                 else
-                    snprintf(cell, sizeof cell, "%.3f (%.3f)%s [%.3f]", x->beta[j], x->se[j],
-                             stars(x->pvalue[j]), exp(x->beta[j]));
+                    snprintf(cell, sizeof cell, "%s (%s)%s [%s]", b, e, stars(x->pvalue[j]), or);
             }
             printf(" %-30s", cell);
         }
@@ -403,15 +418,20 @@ static void print_table(fitted *f, size_t nf, const char *dataset, const fit_arg
             printf(" %10s %10s", "AME", "AME se");
         putchar('\n');
         for (size_t c = 0; c < x->p; c++) {
+            char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32];
             if (f[0].pp->held && f[0].pp->held[c]) {
-                printf("%-24s %10.4f %10s\n", f[0].names[c], x->beta[c], "fixed");
+                printf("%-24s %s %10s\n", f[0].names[c], num(b1, sizeof b1, x->beta[c], 4, 10),
+                       "fixed");
                 continue;
             }
-            printf("%-24s %10.4f %10.4f %8.3f %8.4f %10.4f %10.4f %10.4f %7.2f", f[0].names[c],
-                   x->beta[c], x->se[c], x->z[c], x->pvalue[c], x->conf_low[c], x->conf_high[c],
-                   exp(x->beta[c]), x->vif[c]);
+            printf("%-24s %s %s %8.3f %8.4f %s %s %s %7.2f", f[0].names[c],
+                   num(b1, sizeof b1, x->beta[c], 4, 10), num(b2, sizeof b2, x->se[c], 4, 10),
+                   x->z[c], x->pvalue[c], num(b3, sizeof b3, x->conf_low[c], 4, 10),
+                   num(b4, sizeof b4, x->conf_high[c], 4, 10),
+                   num(b5, sizeof b5, exp(x->beta[c]), 4, 10), x->vif[c]);
             if (prof)
-                printf(" %10.4f %10.4f", x->prof_low[c], x->prof_high[c]);
+                printf(" %s %s", num(b6, sizeof b6, x->prof_low[c], 4, 10),
+                       num(b7, sizeof b7, x->prof_high[c], 4, 10));
             if (f[0].ame)
                 printf(" %10.5f %10.5f", f[0].ame[c], f[0].ame_se[c]);
             putchar('\n');
@@ -937,6 +957,18 @@ int pds_cmd_fit(int argc, char **argv)
                         f[i].spec->name);
             }
             break;
+        }
+        for (size_t j = 1; j < f[i].pp->p; j++) {
+            double mx = 0.0;
+            for (size_t r = 0; r < f[i].pp->n; r++)
+                mx = fmax(mx, fabs(f[i].pp->X[r * f[i].pp->p + j]));
+            if ((mx > 1e6 || (mx > 0.0 && mx < 1e-6)) && !(f[i].pp->held && f[i].pp->held[j]))
+                fprintf(stderr,
+                        "pdsim: note: model '%s': column '%s' reaches %.3g in absolute value, "
+                        "so its coefficient is on the scale of %.3g; the fit is unaffected (it "
+                        "converges on the Newton step in standard errors), but rescaling the "
+                        "variable makes the estimate readable\n",
+                        f[i].spec->name, f[i].names[j], mx, f[i].res->beta[j]);
         }
         if (!f[i].res->converged) {
             not_converged = 1;

@@ -107,10 +107,13 @@ rescaled() {
         awk -v a="$a" -v b="$b" 'BEGIN { r = b / (a * 1e9) - 1; exit !(r < 1e-7 && r > -1e-7) }' &&
         la=$(awk -F, 'NR == 2 { print $11 }' "$TMP/ga.csv") && lb=$(awk -F, 'NR == 2 { print $11 }' "$TMP/gb.csv") &&
         awk -v a="$la" -v b="$lb" 'BEGIN { r = b / a - 1; exit !(r < 1e-10 && r > -1e-10) }' &&
+        status_is 0 "$PDSIM" fit "$TMP/scaled" "$M/wu-zhao-2025-model1.yaml" &&
+        stderr_has "column 'urbanization_pct' reaches 8.96e-08" &&
+        grep -q "^urbanization_pct  *6\.45e+07 (4\.21e+07)" "$TMP/s.out" &&
         status_is 3 "$PDSIM" fit "$TMP/scaled" "$M/wu-zhao-2025-model1.yaml" --max-iter 3 &&
         stderr_has "did not converge"
 }
-check "rescaled covariate: same fit; cut short, warns and exits 3" rescaled
+check "rescaled covariate: same fit, noted, printed readably; cut short, warns and exits 3" rescaled
 
 # outputs never replace an input
 no_overwrite() {
