@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages pdsim needs, skipping those already present.
-#   scripts/install-deps.sh [build|test|bench|calibrate|mpi|slurm|fuzz|memcheck|all]   (default: all)
+#   scripts/install-deps.sh [build|test|bench|mpi|slurm|fuzz|memcheck|all]   (default: all)
 # Uses sudo when not run as root. Set PDSIM_NO_INSTALL=1 to only check.
 set -eu
 
@@ -9,7 +9,6 @@ want=${1:-all}
 build_pkgs="build-essential cmake pkg-config libhdf5-dev hdf5-tools libcsv-dev libyaml-dev liblapacke-dev libopenblas-dev"
 test_pkgs="libcmocka-dev python3-numpy python3-statsmodels python3-h5py python3-matplotlib fonts-wqy-microhei chromium chromium-driver"
 bench_pkgs="time"
-calibrate_pkgs="python3-h5py python3-numpy python3-scipy python3-matplotlib"
 mpi_pkgs="libopenmpi-dev openmpi-bin"
 slurm_pkgs="slurm-wlm munge"
 fuzz_pkgs="clang libclang-rt-14-dev"
@@ -19,13 +18,12 @@ case "$want" in
     build) pkgs="$build_pkgs" ;;
     test) pkgs="$build_pkgs $test_pkgs" ;;
     bench) pkgs="$build_pkgs $bench_pkgs" ;;
-    calibrate) pkgs="$build_pkgs $calibrate_pkgs" ;;
     mpi) pkgs="$build_pkgs $mpi_pkgs" ;;
     slurm) pkgs="$slurm_pkgs" ;;
     fuzz) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
     memcheck) pkgs="$build_pkgs $test_pkgs $memcheck_pkgs" ;;
-    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs $calibrate_pkgs $mpi_pkgs $slurm_pkgs $fuzz_pkgs $memcheck_pkgs" ;;
-    *) echo "usage: $0 [build|test|bench|calibrate|mpi|slurm|fuzz|memcheck|all]" >&2; exit 2 ;;
+    all) pkgs="$build_pkgs $test_pkgs $bench_pkgs $mpi_pkgs $slurm_pkgs $fuzz_pkgs $memcheck_pkgs" ;;
+    *) echo "usage: $0 [build|test|bench|mpi|slurm|fuzz|memcheck|all]" >&2; exit 2 ;;
 esac
 
 missing=""
