@@ -131,16 +131,17 @@ int pds_h5_attr_write_num(hid_t obj, const char *name, hid_t type, const void *v
     return e < 0 ? -1 : 0;
 }
 
-int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
+/* The string attribute name of obj, read in its stored character set:
+ * owned, or NULL when absent, not a string or out of memory. */
+static char *attr_dup_str(hid_t obj, const char *name)
 {
-    out[0] = '\0';
     if (H5Aexists(obj, name) <= 0)
-        return -1;
+        return NULL;
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0)
-        return -1;
+        return NULL;
     hid_t t = H5Aget_type(a);
-    int rc = -1;
+    char *out = NULL;
     if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         /* HDF5 does not convert between character sets: read in the stored one */
@@ -148,10 +149,8 @@ int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
         if (H5Tis_variable_str(t) > 0) {
             char *s = NULL;
             H5Tset_size(mt, H5T_VARIABLE);
-            if (H5Aread(a, mt, &s) >= 0 && s) {
-                snprintf(out, size, "%s", s);
-                rc = 0;
-            }
+            if (H5Aread(a, mt, &s) >= 0 && s)
+                out = strdup(s);
             if (s)
                 H5free_memory(s);
         } else {
@@ -163,8 +162,8 @@ int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
              * would drop its last character */
             H5Tset_strpad(mt, H5Tget_strpad(t));
             if (buf && H5Aread(a, mt, buf) >= 0) {
-                snprintf(out, size, "%s", buf);
-                rc = 0;
+                out = buf;
+                buf = NULL;
             }
             free(buf);
         }
@@ -173,7 +172,18 @@ int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
     if (t >= 0)
         H5Tclose(t);
     H5Aclose(a);
-    return rc;
+    return out;
+}
+
+int pds_h5_attr_read_str(hid_t obj, const char *name, char *out, size_t size)
+{
+    out[0] = '\0';
+    char *s = attr_dup_str(obj, name);
+    if (!s)
+        return -1;
+    snprintf(out, size, "%s", s);
+    free(s);
+    return 0;
 }
 
 int pds_h5_attr_read_num(hid_t obj, const char *name, hid_t type, void *out)
@@ -702,9 +712,9 @@ int pds_h5result_unit_strings(const pds_h5result *h, const char *field, char ***
     return pds_h5_read_strings(h->file, path, &n, out) == 0 ? 0 : -1;
 }
 
-int pds_h5result_config(const pds_h5result *h, char *buf, size_t size)
+char *pds_h5result_config(const pds_h5result *h)
 {
-    return pds_h5_attr_read_str(h->file, "config_resolved", buf, size);
+    return attr_dup_str(h->file, "config_resolved");
 }
 
 int pds_h5result_has(const pds_h5result *h, const char *path)

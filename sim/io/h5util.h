@@ -78,9 +78,9 @@ void pds_h5result_close(pds_h5result *h);
  * region): one string per unit into *out (owned [n_units]; free with
  * pds_h5_strings_free). 0, or -1 when absent or of another length. */
 int pds_h5result_unit_strings(const pds_h5result *h, const char *field, char ***out);
-/* The resolved config the run stored (root attribute config_resolved) into
- * buf: 0, or -1 when the file has none (earlier versions) or it is longer. */
-int pds_h5result_config(const pds_h5result *h, char *buf, size_t size);
+/* The resolved config the run stored (root attribute config_resolved):
+ * owned, or NULL when the file has none (earlier versions). */
+char *pds_h5result_config(const pds_h5result *h);
 /* 1 when the file holds an object at path (groups on the way included). */
 int pds_h5result_has(const pds_h5result *h, const char *path);
 

@@ -114,12 +114,33 @@ static int check_events(const char *text, size_t len, const char *path, pds_diag
     return rc;
 }
 
+static pds_yaml *load_owned(const char *path, char *text, size_t len, pds_diag *diag);
+
 pds_yaml *pds_yaml_load(const char *path, pds_diag *diag)
 {
     size_t len = 0;
     char *text = read_all(path, &len, diag);
     if (!text)
         return NULL;
+    return load_owned(path, text, len, diag);
+}
+
+pds_yaml *pds_yaml_load_text(const char *name, const char *text, pds_diag *diag)
+{
+    size_t len = strlen(text);
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        pds_diag_add(diag, name, 0, 0, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, text, len + 1);
+    return load_owned(name, copy, len, diag);
+}
+
+/* Parse text (owned, len bytes and a terminating NUL; freed on failure)
+ * named path in messages. */
+static pds_yaml *load_owned(const char *path, char *text, size_t len, pds_diag *diag)
+{
     if (strlen(text) != len) {
         pds_diag_add(diag, path, 0, 0, "contains a NUL byte: not a YAML text file");
         free(text);

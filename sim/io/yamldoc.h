@@ -20,6 +20,8 @@ typedef struct pds_yaml {
 
 /* NULL on error (added to diag: file:line:col). An empty document is an error. */
 pds_yaml *pds_yaml_load(const char *path, pds_diag *diag);
+/* The same for a YAML text held in memory (copied), named name in messages. */
+pds_yaml *pds_yaml_load_text(const char *name, const char *text, pds_diag *diag);
 void pds_yaml_free(pds_yaml *y);
 yaml_node_t *pds_yaml_root(pds_yaml *y);
 yaml_node_t *pds_yaml_node(pds_yaml *y, int id);
