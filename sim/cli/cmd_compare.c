@@ -14,6 +14,7 @@
 #include "../io/compare_h5.h"
 #include "../io/h5util.h"
 #include "../io/inputs.h"
+#include "../io/settings_diff.h"
 #include "cli.h"
 
 /* Paired comparison of a baseline and a scenario run with the same seed:
@@ -234,78 +235,53 @@ static int text_width(const char *t)
     return w;
 }
 
-/* "key.sub: value" for each line of a resolved config (nested mappings by
- * indentation, two spaces a level). */
-typedef struct setting {
-    char key[256];
-    const char *value;
-} setting;
+/* the longest value printed whole in the settings that differ */
+#define SETTING_VALUE_MAX 60
 
-static size_t flatten(char *text, setting *out, size_t max)
+/* The stored config of h flattened into *out: 0; 1 when h has none (a file
+ * written before configs were stored); -1 when it cannot be parsed. */
+static int stored_settings(const pds_h5result *h, pds_settings *out)
 {
-    char path[8][128];
-    size_t n = 0;
-    for (char *line = strtok(text, "\n"); line && n < max; line = strtok(NULL, "\n")) {
-        size_t ind = strspn(line, " ") / 2;
-        char *colon = strstr(line, ":");
-        if (!colon || ind >= 8 || line[0] == '#')
-            continue;
-        *colon = '\0';
-        snprintf(path[ind], sizeof path[ind], "%s", line + 2 * ind);
-        const char *v = colon[1] == ' ' ? colon + 2 : colon + 1;
-        if (!*v)
-            continue; /* a mapping: its keys follow */
-        setting *st = &out[n++];
-        st->key[0] = '\0';
-        for (size_t i = 0; i <= ind; i++) {
-            strncat(st->key, path[i], sizeof st->key - strlen(st->key) - 1);
-            if (i < ind)
-                strncat(st->key, ".", sizeof st->key - strlen(st->key) - 1);
-        }
-        st->value = v;
-    }
-    return n;
+    out->v = NULL;
+    out->n = 0;
+    char *text = pds_h5result_config(h);
+    if (!text)
+        return 1;
+    pds_diag d;
+    pds_diag_init(&d);
+    int rc = pds_settings_flatten(h->path, text, out, &d);
+    pds_diag_free(&d);
+    free(text);
+    return rc;
 }
-
-#define MAX_SETTINGS 512
 
 /* Every setting in which the two files' stored configs differ, after
  * extends, with canonical paths; runs and seed were checked already. */
 static void print_config_diff(const pds_h5result *b, const pds_h5result *s)
 {
-    char *tb = malloc(1 << 16), *ts = malloc(1 << 16);
-    setting *fb = calloc(MAX_SETTINGS, sizeof *fb), *fs = calloc(MAX_SETTINGS, sizeof *fs);
-    if (!tb || !ts || !fb || !fs ||
-        pds_h5result_config(b, tb, 1 << 16) != 0 || pds_h5result_config(s, ts, 1 << 16) != 0) {
+    pds_settings fb, fs;
+    pds_settings_diff d = {NULL, 0};
+    int rb = stored_settings(b, &fb), rs = stored_settings(s, &fs);
+    if (rb < 0 || rs < 0)
+        printf("\nsettings: not compared (the stored config of %s cannot be read)\n",
+               rb < 0 ? b->path : s->path);
+    else if (rb || rs)
         printf("\nsettings: not compared (a file predates the stored resolved config)\n");
-        goto out;
-    }
-    size_t nb = flatten(tb, fb, MAX_SETTINGS), ns = flatten(ts, fs, MAX_SETTINGS), shown = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const setting *x = pass ? fs : fb, *y = pass ? fb : fs;
-        size_t nx = pass ? ns : nb, ny = pass ? nb : ns;
-        for (size_t i = 0; i < nx; i++) {
-            const char *other = NULL;
-            for (size_t j = 0; j < ny && !other; j++)
-                if (strcmp(x[i].key, y[j].key) == 0)
-                    other = y[j].value;
-            if (pass && other)
-                continue; /* printed in the first pass */
-            if (other && strcmp(other, x[i].value) == 0)
-                continue;
-            if (!shown++)
-                printf("\nsettings that differ (baseline -> scenario):\n");
-            printf("  %-32s %s -> %s\n", x[i].key, pass ? "(none)" : x[i].value,
-                   pass ? x[i].value : other ? other : "(none)");
+    else if (pds_settings_compare(&fb, &fs, &d) != 0)
+        printf("\nsettings: not compared (out of memory)\n");
+    else if (d.n == 0)
+        printf("\nsettings: none differ\n");
+    else {
+        printf("\nsettings that differ (baseline -> scenario):\n");
+        char line[3 * SETTING_VALUE_MAX + 1024];
+        for (size_t i = 0; i < d.n; i++) {
+            pds_setting_diff_line(&d.v[i], SETTING_VALUE_MAX, line, sizeof line);
+            printf("  %s\n", line);
         }
     }
-    if (!shown)
-        printf("\nsettings: none differ\n");
-out:
-    free(tb);
-    free(ts);
-    free(fb);
-    free(fs);
+    pds_settings_diff_free(&d);
+    pds_settings_free(&fb);
+    pds_settings_free(&fs);
 }
 
 #define TOP_SUBUNITS 10

@@ -165,6 +165,8 @@ static const char help_compare[] =
     "  pairing achieved against independent seeds. When both files store the sub-units'\n"
     "  years (/runs/subunit_adoption_year) for the same sub-units, the same for each\n"
     "  sub-unit, and the share of sub-units adopted with its paired difference and SE.\n"
+    "  Last, the settings in which the two stored configs differ, parsed as YAML, with\n"
+    "  paths like projection.default.rule and models[1].weight.\n"
     "  --csv OUT.csv            tidy CSV of every quantity; the sub-units' in\n"
     "                           OUT-subunits.csv beside it\n"
     "  -o OUT.h5                the same in the HDF5 groups /compare and /subunits\n"

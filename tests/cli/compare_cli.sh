@@ -168,4 +168,58 @@ check "-o naming the sub-unit CSV of --csv refused" refused "name the same file"
 : >"$TMP/plainfile"
 check "unwritable --csv (under a regular file) exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q --csv "$TMP/plainfile/x.csv"
 check "unwritable -o (under a regular file) exits 1" status_is 1 "$PDSIM" compare "$TMP/a.h5" "$TMP/a.h5" -q -o "$TMP/plainfile/x.h5"
+# The settings that differ, on the default forecast (configs/baseline.yaml)
+# with a few runs: a list of models in flow style, nested mappings.
+ROOT=$(cd "$TESTS/.." && pwd)
+DEF="-q -n 200 --no-backtest"
+printf 'extends: %s\nprojection:\n  default: {rule: hold}\n  variables:\n    urbanization_pct: {rule: trend, years: 3, min: 0, max: 100}\n' \
+    "$ROOT/configs/baseline.yaml" >"$TMP/proj.yaml"
+# the same models spelt in block style, one weight changed
+printf 'extends: %s\nmodels:\n  - model: %s/models/forecast-constant.yaml\n    weight: 0.564\n  - model: %s/models/forecast-document-stock.yaml\n    weight: 0.2\n  - {model: %s/models/forecast-cities.yaml, weight: 0.236}\n' \
+    "$ROOT/configs/baseline.yaml" "$ROOT" "$ROOT" "$ROOT" >"$TMP/weights.yaml"
+{
+    "$PDSIM" run "$ROOT/configs/baseline.yaml" $DEF -o "$TMP/def.h5"
+    "$PDSIM" run "$ROOT/configs/scenario-binding-document-2026.yaml" $DEF -o "$TMP/def-scen.h5"
+    "$PDSIM" run "$TMP/proj.yaml" $DEF -o "$TMP/def-proj.h5"
+    "$PDSIM" run "$TMP/weights.yaml" $DEF -o "$TMP/def-weights.h5"
+} 2>>"$TMP/runs.err"
+settings() { # base scenario: the lines of the settings block into $TMP/set.txt
+    "$PDSIM" compare "$1" "$2" >"$TMP/c.txt" &&
+        sed -n '/^settings that differ (baseline -> scenario):$/,$p' "$TMP/c.txt" | sed 1d >"$TMP/set.txt"
+}
+scenario_settings() {
+    settings "$TMP/def.h5" "$TMP/def-scen.h5" &&
+        ! grep -q models "$TMP/set.txt" &&
+        # nothing but the scenario's own settings
+        ! grep -qv '^  scenario\.' "$TMP/set.txt" &&
+        grep -qx '  scenario.central_documents\[0\].year: (none) -> 2026' "$TMP/set.txt" &&
+        grep -qx '  scenario.central_documents\[0\].weight: (none) -> 2' "$TMP/set.txt"
+}
+check "settings: a scenario of the default forecast lists its own settings only, not models" scenario_settings
+projection_settings() {
+    settings "$TMP/def.h5" "$TMP/def-proj.h5" &&
+        [ "$(cat "$TMP/set.txt")" = "  projection.variables.urbanization_pct.years: 5 -> 3" ]
+}
+check "settings: a changed projection is listed, and nothing else" projection_settings
+weight_settings() {
+    settings "$TMP/def.h5" "$TMP/def-weights.h5" &&
+        [ "$(cat "$TMP/set.txt")" = "$(printf '  models[1].weight: 0.148 -> 0.2\n  models[2].weight: 0.288 -> 0.236')" ]
+}
+check "settings: models in block style against flow style, two weights changed" weight_settings
+check "settings: a file against itself: none differ" \
+    sh -c '"$1" compare "$2" "$2" | grep -qx "settings: none differ"' _ "$PDSIM" "$TMP/def.h5"
+# a stored config that is not YAML (written with h5py, when there is one)
+PY=${PDSIM_PYTHON:-/usr/bin/python3}
+if "$PY" -I -c "import h5py" 2>/dev/null &&
+    cp "$TMP/def-scen.h5" "$TMP/def-bad.h5" &&
+    "$PY" -I -c "import h5py, sys; h5py.File(sys.argv[1], 'r+').attrs['config_resolved'] = 'models: [{model: a'" \
+        "$TMP/def-bad.h5"; then
+    unreadable() {
+        "$PDSIM" compare "$TMP/def.h5" "$TMP/def-bad.h5" >"$TMP/c.txt" &&
+            grep -qx "settings: not compared (the stored config of $TMP/def-bad.h5 cannot be read)" "$TMP/c.txt"
+    }
+    check "settings: a stored config that cannot be read is named, compare exits 0" unreadable
+else
+    echo "skip unreadable stored config: no h5py"
+fi
 finish
