@@ -105,7 +105,7 @@ check "summary --csv a/b/c makes every level" sh -c "cd '$P' && '$PDSIM' summary
 # --- what compare says
 printf 'extends: base.yaml\noutput: ../output/recal.h5\nintercept_recalibration: in-sample\nscenario:\n  name: recal\n' >"$P/configs/recal.yaml"
 check "compare lists every setting that differs" sh -c \
-    "cd '$P' && '$PDSIM' run configs/recal.yaml -q --replace && '$PDSIM' compare output/base.h5 output/recal.h5 >'$TMP/cd.txt' && grep -q '^  intercept_recalibration  *none -> in-sample' '$TMP/cd.txt' && grep -q '^  scenario.name  *(none) -> \"recal\"' '$TMP/cd.txt' && ! grep -q '^  seed' '$TMP/cd.txt'"
+    "cd '$P' && '$PDSIM' run configs/recal.yaml -q --replace && '$PDSIM' compare output/base.h5 output/recal.h5 >'$TMP/cd.txt' && grep -qx '  intercept_recalibration: none -> in-sample' '$TMP/cd.txt' && grep -qx '  scenario.name: (none) -> recal' '$TMP/cd.txt' && ! grep -q '^  seed' '$TMP/cd.txt'"
 check "compare shows names beside codes" sh -c "grep -q '^B  *Beta ' '$TMP/cd.txt'"
 cmp_year() { # the year of compare's unit table is the one where sum |P diff| is largest (from the CSV)
     cd "$P" && "$PDSIM" compare output/base.h5 output/scen.h5 --csv "$TMP/cy.csv" --replace -o "$TMP/cy.h5" >"$TMP/cy.txt" &&
