@@ -174,9 +174,18 @@ ROOT=$(cd "$TESTS/.." && pwd)
 DEF="-q -n 200 --no-backtest"
 printf 'extends: %s\nprojection:\n  default: {rule: hold}\n  variables:\n    urbanization_pct: {rule: trend, years: 3, min: 0, max: 100}\n' \
     "$ROOT/configs/baseline.yaml" >"$TMP/proj.yaml"
-# the same models spelt in block style, one weight changed
-printf 'extends: %s\nmodels:\n  - model: %s/models/forecast-constant.yaml\n    weight: 0.564\n  - model: %s/models/forecast-document-stock.yaml\n    weight: 0.2\n  - {model: %s/models/forecast-cities.yaml, weight: 0.236}\n' \
-    "$ROOT/configs/baseline.yaml" "$ROOT" "$ROOT" "$ROOT" >"$TMP/weights.yaml"
+# the same models spelt in block style, 0.01 moved from the second weight
+# to the third
+weight() { # model name: its weight in configs/baseline.yaml
+    sed -n "s|.*/$1.yaml, weight: \([0-9.]*\)}.*|\1|p" "$ROOT/configs/baseline.yaml"
+}
+W0=$(weight forecast-constant)
+W1=$(weight forecast-document-stock)
+W2=$(weight forecast-cities)
+V1=$(awk -v w="$W1" 'BEGIN { printf "%.3f", w - 0.01 }')
+V2=$(awk -v w="$W2" 'BEGIN { printf "%.3f", w + 0.01 }')
+printf 'extends: %s\nmodels:\n  - model: %s/models/forecast-constant.yaml\n    weight: %s\n  - model: %s/models/forecast-document-stock.yaml\n    weight: %s\n  - {model: %s/models/forecast-cities.yaml, weight: %s}\n' \
+    "$ROOT/configs/baseline.yaml" "$ROOT" "$W0" "$ROOT" "$V1" "$ROOT" "$V2" >"$TMP/weights.yaml"
 {
     "$PDSIM" run "$ROOT/configs/baseline.yaml" $DEF -o "$TMP/def.h5"
     "$PDSIM" run "$ROOT/configs/scenario-binding-document-2026.yaml" $DEF -o "$TMP/def-scen.h5"
@@ -203,7 +212,8 @@ projection_settings() {
 check "settings: a changed projection is listed, and nothing else" projection_settings
 weight_settings() {
     settings "$TMP/def.h5" "$TMP/def-weights.h5" &&
-        [ "$(cat "$TMP/set.txt")" = "$(printf '  models[1].weight: 0.148 -> 0.2\n  models[2].weight: 0.288 -> 0.236')" ]
+        [ -n "$W0" ] && [ -n "$W1" ] && [ -n "$W2" ] &&
+        [ "$(cat "$TMP/set.txt")" = "$(printf '  models[1].weight: %s -> %s\n  models[2].weight: %s -> %s' "$W1" "$V1" "$W2" "$V2")" ]
 }
 check "settings: models in block style against flow style, two weights changed" weight_settings
 check "settings: a file against itself: none differ" \
