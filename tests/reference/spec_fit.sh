@@ -52,6 +52,22 @@ spec panel '{name: pregion, variable: region, factor: true, reference: 2}' \
     '{name: west_x_trend, interact: [{unit: region, level: west}, trend2]}' \
     '{name: year_s2, dynamic: year, spline: {knots: [2014, 2018, 2022], basis: 2}}'
 
+# run_vs_fit LABEL F BASE: `pdsim run` of the fitted model F.yaml from BASE:
+# the first simulated year's frequencies against the fit's hazards F.hz.csv
+run_vs_fit() {
+    printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
+        "$DS" "$2.yaml" "$3" "$RUNS" >"$2.run.yaml"
+    if "$PDSIM" run "$2.run.yaml" -o "$2.$3.h5" -q >"$2.run.out" 2>&1 &&
+        "$PDSIM" summary "$2.$3.h5" --csv "$2.$3.sum" -q >>"$2.run.out" 2>&1 &&
+        "$PY" -I "$here/spec_check.py" run "$2.hz.csv" "$2.$3.sum/province_year.csv" \
+            "$3" "$RUNS"; then
+        ok "$1: run from $3 against the fit's hazards"
+    else
+        cat "$2.run.out"
+        bad "$1: run from $3 against the fit's hazards"
+    fi
+}
+
 RUNS=4000
 for name in bar panel; do
     for link in logit cloglog; do
@@ -79,17 +95,7 @@ for name in bar panel; do
         [ "$name" = bar ] || [ "$link" = logit ] || continue
         # the fitted hazards start in 2015 for the panel model (lag 2)
         for base in 2016 2019 2021; do
-            printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
-                "$DS" "$f.yaml" "$base" "$RUNS" >"$f.run.yaml"
-            if "$PDSIM" run "$f.run.yaml" -o "$f.$base.h5" -q >"$f.run.out" 2>&1 &&
-                "$PDSIM" summary "$f.$base.h5" --csv "$f.$base.sum" -q >>"$f.run.out" 2>&1 &&
-                "$PY" -I "$here/spec_check.py" run "$f.hz.csv" "$f.$base.sum/province_year.csv" \
-                    "$base" "$RUNS"; then
-                ok "$c: run from $base against the fit's hazards"
-            else
-                cat "$f.run.out"
-                bad "$c: run from $base against the fit's hazards"
-            fi
+            run_vs_fit "$c" "$f" "$base"
         done
     done
 done
@@ -145,17 +151,7 @@ for v in logit cloglog robust; do
 done
 f=$tmp/offset-logit
 for base in 2016 2020; do
-    printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
-        "$DS" "$f.yaml" "$base" "$RUNS" >"$f.run.yaml"
-    if "$PDSIM" run "$f.run.yaml" -o "$f.$base.h5" -q >"$f.run.out" 2>&1 &&
-        "$PDSIM" summary "$f.$base.h5" --csv "$f.$base.sum" -q >>"$f.run.out" 2>&1 &&
-        "$PY" -I "$here/spec_check.py" run "$f.hz.csv" "$f.$base.sum/province_year.csv" \
-            "$base" "$RUNS"; then
-        ok "offset-logit: run from $base against the fit's hazards"
-    else
-        cat "$f.run.out"
-        bad "offset-logit: run from $base against the fit's hazards"
-    fi
+    run_vs_fit offset-logit "$f" "$base"
 done
 # drawn coefficients: the covariance has zero rows for the fixed terms, and
 # every run keeps them at their values
@@ -204,17 +200,7 @@ else
     bad "finter: factors inside interactions against statsmodels"
 fi
 for base in 2016 2020; do
-    printf 'dataset: %s\nmodel: %s\nbase_year: %d\nhorizon: 2023\nruns: %d\nseed: 5\n' \
-        "$DS" "$f.yaml" "$base" "$RUNS" >"$f.run.yaml"
-    if "$PDSIM" run "$f.run.yaml" -o "$f.$base.h5" -q >"$f.run.out" 2>&1 &&
-        "$PDSIM" summary "$f.$base.h5" --csv "$f.$base.sum" -q >>"$f.run.out" 2>&1 &&
-        "$PY" -I "$here/spec_check.py" run "$f.hz.csv" "$f.$base.sum/province_year.csv" \
-            "$base" "$RUNS"; then
-        ok "finter: run from $base against the fit's hazards"
-    else
-        cat "$f.run.out"
-        bad "finter: run from $base against the fit's hazards"
-    fi
+    run_vs_fit finter "$f" "$base"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
