@@ -449,8 +449,11 @@ double pds_calib_distance(const pds_calib *c, const double *s)
 
 #define SIM_BATCH 1024 /* simulations prepared at once (memory), then run in one parallel region */
 
-pds_status pds_calib_simulate(pds_calib *c, uint64_t generation, uint64_t first, size_t n,
-                              const double *theta, int threads, double *stats, pds_diag *diag)
+/* The history of the i-th vector is that of proposal keys[i], or first + i
+ * when keys is NULL. */
+static pds_status simulate_keys(pds_calib *c, uint64_t generation, uint64_t first,
+                                const uint64_t *keys, size_t n, const double *theta, int threads,
+                                double *stats, pds_diag *diag)
 {
     pds_sweep *sw = c->sw;
     const pds_world *w = sw->setup.world;
@@ -486,8 +489,9 @@ pds_status pds_calib_simulate(pds_calib *c, uint64_t generation, uint64_t first,
             if (!scratch || !uy || !sy || !coefs)
                 failed = 1;
             else {
-                pds_sim_run_one(sim, pds_abc_sim_seed(c->seed, generation, first + b0 + i), 0,
-                                scratch, uy, sy, coefs);
+                uint64_t k = keys ? keys[b0 + i] : first + b0 + i;
+                pds_sim_run_one(sim, pds_abc_sim_seed(c->seed, generation, k), 0, scratch, uy,
+                                sy, coefs);
                 pds_calib_statistics(c, uy, sy, stats + (b0 + i) * T);
             }
             free(scratch);
@@ -504,6 +508,12 @@ pds_status pds_calib_simulate(pds_calib *c, uint64_t generation, uint64_t first,
     }
     free(sims);
     return rc;
+}
+
+pds_status pds_calib_simulate(pds_calib *c, uint64_t generation, uint64_t first, size_t n,
+                              const double *theta, int threads, double *stats, pds_diag *diag)
+{
+    return simulate_keys(c, generation, first, NULL, n, theta, threads, stats, diag);
 }
 
 /* ---- generation files ---------------------------------------------------- */
@@ -653,6 +663,91 @@ static int read_gen(const pds_calib *c, size_t t, pds_calib_gen *g, pds_diag *di
 
 /* ---- the sampler --------------------------------------------------------- */
 
+/* Read the finished generations (at most G) into gens[]; *n receives their
+ * number. PDS_ERR_INPUT when one is of another calibration or damaged. */
+static pds_status read_finished(const pds_calib *c, pds_calib_gen *gens, size_t *n,
+                                pds_calib_progress progress, void *ctx, pds_diag *diag)
+{
+    size_t G = (size_t)c->generations;
+    *n = 0;
+    if (pds_mkdirs(c->out_dir, NULL, 0) != 0) {
+        pds_diag_add(diag, c->out_dir, 0, 0, "cannot create the output folder");
+        return PDS_ERR_RUNTIME;
+    }
+    /* a longer calibration of the same file may have been here: its first
+     * G generations are this one's */
+    while (*n < G) {
+        int r = read_gen(c, *n, &gens[*n], diag);
+        if (r < 0)
+            return PDS_ERR_INPUT;
+        if (r == 0)
+            break;
+        if (progress)
+            progress(ctx, *n, &gens[*n], 1);
+        (*n)++;
+    }
+    return PDS_OK;
+}
+
+/* Before generation n (gens[0..n-1] finished): *more = 0 when the
+ * calibration is finished (G generations, or the last one's acceptance
+ * below min_acceptance); else *more = 1, the tolerance in *eps and, from
+ * generation 1 on, the previous population in *pop (*have_pop = 1). */
+static pds_status gen_start(const pds_calib *c, const pds_calib_gen *gens, size_t n, int *more,
+                            pds_abc_population *pop, int *have_pop, double *eps, pds_diag *diag)
+{
+    const pds_calib_gen *prev = n ? &gens[n - 1] : NULL;
+    *more = 0;
+    *have_pop = 0;
+    *eps = INFINITY;
+    if (n >= (size_t)c->generations)
+        return PDS_OK;
+    if (prev && prev->n > 0 && (double)prev->n / (double)prev->proposals < c->min_acceptance)
+        return PDS_OK;
+    if (prev) {
+        pds_status rc = pds_abc_population_init(pop, prev->n, c->n_params, prev->theta,
+                                                prev->weight);
+        if (rc != PDS_OK) {
+            if (rc == PDS_ERR_INPUT)
+                pds_diag_add(diag, c->path, 0, 0,
+                             "generation %zu: the particles' covariance is singular: the "
+                             "posterior has collapsed onto a point",
+                             n - 1);
+            return rc;
+        }
+        *have_pop = 1;
+        *eps = pds_abc_weighted_quantile(prev->n, prev->dist, prev->weight, c->quantile);
+    }
+    *more = 1;
+    return PDS_OK;
+}
+
+/* Generation n's particles are in g (theta, dist, stats; tolerance,
+ * proposals, simulated set), their log weights in lw[]: normalise, save,
+ * and read back, so that the next generation starts from exactly what a
+ * resumed run reads. */
+static pds_status finish_gen(const pds_calib *c, size_t n, pds_calib_gen *g, const double *lw,
+                             pds_diag *diag)
+{
+    size_t N = g->n;
+    double mx = -INFINITY, sw = 0.0;
+    for (size_t i = 0; i < N; i++)
+        mx = lw[i] > mx ? lw[i] : mx;
+    for (size_t i = 0; i < N; i++)
+        sw += g->weight[i] = exp(lw[i] - mx);
+    for (size_t i = 0; i < N; i++)
+        g->weight[i] /= sw;
+    g->ess = pds_abc_ess(N, g->weight);
+    pds_status rc = write_gen(c, n, g, diag);
+    if (rc != PDS_OK)
+        return rc;
+    pds_calib_gen back;
+    if (read_gen(c, n, &back, diag) != 1)
+        return PDS_ERR_RUNTIME;
+    pds_calib_gen_free(g);
+    *g = back;
+    return PDS_OK;
+}
 
 pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
                          pds_calib_progress progress, void *ctx, pds_calib_gen **gens_out,
@@ -665,24 +760,10 @@ pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
     *n_gens = 0;
     if (!gens)
         return PDS_ERR_RUNTIME;
-    if (pds_mkdirs(c->out_dir, NULL, 0) != 0) {
-        pds_diag_add(diag, c->out_dir, 0, 0, "cannot create the output folder");
-        return PDS_ERR_RUNTIME;
-    }
-    pds_status rc = PDS_OK;
-    /* a longer calibration of the same file may have been here: its first
-     * G generations are this one's */
-    while (n < G) {
-        int r = read_gen(c, n, &gens[n], diag);
-        if (r < 0)
-            return PDS_ERR_INPUT;
-        if (r == 0)
-            break;
-        if (progress)
-            progress(ctx, n, &gens[n], 1);
-        n++;
-        *n_gens = n;
-    }
+    pds_status rc = read_finished(c, gens, &n, progress, ctx, diag);
+    *n_gens = n;
+    if (rc != PDS_OK)
+        return rc;
     double *prop = malloc(4096 * P * sizeof *prop), *st = malloc(4096 * T * sizeof *st);
     double *lw = malloc(N * sizeof *lw);
     unsigned char *inside = malloc(4096);
@@ -692,22 +773,14 @@ pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
         rc = PDS_ERR_RUNTIME;
     for (; rc == PDS_OK && n < G; n++) {
         const pds_calib_gen *prev = n ? &gens[n - 1] : NULL;
-        if (prev && prev->n > 0 && (double)prev->n / (double)prev->proposals < c->min_acceptance)
-            break;
         pds_abc_population pop, *pp = NULL;
-        double eps = INFINITY;
-        if (prev) {
-            rc = pds_abc_population_init(&pop, prev->n, P, prev->theta, prev->weight);
-            if (rc != PDS_OK) {
-                pds_diag_add(diag, c->path, 0, 0,
-                             "generation %zu: the particles' covariance is singular: the "
-                             "posterior has collapsed onto a point",
-                             n - 1);
-                break;
-            }
+        int more, have_pop;
+        double eps;
+        rc = gen_start(c, gens, n, &more, &pop, &have_pop, &eps, diag);
+        if (rc != PDS_OK || !more)
+            break;
+        if (have_pop)
             pp = &pop;
-            eps = pds_abc_weighted_quantile(prev->n, prev->dist, prev->weight, c->quantile);
-        }
         pds_calib_gen *g = &gens[n];
         if (gen_alloc(g, N, P, T) != 0) {
             rc = PDS_ERR_RUNTIME;
@@ -794,26 +867,11 @@ pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
             break;
         }
         g->simulated = simulated;
-        double mx = -INFINITY, sw = 0.0;
-        for (size_t i = 0; i < N; i++)
-            mx = lw[i] > mx ? lw[i] : mx;
-        for (size_t i = 0; i < N; i++)
-            sw += g->weight[i] = exp(lw[i] - mx);
-        for (size_t i = 0; i < N; i++)
-            g->weight[i] /= sw;
-        g->ess = pds_abc_ess(N, g->weight);
-        rc = write_gen(c, n, g, diag);
-        if (rc != PDS_OK)
-            break;
-        /* reread it: the next generation starts from exactly what a
-         * resumed run would read */
-        pds_calib_gen back;
-        if (read_gen(c, n, &back, diag) != 1) {
-            rc = PDS_ERR_RUNTIME;
+        rc = finish_gen(c, n, g, lw, diag);
+        if (rc != PDS_OK) {
+            pds_calib_gen_free(g);
             break;
         }
-        pds_calib_gen_free(g);
-        *g = back;
         *n_gens = n + 1;
         if (progress)
             progress(ctx, n, g, 0);
@@ -824,6 +882,498 @@ pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
     free(inside);
     free(sim_theta);
     free(sim_k);
+    return rc;
+}
+
+/* ---- the split into tasks ------------------------------------------------ */
+
+/* The accepted proposals of one task's share of a generation: proposal k
+ * belongs to task k mod tasks; every proposal of the task below `covered`
+ * has been made (simulated when inside the prior). */
+typedef struct part {
+    uint64_t covered;
+    size_t n, cap;
+    uint64_t *k;    /* [n] proposal index, increasing */
+    double *dist;   /* [n] */
+    double *theta;  /* [n x P] */
+    double *stats;  /* [n x n_targets] */
+} part;
+
+static void part_free(part *p)
+{
+    free(p->k);
+    free(p->dist);
+    free(p->theta);
+    free(p->stats);
+    memset(p, 0, sizeof *p);
+}
+
+static int part_push(part *p, size_t P, size_t T, uint64_t k, double d, const double *theta,
+                     const double *stats)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        uint64_t *nk = realloc(p->k, cap * sizeof *nk);
+        if (nk)
+            p->k = nk;
+        double *nd = realloc(p->dist, cap * sizeof *nd);
+        if (nd)
+            p->dist = nd;
+        double *nt = realloc(p->theta, (cap * P + 1) * sizeof *nt);
+        if (nt)
+            p->theta = nt;
+        double *ns = realloc(p->stats, (cap * T + 1) * sizeof *ns);
+        if (ns)
+            p->stats = ns;
+        if (!nk || !nd || !nt || !ns)
+            return -1;
+        p->cap = cap;
+    }
+    p->k[p->n] = k;
+    p->dist[p->n] = d;
+    memcpy(p->theta + p->n * P, theta, P * sizeof *theta);
+    memcpy(p->stats + p->n * T, stats, T * sizeof *stats);
+    p->n++;
+    return 0;
+}
+
+static char *part_path(const pds_calib *c, size_t t, size_t task, size_t tasks)
+{
+    size_t len = strlen(c->out_dir) + 64;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s/gen-%04zu.part-%04zu-of-%04zu.csv", c->out_dir, t, task, tasks);
+    return p;
+}
+
+static char *plan_path(const pds_calib *c, size_t t)
+{
+    size_t len = strlen(c->out_dir) + 32;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s/gen-%04zu.plan", c->out_dir, t);
+    return p;
+}
+
+static pds_status write_part(const pds_calib *c, size_t t, size_t task, size_t tasks, double eps,
+                             const part *p, pds_diag *diag)
+{
+    char *path = part_path(c, t, task, tasks);
+    if (!path)
+        return PDS_ERR_RUNTIME;
+    pds_outfile o;
+    pds_status rc = pds_outfile_open(&o, path, NULL, 0, diag);
+    free(path);
+    if (rc != PDS_OK)
+        return rc;
+    size_t P = c->n_params, T = c->n_targets;
+    FILE *f = o.f;
+    fprintf(f,
+            "# pdsim-calibrate part generation=%zu hash=%s task=%zu tasks=%zu covered=%llu "
+            "tolerance=%.17g\n",
+            t, c->hash, task, tasks, (unsigned long long)p->covered, eps);
+    fprintf(f, "proposal,distance");
+    for (size_t q = 0; q < P; q++)
+        fprintf(f, ",%s", c->sw->params[q].name);
+    for (size_t i = 0; i < T; i++)
+        fprintf(f, ",%s", c->targets[i].label);
+    fputc('\n', f);
+    for (size_t i = 0; i < p->n; i++) {
+        fprintf(f, "%llu,%.17g", (unsigned long long)p->k[i], p->dist[i]);
+        for (size_t q = 0; q < P; q++)
+            fprintf(f, ",%.17g", p->theta[i * P + q]);
+        for (size_t q = 0; q < T; q++)
+            fprintf(f, ",%.17g", p->stats[i * T + q]);
+        fputc('\n', f);
+    }
+    return pds_outfile_commit(&o, diag);
+}
+
+/* Read task's part of generation t: 1 read, 0 absent (empty *p), -1 with
+ * a message when it is of another calibration, generation, split or
+ * tolerance, or damaged. */
+static int read_part(const pds_calib *c, size_t t, size_t task, size_t tasks, double eps, part *p,
+                     pds_diag *diag)
+{
+    memset(p, 0, sizeof *p);
+    char *path = part_path(c, t, task, tasks);
+    if (!path)
+        return -1;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        free(path);
+        return 0;
+    }
+    size_t P = c->n_params, T = c->n_targets, gt = 0, ti = 0, tn = 0;
+    char hash[32] = "";
+    unsigned long long covered = 0;
+    double tol = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int ok = getline(&line, &cap, f) > 0 &&
+             sscanf(line,
+                    "# pdsim-calibrate part generation=%zu hash=%31s task=%zu tasks=%zu "
+                    "covered=%llu tolerance=%lg",
+                    &gt, hash, &ti, &tn, &covered, &tol) == 6;
+    if (ok && (strcmp(hash, c->hash) != 0 || gt != t || ti != task || tn != tasks ||
+               !(tol == eps || (isinf(tol) && isinf(eps))))) {
+        pds_diag_add(diag, path, 1, 0,
+                     "belongs to another calibration or generation (hash %s, generation %zu, "
+                     "task %zu of %zu, tolerance %.17g; this is %s, generation %zu, task %zu of "
+                     "%zu, tolerance %.17g): move it away",
+                     hash, gt, ti, tn, tol, c->hash, t, task, tasks, eps);
+        free(line);
+        fclose(f);
+        free(path);
+        return -1;
+    }
+    ok = ok && getline(&line, &cap, f) > 0; /* header */
+    double *row = malloc((P + T + 1) * sizeof *row);
+    ok = ok && row;
+    uint64_t last = 0;
+    ssize_t len;
+    while (ok && (len = getline(&line, &cap, f)) > 0) {
+        char *s = line, *e;
+        errno = 0;
+        uint64_t k = strtoull(s, &e, 10);
+        ok = e != s && *e == ',' && errno == 0 && k % tasks == task && k < covered &&
+             (p->n == 0 || k > last);
+        for (size_t q = 0; ok && q < P + T + 1; q++) {
+            row[q] = strtod(e + 1, &s);
+            ok = s != e + 1 && (*s == ',' || *s == '\n' || *s == '\0');
+            e = s;
+        }
+        ok = ok && part_push(p, P, T, k, row[0], row + 1, row + 1 + P) == 0;
+        last = k;
+    }
+    free(row);
+    free(line);
+    fclose(f);
+    if (!ok) {
+        pds_diag_add(diag, path, 0, 0,
+                     "damaged part file of this calibration: remove it to recompute the task's "
+                     "share");
+        free(path);
+        part_free(p);
+        return -1;
+    }
+    free(path);
+    p->covered = covered;
+    return 1;
+}
+
+/* The plan of generation t: every task makes its proposals below *target.
+ * 1 read, 0 absent, -1 with a message. */
+static int read_plan(const pds_calib *c, size_t t, uint64_t *target, size_t *round,
+                     pds_diag *diag)
+{
+    char *path = plan_path(c, t);
+    if (!path)
+        return -1;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        free(path);
+        return 0;
+    }
+    char hash[32] = "", line[512];
+    size_t gt = 0;
+    unsigned long long k = 0;
+    int ok = fgets(line, sizeof line, f) &&
+             sscanf(line, "# pdsim-calibrate plan generation=%zu hash=%31s round=%zu proposals=%llu",
+                    &gt, hash, round, &k) == 4;
+    fclose(f);
+    if (!ok || strcmp(hash, c->hash) != 0 || gt != t || k == 0) {
+        pds_diag_add(diag, path, 1, 0,
+                     "not a plan of generation %zu of this calibration (hash %s): move it away",
+                     t, c->hash);
+        free(path);
+        return -1;
+    }
+    free(path);
+    *target = k;
+    return 1;
+}
+
+static pds_status write_plan(const pds_calib *c, size_t t, uint64_t target, size_t round,
+                             pds_diag *diag)
+{
+    char *path = plan_path(c, t);
+    if (!path)
+        return PDS_ERR_RUNTIME;
+    pds_outfile o;
+    pds_status rc = pds_outfile_open(&o, path, NULL, 0, diag);
+    free(path);
+    if (rc != PDS_OK)
+        return rc;
+    fprintf(o.f, "# pdsim-calibrate plan generation=%zu hash=%s round=%zu proposals=%llu\n", t,
+            c->hash, round, (unsigned long long)target);
+    return pds_outfile_commit(&o, diag);
+}
+
+/* The first round's target of generation n: enough proposals for N
+ * acceptances at the previous generation's acceptance rate, with a margin. */
+static uint64_t first_target(const pds_calib *c, const pds_calib_gen *gens, size_t n,
+                             size_t tasks)
+{
+    double rate = n ? (double)gens[n - 1].n / (double)gens[n - 1].proposals : 1.0;
+    double want = (double)c->particles / (rate > 1e-4 ? rate : 1e-4) * 1.2 + 16.0 * (double)tasks;
+    uint64_t k = want >= (double)c->max_proposals ? c->max_proposals : (uint64_t)ceil(want);
+    return k ? k : 1;
+}
+
+/* The proposals of a task are made in batches of this many (each one
+ * checkpoints the part file). */
+#define TASK_BATCH 512
+
+pds_status pds_calib_task(pds_calib *c, size_t task, size_t tasks, int threads,
+                          volatile int *stop, pds_calib_split *out, pds_diag *diag)
+{
+    size_t P = c->n_params, T = c->n_targets, G = (size_t)c->generations, n = 0;
+    memset(out, 0, sizeof *out);
+    pds_calib_gen *gens = calloc(G + 1, sizeof *gens);
+    if (!gens)
+        return PDS_ERR_RUNTIME;
+    pds_status rc = read_finished(c, gens, &n, NULL, NULL, diag);
+    pds_abc_population pop;
+    int more = 0, have_pop = 0;
+    double eps = INFINITY;
+    if (rc == PDS_OK)
+        rc = gen_start(c, gens, n, &more, &pop, &have_pop, &eps, diag);
+    out->generation = n;
+    out->finished = rc == PDS_OK && !more;
+    part p;
+    memset(&p, 0, sizeof p);
+    uint64_t target = 0;
+    size_t round = 0;
+    if (rc == PDS_OK && more) {
+        int r = read_plan(c, n, &target, &round, diag);
+        if (r < 0)
+            rc = PDS_ERR_INPUT;
+        else if (r == 0)
+            target = first_target(c, gens, n, tasks);
+        if (rc == PDS_OK && read_part(c, n, task, tasks, eps, &p, diag) < 0)
+            rc = PDS_ERR_INPUT;
+    }
+    const pds_abc_population *pp = have_pop ? &pop : NULL;
+    double *theta = malloc((TASK_BATCH * P + 1) * sizeof *theta);
+    double *st = malloc((TASK_BATCH * T + 1) * sizeof *st);
+    double *prop = malloc((P + 1) * sizeof *prop);
+    uint64_t *keys = malloc(TASK_BATCH * sizeof *keys);
+    if (rc == PDS_OK && more && (!theta || !st || !prop || !keys))
+        rc = PDS_ERR_RUNTIME;
+    out->target = target;
+    out->round = round;
+    out->resumed = p.covered;
+    while (rc == PDS_OK && more && p.covered < target) {
+        /* the task's next proposals: k = task, task + tasks, ... from covered on */
+        uint64_t k = p.covered + (task + tasks - p.covered % tasks) % tasks;
+        size_t ns = 0;
+        for (size_t b = 0; b < TASK_BATCH && k < target; b++, k += tasks) {
+            pds_abc_propose(c->prior, P, pp, c->seed, n, k, prop);
+            if (!isfinite(pds_abc_prior_logpdf(c->prior, P, prop)))
+                continue;
+            memcpy(theta + ns * P, prop, P * sizeof *prop);
+            keys[ns++] = k;
+        }
+        /* each history uses the seed of its proposal, whichever task makes it */
+        rc = simulate_keys(c, n, 0, keys, ns, theta, threads, st, diag);
+        for (size_t i = 0; rc == PDS_OK && i < ns; i++) {
+            double d = pds_calib_distance(c, st + i * T);
+            if (!(d <= eps) || !isfinite(d))
+                continue;
+            if (part_push(&p, P, T, keys[i], d, theta + i * P, st + i * T) != 0)
+                rc = PDS_ERR_RUNTIME;
+        }
+        if (rc != PDS_OK)
+            break;
+        p.covered = k < target ? k : target;
+        rc = write_part(c, n, task, tasks, eps, &p, diag);
+        if (rc == PDS_OK && stop && *stop && p.covered < target) {
+            pds_diag_add(diag, c->path, 0, 0,
+                         "interrupted in generation %zu, task %zu of %zu, at proposal %llu of "
+                         "%llu; its part keeps what is done",
+                         n, task, tasks, (unsigned long long)p.covered,
+                         (unsigned long long)target);
+            rc = PDS_ERR_RUNTIME;
+        }
+    }
+    out->accepted = p.n;
+    out->covered = p.covered;
+    free(theta);
+    free(st);
+    free(prop);
+    free(keys);
+    part_free(&p);
+    if (have_pop)
+        pds_abc_population_free(&pop);
+    for (size_t i = 0; i <= G; i++)
+        pds_calib_gen_free(&gens[i]);
+    free(gens);
+    return rc;
+}
+
+typedef struct ref {
+    uint64_t k;
+    size_t part, row;
+} ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const ref *x = a, *y = b;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+pds_status pds_calib_step(pds_calib *c, size_t tasks, pds_calib_progress progress, void *ctx,
+                          pds_calib_gen **gens_out, size_t *n_gens, pds_calib_split *out,
+                          pds_diag *diag)
+{
+    size_t P = c->n_params, T = c->n_targets, N = (size_t)c->particles;
+    size_t G = (size_t)c->generations, n = 0;
+    memset(out, 0, sizeof *out);
+    pds_calib_gen *gens = calloc(G + 1, sizeof *gens);
+    *gens_out = gens;
+    *n_gens = 0;
+    if (!gens)
+        return PDS_ERR_RUNTIME;
+    pds_status rc = read_finished(c, gens, &n, NULL, NULL, diag);
+    *n_gens = n;
+    if (rc != PDS_OK)
+        return rc;
+    pds_abc_population pop;
+    int more, have_pop;
+    double eps;
+    rc = gen_start(c, gens, n, &more, &pop, &have_pop, &eps, diag);
+    out->generation = n;
+    if (rc != PDS_OK || !more) {
+        out->finished = rc == PDS_OK;
+        return rc;
+    }
+    const pds_abc_population *pp = have_pop ? &pop : NULL;
+    uint64_t target = 0;
+    size_t round = 0;
+    int r = read_plan(c, n, &target, &round, diag);
+    if (r < 0)
+        rc = PDS_ERR_INPUT;
+    else if (r == 0)
+        target = first_target(c, gens, n, tasks);
+    part *parts = calloc(tasks, sizeof *parts);
+    if (!parts)
+        rc = PDS_ERR_RUNTIME;
+    uint64_t kmin = UINT64_MAX;
+    size_t total = 0, missing = 0;
+    for (size_t i = 0; rc == PDS_OK && i < tasks; i++) {
+        int pr = read_part(c, n, i, tasks, eps, &parts[i], diag);
+        if (pr < 0)
+            rc = PDS_ERR_INPUT;
+        missing += pr == 0;
+        if (parts[i].covered < kmin)
+            kmin = parts[i].covered;
+        total += parts[i].n;
+    }
+    /* the accepted proposals below kmin, in order: every task has made its
+     * own there, so the first N of them are those of a run in one process */
+    ref *refs = rc == PDS_OK ? malloc((total + 1) * sizeof *refs) : NULL;
+    if (rc == PDS_OK && !refs)
+        rc = PDS_ERR_RUNTIME;
+    size_t acc = 0;
+    for (size_t i = 0; rc == PDS_OK && i < tasks; i++)
+        for (size_t j = 0; j < parts[i].n; j++)
+            if (parts[i].k[j] < kmin)
+                refs[acc++] = (ref){parts[i].k[j], i, j};
+    if (rc == PDS_OK)
+        qsort(refs, acc, sizeof *refs, cmp_ref);
+    out->round = round;
+    out->covered = kmin;
+    out->accepted = acc < N ? acc : N;
+    if (rc == PDS_OK && acc >= N) {
+        pds_calib_gen *g = &gens[n];
+        double *lw = malloc(N * sizeof *lw);
+        double *th = malloc((P + 1) * sizeof *th);
+        if (!lw || !th || gen_alloc(g, N, P, T) != 0)
+            rc = PDS_ERR_RUNTIME;
+        for (size_t a = 0; rc == PDS_OK && a < N; a++) {
+            const part *q = &parts[refs[a].part];
+            size_t j = refs[a].row;
+            memcpy(g->theta + a * P, q->theta + j * P, P * sizeof *th);
+            memcpy(g->stats + a * T, q->stats + j * T, T * sizeof *th);
+            g->dist[a] = pds_calib_distance(c, g->stats + a * T);
+            lw[a] = pds_abc_log_weight(c->prior, pp, g->theta + a * P);
+        }
+        if (rc == PDS_OK) {
+            g->tolerance = eps;
+            g->proposals = refs[N - 1].k + 1;
+            /* the simulated proposals: those inside the prior */
+            uint64_t sims = 0;
+            for (uint64_t k = 0; k < g->proposals; k++) {
+                pds_abc_propose(c->prior, P, pp, c->seed, n, k, th);
+                sims += isfinite(pds_abc_prior_logpdf(c->prior, P, th));
+            }
+            g->simulated = sims;
+            rc = finish_gen(c, n, g, lw, diag);
+        }
+        free(lw);
+        free(th);
+        if (rc != PDS_OK)
+            pds_calib_gen_free(g);
+        else {
+            *n_gens = n + 1;
+            if (progress)
+                progress(ctx, n, g, 0);
+            /* the generation's parts and plan are spent */
+            for (size_t i = 0; i < tasks; i++) {
+                char *path = part_path(c, n, i, tasks);
+                if (path)
+                    remove(path);
+                free(path);
+            }
+            char *path = plan_path(c, n);
+            if (path)
+                remove(path);
+            free(path);
+            /* and the next one's first round */
+            if (have_pop)
+                pds_abc_population_free(&pop);
+            have_pop = 0;
+            rc = gen_start(c, gens, n + 1, &more, &pop, &have_pop, &eps, diag);
+            out->generation = n + 1;
+            out->finished = rc == PDS_OK && !more;
+            out->round = 0;
+            out->covered = 0;
+            out->accepted = 0;
+            if (rc == PDS_OK && more) {
+                out->target = first_target(c, gens, n + 1, tasks);
+                rc = write_plan(c, n + 1, out->target, 0, diag);
+            }
+        }
+    } else if (rc == PDS_OK && kmin >= c->max_proposals) {
+        pds_diag_add(diag, c->path, 0, 0,
+                     "generation %zu: max_proposals (%llu) reached with %zu of %zu particles "
+                     "accepted (tolerance %g); the finished generations are kept",
+                     n, (unsigned long long)c->max_proposals, acc, N, eps);
+        rc = PDS_ERR_RUNTIME;
+    } else if (rc == PDS_OK) {
+        /* too few below kmin: a further round, the target raised by the
+         * proposals still needed at the rate seen so far */
+        uint64_t next = target;
+        if (kmin >= target) {
+            double rate = acc > 0 ? (double)acc / (double)kmin : 0.0;
+            double want = rate > 0 ? (double)(N - acc) / rate * 1.2 + 16.0 * (double)tasks
+                                   : (double)kmin + 16.0 * (double)tasks;
+            double k2 = (double)kmin + ceil(want);
+            next = k2 >= (double)c->max_proposals ? c->max_proposals : (uint64_t)k2;
+            round++;
+        }
+        out->round = round;
+        out->target = next;
+        out->missing = missing;
+        rc = write_plan(c, n, next, round, diag);
+    }
+    free(refs);
+    for (size_t i = 0; parts && i < tasks; i++)
+        part_free(&parts[i]);
+    free(parts);
+    if (have_pop)
+        pds_abc_population_free(&pop);
     return rc;
 }
 

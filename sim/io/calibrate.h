@@ -106,6 +106,41 @@ pds_status pds_calib_run(pds_calib *c, int threads, volatile int *stop,
                          pds_calib_progress progress, void *ctx, pds_calib_gen **gens,
                          size_t *n_gens, pds_diag *diag);
 
+/* The split of a calibration into tasks (docs/calibrate.md, "Tasks"):
+ * proposal k of a generation belongs to task k mod tasks, and its random
+ * numbers are those of proposal k in one process. A plan file
+ * (DIR/gen-TTTT.plan) says how far the tasks go: every proposal below its
+ * target; each task saves its accepted proposals in its part file
+ * (DIR/gen-TTTT.part-IIII-of-NNNN.csv), checkpointed after each batch. A
+ * step combines the parts: when the proposals below the least covered
+ * index hold N accepted ones, the first N are the generation of a run in
+ * one process, which it saves (and plans the next generation); otherwise it
+ * plans a further round with a higher target. */
+typedef struct pds_calib_split {
+    int finished;       /* the calibration is finished: no generation left */
+    size_t generation;  /* the generation in progress (or the number finished) */
+    size_t round;       /* its round: 0 the first plan */
+    uint64_t target;    /* the tasks make their proposals below this index */
+    uint64_t covered;   /* task: its proposals below this are made; step: the least of the tasks' */
+    size_t accepted;    /* task: accepted in its part; step: accepted below covered (at most N) */
+    size_t missing;     /* step: tasks without a part file */
+    uint64_t resumed;   /* task: its part's covered index when it started (0: a new part) */
+} pds_calib_split;
+
+/* Make task's share (0 <= task < tasks) of the current generation's plan
+ * (the first round's target when there is no plan yet), resuming its part
+ * file. stop: checked between batches (then PDS_ERR_RUNTIME, the part
+ * kept). */
+pds_status pds_calib_task(pds_calib *c, size_t task, size_t tasks, int threads,
+                          volatile int *stop, pds_calib_split *out, pds_diag *diag);
+
+/* Combine the parts of the current generation: finish it when they hold
+ * enough, else plan a further round. *gens receives the finished
+ * generations as in pds_calib_run; out->finished when none is left. */
+pds_status pds_calib_step(pds_calib *c, size_t tasks, pds_calib_progress progress, void *ctx,
+                          pds_calib_gen **gens, size_t *n_gens, pds_calib_split *out,
+                          pds_diag *diag);
+
 /* Write the posterior (the last generation) as CSV: particle, the
  * parameters, weight. And generations.csv: one row per generation. */
 pds_status pds_calib_write_posterior(const pds_calib *c, const pds_calib_gen *g, const char *path,

@@ -7,8 +7,10 @@
 # killed and rerun alone with the printed command; MODE mpi (an MPI build):
 # scripts/slurm/sweep-mpi.sbatch with 2 tasks, whose rank 0 merges. Stops
 # the daemons and removes everything on exit; every wait is bounded. Exit 77
-# (skipped) when not root or Slurm/munge are not installed.
-#   slurm_array.sh PDSIM_BINARY SOURCE_DIR [array|mpi]
+# (skipped) when not root or Slurm/munge are not installed. MODE calibrate:
+# scripts/slurm/calibrate-submit.sh of a calibration in 2 tasks, compared
+# with the calibration in one process.
+#   slurm_array.sh PDSIM_BINARY SOURCE_DIR [array|mpi|calibrate]
 set -u
 PDSIM=$1
 SRC=$(cd "$2" && pwd)
@@ -165,6 +167,42 @@ if [ "$MODE" = mpi ]; then
     echo "ok 2 tasks wrote 2 parts"
     same_as_one "$T/merged.h5"
     echo "ok merged $MODE result = one-task result (h5diff)"
+    exit 0
+fi
+
+if [ "$MODE" = calibrate ]; then
+    # scripts/slurm/calibrate-submit.sh: a calibration in 2 tasks, the step
+    # job submitting each round's array and the next step, until finished;
+    # the generation files are those of one process
+    sed -e "s|^config: |config: $SRC/tests/data/|" "$SRC/tests/data/calibrate_small.yaml" >"$T/cal.yaml"
+    "$PDSIM" calibrate "$T/cal.yaml" -q -d "$T/onecal" || fail "the one-process calibration failed"
+    mkdir "$T/work"
+    cd "$T/work" || fail "no work folder"
+    PDSIM=$PDSIM DIR=$T/cal "$SRC/scripts/slurm/calibrate-submit.sh" "$T/cal.yaml" 2 -- \
+        --cpus-per-task=1 --mem=100M --time=5 >"$T/submit.out" 2>&1 ||
+        { cat "$T/submit.out"; fail "calibrate-submit.sh failed"; }
+    JOB=$(awk '$1 == "step_job" {print $2}' "$T/submit.out")
+    [ -n "$JOB" ] || { cat "$T/submit.out"; fail "calibrate-submit.sh printed no job id"; }
+    echo "ok calibrate-submit.sh: step job $JOB"
+    i=0
+    until [ -f "$T/cal/posterior.csv" ] && [ -z "$(timeout 5 squeue -h 2>/dev/null)" ]; do
+        i=$((i + 1))
+        [ $i -lt 360 ] || fail "the calibration did not finish within 180 s"
+        [ -n "$(timeout 5 squeue -h 2>/dev/null)" ] || [ -f "$T/cal/posterior.csv" ] ||
+            [ $i -lt 20 ] || fail "no job left and no posterior (see the logs)"
+        sleep 0.5
+    done
+    JOB=""
+    steps=$(ls "$T/work/logs" | grep -c '^pdsim-calibrate-step-[0-9]*[.]log$')
+    arrays=$(ls "$T/work/logs" | grep -c '^pdsim-calibrate-[0-9]*_[01][.]log$')
+    [ "$steps" -ge 6 ] && [ "$arrays" -eq $((2 * (steps - 1))) ] ||
+        { ls "$T/work/logs"; fail "expected a step per round and 2 array tasks between steps"; }
+    grep -q '^finished' "$T/work/logs"/pdsim-calibrate-step-*.log || fail "no step finished"
+    for f in "$T/onecal"/*; do
+        cmp -s "$f" "$T/cal/${f##*/}" || fail "${f##*/} differs from the one-process calibration"
+    done
+    [ "$(ls "$T/cal" | wc -l)" -eq "$(ls "$T/onecal" | wc -l)" ] || { ls "$T/cal"; fail "files left"; }
+    echo "ok $steps steps, $((steps - 1)) arrays of 2 tasks; the result = one process (cmp)"
     exit 0
 fi
 
