@@ -1223,6 +1223,21 @@ static int cmp_ref(const void *a, const void *b)
     return x->k < y->k ? -1 : x->k > y->k;
 }
 
+/* Remove the parts and the plan of generation t, once it is saved. */
+static void remove_spent(const pds_calib *c, size_t t, size_t tasks)
+{
+    for (size_t i = 0; i < tasks; i++) {
+        char *path = part_path(c, t, i, tasks);
+        if (path)
+            remove(path);
+        free(path);
+    }
+    char *path = plan_path(c, t);
+    if (path)
+        remove(path);
+    free(path);
+}
+
 pds_status pds_calib_step(pds_calib *c, size_t tasks, pds_calib_progress progress, void *ctx,
                           pds_calib_gen **gens_out, size_t *n_gens, pds_calib_split *out,
                           pds_diag *diag)
@@ -1242,6 +1257,9 @@ pds_status pds_calib_step(pds_calib *c, size_t tasks, pds_calib_progress progres
     pds_abc_population pop;
     int more, have_pop;
     double eps;
+    /* a step stopped between saving a generation and removing its parts */
+    if (n > 0)
+        remove_spent(c, n - 1, tasks);
     rc = gen_start(c, gens, n, &more, &pop, &have_pop, &eps, diag);
     out->generation = n;
     if (rc != PDS_OK || !more) {
@@ -1319,17 +1337,7 @@ pds_status pds_calib_step(pds_calib *c, size_t tasks, pds_calib_progress progres
             *n_gens = n + 1;
             if (progress)
                 progress(ctx, n, g, 0);
-            /* the generation's parts and plan are spent */
-            for (size_t i = 0; i < tasks; i++) {
-                char *path = part_path(c, n, i, tasks);
-                if (path)
-                    remove(path);
-                free(path);
-            }
-            char *path = plan_path(c, n);
-            if (path)
-                remove(path);
-            free(path);
+            remove_spent(c, n, tasks);
             /* and the next one's first round */
             if (have_pop)
                 pds_abc_population_free(&pop);
