@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #ifdef _OPENMP
@@ -1223,7 +1224,9 @@ static int cmp_ref(const void *a, const void *b)
     return x->k < y->k ? -1 : x->k > y->k;
 }
 
-/* Remove the parts and the plan of generation t, once it is saved. */
+/* Remove the parts and the plan of generation t, once it is saved, and
+ * the temporary files of its parts and plan that a killed writer left
+ * (DEST.tmp.PID): no task writes them any more. */
 static void remove_spent(const pds_calib *c, size_t t, size_t tasks)
 {
     for (size_t i = 0; i < tasks; i++) {
@@ -1236,6 +1239,29 @@ static void remove_spent(const pds_calib *c, size_t t, size_t tasks)
     if (path)
         remove(path);
     free(path);
+    char pre_part[48], pre_plan[48];
+    snprintf(pre_part, sizeof pre_part, "gen-%04zu.part-", t);
+    snprintf(pre_plan, sizeof pre_plan, "gen-%04zu.plan.tmp.", t);
+    DIR *d = opendir(c->out_dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        int ours = strncmp(n, pre_plan, strlen(pre_plan)) == 0 ||
+                   (strncmp(n, pre_part, strlen(pre_part)) == 0 && strstr(n, ".csv.tmp.") != NULL);
+        if (!ours)
+            continue;
+        size_t len = strlen(c->out_dir) + strlen(n) + 2;
+        char *p = malloc(len);
+        struct stat st;
+        if (p) {
+            snprintf(p, len, "%s/%s", c->out_dir, n);
+            if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+                remove(p);
+        }
+        free(p);
+    }
+    if (d)
+        closedir(d);
 }
 
 pds_status pds_calib_step(pds_calib *c, size_t tasks, pds_calib_progress progress, void *ctx,

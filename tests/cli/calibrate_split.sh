@@ -3,7 +3,9 @@
 # processes (as a cluster runs it) gives the generation files of a run in
 # one process byte for byte, for 2 and 3 tasks, tasks in any order, all
 # tasks in one process (--tasks N), a task killed by kill -9 in the middle
-# of a generation and rerun, and a plain run continuing a split one; the
+# of a generation and rerun (the temporary file of a part write it may
+# leave is removed with the generation's parts), and a plain run
+# continuing a split one; the
 # options' errors; a Slurm array task's ID is its task.
 #   calibrate_split.sh PDSIM_BINARY TESTS_DIR
 set -u
@@ -91,6 +93,8 @@ while [ $r -lt 20 ]; do
         covered=$(sed -n '1s/.*covered=\([0-9]*\).*/\1/p' "$part")
         if [ -n "$covered" ] && [ -n "$target" ] && [ "$covered" -lt "$target" ]; then
             killed=1
+            # as if killed while writing its part: the step removes the leftover
+            : >"$part.tmp.999999"
             check "task 1 killed in generation $g with its part at $covered of $target" true
             check "  ... its rerun resumes there" sh -c "'$PDSIM' calibrate '$TMP/long.yaml' -j 1 --tasks 2 --task 1 -d '$TMP/k' 2>&1 | grep -q 'resumed at $covered'"
             continue
