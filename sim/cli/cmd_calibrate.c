@@ -53,11 +53,7 @@ static void print_posterior(const pds_calib *c, const pds_calib_gen *g, size_t n
 
 static char *join(const char *a, const char *b)
 {
-    size_t n = strlen(a) + strlen(b) + 1;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s%s", a, b);
-    return s;
+    return pds_strfmt("%s%s", a, b);
 }
 
 /* --simulate V1,V2,...: the statistics of one history at those values. */

@@ -31,4 +31,11 @@ void pds_diag_add(pds_diag *d, const char *file, long line, long col, const char
 #endif
     ;
 
+/* A newly allocated string formatted as by printf; NULL when out of memory. */
+char *pds_strfmt(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 #endif

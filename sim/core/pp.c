@@ -471,11 +471,7 @@ static size_t reference_level(const pds_model *m, const pds_term *t, long line, 
 
 static char *level_name(const char *name, const char *level)
 {
-    size_t len = strlen(name) + strlen(level) + 3;
-    char *s = malloc(len);
-    if (s)
-        snprintf(s, len, "%s[%s]", name, level);
-    return s;
+    return pds_strfmt("%s[%s]", name, level);
 }
 
 /* Replace term j of m, a factor (fi == (size_t)-1) or an interaction whose

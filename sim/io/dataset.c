@@ -18,11 +18,7 @@
 
 static char *join(const char *dir, const char *file)
 {
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
+    return pds_strfmt("%s/%s", dir, file);
 }
 
 /* Absent only when nothing is there: any other failure (a loop of symbolic
