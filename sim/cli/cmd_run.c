@@ -371,6 +371,10 @@ int pds_cmd_run(int argc, char **argv)
     sigaction(SIGXFSZ, &sa, &old_xfsz);
     pds_h5out *out = NULL;
     st = sum ? PDS_OK : PDS_ERR_RUNTIME;
+    /* an empty partial file holds no runs: what a full disk leaves at create */
+    if (st == PDS_OK && pds_h5out_remove_empty_partial(cfg->output_path) && !quiet)
+        fprintf(stderr, "pdsim: note: removed the empty %s.partial left by an earlier start\n",
+                cfg->output_path);
     if (st == PDS_OK && resume) {
         out = pds_h5out_resume(cfg->output_path, &meta, sum, &diag, &st);
         if (!quiet && st == PDS_OK)
@@ -480,17 +484,18 @@ int pds_cmd_run(int argc, char **argv)
                     "the same command with --resume completes it\n",
                     (unsigned long long)done, (unsigned long long)cfg->runs, cfg->output_path);
         else
-            fprintf(stderr, "pdsim: interrupted; no output written\n");
+            fprintf(stderr, "pdsim: interrupted; saving the runs failed\n");
     } else {
-        pds_h5out_abort(out);
+        /* the error first, then (for a resumed file) that its runs are kept */
+        if (diag.n == 0)
+            fprintf(stderr, "pdsim: error: %s: writing the results failed (disk full?)\n",
+                    cfg->output_path);
+        pds_h5out_fail(out, &diag);
     }
     pds_lock_release(lock);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGXFSZ, &old_xfsz, NULL);
-    if (st != PDS_OK && !stopped && diag.n == 0)
-        fprintf(stderr, "pdsim: error: %s: writing the results failed (disk full?)\n",
-                cfg->output_path);
     pds_cli_print_diag(&diag);
     if (st == PDS_OK && !quiet) {
         pds_cli_print_summary(&s, sum);

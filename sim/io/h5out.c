@@ -1,9 +1,12 @@
 #include "h5out.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/engine.h"
@@ -27,7 +30,8 @@ struct pds_h5out {
     size_t n_coef;
     size_t n_units, n_subs;
     uint64_t n_runs;
-    uint64_t written;
+    uint64_t written; /* runs [0, written) are committed: in the file and in runs_done */
+    int resumed;      /* reopened by --resume: a failure keeps the file (its runs) */
 };
 
 /* Create or overwrite a scalar numeric attribute. */
@@ -484,6 +488,34 @@ static void handle_free(pds_h5out *h)
     free(h);
 }
 
+static int drop(pds_h5out *h, pds_diag *diag);
+
+/* Remove path when it is an empty regular file of this user (not a link).
+ * 1 when removed. */
+static int remove_empty(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+           st.st_uid == geteuid() && unlink(path) == 0;
+}
+
+int pds_h5out_remove_empty_partial(const char *path)
+{
+    char *tmp = pds_h5out_partial_name(path);
+    int r = tmp ? remove_empty(tmp) : 0;
+    free(tmp);
+    return r;
+}
+
+int pds_h5out_fail(pds_h5out *h, pds_diag *diag)
+{
+    if (!h)
+        return 0;
+    int kept;
+    QUIETLY(kept, drop(h, diag));
+    return kept;
+}
+
 static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *diag)
 {
     pds_h5out *h = handle_new(path, m);
@@ -503,6 +535,9 @@ static pds_h5out *create_loud(const char *path, const pds_h5meta *m, pds_diag *d
     }
     H5E_END_TRY;
     if (h->file < 0) {
+        /* the name was cleared above under the lock, so an empty file there
+         * now is the one this create made before it failed (disk full) */
+        remove_empty(h->tmp);
         pds_diag_add(diag, h->tmp, 0, 0,
                      "cannot create the output file (is the folder there and writable?)");
         handle_free(h);
@@ -588,16 +623,71 @@ static int write_rows(hid_t d, hid_t type, uint64_t first, size_t n, size_t cols
     return pds_h5_rows(d, type, first, n, cols, (void *)(uintptr_t)data, 1);
 }
 
+/* Room on disk for a chunk before any of it is written: posix_fallocate
+ * past the file's end of the raw size of the rows and 1 MiB for the
+ * metadata. On a full disk (or beyond a file-size limit) the chunk is
+ * refused here, while the file is still exactly its last commit: a write
+ * that fails half-way leaves the superblock claiming space that never
+ * reached the disk, and HDF5 then refuses to open the file ("truncated
+ * file"). 0, or -1 when the space is not there. */
+static int reserve_room(pds_h5out *h, size_t n)
+{
+    haddr_t eoa = 0;
+    void *handle = NULL;
+    if (H5Fget_eoa(h->file, &eoa) < 0 || H5Fget_vfd_handle(h->file, H5P_DEFAULT, &handle) < 0 ||
+        !handle)
+        return 0; /* not the POSIX driver: write and see */
+    double row = (double)(h->n_units + h->n_subs) * sizeof(int16_t) + (double)h->n_coef * 8.0;
+    double len = (double)n * row + 1048576.0;
+    if ((double)eoa + len > 9e18)
+        return -1;
+    int e = posix_fallocate(*(int *)handle, (off_t)eoa, (off_t)len);
+    /* a file system without fallocate (nor glibc's fallback): write and see */
+    return e == 0 || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL ? 0 : -1;
+}
+
+/* After the file is closed: cut the room reserved beyond what HDF5 used
+ * (its end of allocation, read back from the file). Best effort. */
+static void trim_reserve(const pds_h5out *h)
+{
+    hid_t f = H5Fopen(h->tmp, H5F_ACC_RDONLY, H5P_DEFAULT);
+    haddr_t eoa = 0;
+    int ok = f >= 0 && H5Fget_eoa(f, &eoa) >= 0 && eoa > 0;
+    if (f >= 0)
+        H5Fclose(f);
+    int fd = ok ? open(h->tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_dev == h->id.dev && st.st_ino == h->id.ino &&
+        (haddr_t)st.st_size > eoa && ftruncate(fd, (off_t)eoa) != 0) {
+        /* the file stays valid with the reserved room at its end */
+    }
+    close(fd);
+}
+
 static int write_runs_loud(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
                            const int16_t *sub_years, const double *coefs)
 {
+    if (reserve_room(h, n) != 0)
+        return -1;
     int rc = write_rows(h->d_units, H5T_NATIVE_INT16, first_run, n, h->n_units, unit_years);
     if (!rc && h->d_subs >= 0 && sub_years)
         rc = write_rows(h->d_subs, H5T_NATIVE_INT16, first_run, n, h->n_subs, sub_years);
     if (!rc && h->d_coef >= 0 && coefs)
         rc = write_rows(h->d_coef, H5T_NATIVE_DOUBLE, first_run, n, h->n_coef, coefs);
+    /* the commit of this chunk: its rows reach the file first, then the
+     * counter that claims them, each with a flush, so that a process killed
+     * at any point (SIGKILL, power) leaves runs_done at most the rows written */
+    if (!rc && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        rc = -1;
+    uint64_t done = first_run + n;
     if (!rc)
-        h->written = first_run + n;
+        rc = attr_set(h->file, "runs_done", H5T_NATIVE_UINT64, &done);
+    if (!rc && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        rc = -1;
+    if (!rc)
+        h->written = done;
     return rc;
 }
 
@@ -625,12 +715,31 @@ static int close_checked(pds_h5out *h, int rc)
     return rc;
 }
 
-/* After a clean close free h; else report, remove the partial file, free h. */
+/* A failed file: closed, and removed unless it was resumed, in which case
+ * it keeps the runs committed before (runs_done) for another --resume.
+ * 1 when kept. */
+static int drop(pds_h5out *h, pds_diag *diag)
+{
+    if (!h->resumed) {
+        pds_h5out_abort(h);
+        return 0;
+    }
+    close_all(h);
+    trim_reserve(h);
+    pds_diag_add(diag, h->tmp, 0, 0,
+                 "kept, with the %llu of %llu runs saved in it; the same command with --resume "
+                 "continues from them once the cause is fixed",
+                 (unsigned long long)h->written, (unsigned long long)h->n_runs);
+    handle_free(h);
+    return 1;
+}
+
+/* After a clean close free h; else report, drop the partial file, free h. */
 static int done_or_drop(pds_h5out *h, int rc, pds_diag *diag, const char *where, const char *what)
 {
     if (rc) {
         pds_diag_add(diag, where, 0, 0, "%s", what);
-        pds_h5out_abort(h);
+        drop(h, diag);
         return -1;
     }
     handle_free(h);
@@ -680,6 +789,10 @@ static int finish_loud(pds_h5out *h, const pds_summary *s, pds_diag *diag)
     free(p);
     free(q);
     free(mean);
+    /* the summaries on disk before the file claims to be complete: a
+     * failure up to here leaves a partial file that --resume can finish */
+    if (!rc && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        rc = -1;
     if (!rc)
         rc = attr_set(h->file, "runs_done", H5T_NATIVE_UINT64, &h->written);
     if (!rc)
@@ -687,9 +800,10 @@ static int finish_loud(pds_h5out *h, const pds_summary *s, pds_diag *diag)
     rc = close_checked(h, rc);
     if (rc)
         return done_or_drop(h, rc, diag, h->path, "cannot finish the output file (disk full?)");
+    trim_reserve(h);
     if (pds_out_install(h->tmp, &h->id, h->path, diag) != 0) {
         /* not ours any more, or not renamed: nothing of someone else's is removed */
-        pds_h5out_abort(h);
+        drop(h, diag);
         return -1;
     }
     handle_free(h);
@@ -719,6 +833,8 @@ static int suspend_loud(pds_h5out *h, pds_diag *diag)
 {
     int rc = attr_set(h->file, "runs_done", H5T_NATIVE_UINT64, &h->written);
     rc = close_checked(h, rc);
+    if (!rc)
+        trim_reserve(h);
     return done_or_drop(h, rc, diag, h->tmp, "cannot save the runs done so far (disk full?)");
 }
 
@@ -818,8 +934,11 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
         if (!why && (pds_h5_attr_read_num(h->file, "runs_done", H5T_NATIVE_UINT64, &done) ||
                      done > m->n_runs))
             why = "its attribute runs_done is missing or larger than n_runs";
-        if (!why && H5Lexists(h->file, "summary", H5P_DEFAULT) != 0)
-            why = "it already has a /summary group (damaged)";
+        /* summaries written by a finish that failed (disk full): they are
+         * rebuilt from the runs */
+        if (!why && H5Lexists(h->file, "summary", H5P_DEFAULT) > 0 &&
+            H5Ldelete(h->file, "summary", H5P_DEFAULT) < 0)
+            why = "its /summary group cannot be removed (damaged)";
         if (!why) {
             h->d_units = open_rows(h->file, "/runs/province_adoption_year", m->n_runs, h->n_units);
             if (h->n_subs > 0)
@@ -856,6 +975,7 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
         return NULL;
     }
     h->written = done;
+    h->resumed = 1;
     return h;
 }
 

@@ -92,16 +92,27 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *meta, pds_summar
 /* Runs [0, written) are in the file. */
 uint64_t pds_h5out_written(const pds_h5out *h);
 /* Record how many runs are written, flush and close, keeping path.partial
- * for a later resume. 0, or -1 (then the partial file is removed). */
+ * for a later resume. 0, or -1 (then the partial file is removed unless it
+ * was resumed, as pds_h5out_fail). */
 int pds_h5out_suspend(pds_h5out *h, pds_diag *diag);
-/* Write rows [first_run, first_run + n). sub_years may be NULL when not stored. */
+/* Write rows [first_run, first_run + n) and commit them: flush, then set
+ * runs_done to first_run + n and flush again. sub_years may be NULL when
+ * not stored. */
 int pds_h5out_write_runs(pds_h5out *h, uint64_t first_run, size_t n, const int16_t *unit_years,
                          const int16_t *sub_years, const double *coefs);
 /* Write the summaries, mark complete, close and rename to the final path.
- * On failure the temporary file is removed and -1 returned. */
+ * On failure -1: the temporary file is removed, or kept when it was
+ * resumed (as pds_h5out_fail). */
 int pds_h5out_finish(pds_h5out *h, const pds_summary *s, pds_diag *diag);
 /* Close and remove the temporary file. NULL is a no-op. */
 void pds_h5out_abort(pds_h5out *h);
+/* After a failed write: close the file; one reopened by pds_h5out_resume is
+ * kept with the runs committed in it (a note in diag says so; returns 1),
+ * a new one is removed (returns 0). NULL is a no-op. */
+int pds_h5out_fail(pds_h5out *h, pds_diag *diag);
+/* Remove path.partial when it is empty (left by a create that failed on a
+ * full disk): 1 when removed. Under path's lock. */
+int pds_h5out_remove_empty_partial(const char *path);
 
 /* Quantile levels of /summary/national_adopted. */
 extern const double pds_national_quantiles[];
