@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +143,10 @@ pds_status pds_lock_take(const char *dest, pds_lock **out, pds_diag *diag)
         if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
             /* the lock holds all the same; only the holder's name is missing */
         }
-        (void)r; /* r == -1: no locks here; the inode checks still guard the rename */
+        /* r == -1: no locks here; the inode checks still guard the rename,
+         * but nothing left beside dest can be proven stale */
+        if (r == 0)
+            pds_out_clean_stale(dest);
         *out = l;
         return PDS_OK;
     }
@@ -332,6 +336,104 @@ char *pds_out_tmp_name(const char *dest, unsigned k)
     return p;
 }
 
+/* The process id in a temporary name's tail: "tmp.PID" or "tmp.PID.HEX6"
+ * (pds_out_tmp_name). 0 when tail is not of that form. */
+static long c_tmp_pid(const char *tail)
+{
+    if (strncmp(tail, "tmp.", 4) != 0)
+        return 0;
+    const char *p = tail + 4, *q = p;
+    while (*q >= '0' && *q <= '9')
+        q++;
+    if (q == p || q - p > 10 || *p == '0')
+        return 0;
+    if (*q == '.') {
+        const char *h = q + 1;
+        size_t n = strspn(h, "0123456789abcdef");
+        if (n != 6 || h[n] != '\0')
+            return 0;
+    } else if (*q != '\0') {
+        return 0;
+    }
+    return strtol(p, NULL, 10);
+}
+
+/* The process id in the name of a temporary file of scripts/plot_common.py
+ * (mkstemp: ".BASE.PID.XXXXXXXX.tmp"); 0 when name is not of that form. */
+static long py_tmp_pid(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] != '.' || n < 1 + 1 + 1 + 1 + 1 + 8 + 4 || strcmp(name + n - 4, ".tmp") != 0)
+        return 0;
+    const char *rnd = name + n - 4 - 8;
+    if (rnd[-1] != '.' || strspn(rnd, "abcdefghijklmnopqrstuvwxyz0123456789_") < 8)
+        return 0;
+    const char *end = rnd - 1, *p = end;
+    while (p > name + 1 && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (p == end || end - p > 10 || *p == '0' || p[-1] != '.' || p - 1 <= name + 1)
+        return 0;
+    return strtol(p, NULL, 10);
+}
+
+/* A leftover: a regular file (not a link) of this user, named by a process
+ * of this host that no longer exists. */
+static int stale_file(int dirfd, const char *name, long pid)
+{
+    struct stat st;
+    if (pid <= 0 || pid == (long)getpid())
+        return 0;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return 0;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+           st.st_uid == geteuid();
+}
+
+/* Remove the stale temporary files in dir: those of dest's base name only
+ * (base not NULL), or every pdsim and plot_common.py temporary name. */
+static size_t clean_stale(const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t removed = 0, nb = base ? strlen(base) : 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        long pid = 0;
+        if (base) {
+            if (strncmp(name, base, nb) == 0 && name[nb] == '.')
+                pid = c_tmp_pid(name + nb + 1);
+        } else {
+            const char *t = strstr(name, ".tmp.");
+            while (t && !pid) {
+                pid = t > name ? c_tmp_pid(t + 1) : 0;
+                t = strstr(t + 1, ".tmp.");
+            }
+            if (!pid)
+                pid = py_tmp_pid(name);
+        }
+        if (pid && stale_file(dirfd(d), name, pid) && unlinkat(dirfd(d), name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+size_t pds_out_clean_stale(const char *dest)
+{
+    const char *slash = strrchr(dest, '/');
+    char *dir = slash ? strndup(dest, (size_t)(slash - dest) + (slash == dest)) : strdup(".");
+    size_t n = dir ? clean_stale(dir, slash ? slash + 1 : dest) : 0;
+    free(dir);
+    return n;
+}
+
+size_t pds_out_clean_stale_in(const char *dir)
+{
+    return clean_stale(dir, NULL);
+}
+
 int pds_out_create_tmp(const char *dest, char **tmp, pds_fileid *id)
 {
     *tmp = NULL;
@@ -490,8 +592,10 @@ void pds_outfile_abort(pds_outfile *o)
     memset(o, 0, sizeof *o);
 }
 
-pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag)
+pds_status pds_outfile_close(pds_outfile *o, pds_diag *diag)
 {
+    if (!o->f)
+        return PDS_OK;
     int bad = fflush(o->f) != 0 || ferror(o->f) != 0;
     int e = errno;
     bad |= fclose(o->f) != 0;
@@ -504,6 +608,14 @@ pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag)
         pds_outfile_abort(o);
         return PDS_ERR_RUNTIME;
     }
+    return PDS_OK;
+}
+
+pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag)
+{
+    pds_status st = pds_outfile_close(o, diag);
+    if (st != PDS_OK)
+        return st;
     if (pds_out_install(o->tmp, &o->id, o->path, diag) != 0) {
         pds_outfile_abort(o);
         return PDS_ERR_RUNTIME;

@@ -15,7 +15,8 @@
  *   lock held by another process is "busy" (PDS_ERR_BUSY, exit status 4),
  *   never "damaged": nothing of the other writer's is touched. The lock is
  *   pdsim's own, independent of HDF5's file locking, so it also holds with
- *   HDF5_USE_FILE_LOCKING=FALSE.
+ *   HDF5_USE_FILE_LOCKING=FALSE. Once it holds the lock, a writer removes
+ *   the temporary files of DEST left by dead processes (pds_out_clean_stale).
  * - No output may be one of the inputs of the same command (pds_inset):
  *   compared by device and inode of existing files and by canonical path.
  * - Text cells of CSV files are neutralised against spreadsheet formulas
@@ -73,6 +74,16 @@ pds_status pds_inset_check(const pds_inset *s, const char *out, pds_diag *diag);
 /* The k-th temporary name tried for dest: dest.tmp.PID, then with a random
  * suffix. Owned; NULL when out of memory. */
 char *pds_out_tmp_name(const char *dest, unsigned k);
+/* Remove the temporary files of dest (dest.tmp.PID, dest.tmp.PID.HEX6)
+ * left by processes that no longer exist: only regular files (not links)
+ * of this user, named by the pid of a process not running on this host.
+ * pds_lock_take calls it once it holds dest's lock (no other writer of
+ * dest can be using them). The number removed. */
+size_t pds_out_clean_stale(const char *dest);
+/* The same for every file of folder dir with such a temporary name, and
+ * with the names of scripts/plot_common.py (".NAME.PID.XXXXXXXX.tmp");
+ * for a folder whose writers all hold one lock (report's), under it. */
+size_t pds_out_clean_stale_in(const char *dir);
 /* Create a new file for writing under a temporary name beside dest
  * (O_EXCL|O_NOFOLLOW; another name is tried when one exists). Returns the
  * descriptor and sets *tmp (owned) and *id; -1 with errno on failure. */
@@ -114,8 +125,12 @@ pds_status pds_outfile_begin(pds_outfile *o, const char *path, const pds_inset *
 /* The same with the inputs as a list of paths. */
 pds_status pds_outfile_open(pds_outfile *o, const char *path, const char *const *inputs,
                             size_t n_inputs, pds_diag *diag);
-/* Flush, check, close and rename onto the target; on any error remove the
- * temporary file (message in diag). */
+/* Flush, check and close the file, leaving it under its temporary name
+ * (to be renamed by pds_outfile_commit with the rest of a set of files);
+ * on error remove the temporary file (message in diag). No-op once closed. */
+pds_status pds_outfile_close(pds_outfile *o, pds_diag *diag);
+/* Close as pds_outfile_close unless closed, and rename onto the target; on
+ * any error remove the temporary file (message in diag). */
 pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag);
 /* Close and remove the temporary file. Safe on a zeroed or finished o. */
 void pds_outfile_abort(pds_outfile *o);
