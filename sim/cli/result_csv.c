@@ -1,11 +1,13 @@
 /* The tidy CSV files of a finished run file (pdsim summary --csv, and the
  * csv folder of pdsim report). See docs/report.md. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../io/resultread.h"
@@ -37,10 +39,14 @@ typedef struct csvout {
     const pds_inset *in; /* the result file: never overwritten */
     pds_outfile o;
     FILE *f;
+    pds_outfile set[8]; /* written and closed, still under temporary names */
+    size_t n_set;
 } csvout;
 
-/* Written under a temporary name and renamed when complete, so a file with
- * the final name is never half-written (sim/io/outfile.h). */
+/* Each file is written under a temporary name (sim/io/outfile.h) and kept
+ * there until the whole set is written: then all are renamed into place
+ * (install_set), so that a failure half-way leaves the folder's earlier
+ * set as it was, not a mixture of the two. */
 static int csv_begin(csvout *c, const char *name, const char *header)
 {
     int rc = pds_cli_csv_begin(&c->o, c->dir, name, c->bom, header, c->in);
@@ -51,7 +57,33 @@ static int csv_begin(csvout *c, const char *name, const char *header)
 static int csv_end(csvout *c)
 {
     c->f = NULL;
-    return pds_cli_csv_end(&c->o);
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_outfile_close(&c->o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    if (st == PDS_OK)
+        c->set[c->n_set++] = c->o;
+    memset(&c->o, 0, sizeof c->o);
+    return pds_cli_exit(st);
+}
+
+/* Rename every file of the set into place (ok), or remove them all. */
+static int install_set(csvout *c, int ok)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = PDS_OK;
+    for (size_t i = 0; i < c->n_set; i++) {
+        if (ok && st == PDS_OK)
+            st = pds_outfile_commit(&c->set[i], &d);
+        else
+            pds_outfile_abort(&c->set[i]);
+    }
+    c->n_set = 0;
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(st);
 }
 
 static int write_provinces(csvout *c, const pds_runtables *f)
@@ -232,10 +264,12 @@ int pds_cli_write_run_csvs(const pds_runtables *f, const char *dir, int bom, int
 static int write_csvs_to(const pds_runtables *f, const char *dir, int bom, int runs, int replace,
                          const pds_inset *in)
 {
+    /* any file of an earlier set counts: runs.csv too when this set has
+     * none, for it would be left beside files it does not belong to */
     for (size_t i = 0; !replace && i < sizeof csv_names / sizeof csv_names[0]; i++) {
         char p[4200];
         snprintf(p, sizeof p, "%s/%s", dir, csv_names[i]);
-        if ((runs || strcmp(csv_names[i], "runs.csv") != 0) && access(p, F_OK) == 0) {
+        if (access(p, F_OK) == 0) {
             fprintf(stderr,
                     "pdsim: error: %s: exists; nothing was written. Add --replace to replace "
                     "the CSV files in %s, or choose another folder\n",
@@ -257,7 +291,21 @@ static int write_csvs_to(const pds_runtables *f, const char *dir, int bom, int r
         rc = write_national_count(&c, f);
     if (!rc && runs)
         rc = write_runs(&c, f);
-    return rc;
+    if (!rc && !runs) {
+        /* the earlier set's runs.csv (a regular file, never a link's
+         * target) goes before the new set is renamed in: a failure in
+         * between leaves the earlier set without it, never a mixture */
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/runs.csv", dir);
+        if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(p) != 0) {
+            fprintf(stderr, "pdsim: error: %s: cannot remove the earlier set's file (%s)\n", p,
+                    strerror(errno));
+            rc = 1;
+        }
+    }
+    int irc = install_set(&c, rc == 0);
+    return rc ? rc : irc;
 }
 
 int pds_cli_summary_csv(const char *path, const char *dir, int bom, int runs, int replace)
