@@ -127,9 +127,12 @@ def write_replace(path, write):
     """Write path as pdsim writes its outputs: write(fh) into a new temporary
     file beside it (created exclusively, so a link planted at a temporary
     name is never followed), check that the name is still that file, then
-    rename it onto path. A failure removes the temporary file."""
+    rename it onto path. A failure removes the temporary file. The name,
+    ".BASE.PID.XXXXXXXX.tmp", carries the process id, so that pdsim report
+    can tell a file left by a killed script (its process gone) and remove it."""
     folder, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp", dir=folder or ".")
+    fd, tmp = tempfile.mkstemp(prefix=".%s.%d." % (base, os.getpid()), suffix=".tmp",
+                               dir=folder or ".")
     st = os.fstat(fd)
 
     def ours():

@@ -14,6 +14,7 @@ import argparse
 import html
 import math
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -312,6 +313,9 @@ def write_html(a, out, run, cmp, sw, year):
 
 def main(argv):
     a = parse(argv)
+    # SIGTERM unwinds like an error, so that write_replace removes the
+    # temporary file of the image being written
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     try:  # here, so that a missing module is one line, not a traceback
         import h5py  # noqa: F401
         import plot_common

@@ -316,7 +316,16 @@ int pds_cmd_report(int argc, char **argv)
         free(ds);
         return pds_cli_exit(lst);
     }
+    /* under the lock every writer of the folder is this report: temporary
+     * images and CSV files of processes that are gone (a report killed
+     * earlier, or the script of this one) are removed, before and after */
+    char csvdir[4200];
+    snprintf(csvdir, sizeof csvdir, "%s/csv", out);
+    pds_out_clean_stale_in(out);
+    pds_out_clean_stale_in(csvdir);
     rc = report_locked(out, files, ds, py, script, pass, np);
+    pds_out_clean_stale_in(out);
+    pds_out_clean_stale_in(csvdir);
     pds_lock_release(lock);
     free(ds);
     return rc;
