@@ -36,6 +36,8 @@ typedef struct task {
     char out[4096], err[4096]; /* stdout and stderr go here */
     char *out_tmp;             /* stdout while it runs: renamed onto out when it succeeds */
     pds_fileid out_id;
+    char *err_tmp;             /* stderr while it runs: renamed onto err when it ends */
+    pds_fileid err_id;
     char label[256];
     char stamp[4096], key[512]; /* written when it succeeds; "" = none */
     pid_t pid;
@@ -70,32 +72,60 @@ static void task_free(task *t)
 
 static int start(task *t, const char *self)
 {
-    /* the table goes to a temporary file (sim/io/outfile.h), the log in place */
+    /* the table and the log each go to a temporary file (sim/io/outfile.h):
+     * a log never truncates or writes through a file or link found at its
+     * name, and the earlier log stays whole until the step ends */
     int fd = pds_out_create_tmp(t->out, &t->out_tmp, &t->out_id);
     if (fd < 0)
         return -1;
+    int efd = pds_out_create_tmp(t->err, &t->err_tmp, &t->err_id);
+    if (efd < 0) {
+        int e = errno;
+        close(fd);
+        pds_out_discard(t->out_tmp, &t->out_id);
+        free(t->out_tmp);
+        t->out_tmp = NULL;
+        errno = e;
+        return -1;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fd, 1);
-    posix_spawn_file_actions_addopen(&fa, 2, t->err, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                     0666);
+    posix_spawn_file_actions_adddup2(&fa, efd, 2);
     t->argv[0] = (char *)self;
     int rc = posix_spawn(&t->pid, self, &fa, NULL, t->argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fd);
+    close(efd);
     if (rc != 0) {
         pds_out_discard(t->out_tmp, &t->out_id);
         free(t->out_tmp);
         t->out_tmp = NULL;
+        pds_out_discard(t->err_tmp, &t->err_id);
+        free(t->err_tmp);
+        t->err_tmp = NULL;
         errno = rc;
     }
     return rc == 0 ? 0 : -1;
 }
 
-/* The table of a finished task onto its name (ok), or removed. 0 or -1. */
+/* The table of a finished task onto its name (ok), or removed; its log
+ * onto its name either way. 0 or -1. */
 static int finish_out(task *t, int ok)
 {
     int rc = 0;
+    if (t->err_tmp) {
+        pds_diag d;
+        pds_diag_init(&d);
+        if (pds_out_install(t->err_tmp, &t->err_id, t->err, &d) != 0) {
+            pds_cli_print_diag(&d);
+            rc = -1;
+        }
+        pds_diag_free(&d);
+        pds_out_discard(t->err_tmp, &t->err_id);
+        free(t->err_tmp);
+        t->err_tmp = NULL;
+    }
     if (t->out_tmp) {
         pds_diag d;
         pds_diag_init(&d);

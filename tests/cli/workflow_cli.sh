@@ -138,8 +138,18 @@ find "$S" -type f ! -path '*/logs/*' -exec cksum {} + | sort >"$TMP/sum1.txt"
 check "study again: every step skipped, nothing rewritten" sh -c \
     "'$PDSIM' study '$P/configs/study.yaml' >'$TMP/s2.txt' && ! grep -q '^  done' '$TMP/s2.txt' && [ \$(grep -c '^  skipped' '$TMP/s2.txt') -eq 9 ] && find '$S' -type f ! -path '*/logs/*' -exec cksum {} + | sort | diff '$TMP/sum1.txt' - >/dev/null"
 sed -i 's/weight: 2}/weight: 3}/' "$P/configs/scen.yaml"
+# the step logs are written as every output is (a temporary file, then a
+# rename): a log found at the name, here a hard link to another file, is
+# replaced, not truncated and written through
+echo precious >"$TMP/keep"
+rm -f "$S/logs/run-scen.log" && ln "$TMP/keep" "$S/logs/run-scen.log"
+step_log() {
+    [ "$(cat "$TMP/keep")" = precious ] && [ ! "$S/logs/run-scen.log" -ef "$TMP/keep" ] &&
+        [ -z "$(find "$S/logs" -name '*.tmp.*')" ]
+}
 check "a changed scenario: only its run and what depends on it are redone" sh -c \
     "'$PDSIM' study '$P/configs/study.yaml' >'$TMP/s3.txt' && grep -q 'done     run scen (inputs changed' '$TMP/s3.txt' && grep -q 'skipped  run base' '$TMP/s3.txt' && grep -q 'skipped  run scen2' '$TMP/s3.txt' && grep -q 'done     compare scen with' '$TMP/s3.txt' && grep -q 'skipped  compare scen2' '$TMP/s3.txt' && grep -q 'done     tidy' '$TMP/s3.txt'"
+check "  ... its step log replaced the file at its name, not written into it" step_log
 check "a changed dataset file reruns everything" sh -c \
     "echo >>'$P/data/small/documents.csv' && '$PDSIM' study '$P/configs/study.yaml' >'$TMP/s4.txt' && [ \$(grep -c '^  done     run' '$TMP/s4.txt') -eq 3 ]"
 check "study -n fewer runs into the same folder is refused" sh -c \
