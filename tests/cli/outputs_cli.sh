@@ -282,4 +282,110 @@ formulas() {
 }
 check "CSV: text cells starting with = + - @ are neutralised, numbers are not" formulas
 
+# ---- leftovers of killed processes --------------------------------------
+# A pid that no longer exists (a shell that has ended).
+dead_pid() {
+    sh -c 'exit 0' &
+    _p=$!
+    wait "$_p"
+    echo "$_p"
+}
+# DEST.tmp.PID[.HEX6] of a dead process, owned by this user and not a
+# link, is removed by the next writer of DEST once it holds DEST's lock;
+# anything else stays.
+stale_tmps() {
+    d=$TMP/stale
+    mkdir -p "$d"
+    p1=$(dead_pid) p2=$(dead_pid) p3=$(dead_pid) p4=$(dead_pid)
+    : >"$d/s.h5.tmp.$p1"
+    : >"$d/s.h5.tmp.$p2.0a1b2c"
+    echo live >"$d/s.h5.tmp.$$"           # a live process (this shell)
+    ln -s "$TMP/victim" "$d/s.h5.tmp.$p3" # a link
+    : >"$d/s.h5.tmp.x$p4"                 # not the pattern
+    : >"$d/s.h5.tmp.$p4.zz"               # not the pattern
+    : >"$d/other.h5.tmp.$p4"              # another destination
+    kept="s.h5.tmp.$$ s.h5.tmp.$p3 s.h5.tmp.x$p4 s.h5.tmp.$p4.zz other.h5.tmp.$p4"
+    if [ "$(id -u)" -eq 0 ]; then # another user's
+        : >"$d/s.h5.tmp.$p4" && chown nobody "$d/s.h5.tmp.$p4" && kept="$kept s.h5.tmp.$p4"
+    fi
+    "$PDSIM" run "$CONFIG" -q -n 100 -s 1 -o "$d/s.h5" || return 1
+    ls -la "$d"
+    [ ! -e "$d/s.h5.tmp.$p1" ] && [ ! -e "$d/s.h5.tmp.$p2.0a1b2c" ] || return 1
+    for k in $kept; do
+        [ -e "$d/$k" ] || [ -L "$d/$k" ] || {
+            echo "removed: $k"
+            return 1
+        }
+    done
+    [ "$(cat "$TMP/victim")" = precious ] && [ "$(cat "$d/s.h5.tmp.$$")" = live ] &&
+        [ "$(complete_attr "$d/s.h5")" = 1 ]
+}
+check "run: DEST.tmp.PID of dead processes removed under the lock, nothing else" stale_tmps
+
+# ---- summary --csv: one set of files --------------------------------------
+check "a second result" "$PDSIM" run "$CONFIG" -q -n 100 -s 2 -o "$TMP/r2.h5"
+csv_set() {
+    d=$TMP/cset
+    "$PDSIM" summary "$TMP/r.h5" -q --csv "$d" --runs || return 1
+    cp -r "$d" "$TMP/cset.before"
+    # a failure part-way (a folder at the fifth name) changes none of the set
+    rm "$d/national_count.csv" && mkdir "$d/national_count.csv"
+    "$PDSIM" summary "$TMP/r2.h5" -q --csv "$d" --replace --runs 2>"$TMP/cset.err"
+    rc=$?
+    cat "$TMP/cset.err"
+    [ $rc -ne 0 ] || return 1
+    for f in forecast.csv provinces.csv province_year.csv national_year.csv runs.csv; do
+        cmp -s "$d/$f" "$TMP/cset.before/$f" || {
+            echo "changed: $f"
+            return 1
+        }
+    done
+    [ -z "$(find "$d" -name '*.tmp.*')" ] || return 1
+    rmdir "$d/national_count.csv"
+    # runs.csv of an earlier set alone is an earlier set: refused without --replace
+    rm "$d"/[fpn]*.csv
+    "$PDSIM" summary "$TMP/r2.h5" -q --csv "$d" 2>"$TMP/cset.err"
+    rc=$?
+    cat "$TMP/cset.err"
+    [ $rc -eq 2 ] && grep -q "runs.csv: exists" "$TMP/cset.err" || return 1
+    # with --replace and without --runs the earlier runs.csv goes
+    "$PDSIM" summary "$TMP/r2.h5" -q --csv "$d" --replace && [ ! -e "$d/runs.csv" ] &&
+        [ -s "$d/forecast.csv" ] && ! cmp -s "$d/forecast.csv" "$TMP/cset.before/forecast.csv"
+}
+check "summary --csv: a failure leaves the earlier set whole; no file of an older set stays" csv_set
+
+# ---- report: temporary images of a killed script ----------------------------
+# The plotting script is killed (SIGKILL) while it writes an image: report
+# fails and removes the temporary image, and one left by an earlier killed
+# report; a temporary file of a live process stays.
+report_killed() {
+    PY=$(sh "$TESTS/../scripts/find-python.sh" h5py numpy matplotlib) || {
+        echo "no Python: skipped"
+        return 0
+    }
+    sd=$TMP/fake-scripts
+    mkdir -p "$sd" "$TMP/krep"
+    {
+        echo 'import os, signal, sys'
+        echo "sys.path.insert(0, '$TESTS/../scripts')"
+        echo 'from plot_common import write_replace'
+        echo 'out = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--out=")][0]'
+        echo 'def half(fh):'
+        echo '    fh.write(b"half an image")'
+        echo '    fh.flush()'
+        echo '    os.kill(os.getpid(), signal.SIGKILL)'
+        echo 'write_replace(os.path.join(out, "s_curve.png"), half)'
+    } >"$sd/plot_report.py"
+    p1=$(dead_pid)
+    : >"$TMP/krep/.map.png.$p1.abcd_123.tmp"
+    : >"$TMP/krep/.live.png.$$.abcd_123.tmp"
+    PDSIM_PYTHON=$PY PDSIM_SCRIPTS=$sd "$PDSIM" report "$TMP/r.h5" -o "$TMP/krep" --quiet 2>"$TMP/krep.err"
+    rc=$?
+    cat "$TMP/krep.err"
+    ls -la "$TMP/krep"
+    [ $rc -eq 1 ] && [ -z "$(find "$TMP/krep" -name '.s_curve.png.*')" ] &&
+        [ ! -e "$TMP/krep/.map.png.$p1.abcd_123.tmp" ] && [ -e "$TMP/krep/.live.png.$$.abcd_123.tmp" ]
+}
+check "report: a killed script's temporary image is removed" report_killed
+
 finish
