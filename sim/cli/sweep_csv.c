@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/summary.h"
@@ -31,12 +32,39 @@ static void put_num(FILE *out, double x)
     fputs(buf, out);
 }
 
+
+/* The files written so far, closed under their temporary names: renamed
+ * into place together once all are written (install_set), so that a
+ * failure half-way leaves the folder's earlier set as it was. */
+typedef struct csvset {
+    pds_outfile v[4];
+    size_t n;
+} csvset;
+
+static int install_set(csvset *set, int ok)
+{
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = PDS_OK;
+    for (size_t i = 0; i < set->n; i++) {
+        if (ok && st == PDS_OK)
+            st = pds_outfile_commit(&set->v[i], &d);
+        else
+            pds_outfile_abort(&set->v[i]);
+    }
+    set->n = 0;
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    return pds_cli_exit(st);
+}
+
 typedef struct csvfile {
     pds_outfile o;
     FILE *f;
+    csvset *set; /* where it goes when closed */
 } csvfile;
 
-/* Written under a temporary name and renamed when complete (sim/io/outfile.h). */
+/* Written under a temporary name (sim/io/outfile.h), kept for install_set. */
 static int csv_open(csvfile *c, const char *dir, const char *name, int bom, const pds_inset *in)
 {
     int rc = pds_cli_csv_begin(&c->o, dir, name, bom, NULL, in);
@@ -47,12 +75,21 @@ static int csv_open(csvfile *c, const char *dir, const char *name, int bom, cons
 static int csv_close(csvfile *c)
 {
     c->f = NULL;
-    return pds_cli_csv_end(&c->o);
+    pds_diag d;
+    pds_diag_init(&d);
+    pds_status st = pds_outfile_close(&c->o, &d);
+    pds_cli_print_diag(&d);
+    pds_diag_free(&d);
+    if (st == PDS_OK)
+        c->set->v[c->set->n++] = c->o;
+    memset(&c->o, 0, sizeof c->o);
+    return pds_cli_exit(st);
 }
 
-static int write_points(const pds_sweepfile *s, const char *dir, int bom, const pds_inset *in)
+static int write_points(const pds_sweepfile *s, const char *dir, int bom, const pds_inset *in,
+                        csvset *set)
 {
-    csvfile c;
+    csvfile c = {.set = set};
     int brc = csv_open(&c, dir, "points.csv", bom, in);
     if (brc)
         return brc;
@@ -93,9 +130,10 @@ static int write_points(const pds_sweepfile *s, const char *dir, int bom, const 
     return csv_close(&c);
 }
 
-static int write_point_year(const pds_sweepfile *s, const char *dir, int bom, const pds_inset *in)
+static int write_point_year(const pds_sweepfile *s, const char *dir, int bom, const pds_inset *in,
+                            csvset *set)
 {
-    csvfile c;
+    csvfile c = {.set = set};
     int brc = csv_open(&c, dir, "point_year.csv", bom, in);
     if (brc)
         return brc;
@@ -117,14 +155,15 @@ static int write_point_year(const pds_sweepfile *s, const char *dir, int bom, co
     return csv_close(&c);
 }
 
-static int write_indices(const char *path, const char *dir, int bom, const pds_inset *in)
+static int write_indices(const char *path, const char *dir, int bom, const pds_inset *in,
+                         csvset *set)
 {
     pds_sweep_indices ix;
     if (pds_sweep_indices_read(path, &ix) != 0) {
         fprintf(stderr, "pdsim: error: %s: a Sobol sweep whose indices cannot be read\n", path);
         return 2;
     }
-    csvfile c;
+    csvfile c = {.set = set};
     int rc = csv_open(&c, dir, "sobol_indices.csv", bom, in);
     if (rc == 0) {
         fputs("output,parameter,first_order,first_order_low,first_order_high,total,total_low,"
@@ -207,18 +246,32 @@ int pds_cli_sweep_summary(const char *path, const char *dir, int bom, int quiet)
     if (dir) {
         pds_inset in;
         pds_inset_init(&in);
+        csvset set = {.n = 0};
         rc = pds_inset_add(&in, path) != 0;
         if (rc == 0)
             rc = pds_cli_make_dir(dir);
         if (rc == 0)
-            rc = write_points(&s, dir, bom, &in);
+            rc = write_points(&s, dir, bom, &in, &set);
         if (rc == 0)
-            rc = write_point_year(&s, dir, bom, &in);
+            rc = write_point_year(&s, dir, bom, &in, &set);
         if (rc == 0 && sobol) {
             pds_h5_quiet_begin(&hq);
-            rc = write_indices(path, dir, bom, &in);
+            rc = write_indices(path, dir, bom, &in, &set);
             pds_h5_quiet_end(&hq);
         }
+        if (rc == 0 && !sobol) {
+            /* the indices of an earlier Sobol sweep do not belong to this set */
+            char p[4200];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/sobol_indices.csv", dir);
+            if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(p) != 0) {
+                fprintf(stderr, "pdsim: error: %s: cannot remove the earlier set's file (%s)\n",
+                        p, strerror(errno));
+                rc = 1;
+            }
+        }
+        int irc = install_set(&set, rc == 0);
+        rc = rc ? rc : irc;
         pds_inset_free(&in);
         if (rc == 0 && !quiet)
             printf("CSV files in %s: points.csv, point_year.csv%s\n", dir,

@@ -353,6 +353,14 @@ csv_set() {
         [ -s "$d/forecast.csv" ] && ! cmp -s "$d/forecast.csv" "$TMP/cset.before/forecast.csv"
 }
 check "summary --csv: a failure leaves the earlier set whole; no file of an older set stays" csv_set
+sweep_set() {
+    d=$TMP/swset
+    mkdir -p "$d"
+    echo "of an earlier Sobol sweep" >"$d/sobol_indices.csv"
+    "$PDSIM" summary "$TMP/sg/g.h5" -q --csv "$d" && [ ! -e "$d/sobol_indices.csv" ] &&
+        [ -s "$d/points.csv" ] && [ -s "$d/point_year.csv" ] && [ -z "$(find "$d" -name '*.tmp.*')" ]
+}
+check "summary --csv of a grid sweep: an earlier sobol_indices.csv goes" sweep_set
 
 # ---- report: temporary images of a killed script ----------------------------
 # The plotting script is killed (SIGKILL) while it writes an image: report
