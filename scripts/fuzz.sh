@@ -2,7 +2,7 @@
 # Fuzz the input parsers with libFuzzer (clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer): each harness in turn for SECONDS (default 600)
 # at the lowest priority, starting from its seed corpus in tests/corpus/.
-#   scripts/fuzz.sh [-t SECONDS] [HARNESS...]    harnesses: csv config model h5result sweep part summary
+#   scripts/fuzz.sh [-t SECONDS] [HARNESS...]    harnesses: csv config model h5result sweep part summary compare
 # New inputs go to build-fuzz/fuzz-corpus/HARNESS/, crashes to
 # build-fuzz/fuzz-crashes/HARNESS/, the log to build-fuzz/fuzz-logs/HARNESS.log.
 # A crash makes the script exit 1: reproduce it with
@@ -16,7 +16,7 @@ if [ "${1:-}" = "-t" ]; then
     seconds=$2
     shift 2
 fi
-harnesses=${*:-csv config model h5result sweep part summary}
+harnesses=${*:-csv config model h5result sweep part summary compare}
 
 scripts/install-deps.sh fuzz
 cmake --preset fuzz >/dev/null
@@ -26,7 +26,7 @@ status=0
 for h in $harnesses; do
     bin=build-fuzz/tests/fuzz/fuzz_$h
     if [ ! -x "$bin" ]; then
-        echo "fuzz.sh: no harness '$h' (expected one of: csv config model h5result sweep part summary)" >&2
+        echo "fuzz.sh: no harness '$h' (expected one of: csv config model h5result sweep part summary compare)" >&2
         exit 2
     fi
     corpus=build-fuzz/fuzz-corpus/$h
@@ -38,7 +38,7 @@ for h in $harnesses; do
     # that harness runs in fork mode, which records every failing input
     # (crash-*, timeout-*, leak-*) and goes on; each must then be triaged
     case $h in
-    h5result | part | summary) max_len=65536 mode="-fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=0" ;;
+    h5result | part | summary | compare) max_len=65536 mode="-fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=0" ;;
     *) max_len=16384 mode="" ;;
     esac
     # HDF5's own leaks on damaged files are suppressed by name, which needs
