@@ -934,11 +934,6 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
         if (!why && (pds_h5_attr_read_num(h->file, "runs_done", H5T_NATIVE_UINT64, &done) ||
                      done > m->n_runs))
             why = "its attribute runs_done is missing or larger than n_runs";
-        /* summaries written by a finish that failed (disk full): they are
-         * rebuilt from the runs */
-        if (!why && H5Lexists(h->file, "summary", H5P_DEFAULT) > 0 &&
-            H5Ldelete(h->file, "summary", H5P_DEFAULT) < 0)
-            why = "its /summary group cannot be removed (damaged)";
         if (!why) {
             h->d_units = open_rows(h->file, "/runs/province_adoption_year", m->n_runs, h->n_units);
             if (h->n_subs > 0)
@@ -962,6 +957,11 @@ pds_h5out *pds_h5out_resume(const char *path, const pds_h5meta *m, pds_summary *
                 pds_summary_add_runs(summary, rows, n);
         }
         free(rows);
+        /* summaries written by a finish that failed (disk full): removed
+         * once the file is accepted, and rebuilt from the runs */
+        if (!why && H5Lexists(h->file, "summary", H5P_DEFAULT) > 0 &&
+            H5Ldelete(h->file, "summary", H5P_DEFAULT) < 0)
+            why = "its /summary group cannot be removed (damaged)";
     }
     H5E_END_TRY;
     if (why) {
