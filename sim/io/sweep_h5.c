@@ -39,6 +39,7 @@ typedef struct meta {
     int64_t bootstrap, base_year, first_year, last_year;
     char *config, *run_config; /* owned texts */
     size_t P, Y, U, O;
+    size_t NU;                                  /* entries of unames (U once checked) */
     char **names, **codes, **unames, **outputs; /* owned */
     double *points, *lower, *upper;             /* owned */
 } meta;
@@ -56,7 +57,7 @@ static void meta_free(meta *m)
     free(m->run_config);
     free_strs(m->names, m->P);
     free_strs(m->codes, m->U);
-    free_strs(m->unames, m->U);
+    free_strs(m->unames, m->NU);
     free_strs(m->outputs, m->O);
     free(m->points);
     free(m->lower);
@@ -112,6 +113,7 @@ static int meta_from_sweep(const pds_sweep *sw, meta *m)
     m->names = copy_strs(&sw->params[0].name, m->P, sizeof sw->params[0]);
     m->codes = copy_strs(&s->world->units[0].code, m->U, sizeof s->world->units[0]);
     m->unames = copy_strs(&s->world->units[0].name, m->U, sizeof s->world->units[0]);
+    m->NU = m->unames ? m->U : 0;
     m->outputs = copy_strs(sw->outputs, m->O, sizeof(char *));
     m->points = malloc(m->n_points * m->P * sizeof *m->points);
     m->lower = malloc(m->P * sizeof *m->lower);
@@ -222,7 +224,9 @@ static int meta_read(hid_t f, meta *m)
     size_t nu2 = 0;
     m->names = read_strs(f, "/design/names", &m->P);
     m->codes = read_strs(f, "/provinces/code", &m->U);
+    /* its own count: a damaged file may hold more names than codes */
     m->unames = read_strs(f, "/provinces/name", &nu2);
+    m->NU = nu2;
     if (H5Lexists(f, "/sobol", H5P_DEFAULT) > 0)
         m->outputs = read_strs(f, "/sobol/outputs", &m->O);
     if (!m->config || !m->run_config || !m->names || !m->codes || !m->unames || nu2 != m->U)
