@@ -241,6 +241,10 @@ pds_status pds_runtables_open(const char *path, pds_runtables *f, pds_diag *diag
     for (size_t k = 0; k < Y; k++)
         if (f->years[k] != f->h.first_year + (int64_t)k)
             return missing(diag, path, "/years (expected first_year .. last_year)");
+    /* levels name the CSV columns (q05 ..): probabilities, nothing else */
+    for (size_t i = 0; i < Q; i++)
+        if (!(f->levels[i] >= 0.0 && f->levels[i] <= 1.0))
+            return missing(diag, path, "/summary/national_adopted_quantiles (levels in 0..1)");
     /* files written before names in English were stored have none */
     n = U;
     if (pds_h5_read_strings(file, "/provinces/name_en", &n, &f->name_en) != 0) {
@@ -358,6 +362,8 @@ pds_status pds_sweepfile_read(const char *path, pds_sweepfile *s, pds_diag *diag
              pds_h5_read_dataset(f, "/points/median_year", H5T_NATIVE_DOUBLE, 2, du, s->median) ==
                  0 &&
              pds_h5_read_dataset(f, "/points/seed", H5T_NATIVE_UINT64, 1, d1, s->seed) == 0;
+        for (size_t q = 0; ok && q < s->Q; q++)
+            ok = s->levels[q] >= 0.0 && s->levels[q] <= 1.0;
     }
     if (f >= 0)
         H5Fclose(f);
