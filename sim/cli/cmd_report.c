@@ -71,11 +71,7 @@ static int run_quiet(char *const *argv)
  * (a file named -x.h5) is never taken for an option. */
 static char *opt_value(const char *opt, const char *value)
 {
-    size_t n = strlen(opt) + strlen(value) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s=%s", opt, value);
-    return s;
+    return pds_strfmt("%s=%s", opt, value);
 }
 
 /* The same order as the other Python-using parts of the project:

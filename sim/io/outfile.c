@@ -28,11 +28,7 @@ struct pds_lock {
 
 static char *with_suffix(const char *s, const char *suffix)
 {
-    size_t n = strlen(s) + strlen(suffix) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s", s, suffix);
-    return p;
+    return pds_strfmt("%s%s", s, suffix);
 }
 
 /* What the holder wrote into the lock file ("pid 123 on node7"). */
