@@ -73,13 +73,7 @@ static int install_set(csvout *c, int ok)
 {
     pds_diag d;
     pds_diag_init(&d);
-    pds_status st = PDS_OK;
-    for (size_t i = 0; i < c->n_set; i++) {
-        if (ok && st == PDS_OK)
-            st = pds_outfile_commit(&c->set[i], &d);
-        else
-            pds_outfile_abort(&c->set[i]);
-    }
+    pds_status st = pds_outfile_commit_set(c->set, c->n_set, ok, &d);
     c->n_set = 0;
     pds_cli_print_diag(&d);
     pds_diag_free(&d);

@@ -45,13 +45,7 @@ static int install_set(csvset *set, int ok)
 {
     pds_diag d;
     pds_diag_init(&d);
-    pds_status st = PDS_OK;
-    for (size_t i = 0; i < set->n; i++) {
-        if (ok && st == PDS_OK)
-            st = pds_outfile_commit(&set->v[i], &d);
-        else
-            pds_outfile_abort(&set->v[i]);
-    }
+    pds_status st = pds_outfile_commit_set(set->v, set->n, ok, &d);
     set->n = 0;
     pds_cli_print_diag(&d);
     pds_diag_free(&d);

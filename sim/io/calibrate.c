@@ -547,11 +547,41 @@ static int gen_alloc(pds_calib_gen *g, size_t n, size_t P, size_t T)
 
 static char *gen_path(const pds_calib *c, size_t t)
 {
-    size_t len = strlen(c->out_dir) + 32;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/gen-%04zu.csv", c->out_dir, t);
-    return p;
+    return pds_strfmt("%s/gen-%04zu.csv", c->out_dir, t);
+}
+
+/* The header's names after its leading columns: parameters, then targets. */
+static void put_names(FILE *f, const pds_calib *c)
+{
+    for (size_t q = 0; q < c->n_params; q++)
+        fprintf(f, ",%s", c->sw->params[q].name);
+    for (size_t i = 0; i < c->n_targets; i++)
+        fprintf(f, ",%s", c->targets[i].label);
+    fputc('\n', f);
+}
+
+/* A row's parameter values and statistics after its leading columns. */
+static void put_values(FILE *f, const double *theta, size_t P, const double *stats, size_t T)
+{
+    for (size_t q = 0; q < P; q++)
+        fprintf(f, ",%.17g", theta[q]);
+    for (size_t k = 0; k < T; k++)
+        fprintf(f, ",%.17g", stats[k]);
+    fputc('\n', f);
+}
+
+/* n numbers, each after a comma from *e on, into out; *e moves past them.
+ * 1 when all n are numbers ending the row or followed by a comma. */
+static int get_values(char **e, size_t n, double *out)
+{
+    for (size_t q = 0; q < n; q++) {
+        char *s;
+        out[q] = strtod(*e + 1, &s);
+        if (s == *e + 1 || (*s != ',' && *s != '\n' && *s != '\0'))
+            return 0;
+        *e = s;
+    }
+    return 1;
 }
 
 static pds_status write_gen(const pds_calib *c, size_t t, const pds_calib_gen *g, pds_diag *diag)
@@ -572,18 +602,10 @@ static pds_status write_gen(const pds_calib *c, size_t t, const pds_calib_gen *g
             t, c->hash, g->n, g->tolerance, (unsigned long long)g->proposals,
             (unsigned long long)g->simulated);
     fprintf(f, "particle,weight,distance");
-    for (size_t p = 0; p < P; p++)
-        fprintf(f, ",%s", c->sw->params[p].name);
-    for (size_t i = 0; i < T; i++)
-        fprintf(f, ",%s", c->targets[i].label);
-    fputc('\n', f);
+    put_names(f, c);
     for (size_t i = 0; i < g->n; i++) {
         fprintf(f, "%zu,%.17g,%.17g", i, g->weight[i], g->dist[i]);
-        for (size_t p = 0; p < P; p++)
-            fprintf(f, ",%.17g", g->theta[i * P + p]);
-        for (size_t k = 0; k < T; k++)
-            fprintf(f, ",%.17g", g->stats[i * T + k]);
-        fputc('\n', f);
+        put_values(f, g->theta + i * P, P, g->stats + i * T, T);
     }
     return pds_outfile_commit(&o, diag);
 }
@@ -627,21 +649,9 @@ static int read_gen(const pds_calib *c, size_t t, pds_calib_gen *g, pds_diag *di
         ok = getline(&line, &cap, f) > 0;
         char *s = line, *e;
         ok = ok && strtoull(s, &e, 10) == i && *e == ',';
-        double *dst[3] = {&g->weight[i], &g->dist[i], NULL};
-        for (int k = 0; ok && k < 2; k++) {
-            *dst[k] = strtod(e + 1, &s);
-            ok = s != e + 1 && (*s == ',' || *s == '\n');
-            e = s;
-        }
-        for (size_t p = 0; ok && p < P + T; p++) {
-            double v = strtod(e + 1, &s);
-            ok = s != e + 1 && (*s == ',' || *s == '\n' || *s == '\0');
-            if (p < P)
-                g->theta[i * P + p] = v;
-            else
-                g->stats[i * T + p - P] = v;
-            e = s;
-        }
+        ok = ok && get_values(&e, 1, &g->weight[i]) && *e == ',' &&
+             get_values(&e, 1, &g->dist[i]) && *e == ',' &&
+             get_values(&e, P, g->theta + i * P) && get_values(&e, T, g->stats + i * T);
     }
     free(line);
     fclose(f);
@@ -940,20 +950,12 @@ static int part_push(part *p, size_t P, size_t T, uint64_t k, double d, const do
 
 static char *part_path(const pds_calib *c, size_t t, size_t task, size_t tasks)
 {
-    size_t len = strlen(c->out_dir) + 64;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/gen-%04zu.part-%04zu-of-%04zu.csv", c->out_dir, t, task, tasks);
-    return p;
+    return pds_strfmt("%s/gen-%04zu.part-%04zu-of-%04zu.csv", c->out_dir, t, task, tasks);
 }
 
 static char *plan_path(const pds_calib *c, size_t t)
 {
-    size_t len = strlen(c->out_dir) + 32;
-    char *p = malloc(len);
-    if (p)
-        snprintf(p, len, "%s/gen-%04zu.plan", c->out_dir, t);
-    return p;
+    return pds_strfmt("%s/gen-%04zu.plan", c->out_dir, t);
 }
 
 static pds_status write_part(const pds_calib *c, size_t t, size_t task, size_t tasks, double eps,
@@ -974,18 +976,10 @@ static pds_status write_part(const pds_calib *c, size_t t, size_t task, size_t t
             "tolerance=%.17g\n",
             t, c->hash, task, tasks, (unsigned long long)p->covered, eps);
     fprintf(f, "proposal,distance");
-    for (size_t q = 0; q < P; q++)
-        fprintf(f, ",%s", c->sw->params[q].name);
-    for (size_t i = 0; i < T; i++)
-        fprintf(f, ",%s", c->targets[i].label);
-    fputc('\n', f);
+    put_names(f, c);
     for (size_t i = 0; i < p->n; i++) {
         fprintf(f, "%llu,%.17g", (unsigned long long)p->k[i], p->dist[i]);
-        for (size_t q = 0; q < P; q++)
-            fprintf(f, ",%.17g", p->theta[i * P + q]);
-        for (size_t q = 0; q < T; q++)
-            fprintf(f, ",%.17g", p->stats[i * T + q]);
-        fputc('\n', f);
+        put_values(f, p->theta + i * P, P, p->stats + i * T, T);
     }
     return pds_outfile_commit(&o, diag);
 }
@@ -1039,11 +1033,7 @@ static int read_part(const pds_calib *c, size_t t, size_t task, size_t tasks, do
         uint64_t k = strtoull(s, &e, 10);
         ok = e != s && *e == ',' && errno == 0 && k % tasks == task && k < covered &&
              (p->n == 0 || k > last);
-        for (size_t q = 0; ok && q < P + T + 1; q++) {
-            row[q] = strtod(e + 1, &s);
-            ok = s != e + 1 && (*s == ',' || *s == '\n' || *s == '\0');
-            e = s;
-        }
+        ok = ok && get_values(&e, P + T + 1, row);
         ok = ok && part_push(p, P, T, k, row[0], row + 1, row + 1 + P) == 0;
         last = k;
     }

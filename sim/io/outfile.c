@@ -705,3 +705,15 @@ int pds_mkdirs(const char *dir, char *failed, size_t size)
     free(p);
     return rc;
 }
+
+pds_status pds_outfile_commit_set(pds_outfile *v, size_t n, int ok, pds_diag *diag)
+{
+    pds_status st = PDS_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (ok && st == PDS_OK)
+            st = pds_outfile_commit(&v[i], diag);
+        else
+            pds_outfile_abort(&v[i]);
+    }
+    return st;
+}

@@ -134,6 +134,9 @@ pds_status pds_outfile_close(pds_outfile *o, pds_diag *diag);
 pds_status pds_outfile_commit(pds_outfile *o, pds_diag *diag);
 /* Close and remove the temporary file. Safe on a zeroed or finished o. */
 void pds_outfile_abort(pds_outfile *o);
+/* A set of n closed files: with ok, rename each into place in order until
+ * one fails (the rest are removed); without, remove them all. */
+pds_status pds_outfile_commit_set(pds_outfile *v, size_t n, int ok, pds_diag *diag);
 
 /* ---- CSV ---- */
 
