@@ -16,7 +16,7 @@ nice -n 19 cmake --build --preset debug -j 2 >/dev/null
 logs=$root/build-debug/memcheck
 rm -rf "$logs"
 mkdir -p "$logs"
-vg="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+vg="valgrind --error-exitcode=99 --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect --suppressions=$root/tests/valgrind.supp
     --log-file=$logs/%p.log"
 

@@ -1,5 +1,6 @@
 #include <math.h>
 #include "h5util.h"
+#include "h5probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ hid_t pds_h5_create_tmp(const char *dest, char **tmp, pds_fileid *id)
 hid_t pds_h5_file_open_rw_checked(const char *path, pds_fileid *id)
 {
     struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || pds_h5_probe(path) != PDS_H5PROBE_OK)
         return -1;
     hid_t f = pds_h5_file_open_rw(path);
     if (f >= 0 && (file_id(f, id) != 0 || id->dev != st.st_dev || id->ino != st.st_ino)) {
@@ -310,7 +311,7 @@ int pds_h5result_open(const char *path, pds_h5result *h, pds_diag *diag)
     h->file = h->runs = -1;
     if (access(path, R_OK) != 0)
         return bad(diag, path, "cannot read the file (expected a result file of pdsim run)");
-    h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    h->file = pds_h5_open_ro(path);
     if (h->file < 0)
         return bad(diag, path,
                    "not an HDF5 file, or a damaged one (expected a result file of pdsim run)");

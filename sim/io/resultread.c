@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "h5out.h"
+#include "h5probe.h"
 #include "sweep_h5.h"
 
 static pds_status refuse(pds_diag *diag, const char *path, const char *what)
@@ -86,7 +87,7 @@ pds_file_kind pds_h5_file_kind(const char *path)
     pds_file_kind k = PDS_FILE_NONE;
     pds_h5_quiet q;
     pds_h5_quiet_begin(&q);
-    hid_t f = access(path, R_OK) == 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    hid_t f = access(path, R_OK) == 0 ? pds_h5_open_ro(path) : -1;
     if (f >= 0) {
         k = kind_of(f);
         H5Fclose(f);
@@ -102,7 +103,7 @@ pds_status pds_h5_report_input(const char *path, pds_file_kind *kind, char *data
         return refuse(diag, path,
                       "cannot read the file (expected a result file of pdsim run, "
                       "compare -o, or a sweep)");
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = pds_h5_open_ro(path);
     if (f < 0)
         return refuse(diag, path,
                       "not an HDF5 file, or a damaged one (expected a result file of "
@@ -120,12 +121,15 @@ pds_status pds_h5_report_input(const char *path, pds_file_kind *kind, char *data
     H5Fclose(f);
     if (rc >= 0)
         return (pds_status)rc;
-    pds_h5result h;
-    rc = pds_h5result_open(path, &h, diag) != 0 ? PDS_ERR_INPUT : PDS_OK;
-    if (rc == 0)
-        snprintf(dataset, size, "%s", h.dataset);
-    pds_h5result_close(&h);
-    return (pds_status)rc;
+    /* a run's result: read as summary reads it (the summaries and the
+     * units' names the report draws), so that a file the report's script
+     * could not read is refused here */
+    pds_runtables t;
+    pds_status st = pds_runtables_open(path, &t, diag);
+    if (st == PDS_OK)
+        snprintf(dataset, size, "%s", t.h.dataset);
+    pds_runtables_close(&t);
+    return st;
 }
 
 void pds_runtables_close(pds_runtables *f)
@@ -308,7 +312,7 @@ void pds_sweepfile_free(pds_sweepfile *s)
 pds_status pds_sweepfile_read(const char *path, pds_sweepfile *s, pds_diag *diag)
 {
     memset(s, 0, sizeof *s);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t f = pds_h5_open_ro(path);
     char kind[32] = "";
     unsigned char complete = 0;
     int ok = f >= 0 && pds_h5_attr_read_str(f, "kind", kind, sizeof kind) == 0;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "h5util.h"
+#include "h5probe.h"
 
 static int parse_scenarios(pds_yaml *y, yaml_node_t *n, void *target, pds_diag *diag)
 {
@@ -143,7 +144,7 @@ int pds_result_stamp_read(const char *path, pds_result_stamp *st)
     int rc = -1;
     H5E_BEGIN_TRY
     {
-        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t f = pds_h5_open_ro(path);
         if (f >= 0) {
             unsigned char c = 0;
             if (pds_h5_attr_read_num(f, "complete", H5T_NATIVE_UCHAR, &c) == 0 &&

@@ -16,6 +16,7 @@
 #include "../core/world.h"
 #include "h5out.h"
 #include "h5util.h"
+#include "h5probe.h"
 #include "pds_version.h"
 
 /* Bounds on what a part file may claim, as the sweep loader enforces them
@@ -539,7 +540,7 @@ pds_status pds_sweep_part_open(const pds_sweep *sw, size_t task, size_t tasks, s
         unsigned char c = 0;
         H5E_BEGIN_TRY
         {
-            f = H5Fopen(p->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+            f = pds_h5_open_ro(p->path);
         }
         H5E_END_TRY;
         int same = f >= 0 && part_matches(f, sw, task, tasks);
@@ -914,7 +915,7 @@ pds_status pds_sweep_merge(const char *const *inputs, size_t n_inputs, const cha
             part_in *p = &parts[i];
             p->path = files[i];
             p->file =
-                access(p->path, R_OK) == 0 ? H5Fopen(p->path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+                access(p->path, R_OK) == 0 ? pds_h5_open_ro(p->path) : -1;
             char kind[32] = "", hash[64] = "";
             unsigned char complete = 0;
             uint64_t done = 0;
@@ -1103,7 +1104,7 @@ int pds_sweep_indices_read(const char *path, pds_sweep_indices *ix)
     int rc = -1;
     H5E_BEGIN_TRY
     {
-        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t f = pds_h5_open_ro(path);
         if (f >= 0 && H5Lexists(f, "/sobol", H5P_DEFAULT) > 0) {
             ix->outputs = read_strs(f, "/sobol/outputs", &ix->n_outputs);
             ix->params = read_strs(f, "/design/names", &ix->n_params);
