@@ -62,6 +62,17 @@ static hid_t memory_type(hid_t ftype)
     return t >= 0 ? t : H5Tcopy(ftype);
 }
 
+/* Close a memory type, a file type and a dataspace, each when open. */
+static void close_types(hid_t mt, hid_t ft, hid_t sp)
+{
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (sp >= 0)
+        H5Sclose(sp);
+}
+
 static herr_t walk_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {
     (void)info;
@@ -79,12 +90,7 @@ static herr_t walk_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
             reclaim(mt, sp, buf);
         free(buf);
     }
-    if (mt >= 0)
-        H5Tclose(mt);
-    if (ft >= 0)
-        H5Tclose(ft);
-    if (sp >= 0)
-        H5Sclose(sp);
+    close_types(mt, ft, sp);
     H5Aclose(a);
     return 0;
 }
@@ -154,8 +160,7 @@ static void walk_data(hid_t d)
             start[k] = at;
             count[k] = dims[k] - at < per ? dims[k] - at : per;
             hid_t ms = H5Screate_simple(rank, count, NULL);
-            if (ms < 0 ||
-                H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            if (ms < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
                 H5Dread(d, mt, ms, sp, H5P_DEFAULT, buf) < 0) {
                 if (ms >= 0)
                     H5Sclose(ms);
@@ -174,12 +179,7 @@ static void walk_data(hid_t d)
     }
     free(buf);
 done:
-    if (mt >= 0)
-        H5Tclose(mt);
-    if (ft >= 0)
-        H5Tclose(ft);
-    if (sp >= 0)
-        H5Sclose(sp);
+    close_types(mt, ft, sp);
 }
 
 typedef struct {
@@ -261,7 +261,7 @@ static void child(const char *path, int full, off_t size)
         dup2(null, STDERR_FILENO);
     }
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE, SIGALRM,
-                               SIGXCPU, SIGINT,  SIGTERM, SIGHUP, SIGPIPE};
+                               SIGXCPU, SIGINT, SIGTERM, SIGHUP, SIGPIPE};
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
         signal(sigs[i], SIG_DFL);
     if (__sanitizer_set_death_callback)

@@ -16,11 +16,11 @@
 #include <hdf5.h>
 
 typedef enum {
-    PDS_H5PROBE_OK,      /* the library read the file without dying */
-    PDS_H5PROBE_ABSENT,  /* cannot be opened for reading */
+    PDS_H5PROBE_OK,       /* the library read the file without dying */
+    PDS_H5PROBE_ABSENT,   /* cannot be opened for reading */
     PDS_H5PROBE_NOT_HDF5, /* not a regular file holding an HDF5 signature */
-    PDS_H5PROBE_DAMAGED, /* the library died or looped reading it */
-    PDS_H5PROBE_FAILED   /* no child process could be made */
+    PDS_H5PROBE_DAMAGED,  /* the library died or looped reading it */
+    PDS_H5PROBE_FAILED    /* no child process could be made */
 } pds_h5probe_result;
 
 pds_h5probe_result pds_h5_probe(const char *path);
