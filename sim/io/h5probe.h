@@ -8,8 +8,11 @@
  * format). The child's output goes to /dev/null, it leaves no core file,
  * and it is stopped after 2 s of CPU time and 1 s more per 4 MB of file
  * (and, outside sanitizer builds, held to 4 GiB more memory than the
- * process had). Only a child that dies, or is stopped, counts: errors the
- * library reports are the parent's to find and report when it reads. */
+ * process had). The file is damaged when the child dies or is stopped, or
+ * when the library could not allocate memory in it or found a checksum
+ * that does not match; other errors the library reports are the parent's
+ * to find and report when it reads. A file found safe is not read again
+ * while its inode, size and modification time stay the same. */
 #ifndef PDS_H5PROBE_H
 #define PDS_H5PROBE_H
 
@@ -19,7 +22,7 @@ typedef enum {
     PDS_H5PROBE_OK,       /* the library read the file without dying */
     PDS_H5PROBE_ABSENT,   /* cannot be opened for reading */
     PDS_H5PROBE_NOT_HDF5, /* not a regular file holding an HDF5 signature */
-    PDS_H5PROBE_DAMAGED,  /* the library died or looped reading it */
+    PDS_H5PROBE_DAMAGED,  /* the library died, looped or found damage */
     PDS_H5PROBE_FAILED    /* no child process could be made */
 } pds_h5probe_result;
 
